@@ -29,6 +29,7 @@ from clearweights.licenses.model import (
 )
 
 SCHEMA_VERSION = 1
+_FINGERPRINT_CACHE = 64
 _DATA = "data/licences"
 _SEPARATORS = re.compile(r"[\s_\-/,:;()\[\]'\"]+")
 _NOISE = re.compile(r"\b(?:the|version|ver|v)\b")
@@ -157,6 +158,7 @@ class Catalogue:
                 names += [licence.scancode_key, f"LicenseRef-scancode-{licence.scancode_key}"]
             for name in names:
                 self._add(name, licence.id)
+        self._fingerprints: dict[int, frozenset[int]] = {}
         self._blob = array("I")
         if self._blob.itemsize != 4:  # pragma: no cover - platform without 32-bit "I"
             self._blob = array("L")
@@ -178,8 +180,19 @@ class Catalogue:
         return None
 
     def fingerprint(self, ref: Reference) -> frozenset[int]:
-        """Return the bigram hashes of a reference text."""
-        return frozenset(self._blob[ref.offset : ref.offset + ref.count])
+        """Return the bigram hashes of a reference text (recently used ones are kept)."""
+        cached = self._fingerprints.get(ref.offset)
+        if cached is None:
+            if len(self._fingerprints) >= _FINGERPRINT_CACHE:
+                self._fingerprints.pop(next(iter(self._fingerprints)))
+            cached = frozenset(self._blob[ref.offset : ref.offset + ref.count])
+            self._fingerprints[ref.offset] = cached
+        return cached
+
+    @cached_property
+    def by_digest(self) -> dict[str, Reference]:
+        """References by the SHA-256 of their normalised text, for exact matches."""
+        return {ref.sha256: ref for ref in self.references}
 
     @cached_property
     def index(self) -> dict[int, tuple[int, ...]]:

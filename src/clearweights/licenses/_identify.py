@@ -124,7 +124,7 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
             return Identification(tuple(alias))
     words = tokens(text)
     digest = hashlib.sha256(" ".join(words).encode()).hexdigest()
-    found = match_text(catalogue, words)
+    found = match_text(catalogue, words, digest)
     covered: list[tuple[int, int]] = []
     for scored in found:
         match = _full_text_match(catalogue, text, scored, single=len(found) == 1, digest=digest)
@@ -146,7 +146,9 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
                 rule=notice.rule,
             )
         )
-    extracted = extract(text)
+    # An identified text's terms are the catalogue's; extraction serves the rest.
+    identified = any(m.match in (MatchKind.EXACT, MatchKind.FUZZY) for m in matches[:1]) and len(found) == 1
+    extracted = () if identified else extract(text)
     if not matches and len(extracted) >= 2 and _LICENCE_WORDS.search(text[:3000]):
         matches.append(
             LicenceMatch(

@@ -23,7 +23,7 @@ IDENTIFIED = 0.95  # Dice at or above: the licence itself
 VARIANT = 0.80  # Dice at or above: a variant of the licence
 CONTAINED = 0.90  # share of a reference present for it to count as one of several licences
 CLOSE = 0.03  # scores this close are resolved by anchors
-_CANDIDATES = 8
+_CANDIDATES = 6
 _MIN_BIGRAMS = 12
 _MIN_SHARED = 20  # bigrams a licence must contribute to count as one of several
 
@@ -84,12 +84,21 @@ def _resolve(catalogue: Catalogue, scored: list[Scored]) -> Scored:
     return best
 
 
-def match_text(catalogue: Catalogue, words: Sequence[str], max_licences: int = 4) -> list[Scored]:
-    """Return the references found in a tokenised text, best first."""
+def match_text(
+    catalogue: Catalogue, words: Sequence[str], digest: str | None = None, max_licences: int = 4
+) -> list[Scored]:
+    """Return the references found in a tokenised text, best first.
+
+    *digest* is the SHA-256 of the normalised text; when it is a reference's, that is the
+    answer and nothing else is computed.
+    """
+    joined = " ".join(words)
+    if digest is not None and (exact := catalogue.by_digest.get(digest)) is not None:
+        anchored = bool(exact.anchors) and all(a.search(joined) for a in exact.anchors)
+        return [Scored(exact, 1.0, 1.0, frozenset(), anchored)]
     query = bigram_hashes(words)
     if len(query) < _MIN_BIGRAMS:
         return []
-    joined = " ".join(words)
     found: list[Scored] = []
     remaining = set(query)
     while remaining and len(found) < max_licences:
@@ -113,7 +122,7 @@ def match_text(catalogue: Catalogue, words: Sequence[str], max_licences: int = 4
             best = _resolve(catalogue, sorted(contained, key=lambda s: (-len(s.shared), -s.containment)))
             found.append(best)
         remaining -= catalogue.fingerprint(best.ref)
-        if len(remaining) < 0.1 * len(query) or len(remaining) < _MIN_BIGRAMS:
+        if len(remaining) < _MIN_SHARED:
             break
     return found
 

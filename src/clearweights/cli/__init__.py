@@ -1,0 +1,1 @@
+"""The ``clearweights`` command line: a thin layer over the library."""

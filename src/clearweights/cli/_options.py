@@ -1,0 +1,31 @@
+"""Options shared by reporting commands, and writing their output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from clearweights.formats import OutputFormat
+from clearweights.licenses.report import LicenceReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def format_option(func: F) -> F:
+    """``--format text|json|markdown`` (env ``CLEARWEIGHTS_FORMAT``)."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice([f.value for f in OutputFormat]),
+        default=OutputFormat.TEXT.value,
+        envvar="CLEARWEIGHTS_FORMAT",
+        show_default=True,
+        help="Output format: text for people, json for machines, markdown for PR comments.",
+    )(func)
+
+
+def emit(report: LicenceReport, output_format: str) -> None:
+    """Write the report (data) to stdout."""
+    click.echo(OutputFormat(output_format).to_format().render(report), nl=False)

@@ -1,0 +1,63 @@
+"""Entry point: the click group, and the one place errors are turned into exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from clearweights import __version__
+from clearweights.cli.license import license_group
+from clearweights.errors import ClearweightsError, ExitCode
+
+EPILOG = """\b
+Exit codes:
+  0  success
+  1  a verdict or policy failed
+  2  usage error
+  3  could not complete (unreadable input, internal error)"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="clearweights")
+@click.option("--debug", is_flag=True, envvar="CLEARWEIGHTS_DEBUG", help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """clearweights: clear licences for open weights."""
+
+
+cli.add_command(license_group)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (callable from tests)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("CLEARWEIGHTS_DEBUG", "") not in ("", "0")
+    try:
+        result = cli.main(args=args, prog_name="clearweights", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("clearweights: aborted", err=True)
+        return int(ExitCode.INCOMPLETE)
+    except click.ClickException as exc:
+        exc.show()
+        return int(ExitCode.USAGE)
+    except ClearweightsError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"clearweights: {exc.diagnostics()}", err=True)
+        return int(exc.exit_code)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except Exception:  # a bug: say so plainly, with the traceback only on request
+        if debug:
+            traceback.print_exc()
+        click.echo("clearweights: internal error; rerun with --debug and report it", err=True)
+        return int(ExitCode.INCOMPLETE)
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Output formats: one module each, all behind :class:`ReportFormat`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import assert_never
+
+from clearweights.formats.interface import ReportFormat
+
+
+class OutputFormat(StrEnum):
+    """The ``--format`` choices of reporting commands."""
+
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+    def to_format(self) -> ReportFormat:
+        """Return the formatter for this choice."""
+        match self:
+            case OutputFormat.TEXT:
+                from clearweights.formats.text import TextFormat
+
+                return TextFormat()
+            case OutputFormat.JSON:
+                from clearweights.formats.json import JsonFormat
+
+                return JsonFormat()
+            case OutputFormat.MARKDOWN:
+                from clearweights.formats.markdown import MarkdownFormat
+
+                return MarkdownFormat()
+            case _:
+                assert_never(self)
+
+
+__all__ = ["OutputFormat", "ReportFormat"]

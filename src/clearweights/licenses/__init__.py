@@ -1,0 +1,92 @@
+"""Identify licences (AI model licences included) and state their terms.
+
+Example:
+    >>> from clearweights import licenses
+    >>> match = licenses.identify("This model is licensed under the Llama 3.1 Community License.")
+    >>> match.licences[0].licence.id
+    'LicenseRef-scancode-llama-3.1-license-2024'
+    >>> licenses.get("llama3.1").terms.derivative_naming.value.name_prefix
+    'Llama'
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from clearweights.errors import UnknownLicenceError
+from clearweights.licenses._catalogue import load
+from clearweights.licenses._expression import Expression
+from clearweights.licenses._expression import parse_expression as _parse_expression
+from clearweights.licenses._identify import identify_bytes, identify_file, identify_name
+from clearweights.licenses._identify import identify_text as identify
+from clearweights.licenses.model import (
+    Category,
+    Citation,
+    Evidence,
+    ExtractedTerm,
+    FileResult,
+    Identification,
+    Licence,
+    LicenceId,
+    LicenceMatch,
+    MatchKind,
+    Term,
+    Terms,
+)
+from clearweights.licenses.summary import Summary, summarize
+
+__all__ = [
+    "Category",
+    "Citation",
+    "Evidence",
+    "Expression",
+    "ExtractedTerm",
+    "FileResult",
+    "Identification",
+    "Licence",
+    "LicenceId",
+    "LicenceMatch",
+    "MatchKind",
+    "Summary",
+    "Term",
+    "Terms",
+    "catalogue",
+    "catalogue_version",
+    "get",
+    "identify",
+    "identify_bytes",
+    "identify_file",
+    "identify_name",
+    "parse_expression",
+    "summarize",
+]
+
+
+def get(name: str) -> Licence:
+    """Return the catalogue record for an id, Hugging Face id, ScanCode key or common name.
+
+    Raises:
+        UnknownLicenceError: when nothing answers to *name*; the hint lists close ids.
+    """
+    cat = load()
+    found = cat.get(name)
+    if found is None:
+        close = difflib.get_close_matches(name, list(cat.licences), n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else "run 'clearweights license list' to see every id"
+        raise UnknownLicenceError(f"no licence is known as {name!r}", path=name, hint=hint)
+    return found
+
+
+def catalogue() -> list[Licence]:
+    """Return every catalogue record, sorted by id."""
+    return sorted(load().licences.values(), key=lambda lic: lic.id.lower())
+
+
+def catalogue_version() -> str:
+    """Return the version of the shipped licence data."""
+    return str(load().meta.get("catalogue_version", "unknown"))
+
+
+def parse_expression(text: str) -> Expression:
+    """Parse and normalise an SPDX licence expression (Hub ids and LicenseRefs resolved)."""
+    return _parse_expression(text, load())
