@@ -19,13 +19,14 @@ _MAX_EVIDENCE = 240
 def _rx(pattern: str) -> re.Pattern[str]:
     # A space in a pattern matches any run of whitespace or markdown emphasis, so that
     # re-wrapped and marked-up texts read the same.
-    return re.compile(pattern.replace(" ", r"[\s*_]+"), re.IGNORECASE)
+    pattern = pattern.replace(" ?", r"[\s*_]*").replace(" ", r"[\s*_]+")
+    return re.compile(pattern, re.IGNORECASE)
 
 
 _MAU = _rx(r"(\d[\d,.]*) ?(million|billion) monthly active users")
 _REVENUE = (
-    _rx(r"annual revenue (?:of )?(?:less than |under |below |more than |exceeding |in excess of |over )?(?:US ?)?\$ ?([\d,.]+) ?(million|m|billion)?"),
-    _rx(r"(?:US ?)?\$ ?([\d,.]+) ?(million|m|billion)? (?:or more )?(?:in |of )?annual revenue"),
+    _rx(r"annual revenue (?:of )?(?:less than |under |below |more than |exceeding |in excess of |over )?(?:USD? ?)?\$ ?([\d,.]+) ?(million|m|billion)?"),
+    _rx(r"(?:USD? ?)?\$ ?([\d,.]+) ?(million|m|billion)? (?:or more )?(?:in |of )?annual revenue"),
 )
 _ATTRIBUTION = _rx(r"\"((?:built with|powered by|built on|improved using) [^\"\n]{2,40}?)\"")
 _NAME_PREFIX = _rx(r"include \"([^\"\n]{2,40})\" at the beginning of any such")
@@ -33,7 +34,7 @@ _OUTPUT_BANS = (
     _rx(r"improve any other large language model"),
     _rx(r"create or improve any foundational generative ai model"),
     _rx(r"train,? fine-tune,? or distill a model that is competitive"),
-    _rx(r"(?:not|never) use (?:the )?outputs? [^.]{0,80}? to (?:train|develop|improve) (?:any )?(?:other |competing )?(?:ai |machine learning )?models?"),
+    _rx(r"(?:not|never) use (?:the )?(?:outputs?|results)[^.]{0,120}?(?:train|develop|improve)[^.]{0,60}?(?:other|competing|third-party)[^.]{0,30}?models?"),
 )
 _DISTILLATION = _rx(r"distillation methods|by distillation|through distillation|via distillation")
 _REMOTE = _rx(r"restrict \(remotely or otherwise\)|remotely (?:restrict|disable)")

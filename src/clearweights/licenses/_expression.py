@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -57,11 +58,13 @@ def parse_expression(text: str, catalogue: Catalogue, *, source: str | None = No
         ids.append(record.id)
         if record.id != inner.key:
             renames[inner] = LicenseSymbol(record.id)
-    if renames:
-        parsed = parsed.subs(renames)
+    normalized = str(parsed)
+    for old, new in renames.items():
+        # NOTE: boolean.py's subs() does not reach symbols inside WITH, so rename in the text.
+        normalized = re.sub(rf"(?<![\w.+-]){re.escape(old.key)}(?![\w.+-])", new.key, normalized)
     return Expression(
         text=text,
-        normalized=str(parsed),
+        normalized=normalized,
         licence_ids=tuple(dict.fromkeys(ids)),
         unknown=tuple(dict.fromkeys(unknown)),
         exceptions=tuple(dict.fromkeys(exceptions)),

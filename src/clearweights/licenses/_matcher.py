@@ -63,7 +63,7 @@ def _score(catalogue: Catalogue, ref: Reference, query: set[int], joined: str) -
     fingerprint = catalogue.fingerprint(ref)
     shared = fingerprint.intersection(query)
     dice = 2 * len(shared) / (len(fingerprint) + len(query))
-    anchored = bool(ref.anchors) and all(a.search(joined) for a in ref.anchors)
+    anchored = any(a.search(joined) for a in ref.anchors)
     return Scored(ref, dice, len(shared) / len(fingerprint), frozenset(shared), anchored)
 
 
@@ -94,7 +94,7 @@ def match_text(
     """
     joined = " ".join(words)
     if digest is not None and (exact := catalogue.by_digest.get(digest)) is not None:
-        anchored = bool(exact.anchors) and all(a.search(joined) for a in exact.anchors)
+        anchored = any(a.search(joined) for a in exact.anchors)
         return [Scored(exact, 1.0, 1.0, frozenset(), anchored)]
     query = bigram_hashes(words)
     if len(query) < _MIN_BIGRAMS:
@@ -105,8 +105,10 @@ def match_text(
         positions = _candidates(catalogue, remaining, _CANDIDATES)
         if not positions:
             break
+        # Containment is measured against the whole text (licences share boilerplate),
+        # but a further licence must also explain bigrams that earlier ones did not.
         scored = sorted(
-            (_score(catalogue, catalogue.references[p], remaining, joined) for p in positions),
+            (_score(catalogue, catalogue.references[p], query if found else remaining, joined) for p in positions),
             key=lambda s: (-s.dice, -s.containment, s.ref.licence),
         )
         best = _resolve(catalogue, scored)
@@ -115,11 +117,16 @@ def match_text(
         else:
             # One of several licences: most of the reference must be present.
             contained = [
-                s for s in scored if s.containment >= CONTAINED and len(s.shared) >= _MIN_SHARED
+                s
+                for s in scored
+                if s.containment >= CONTAINED
+                and len(s.shared & remaining) >= _MIN_SHARED
+                and s.ref.licence not in {f.ref.licence for f in found}
             ]
             if not contained:
                 break
-            best = _resolve(catalogue, sorted(contained, key=lambda s: (-len(s.shared), -s.containment)))
+            ranked = sorted(contained, key=lambda s: (-round(s.containment, 2), -len(s.shared & remaining)))
+            best = _resolve(catalogue, ranked)
             found.append(best)
         remaining -= catalogue.fingerprint(best.ref)
         if len(remaining) < _MIN_SHARED:

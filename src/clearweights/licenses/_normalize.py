@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _URL = re.compile(r"(?:https?://|www\.)\S+")
-_COPYRIGHT_LINE = re.compile(r"^\W*(?:copyright\b|\(c\)|©)", re.IGNORECASE)
+# A copyright statement, not a wrapped line that happens to start with "copyright notice".
+_COPYRIGHT_LINE = re.compile(r"^\W*(?:copyright\s*(?:\(c\)|©|\d{4}|by\b)|\(c\)\s*\d{4}|©)", re.IGNORECASE)
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.][a-z0-9]+)*")
 # Spelling variants that never change meaning (SPDX guideline "equivalent words").
 _EQUIVALENT = {

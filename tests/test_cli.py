@@ -1,0 +1,133 @@
+"""The CLI on real files: formats, exit codes, bad input, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from clearweights.cli.main import main
+from clearweights.formats import OutputFormat
+from clearweights.licenses import get, identify_file, summarize
+from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
+from tests.conftest import corpus
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert "clearweights, version" in out
+
+
+def test_identify_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(corpus("licences", "LicenseRef-clearweights-llama-3.txt"))
+    code, out, _ = run(capsys, "license", "identify", path, "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert next(iter(doc)) == "schema_version"
+    licence = doc["results"][0]["licenses"][0]
+    assert doc["results"][0]["path"] == path
+    assert licence["id"] == "LicenseRef-clearweights-llama-3"
+    assert licence["hf_id"] == "llama3"
+    assert licence["family"] == "llama"
+    assert licence["match"] == "exact"
+    assert 0 <= licence["confidence"] <= 1
+    terms = licence["terms"]
+    for key in ("osi_approved", "commercial_use", "user_threshold", "acceptable_use_policy", "derivative_naming",
+                "output_use_restriction", "non_commercial", "research_only", "revocable", "governing_law"):
+        assert key in terms
+    assert terms["output_use_restriction"]["restricted"] is True
+    assert terms["derivative_naming"]["name_prefix"] == "Llama 3"
+
+
+def test_json_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("license", "identify", str(corpus("licences", "MIT.txt")), "--format", "json")
+    assert run(capsys, *args)[1] == run(capsys, *args)[1]
+
+
+def test_bad_inputs_are_reported_and_others_processed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    binary = tmp_path / "weights.bin"
+    binary.write_bytes(b"\x80\x02}q\x00" + bytes(range(256)) * 4)
+    empty = tmp_path / "EMPTY"
+    empty.write_text("")
+    latin = tmp_path / "LICENSE-latin1"
+    latin.write_bytes(corpus("licences", "MIT.txt").read_text(encoding="utf-8").replace("Permission", "Permissión").encode("latin-1"))
+    huge = tmp_path / "HUGE"
+    huge.write_text(corpus("licences", "MIT.txt").read_text(encoding="utf-8") + "x " * 700_000)
+    good = corpus("licences", "MIT.txt")
+    args = [str(p) for p in (binary, empty, latin, huge, tmp_path, tmp_path / "missing", good)]
+    code, out, err = run(capsys, "license", "identify", *args, "--format", "json")
+    assert code == 3
+    assert "Traceback" not in err
+    results = {Path(r["path"]).name: r for r in json.loads(out)["results"]}
+    assert "binary" in results["weights.bin"]["error"]
+    assert results["EMPTY"]["licenses"] == [] and results["EMPTY"]["error"] is None
+    assert results["LICENSE-latin1"]["licenses"][0]["id"] == "MIT"
+    assert any("Windows-1252" in n for n in results["LICENSE-latin1"]["notes"])
+    assert any("only the first" in n for n in results["HUGE"]["notes"])
+    assert results["HUGE"]["licenses"][0]["id"] == "MIT"
+    assert results[tmp_path.name]["error"] == "is a directory, not a file"
+    assert results["missing"]["error"] == "no such file"
+    assert results["MIT.txt"]["licenses"][0]["id"] == "MIT"
+    assert "weights.bin" in err
+
+
+def test_input_without_licence_is_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "license", "identify", str(corpus("unrelated", "recipe.md")), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["results"][0]["licenses"] == []
+
+
+def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"license: llama3.1\n")))
+    code, out, _ = run(capsys, "license", "identify", "-", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["results"][0]["licenses"][0]["id"] == "LicenseRef-scancode-llama-3.1-license-2024"
+
+
+def test_show_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "license", "show", "llama3")
+    assert code == 0
+    assert "Built with Meta Llama 3" in out
+    code, out, err = run(capsys, "license", "show", "no-such-licence")
+    assert code == 2
+    assert out == ""
+    assert "no licence is known as 'no-such-licence'" in err
+    assert "Traceback" not in err
+
+
+def test_list_filters(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "license", "list", "--ai", "--format", "json")
+    assert code == 0
+    ids = {lic["id"] for lic in json.loads(out)["licenses"]}
+    assert "LicenseRef-clearweights-llama-3" in ids and "MIT" not in ids
+    _, out, _ = run(capsys, "license", "list", "--category", "research-only", "--format", "json")
+    assert {lic["category"] for lic in json.loads(out)["licenses"]} == {"research-only"}
+
+
+def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "license", "identify", "--format", "yaml", "x")
+    assert code == 2
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_every_format_renders_every_report(fmt: OutputFormat) -> None:
+    reports = [
+        IdentifyReport((identify_file(corpus("licences", "MIT.txt")), identify_file("/nonexistent"))),
+        LicenceCard(summarize(get("llama3.1"))),
+        LicenceListing((get("MIT"), get("gemma"))),
+    ]
+    for report in reports:
+        rendered = fmt.to_format().render(report)
+        assert rendered.strip()

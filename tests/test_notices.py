@@ -1,0 +1,63 @@
+"""Short notices, identifier lines, model-card fields and names as people write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearweights.errors import UnknownLicenceError, UsageError
+from clearweights.licenses import MatchKind, get, identify, identify_name, parse_expression
+from tests.conftest import read_labels
+
+
+@pytest.mark.parametrize(("text", "expected"), read_labels("labels.tsv"))
+def test_notice_identified(text: str, expected: str) -> None:
+    found = identify(text)
+    assert found.licences, text
+    assert found.licences[0].licence.id == expected
+    assert found.licences[0].match in (MatchKind.NOTICE, MatchKind.ALIAS)
+    assert found.licences[0].evidence
+
+
+@pytest.mark.parametrize(("name", "expected"), read_labels("names.tsv"))
+def test_name_resolved(name: str, expected: str) -> None:
+    match = identify_name(name)
+    assert match is not None, name
+    assert match.licence.id == expected
+
+
+@pytest.mark.parametrize("name", ["openrail", "cc", "bsd", "other", "unknown", "license", "banana"])
+def test_families_and_unknown_names_resolve_to_nothing(name: str) -> None:
+    assert identify_name(name) is None
+
+
+def test_hf_bsl_is_boost_not_business_source() -> None:
+    assert get("bsl-1.0").id == "BSL-1.0"
+    assert "Boost" in get("bsl-1.0").name
+
+
+def test_expression_is_normalised_with_refs_and_hub_ids() -> None:
+    expr = parse_expression("mit or apache-2.0 AND llama3.1 WITH Classpath-exception-2.0")
+    assert expr.normalized == "MIT OR (Apache-2.0 AND LicenseRef-scancode-llama-3.1-license-2024 WITH Classpath-exception-2.0)"
+    assert expr.exceptions == ("Classpath-exception-2.0",)
+    assert parse_expression("GPL-2.0+").normalized == "GPL-2.0-or-later"
+    assert parse_expression("LicenseRef-my-own").unknown == ("LicenseRef-my-own",)
+
+
+def test_bad_expression_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        parse_expression("MIT OR OR")
+
+
+def test_unknown_id_suggests_close_ids() -> None:
+    with pytest.raises(UnknownLicenceError) as info:
+        get("Apache-2.1")
+    assert "Apache-2.0" in info.value.diagnostics()
+
+
+def test_several_notices_in_one_file() -> None:
+    text = (
+        "Llama 3.1 is licensed under the Llama 3.1 Community License.\n"
+        "The tokenizer code is released under the MIT License.\n"
+    )
+    ids = [m.licence.id for m in identify(text).licences]
+    assert ids == ["LicenseRef-scancode-llama-3.1-license-2024", "MIT"]
