@@ -10,7 +10,7 @@ import pytest
 from clearweights.cli.main import main
 from clearweights.formats import OutputFormat
 from clearweights.licenses import get, identify_file, summarize
-from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
+from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing, LicenceReport
 from tests.conftest import corpus
 
 
@@ -40,8 +40,18 @@ def test_identify_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert licence["match"] == "exact"
     assert 0 <= licence["confidence"] <= 1
     terms = licence["terms"]
-    for key in ("osi_approved", "commercial_use", "user_threshold", "acceptable_use_policy", "derivative_naming",
-                "output_use_restriction", "non_commercial", "research_only", "revocable", "governing_law"):
+    for key in (
+        "osi_approved",
+        "commercial_use",
+        "user_threshold",
+        "acceptable_use_policy",
+        "derivative_naming",
+        "output_use_restriction",
+        "non_commercial",
+        "research_only",
+        "revocable",
+        "governing_law",
+    ):
         assert key in terms
     assert terms["output_use_restriction"]["restricted"] is True
     assert terms["derivative_naming"]["name_prefix"] == "Llama 3"
@@ -52,13 +62,20 @@ def test_json_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, *args)[1] == run(capsys, *args)[1]
 
 
-def test_bad_inputs_are_reported_and_others_processed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_bad_inputs_are_reported_and_others_processed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     binary = tmp_path / "weights.bin"
     binary.write_bytes(b"\x80\x02}q\x00" + bytes(range(256)) * 4)
     empty = tmp_path / "EMPTY"
     empty.write_text("")
     latin = tmp_path / "LICENSE-latin1"
-    latin.write_bytes(corpus("licences", "MIT.txt").read_text(encoding="utf-8").replace("Permission", "Permissión").encode("latin-1"))
+    latin.write_bytes(
+        corpus("licences", "MIT.txt")
+        .read_text(encoding="utf-8")
+        .replace("Permission", "Permissión")
+        .encode("latin-1")
+    )
     huge = tmp_path / "HUGE"
     huge.write_text(corpus("licences", "MIT.txt").read_text(encoding="utf-8") + "x " * 700_000)
     good = corpus("licences", "MIT.txt")
@@ -80,7 +97,9 @@ def test_bad_inputs_are_reported_and_others_processed(capsys: pytest.CaptureFixt
 
 
 def test_input_without_licence_is_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "license", "identify", str(corpus("unrelated", "recipe.md")), "--format", "json")
+    code, out, _ = run(
+        capsys, "license", "identify", str(corpus("unrelated", "recipe.md")), "--format", "json"
+    )
     assert code == 0
     assert json.loads(out)["results"][0]["licenses"] == []
 
@@ -92,7 +111,10 @@ def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"license: llama3.1\n")))
     code, out, _ = run(capsys, "license", "identify", "-", "--format", "json")
     assert code == 0
-    assert json.loads(out)["results"][0]["licenses"][0]["id"] == "LicenseRef-scancode-llama-3.1-license-2024"
+    assert (
+        json.loads(out)["results"][0]["licenses"][0]["id"]
+        == "LicenseRef-scancode-llama-3.1-license-2024"
+    )
 
 
 def test_show_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,8 +145,10 @@ def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("fmt", list(OutputFormat))
 def test_every_format_renders_every_report(fmt: OutputFormat) -> None:
-    reports = [
-        IdentifyReport((identify_file(corpus("licences", "MIT.txt")), identify_file("/nonexistent"))),
+    reports: list[LicenceReport] = [
+        IdentifyReport(
+            (identify_file(corpus("licences", "MIT.txt")), identify_file("/nonexistent"))
+        ),
         LicenceCard(summarize(get("llama3.1"))),
         LicenceListing((get("MIT"), get("gemma"))),
     ]

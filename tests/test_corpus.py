@@ -14,12 +14,32 @@ from clearweights.licenses._catalogue import load
 from tests.conftest import CORPUS, corpus
 
 TEXTS = sorted((CORPUS / "licences").glob("*.txt"))
-AI_TEXTS = [p for p in TEXTS if p.stem.startswith("LicenseRef-") or p.stem in {"AML", "OpenMDW-1.0"}]
-COMMON = [corpus("licences", f"{i}.txt") for i in (
-    "Apache-2.0", "MIT", "BSD-3-Clause", "BSD-2-Clause", "GPL-3.0-only", "GPL-2.0-only",
-    "LGPL-2.1-only", "MPL-2.0", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-SA-4.0",
-    "CC0-1.0", "CDLA-Permissive-2.0", "ODbL-1.0", "PDDL-1.0", "C-UDA-1.0", "OGL-UK-3.0",
-)]
+AI_TEXTS = [
+    p for p in TEXTS if p.stem.startswith("LicenseRef-") or p.stem in {"AML", "OpenMDW-1.0"}
+]
+COMMON = [
+    corpus("licences", f"{i}.txt")
+    for i in (
+        "Apache-2.0",
+        "MIT",
+        "BSD-3-Clause",
+        "BSD-2-Clause",
+        "GPL-3.0-only",
+        "GPL-2.0-only",
+        "LGPL-2.1-only",
+        "MPL-2.0",
+        "CC-BY-4.0",
+        "CC-BY-SA-4.0",
+        "CC-BY-NC-4.0",
+        "CC-BY-NC-SA-4.0",
+        "CC0-1.0",
+        "CDLA-Permissive-2.0",
+        "ODbL-1.0",
+        "PDDL-1.0",
+        "C-UDA-1.0",
+        "OGL-UK-3.0",
+    )
+]
 
 
 def _same_text(expected: str) -> set[str]:
@@ -39,8 +59,16 @@ def test_reference_text_identified(path: Path) -> None:
     assert best.confidence == 1.0
 
 
+_STRAIGHT: dict[str, str | int | None] = {
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2018": "'",
+    "\u2019": "'",
+}
+
+
 def _straight_quotes(text: str) -> str:
-    return text.translate(str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"}))
+    return text.translate(str.maketrans(_STRAIGHT))
 
 
 def _curly_quotes(text: str) -> str:
@@ -51,7 +79,9 @@ def _markdown(text: str) -> str:
     lines = text.splitlines()
     first = next(i for i, line in enumerate(lines) if line.strip())
     lines[first] = f"# **{lines[first].strip()}**"
-    return "\n".join(f"> {line}" if i % 7 == 3 and line.strip() else line for i, line in enumerate(lines))
+    return "\n".join(
+        f"> {line}" if i % 7 == 3 and line.strip() else line for i, line in enumerate(lines)
+    )
 
 
 def _rewrap(text: str) -> str:
@@ -61,8 +91,11 @@ def _rewrap(text: str) -> str:
 
 def _no_dates(text: str) -> str:
     return "\n".join(
-        line for line in text.splitlines()
-        if not re.search(r"(release date|last modified|last updated|dated|effective date)\s*:", line, re.I)
+        line
+        for line in text.splitlines()
+        if not re.search(
+            r"(release date|last modified|last updated|dated|effective date)\s*:", line, re.I
+        )
     )
 
 
@@ -105,26 +138,33 @@ def test_llama_versions_are_told_apart() -> None:
         "LicenseRef-scancode-llama-4-cla-2025": "4",
     }
     for licence_id, version in expected.items():
-        text = _no_dates(_straight_quotes(corpus("licences", f"{licence_id}.txt").read_text(encoding="utf-8")))
+        text = _no_dates(
+            _straight_quotes(corpus("licences", f"{licence_id}.txt").read_text(encoding="utf-8"))
+        )
         best = identify(text).licences[0]
         assert (best.licence.id, best.licence.version) == (licence_id, version)
 
 
 def test_tongyi_research_is_not_the_commercial_licence() -> None:
-    text = corpus("licences", "LicenseRef-clearweights-tongyi-qianwen-research.txt").read_text(encoding="utf-8")
+    text = corpus("licences", "LicenseRef-clearweights-tongyi-qianwen-research.txt").read_text(
+        encoding="utf-8"
+    )
     best = identify(_rewrap(text)).licences[0]
     assert best.licence.id == "LicenseRef-clearweights-tongyi-qianwen-research"
     assert best.licence.terms.commercial_use.value is False
 
 
 def test_changed_clause_is_a_variant_with_the_difference() -> None:
-    text = corpus("licences", "LicenseRef-scancode-llama-3.1-license-2024.txt").read_text(encoding="utf-8")
+    text = corpus("licences", "LicenseRef-scancode-llama-3.1-license-2024.txt").read_text(
+        encoding="utf-8"
+    )
     clause = (
         "\n\nAdditional restriction. You must not deploy the Llama Materials in any product "
         "offered to customers located in Atlantis, Lemuria or Mu, nor in any satellite service, "
         "and you must report each deployment to Meta within thirty days of launch, listing the "
         "number of users, the hardware used, and every fine-tuned checkpoint derived from it. "
-        "Every such report must be signed by an officer of your company and sent by registered mail.\n\n"
+        "Every such report must be signed by an officer of your company "
+        "and sent by registered mail.\n\n"
     )
     paragraphs = text.split("\n\n")
     variant = "\n\n".join(paragraphs[:6] + [clause] * 3 + paragraphs[6:])

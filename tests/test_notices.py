@@ -37,7 +37,10 @@ def test_hf_bsl_is_boost_not_business_source() -> None:
 
 def test_expression_is_normalised_with_refs_and_hub_ids() -> None:
     expr = parse_expression("mit or apache-2.0 AND llama3.1 WITH Classpath-exception-2.0")
-    assert expr.normalized == "MIT OR (Apache-2.0 AND LicenseRef-scancode-llama-3.1-license-2024 WITH Classpath-exception-2.0)"
+    assert (
+        expr.normalized == "MIT OR (Apache-2.0 AND LicenseRef-scancode-llama-3.1-license-2024"
+        " WITH Classpath-exception-2.0)"
+    )
     assert expr.exceptions == ("Classpath-exception-2.0",)
     assert parse_expression("GPL-2.0+").normalized == "GPL-2.0-or-later"
     assert parse_expression("LicenseRef-my-own").unknown == ("LicenseRef-my-own",)

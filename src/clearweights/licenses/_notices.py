@@ -1,4 +1,4 @@
-"""Short notices and names: SPDX-License-Identifier lines, licence sentences, card metadata, links."""
+"""Short notices and names: SPDX-License-Identifier lines, sentences, card metadata, links."""
 
 from __future__ import annotations
 
@@ -9,19 +9,28 @@ from dataclasses import dataclass
 from clearweights.errors import UsageError
 from clearweights.licenses._catalogue import Catalogue
 from clearweights.licenses._expression import parse_expression
-from clearweights.licenses.model import Licence
+from clearweights.licenses.model import Licence, LicenceId
 
-_SPDX_LINE = re.compile(r"SPDX-License-Identifier:\s*(?P<expr>[^\n*]+?)\s*(?:\*/|-->|#}|$)", re.MULTILINE)
-_METADATA = re.compile(r"^\s*(?P<field>license|license_name|license_link)\s*:\s*(?P<value>\S[^\n#]*?)\s*$", re.MULTILINE)
+_SPDX_LINE = re.compile(
+    r"SPDX-License-Identifier:\s*(?P<expr>[^\n*]+?)\s*(?:\*/|-->|#}|$)", re.MULTILINE
+)
+_METADATA = re.compile(
+    r"^\s*(?P<field>license|license_name|license_link)\s*:\s*(?P<value>\S[^\n#]*?)\s*$",
+    re.MULTILINE,
+)
 # "licensed under the X", "provided under and subject to the X", "Licensed by NVIDIA under the X"
 _SENTENCE = re.compile(
     r"\b(?:licen[cs]ed|released|distributed|provided|made available|available|governed|covered)"
     r"(?: by [A-Z][\w.,&]*(?: [A-Z][\w.,&]*){0,3})?"
-    r" (?:under|by)(?: and subject to)?(?: the terms of)?(?: the)? (?P<name>[A-Za-z0-9][^\n]{1,120})",
+    r" (?:under|by)(?: and subject to)?(?: the terms of)?(?: the)?"
+    r" (?P<name>[A-Za-z0-9][^\n]{1,120})",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[\w.+\-\[\]]+")
-_CC_URL = re.compile(r"creativecommons\.org/(?:licenses/(?P<kind>by[a-z-]*)/(?P<ver>\d\.\d)|publicdomain/zero/1\.0)", re.I)
+_CC_URL = re.compile(
+    r"creativecommons\.org/(?:licenses/(?P<kind>by[a-z-]*)/(?P<ver>\d\.\d)|publicdomain/zero/1\.0)",
+    re.I,
+)
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
 _KNOWN_URLS = {
     "mistral.ai/licenses/mrl-0.1": "LicenseRef-clearweights-mistral-mrl-0.1",
@@ -37,10 +46,23 @@ _KNOWN_URLS = {
     "apache.org/licenses/license-2.0": "Apache-2.0",
     "opensource.org/licenses/mit": "MIT",
     "stability.ai/community-license": "LicenseRef-scancode-stability-ai-community-2024",
-    "nvidia.com/en-us/agreements/enterprise-software/nvidia-open-model-license": "LicenseRef-scancode-nvidia-open-model-2025-04-28",
+    "nvidia.com/en-us/agreements/enterprise-software/nvidia-open-model-license": (
+        "LicenseRef-scancode-nvidia-open-model-2025-04-28"
+    ),
     "openmdw.ai/license/1-1": "LicenseRef-clearweights-openmdw-1.1",
 }
-_STOP = {"license", "licence", "other", "unknown", "terms", "agreement", "same", "following", "this", "these"}
+_STOP = {
+    "license",
+    "licence",
+    "other",
+    "unknown",
+    "terms",
+    "agreement",
+    "same",
+    "following",
+    "this",
+    "these",
+}
 _MAX_NAME_WORDS = 12
 
 
@@ -72,7 +94,7 @@ def resolve_url(catalogue: Catalogue, url: str) -> Licence | None:
     key = re.sub(r"\.(?:html?|md|txt)$", "", key)
     for prefix, licence_id in _KNOWN_URLS.items():
         if key.startswith(prefix):
-            return catalogue.licences.get(licence_id)  # type: ignore[call-overload]
+            return catalogue.licences.get(LicenceId(licence_id))
     return None
 
 
@@ -91,7 +113,13 @@ def find_notices(catalogue: Catalogue, text: str) -> Iterator[Notice]:
         except UsageError:
             continue
         for licence_id in expression.licence_ids:
-            yield Notice(catalogue.licences[licence_id], m.start(), m.end(), "SPDX-License-Identifier", "notice")  # type: ignore[index]
+            yield Notice(
+                catalogue.licences[LicenceId(licence_id)],
+                m.start(),
+                m.end(),
+                "SPDX-License-Identifier",
+                "notice",
+            )
     for m in _METADATA.finditer(text):
         value = m["value"].strip("\"'")
         if m["field"] == "license_link":

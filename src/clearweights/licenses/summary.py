@@ -37,7 +37,12 @@ def _commercial(lic: Licence) -> Answer:
     if t.commercial_use.value:
         if t.user_threshold.value is not None:
             thr = t.user_threshold.value
-            return Answer(q, "conditional", f"Yes, below {thr.value:,.0f} {thr.unit}; above that you need the licensor's permission.")
+            return Answer(
+                q,
+                "conditional",
+                f"Yes, below {thr.value:,.0f} {thr.unit}; "
+                "above that you need the licensor's permission.",
+            )
         return Answer(q, "yes")
     return Answer(q, "unknown", "The terms could not be verified; read the licence text.")
 
@@ -53,7 +58,7 @@ def _fine_tune(lic: Licence) -> Answer:
     detail = "Derivatives stay under this licence"
     naming = lic.terms.derivative_naming.value
     if naming and naming.name_prefix:
-        detail += f"; their name must begin with \"{naming.name_prefix}\""
+        detail += f'; their name must begin with "{naming.name_prefix}"'
     return Answer(q, "conditional", detail + ".")
 
 
@@ -77,7 +82,12 @@ def _outputs(lic: Licence) -> Answer:
     if term.restricted:
         return Answer(q, "no", "The licence forbids using outputs to improve other models.")
     if term.distillation_is_derivative:
-        return Answer(q, "conditional", "A model trained on its outputs or by distillation counts as a derivative and inherits these terms.")
+        return Answer(
+            q,
+            "conditional",
+            "A model trained on its outputs or by distillation counts as a derivative "
+            "and inherits these terms.",
+        )
     naming = lic.terms.derivative_naming.value
     if naming and (naming.name_prefix or naming.attribution) and lic.category not in OPEN:
         return Answer(q, "conditional", "Allowed, with the naming and attribution duties below.")
@@ -90,15 +100,26 @@ def summarize(lic: Licence) -> Summary:
     must: list[str] = []
     naming = t.derivative_naming.value
     if naming:
-        must += [f"Display \"{s}\"" for s in naming.attribution]
+        must += [f'Display "{s}"' for s in naming.attribution]
         if naming.name_prefix:
-            must.append(f"Begin the name of any model you distribute that was built with it with \"{naming.name_prefix}\"")
+            must.append(
+                "Begin the name of any model you distribute that was built with it "
+                f'with "{naming.name_prefix}"'
+            )
     for condition in t.distribution_conditions.value or ():
         if "no distribution" not in condition:
-            must.append(f"When redistributing: include a {condition}" if condition.startswith(("copy", "NOTICE")) else f"When redistributing: {condition}")
+            must.append(
+                f"When redistributing: include a {condition}"
+                if condition.startswith(("copy", "NOTICE"))
+                else f"When redistributing: {condition}"
+            )
     policy = t.acceptable_use_policy.value
     if policy:
-        extra = " (it may change without your agreement)" if policy.may_change_unilaterally or t.unilateral_changes.value else ""
+        extra = (
+            " (it may change without your agreement)"
+            if policy.may_change_unilaterally or t.unilateral_changes.value
+            else ""
+        )
         must.append(f"Follow the {policy.name}{extra} and pass it on to your users")
     forbidden: list[str] = []
     if t.commercial_use.value is False:
@@ -114,7 +135,9 @@ def summarize(lic: Licence) -> Summary:
     if policy:
         forbidden.append(f"Any use the {policy.name} prohibits")
     if t.remote_restriction.value:
-        forbidden.append("Ignoring the licensor's remote restrictions (the licensor may restrict use remotely)")
+        forbidden.append(
+            "Ignoring the licensor's remote restrictions (the licensor may restrict use remotely)"
+        )
     if t.revocable.value:
         must.append("Expect that the licensor may revoke or terminate the grant")
     if t.governing_law.value:
