@@ -40,7 +40,12 @@ unit: dev
 
 test: lint typecheck unit
 
-bench: dev
+## ScanCode lives in its own environment: a comparison point, never a dependency.
+.bench/scancode-venv/bin/python:
+	$(PYTHON) -m venv .bench/scancode-venv
+	.bench/scancode-venv/bin/python -m pip install -q scancode-toolkit-mini==32.5.0 'pluggy<1.7'
+
+bench: dev .bench/scancode-venv/bin/python
 	$(BIN)/python bench/licence_identify.py
 
 ## Rebuild the shipped licence data from its sources (needs the package registry).
@@ -48,4 +53,4 @@ data: dev
 	$(BIN)/python tools/build_licence_data.py
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .bench build dist .mypy_cache .ruff_cache .pytest_cache

@@ -122,3 +122,12 @@ def test_summary_answers_in_plain_words() -> None:
     assert any("Built with Meta Llama 3" in item for item in summary.must_do)
     mit = {a.question: a.answer for a in summarize(get("MIT")).answers}
     assert mit["May I use it commercially?"] == "yes"
+
+
+def test_catalogue_page_is_current() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / "gen_catalogue_doc.py"
+    assert subprocess.run([sys.executable, str(tool), "--check"], check=False).returncode == 0

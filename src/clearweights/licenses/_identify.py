@@ -77,7 +77,10 @@ def _full_text_match(
             Difference(line + offset_line, passage[:300], novelty)
             for line, passage, novelty in passages[:12]
         )
-    rule = "bigram Dice" + (", anchors" if scored.anchored else "")
+    if digest == scored.ref.sha256:
+        rule = "identical normalised text"
+    else:
+        rule = "bigram Dice" + (", anchors" if scored.anchored else "")
     return LicenceMatch(
         licence=licence,
         match=kind,

@@ -156,7 +156,7 @@ class Licence:
     @property
     def is_ai(self) -> bool:
         """Whether this is an AI model licence (or its use policy)."""
-        return self.family is not None and self.id.startswith("LicenseRef-")
+        return self.family is not None
 
 
 @dataclass(frozen=True)
