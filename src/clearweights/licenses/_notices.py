@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from clearweights.errors import UsageError
-from clearweights.licenses._catalogue import Catalogue
+from clearweights.licenses._catalogue import Catalogue, alias_key
 from clearweights.licenses._expression import parse_expression
 from clearweights.licenses.model import Licence, LicenceId
 
@@ -20,12 +20,13 @@ _METADATA = re.compile(
 )
 # "licensed under the X", "provided under and subject to the X", "Licensed by NVIDIA under the X"
 _SENTENCE = re.compile(
-    r"\b(?:licen[cs]ed|released|distributed|provided|made available|available|governed|covered)"
-    r"(?: by [A-Z][\w.,&]*(?: [A-Z][\w.,&]*){0,3})?"
-    r" (?:under|by)(?: and subject to)?(?: the terms of)?(?: the)?"
-    r" (?P<name>[A-Za-z0-9][^\n]{1,120})",
+    r"\b(?:(?:licen[cs]ed|released|distributed|provided|made available|available|covered)"
+    r"(?: by [A-Z][\w.,&]*(?: [A-Z][\w.,&]*){0,3})? under(?: and subject to)?"
+    r"|governed by|subject to)"
+    r"(?: the terms of)?(?: the)? (?P<name>[A-Za-z0-9][^\n]{1,120})",
     re.IGNORECASE,
 )
+_LICENCE_WORD = re.compile(r"licen[cs]e|agreement|terms|policy|\d", re.IGNORECASE)
 _WORD = re.compile(r"[\w.+\-\[\]]+")
 _CC_URL = re.compile(
     r"creativecommons\.org/(?:licenses/(?P<kind>by[a-z-]*)/(?P<ver>\d\.\d)|publicdomain/zero/1\.0)",
@@ -98,9 +99,19 @@ def resolve_url(catalogue: Catalogue, url: str) -> Licence | None:
     return None
 
 
+def _plausible(name: str, licence: Licence) -> bool:
+    """Whether words in running text really name *licence* ("fair use" is not the Fair licence)."""
+    if _LICENCE_WORD.search(name) or name in (licence.id, licence.hf_id):
+        return True
+    key = alias_key(name)
+    return any(alias_key(alias) == key for alias in licence.aliases)
+
+
 def _longest_name(catalogue: Catalogue, words: list[str]) -> tuple[Licence, int] | None:
     for n in range(min(len(words), _MAX_NAME_WORDS), 0, -1):
-        if (found := resolve_name(catalogue, " ".join(words[:n]))) is not None:
+        name = " ".join(words[:n])
+        found = resolve_name(catalogue, name)
+        if found is not None and _plausible(name, found):
             return found, n
     return None
 
