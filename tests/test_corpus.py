@@ -154,7 +154,23 @@ def test_tongyi_research_is_not_the_commercial_licence() -> None:
     assert best.licence.terms.commercial_use.value is False
 
 
-def test_changed_clause_is_a_variant_with_the_difference() -> None:
+def test_rewritten_text_is_a_variant_with_the_differences() -> None:
+    text = corpus("licences", "LicenseRef-scancode-llama-3.1-license-2024.txt").read_text(encoding="utf-8")
+    paragraphs = text.split("\n\n")
+    clause = (
+        "Additional restriction. You must not deploy the Llama Materials in any product offered "
+        "to customers located in Atlantis, Lemuria or Mu, nor in any satellite service."
+    )
+    variant = "\n\n".join(paragraphs[:8] + paragraphs[11:] + [clause])
+    best = identify(variant).licences[0]
+    assert best.licence.id == "LicenseRef-scancode-llama-3.1-license-2024"
+    assert best.match is MatchKind.VARIANT
+    assert 0.80 <= best.confidence < 0.95
+    assert best.coverage is not None and best.coverage < 0.95
+    assert [d.text for d in best.differences] == [clause]
+
+
+def test_added_clause_is_reported_as_a_difference() -> None:
     text = corpus("licences", "LicenseRef-scancode-llama-3.1-license-2024.txt").read_text(
         encoding="utf-8"
     )

@@ -59,6 +59,7 @@ def match_json(match: LicenceMatch) -> dict[str, Any]:
         match=match.match.value,
         confidence=match.confidence,
         score=match.score,
+        coverage=match.coverage,
         rule=match.rule,
         evidence=[vars(e) for e in match.evidence],
         differences=[vars(d) for d in match.differences],

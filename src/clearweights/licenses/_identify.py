@@ -89,6 +89,7 @@ def _full_text_match(
         differences=differences,
         rule=rule,
         score=round(scored.dice, 4),
+        coverage=round(scored.containment, 4),
     )
 
 

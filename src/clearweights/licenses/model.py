@@ -189,6 +189,7 @@ class LicenceMatch:
     differences: tuple[Difference, ...] = ()
     rule: str = ""  # the notice rule, alias or method that fired
     score: float | None = None  # Dice score of full-text matches
+    coverage: float | None = None  # share of the reference text present in the input
 
 
 @dataclass(frozen=True)
