@@ -42,6 +42,10 @@ COMMON = [
 ]
 
 
+def _text(licence_id: str) -> str:
+    return corpus("licences", f"{licence_id}.txt").read_text(encoding="utf-8")
+
+
 def _same_text(expected: str) -> set[str]:
     """Ids whose reference text normalises identically to *expected*'s (SPDX has duplicates)."""
     cat = load()
@@ -155,7 +159,7 @@ def test_tongyi_research_is_not_the_commercial_licence() -> None:
 
 
 def test_rewritten_text_is_a_variant_with_the_differences() -> None:
-    text = corpus("licences", "LicenseRef-scancode-llama-3.1-license-2024.txt").read_text(encoding="utf-8")
+    text = _text("LicenseRef-scancode-llama-3.1-license-2024")
     paragraphs = text.split("\n\n")
     clause = (
         "Additional restriction. You must not deploy the Llama Materials in any product offered "

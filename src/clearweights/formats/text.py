@@ -44,7 +44,8 @@ def _result(console: Console, result: FileResult) -> None:
     console.print(table)
     for m in result.licences:
         if m.coverage is not None and m.coverage < 0.98:
-            console.print(f"  {1 - m.coverage:.0%} of the {m.licence.id} text is missing from this file")
+            missing = 1 - m.coverage
+            console.print(f"  {missing:.0%} of the {m.licence.id} text is missing from this file")
         for diff in m.differences[:5]:
             console.print(f"  differs from {m.licence.id} at line {diff.line}: {diff.text[:120]}")
     if (
