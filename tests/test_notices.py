@@ -64,3 +64,15 @@ def test_several_notices_in_one_file() -> None:
     )
     ids = [m.licence.id for m in identify(text).licences]
     assert ids == ["LicenseRef-scancode-llama-3.1-license-2024", "MIT"]
+
+
+def test_every_catalogue_record_answers_to_its_id_and_name() -> None:
+    from clearweights.licenses import catalogue
+
+    for licence in catalogue():
+        by_id = identify_name(licence.id)
+        assert by_id is not None, licence.id
+        assert by_id.licence.id == licence.id
+        by_name = identify_name(licence.name)
+        assert by_name is not None, licence.name
+        assert by_name.licence.name == licence.name
