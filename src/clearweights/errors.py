@@ -57,3 +57,7 @@ class InputError(ClearweightsError, OSError):
 
 class DataError(ClearweightsError):
     """The data shipped with clearweights is missing or corrupt."""
+
+
+class ReleaseError(InputError):
+    """A release could not be read: not a release, a broken MOF file, a missing cache entry."""

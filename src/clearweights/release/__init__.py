@@ -1,0 +1,1 @@
+"""A model release as read from its own files."""

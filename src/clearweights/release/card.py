@@ -1,0 +1,80 @@
+"""Model cards: YAML front matter through huggingface_hub's ModelCard, claims from the text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from clearweights.release.model import CardData
+
+MAX_CARD_BYTES = 2 << 20
+_CLAIM = re.compile(
+    r"\b(?:(?:fully|truly|completely|100%) )?open[- ]source(?: ai| model| llm| weights)?\b"
+    r"|\bopen[- ]weights?\b|\bfully open\b",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(r"\b(?:not|isn't|never|no longer)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s)\]>\"'`]+")
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+class CardError(ValueError):
+    """The card's front matter is not valid (broken or hostile YAML)."""
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if v is not None)
+    return (str(value),)
+
+
+def parse_card(text: str, path: str = "README.md") -> CardData:
+    """Parse a model card offline.
+
+    Raises:
+        CardError: when the front matter is not a YAML mapping (only safe loading is used).
+    """
+    from huggingface_hub import ModelCard
+
+    try:
+        card = ModelCard(text, ignore_metadata_errors=True)
+        # NOTE: huggingface_hub's CardData.to_dict is not annotated.
+        data: dict[str, Any] = card.data.to_dict()  # type: ignore[no-untyped-call]
+    except (ValueError, yaml.YAMLError) as exc:
+        raise CardError(f"front matter is not valid YAML: {exc}") from exc
+    body = card.text
+    offset = text.count("\n", 0, max(text.find(body[:80]), 0)) if body else 0
+    claims: list[tuple[int, str]] = []
+    for number, line in enumerate(body.splitlines(), start=offset + 1):
+        for m in _CLAIM.finditer(line):
+            if _NEGATED.search(line[: m.start()]):
+                continue
+            claims.append((number, " ".join(line.split())[:200]))
+            break
+    licence = data.get("license")
+    return CardData(
+        license=licence if isinstance(licence, str | list) else None,
+        license_name=_first(data.get("license_name")),
+        license_link=_first(data.get("license_link")),
+        base_model=_strings(data.get("base_model")),
+        base_model_relation=_first(data.get("base_model_relation")),
+        datasets=_strings(data.get("datasets")),
+        tags=_strings(data.get("tags")),
+        pipeline_tag=_first(data.get("pipeline_tag")),
+        model_index=tuple(x for x in data.get("model-index") or [] if isinstance(x, dict)),
+        claims=tuple(claims),
+        links=tuple(dict.fromkeys(m.rstrip(".,") for m in _URL.findall(body))),
+        sections=tuple(h.strip().lower() for h in _HEADING.findall(body)),
+        path=path,
+    )
+
+
+def _first(value: Any) -> str | None:
+    values = _strings(value)
+    return values[0] if values else None

@@ -1,0 +1,43 @@
+"""Readers for the kinds of input an audit accepts; each returns a :class:`Release`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from clearweights.errors import ReleaseError
+from clearweights.release.model import Release
+from clearweights.sources.interface import ReleaseSource
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def source_for(location: str, *, download: bool = False) -> ReleaseSource:
+    """Pick the reader for *location*: a directory, a MOF YAML file or a Hub repo id."""
+    path = Path(location)
+    if path.is_dir():
+        from clearweights.sources.local import LocalDirectory
+
+        return LocalDirectory(path)
+    if path.is_file() and path.suffix.lower() in (".yml", ".yaml"):
+        from clearweights.sources.mof_file import MofFile
+
+        return MofFile(path)
+    if not path.exists() and _REPO_ID.match(location):
+        from clearweights.sources.hf_cache import HubCache
+
+        return HubCache(location, download=download)
+    if path.exists():
+        raise ReleaseError(
+            "is not a release: expected a directory, a MOF YAML file or a Hub repo id",
+            path=location,
+        )
+    raise ReleaseError("no such file or directory", path=location)
+
+
+def open_release(location: str, *, download: bool = False) -> Release:
+    """Read the release at *location*."""
+    return source_for(location, download=download).collect()
+
+
+__all__ = ["ReleaseSource", "open_release", "source_for"]

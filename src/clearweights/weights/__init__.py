@@ -1,0 +1,8 @@
+"""Read weight files without loading tensors: safetensors and GGUF headers, pickle opcodes."""
+
+from __future__ import annotations
+
+from clearweights.weights.model import PickleScan, WeightsHeader
+from clearweights.weights.readers import read_header, scan_pickle
+
+__all__ = ["PickleScan", "WeightsHeader", "read_header", "scan_pickle"]
