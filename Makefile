@@ -24,9 +24,9 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.installed-dev
 
-## The main job: identify the licences of the bundled samples.
+## The main job: audit the bundled example releases and print the verdict table.
 run: install
-	$(BIN)/clearweights license identify examples/licences/*
+	$(BIN)/clearweights audit examples/releases/* --no-systemic-risk --not-monetised
 
 lint: dev
 	$(BIN)/ruff check $(SOURCES)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clearweights.cli.main import main
-from clearweights.formats import OutputFormat
+from clearweights.formats import REPORT_FORMATS, OutputFormat
 from clearweights.licenses import get, identify_file, summarize
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing, LicenceReport
 from tests.conftest import corpus
@@ -143,7 +143,7 @@ def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("fmt", list(OutputFormat))
+@pytest.mark.parametrize("fmt", REPORT_FORMATS)
 def test_every_format_renders_every_report(fmt: OutputFormat) -> None:
     reports: list[LicenceReport] = [
         IdentifyReport(

@@ -7,18 +7,17 @@ from typing import Any, TypeVar
 
 import click
 
-from clearweights.formats import OutputFormat
-from clearweights.licenses.report import LicenceReport
+from clearweights.formats import REPORT_FORMATS, OutputFormat, Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def format_option(func: F) -> F:
+def format_option(func: F, formats: tuple[OutputFormat, ...] = REPORT_FORMATS) -> F:
     """``--format text|json|markdown`` (env ``CLEARWEIGHTS_FORMAT``)."""
     return click.option(
         "--format",
         "output_format",
-        type=click.Choice([f.value for f in OutputFormat]),
+        type=click.Choice([f.value for f in formats]),
         default=OutputFormat.TEXT.value,
         envvar="CLEARWEIGHTS_FORMAT",
         show_default=True,
@@ -26,6 +25,6 @@ def format_option(func: F) -> F:
     )(func)
 
 
-def emit(report: LicenceReport, output_format: str) -> None:
+def emit(report: Report, output_format: str) -> None:
     """Write the report (data) to stdout."""
     click.echo(OutputFormat(output_format).to_format().render(report), nl=False)

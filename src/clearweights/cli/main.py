@@ -9,6 +9,7 @@ import traceback
 import click
 
 from clearweights import __version__
+from clearweights.cli.audit import audit_command
 from clearweights.cli.license import license_group
 from clearweights.errors import ClearweightsError, ExitCode
 
@@ -29,6 +30,7 @@ def cli(debug: bool) -> None:
     """clearweights: clear licences for open weights."""
 
 
+cli.add_command(audit_command)
 cli.add_command(license_group)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import assert_never
 
-from clearweights.formats.interface import ReportFormat
+from clearweights.formats.interface import Report, ReportFormat
 
 
 class OutputFormat(StrEnum):
@@ -14,6 +14,7 @@ class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     MARKDOWN = "markdown"
+    MOF_YAML = "mof-yaml"
 
     def to_format(self) -> ReportFormat:
         """Return the formatter for this choice."""
@@ -30,8 +31,14 @@ class OutputFormat(StrEnum):
                 from clearweights.formats.markdown import MarkdownFormat
 
                 return MarkdownFormat()
+            case OutputFormat.MOF_YAML:
+                from clearweights.formats.mof_yaml import MofYamlFormat
+
+                return MofYamlFormat()
             case _:
                 assert_never(self)
 
 
-__all__ = ["OutputFormat", "ReportFormat"]
+REPORT_FORMATS = (OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.MARKDOWN)
+
+__all__ = ["REPORT_FORMATS", "OutputFormat", "Report", "ReportFormat"]

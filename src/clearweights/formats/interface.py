@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from clearweights.audit.model import AuditReport
 from clearweights.licenses.report import LicenceReport
+
+Report = LicenceReport | AuditReport
 
 
 class ReportFormat(Protocol):
     """Turns a report into text; never prints."""
 
-    def render(self, report: LicenceReport) -> str:
+    def render(self, report: Report) -> str:
         """Return the report in this format."""
         ...

@@ -6,10 +6,12 @@ import json
 from typing import Any, assert_never
 
 from clearweights import __version__
+from clearweights.audit.model import AuditReport
+from clearweights.formats.interface import Report
 from clearweights.licenses import catalogue_version
 from clearweights.licenses._catalogue import term_to_json, value_to_json
 from clearweights.licenses.model import FileResult, Licence, LicenceMatch, Terms
-from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing, LicenceReport
+from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
 
 SCHEMA_VERSION = "1.0"
 
@@ -82,7 +84,7 @@ def result_json(result: FileResult) -> dict[str, Any]:
     }
 
 
-def document(report: LicenceReport) -> dict[str, Any]:
+def document(report: Report) -> dict[str, Any]:
     """The JSON document for *report*."""
     head: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -101,6 +103,10 @@ def document(report: LicenceReport) -> dict[str, Any]:
             head["links"] = list(s.links)
         case LicenceListing(licences=licences):
             head["licenses"] = [licence_json(lic) for lic in licences]
+        case AuditReport(audits=audits):
+            from clearweights.formats._audit_json import audit_json
+
+            head["audits"] = [audit_json(a) for a in audits]
         case _:
             assert_never(report)
     return head
@@ -117,7 +123,7 @@ def _sorted(value: Any) -> Any:
 class JsonFormat:
     """Machine-readable output: version fields first, then keys sorted."""
 
-    def render(self, report: LicenceReport) -> str:
+    def render(self, report: Report) -> str:
         """Return the report as JSON text."""
         doc = document(report)
         first = ("schema_version", "tool", "tool_version", "catalogue_version")

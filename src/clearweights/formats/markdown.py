@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import assert_never
 
+from clearweights.audit.model import AuditReport
 from clearweights.formats._plain import key_terms, yes_no
-from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing, LicenceReport
+from clearweights.formats.interface import Report
+from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
 
 
 def _cell(text: str) -> str:
@@ -15,7 +17,7 @@ def _cell(text: str) -> str:
 class MarkdownFormat:
     """GitHub-flavoured Markdown."""
 
-    def render(self, report: LicenceReport) -> str:
+    def render(self, report: Report) -> str:
         """Return the report as Markdown."""
         lines: list[str] = []
         match report:
@@ -60,6 +62,50 @@ class MarkdownFormat:
                     f"| {yes_no(lic.osi_approved)} | {lic.hf_id or ''} |"
                     for lic in licences
                 ]
+            case AuditReport():
+                lines += _audit(report)
             case _:
                 assert_never(report)
         return "\n".join(lines).rstrip() + "\n"
+
+
+def _audit(report: AuditReport) -> list[str]:
+    from clearweights.formats._audit_text import PROFILE_COLUMNS, cell, name_of
+
+    lines = ["| release | " + " | ".join(t for _, t in PROFILE_COLUMNS) + " | findings |"]
+    lines.append("|---" * (len(PROFILE_COLUMNS) + 2) + "|")
+    for a in report.audits:
+        if a.error:
+            lines.append(
+                f"| {_cell(a.path)} |"
+                + " - |" * len(PROFILE_COLUMNS)
+                + f" could not audit: {_cell(a.error)} |"
+            )
+            continue
+        codes = (
+            ", ".join(
+                sorted({f.code for f in a.findings if f.severity.value in ("high", "medium")})
+            )
+            or "none"
+        )
+        lines.append(
+            f"| {_cell(name_of(a))} | "
+            + " | ".join(cell(a.profile(k)) for k, _ in PROFILE_COLUMNS)
+            + f" | {codes} |"
+        )
+    for a in report.audits:
+        if a.error:
+            continue
+        lines += ["", f"### {name_of(a)}", ""]
+        lines += ["| component | licence | files |", "|---|---|---|"]
+        lines += [
+            f"| {c.name} | {_cell(c.licence_name or 'none')} | {_cell(', '.join(c.paths[:3]))} |"
+            for c in a.components
+        ]
+        if a.findings:
+            lines += ["", "**Findings**", ""]
+            lines += [f"- **{f.severity.value}** `{f.code}` {_cell(f.message)}" for f in a.findings]
+        if a.obligations:
+            lines += ["", "**What you must do**", ""]
+            lines += [f"- {_cell(o.text)} ({o.licence})" for o in a.obligations]
+    return lines

@@ -9,9 +9,11 @@ from typing import assert_never
 from rich.console import Console
 from rich.table import Table
 
+from clearweights.audit.model import AuditReport
 from clearweights.formats._plain import key_terms, yes_no
+from clearweights.formats.interface import Report
 from clearweights.licenses.model import FileResult
-from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing, LicenceReport
+from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
 
 
 def _console(buffer: io.StringIO) -> Console:
@@ -64,7 +66,7 @@ def _result(console: Console, result: FileResult) -> None:
 class TextFormat:
     """Human-readable tables and sentences."""
 
-    def render(self, report: LicenceReport) -> str:
+    def render(self, report: Report) -> str:
         """Return the report as plain text."""
         buffer = io.StringIO()
         console = _console(buffer)
@@ -113,6 +115,10 @@ class TextFormat:
                     )
                 console.print(table)
                 console.print(f"{len(licences)} licences")
+            case AuditReport():
+                from clearweights.formats._audit_text import render_text
+
+                render_text(console, report)
             case _:
                 assert_never(report)
         return buffer.getvalue()

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from clearweights.components import Component, MofComponent
+from clearweights.licenses.model import Licence
 from clearweights.release.model import Release
+from clearweights.weights.model import PickleScan, WeightsHeader
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,41 @@ class AuditSubject:
     release: Release
     components: Mapping[MofComponent, Component]
     declarations: Declarations = Declarations()
+    card_licences: tuple[Licence, ...] = ()  # what the model card declares
+    text_licences: tuple[Licence, ...] = ()  # what the release's top-level LICENSE files hold
+    weights: tuple[WeightsHeader, ...] = ()
+    pickles: tuple[PickleScan, ...] = ()
+    architecture: str | None = None  # from config.json, e.g. "LlamaForCausalLM"
 
     def get(self, kind: MofComponent) -> Component | None:
         """The component of this kind, if the release has it."""
         return self.components.get(kind)
+
+
+def weights_licences(subject: AuditSubject) -> tuple[Licence, ...]:
+    """The licences of the final weights (empty when none or unknown)."""
+    weights = subject.get(MofComponent.MODEL_PARAMETERS_FINAL)
+    return weights.licences if weights is not None else ()
+
+
+def restrictions(licence: Licence) -> list[str]:
+    """The use restrictions of a licence, in plain words (empty for open licences)."""
+    t = licence.terms
+    found: list[str] = []
+    if t.commercial_use.value is False or t.non_commercial.value:
+        found.append("no commercial use")
+    if t.research_only.value:
+        found.append("research use only")
+    if (threshold := t.user_threshold.value) is not None:
+        found.append(f"threshold of {threshold.value:,.0f} {threshold.unit}")
+    if (policy := t.acceptable_use_policy.value) is not None:
+        found.append(f"{policy.name} (field-of-use restrictions)")
+    if (out := t.output_use_restriction.value) is not None and out.restricted:
+        found.append("outputs may not train or improve other models")
+    if t.revocable.value:
+        found.append("revocable")
+    if t.remote_restriction.value:
+        found.append("licensor may restrict use remotely")
+    if t.territorial_exclusions.value:
+        found.append("territorial exclusions")
+    return found

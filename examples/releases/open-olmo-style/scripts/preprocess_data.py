@@ -1,0 +1,1 @@
+"""Deduplicate and filter the corpus."""

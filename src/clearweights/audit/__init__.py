@@ -1,0 +1,166 @@
+"""Audit model releases: components, licences, four frameworks, findings and obligations.
+
+Example:
+    >>> from clearweights.audit import audit
+    >>> report = audit(["examples/releases/open-olmo-style"])  # doctest: +SKIP
+    >>> report.audits[0].profile("redhat").verdict  # doctest: +SKIP
+    <Status.PASS: 'pass'>
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from clearweights.audit.findings import find
+from clearweights.audit.model import AuditReport, Finding, Obligation, ReleaseAudit, Severity
+from clearweights.audit.obligations import obligations
+from clearweights.components import MofComponent
+from clearweights.errors import ClearweightsError, UsageError
+from clearweights.frameworks import PROFILES, AuditSubject, Declarations, framework
+from clearweights.inventory import Inventory, build_inventory
+from clearweights.licenses import identify_name
+from clearweights.licenses.model import Licence
+from clearweights.progress import Progress, Silent
+from clearweights.release.model import Release
+from clearweights.sources import open_release
+from clearweights.weights import read_header, scan_pickle
+from clearweights.weights.model import PickleScan, WeightsHeader
+
+NO_DECLARATIONS = Declarations()
+PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".ckpt", ".pkl"}
+HEADER_SUFFIXES = {".safetensors", ".gguf"}
+WEIGHT_KINDS = (MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE)
+
+__all__ = [
+    "PROFILES",
+    "AuditReport",
+    "Declarations",
+    "Finding",
+    "Obligation",
+    "ReleaseAudit",
+    "Severity",
+    "audit",
+    "audit_release",
+]
+
+
+def _weights(
+    release: Release, inventory: Inventory
+) -> tuple[tuple[WeightsHeader, ...], tuple[PickleScan, ...]]:
+    by_path = {f.path: f for f in release.files}
+    headers: list[WeightsHeader] = []
+    pickles: list[PickleScan] = []
+    for kind in WEIGHT_KINDS:
+        component = inventory.components.get(kind)
+        for path in component.paths if component else ():
+            entry = by_path.get(path)
+            if entry is None:
+                continue
+            suffix = PurePosixPath(path).suffix.lower()
+            if suffix in HEADER_SUFFIXES:
+                headers.append(read_header(Path(entry.absolute), path))
+            elif suffix in PICKLE_SUFFIXES:
+                pickles.append(scan_pickle(Path(entry.absolute), path))
+    return tuple(headers), tuple(pickles)
+
+
+def _architecture(release: Release) -> str | None:
+    entry = next((f for f in release.files if f.path == "config.json"), None)
+    if entry is None or entry.size > 1 << 20:
+        return None
+    try:
+        config = json.loads(Path(entry.absolute).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    names = config.get("architectures")
+    if isinstance(names, list) and names:
+        return str(names[0])
+    return str(config["model_type"]) if "model_type" in config else None
+
+
+def _text_licences(release: Release, inventory: Inventory) -> tuple[Licence, ...]:
+    if release.kind == "mof-file":
+        glob = release.metadata.get("license") or {}
+        names = [v.get("name") for v in glob.values() if isinstance(v, dict) and v.get("name")]
+        return tuple(m.licence for n in names if (m := identify_name(str(n))) is not None)
+    top = [lf for lf in inventory.licence_files if "/" not in lf.path]
+    return tuple(dict.fromkeys(lic for lf in top for lic in lf.licences))
+
+
+def audit_release(
+    location: str,
+    *,
+    profiles: Sequence[str] = PROFILES,
+    mof_mode: str = "strict",
+    declarations: Declarations = NO_DECLARATIONS,
+    download: bool = False,
+) -> ReleaseAudit:
+    """Audit one release; a release that cannot be read gives an audit with ``error`` set."""
+    try:
+        release = open_release(location, download=download)
+    except ClearweightsError as exc:
+        return ReleaseAudit(location, None, error=exc.message)
+    inventory = build_inventory(release)
+    headers, pickles = _weights(release, inventory)
+    subject = AuditSubject(
+        release=release,
+        components=inventory.components,
+        declarations=declarations,
+        card_licences=inventory.card_licences,
+        text_licences=_text_licences(release, inventory),
+        weights=headers,
+        pickles=pickles,
+        architecture=_architecture(release) if release.kind != "mof-file" else None,
+    )
+    results = tuple(framework(name, mof_mode=mof_mode).evaluate(subject) for name in profiles)
+    notices = tuple(
+        f.path for f in release.files if PurePosixPath(f.path).name.upper().startswith("NOTICE")
+    )
+    components = tuple(inventory.components.values())
+    return ReleaseAudit(
+        path=location,
+        release=release,
+        components=components,
+        profiles=results,
+        findings=find(subject, results),
+        obligations=obligations(components, notices),
+        weights=headers,
+        pickles=pickles,
+        unassigned=inventory.unassigned,
+        skipped=release.skipped,
+    )
+
+
+def audit(
+    locations: Sequence[str],
+    *,
+    profiles: Sequence[str] = PROFILES,
+    mof_mode: str = "strict",
+    declarations: Declarations = NO_DECLARATIONS,
+    download: bool = False,
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Audit every release in *locations* (directories, Hub repo ids or MOF YAML files)."""
+    unknown = [p for p in profiles if p not in PROFILES]
+    if unknown:
+        raise UsageError(f"unknown profile {unknown[0]!r}; choose from {', '.join(PROFILES)}")
+    observer = progress or Silent()
+    observer.start(len(locations), "auditing")
+    audits = []
+    for location in locations:
+        audits.append(
+            audit_release(
+                location,
+                profiles=profiles,
+                mof_mode=mof_mode,
+                declarations=declarations,
+                download=download,
+            )
+        )
+        observer.advance(location)
+    observer.finish()
+    return AuditReport(tuple(audits))

@@ -1,0 +1,114 @@
+"""Open-washing, licence-clarity and security findings. Codes are stable and documented."""
+
+from __future__ import annotations
+
+from clearweights.audit.model import Finding, Severity
+from clearweights.components import MofComponent as M
+from clearweights.frameworks.interface import ProfileResult, Status
+from clearweights.frameworks.subject import AuditSubject, restrictions, weights_licences
+
+CODES = {
+    "OW-LIC": "claims open source, but the weights licence is not an open-source licence",
+    "OW-RESTRICT": "claims openness while the licence restricts use",
+    "OW-META": "the declared licence differs from the licence text",
+    "OW-UNCLEAR": "no licence that can be resolved",
+    "OW-OSAID": "claims open source AI while OSAID elements are missing",
+    "SEC-PICKLE": "a pickle-based file imports a callable outside the safe allow-list",
+    "REL-SKIPPED": "a file or link was not audited",
+    "CARD-INVALID": "the model card's front matter could not be read",
+}
+
+
+def _claims(subject: AuditSubject) -> list[str]:
+    card = subject.release.card
+    return [f"{card.path}:{line}: {text}" for line, text in card.claims] if card else []
+
+
+def find(subject: AuditSubject, profiles: tuple[ProfileResult, ...]) -> tuple[Finding, ...]:
+    """Return every finding for the release, most severe first."""
+    out: list[Finding] = []
+    claims = _claims(subject)
+    weights = weights_licences(subject)
+    weights_component = subject.get(M.MODEL_PARAMETERS_FINAL)
+    names = ", ".join(lic.id for lic in weights) or "none"
+    if claims and weights and not all(lic.osi_approved for lic in weights):
+        out.append(
+            Finding(
+                "OW-LIC",
+                Severity.HIGH,
+                f"The release calls itself open, but its weights are under {names}, "
+                "which is not an open-source licence.",
+                tuple(claims[:3]),
+            )
+        )
+    restricted = [f"{lic.id}: {r}" for lic in weights for r in restrictions(lic)]
+    if claims and restricted:
+        out.append(
+            Finding(
+                "OW-RESTRICT",
+                Severity.HIGH,
+                "The release calls itself open while its licence restricts use.",
+                tuple(claims[:2]) + tuple(restricted),
+            )
+        )
+    declared = {lic.id for lic in subject.card_licences}
+    detected = {lic.id for lic in subject.text_licences if lic.kind == "licence"}
+    if declared and detected and not declared & detected:
+        out.append(
+            Finding(
+                "OW-META",
+                Severity.MEDIUM,
+                f"The model card declares {', '.join(sorted(declared))}, "
+                f"but the licence file holds {', '.join(sorted(detected))}.",
+                (
+                    f"model card license: {', '.join(sorted(declared))}",
+                    f"licence files: {', '.join(sorted(detected))}",
+                ),
+            )
+        )
+    card = subject.release.card
+    if weights_component is not None and (
+        not weights or any(lic.id.endswith("unidentified") for lic in weights)
+    ):
+        evidence = [f"weights licence: {weights_component.licence_source}"]
+        if card is not None and card.license == "other":
+            evidence.append(
+                f"{card.path}: license: other, license_name: {card.license_name or '-'}"
+            )
+        out.append(
+            Finding(
+                "OW-UNCLEAR",
+                Severity.MEDIUM,
+                "The weights have no licence that can be resolved to a known licence.",
+                tuple(evidence),
+            )
+        )
+    if any("open source ai" in c.lower() or "open-source ai" in c.lower() for c in claims):
+        osaid = next((p for p in profiles if p.profile == "osaid-1.0"), None)
+        missing = [c.title for c in osaid.criteria if c.status is not Status.PASS] if osaid else []
+        if missing:
+            out.append(
+                Finding(
+                    "OW-OSAID",
+                    Severity.MEDIUM,
+                    "The release claims to be open source AI, but OSAID 1.0 elements are missing.",
+                    tuple(claims[:2]) + tuple(missing),
+                )
+            )
+    for scan in subject.pickles:
+        if scan.unsafe:
+            out.append(
+                Finding(
+                    "SEC-PICKLE",
+                    Severity.HIGH,
+                    f"{scan.path} would import {', '.join(scan.unsafe)} when unpickled: "
+                    "loading it can run arbitrary code.",
+                    (scan.path, *scan.unsafe),
+                )
+            )
+    for skipped in subject.release.skipped:
+        code = "CARD-INVALID" if "model card" in skipped.reason else "REL-SKIPPED"
+        severity = Severity.MEDIUM if code == "CARD-INVALID" else Severity.INFO
+        out.append(Finding(code, severity, f"{skipped.path}: {skipped.reason}", (skipped.path,)))
+    order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2, Severity.INFO: 3}
+    return tuple(sorted(out, key=lambda f: (order[f.severity], f.code, f.message)))

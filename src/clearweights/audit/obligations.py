@@ -1,0 +1,152 @@
+"""What someone who uses, fine-tunes or redistributes the model must do, licence by licence."""
+
+from __future__ import annotations
+
+from clearweights.audit.model import Obligation
+from clearweights.components import Component
+from clearweights.licenses import get
+from clearweights.licenses.model import Licence
+
+ALL = ("use", "fine-tune", "redistribute")
+DERIVE = ("fine-tune", "redistribute")
+
+
+def _cite(licence: Licence, term: str) -> str:
+    cite = getattr(licence.terms, term).cite
+    return f"{cite.clause}: {cite.quote}".strip(": ") if cite else ""
+
+
+def for_licence(licence: Licence, notice_files: tuple[str, ...]) -> list[Obligation]:
+    """The duties one licence imposes."""
+    t = licence.terms
+    out: list[Obligation] = []
+    if (naming := t.derivative_naming.value) is not None:
+        for text in naming.attribution:
+            out.append(
+                Obligation(
+                    "attribution",
+                    f'Display "{text}"',
+                    DERIVE,
+                    licence.id,
+                    _cite(licence, "derivative_naming"),
+                )
+            )
+        if naming.name_prefix:
+            out.append(
+                Obligation(
+                    "naming",
+                    "Begin the name of any derivative model you distribute with "
+                    f'"{naming.name_prefix}"',
+                    DERIVE,
+                    licence.id,
+                    _cite(licence, "derivative_naming"),
+                )
+            )
+    for condition in t.distribution_conditions.value or ():
+        if condition == "NOTICE file":
+            text = (
+                f"Carry the NOTICE file(s) {', '.join(notice_files)} with every copy"
+                if notice_files
+                else "Carry any NOTICE file that comes with it, and mark the files you changed"
+            )
+        elif condition == "copy of the licence":
+            text = f"Give every recipient a copy of the {licence.name}"
+        elif condition.startswith("no distribution"):
+            text = "Do not redistribute: the licence does not allow it"
+        else:
+            text = condition[0].upper() + condition[1:]
+        out.append(
+            Obligation(
+                "distribution",
+                text,
+                ("redistribute",),
+                licence.id,
+                _cite(licence, "distribution_conditions"),
+            )
+        )
+    if (policy := t.acceptable_use_policy.value) is not None:
+        names = [get(p).name for p in licence.policies] or [policy.name]
+        extra = (
+            " (it may change without notice)"
+            if policy.may_change_unilaterally or t.unilateral_changes.value
+            else ""
+        )
+        out.append(
+            Obligation(
+                "use-policy",
+                f"Follow the {', '.join(names)}{extra} and pass its restrictions on to your users",
+                ALL,
+                licence.id,
+                _cite(licence, "acceptable_use_policy"),
+            )
+        )
+    if (threshold := t.user_threshold.value) is not None:
+        out.append(
+            Obligation(
+                "threshold",
+                f"Above {threshold.value:,.0f} {threshold.unit} you need a separate licence",
+                ALL,
+                licence.id,
+                _cite(licence, "user_threshold"),
+            )
+        )
+    for region in t.territorial_exclusions.value or ():
+        out.append(
+            Obligation(
+                "territory",
+                f"Rights are not granted to: {region}",
+                ALL,
+                licence.id,
+                _cite(licence, "territorial_exclusions"),
+            )
+        )
+    if (out_use := t.output_use_restriction.value) is not None:
+        if out_use.restricted:
+            out.append(
+                Obligation(
+                    "outputs",
+                    "Do not use the model's outputs to train or improve other models",
+                    ALL,
+                    licence.id,
+                    _cite(licence, "output_use_restriction"),
+                )
+            )
+        elif out_use.distillation_is_derivative:
+            out.append(
+                Obligation(
+                    "outputs",
+                    "Models trained on its outputs or distilled from it inherit these terms",
+                    DERIVE,
+                    licence.id,
+                    _cite(licence, "output_use_restriction"),
+                )
+            )
+    if t.commercial_use.value is False:
+        out.append(
+            Obligation(
+                "use",
+                "Use it for non-commercial or research purposes only",
+                ALL,
+                licence.id,
+                _cite(licence, "commercial_use"),
+            )
+        )
+    return out
+
+
+def obligations(
+    components: tuple[Component, ...], notice_files: tuple[str, ...]
+) -> tuple[Obligation, ...]:
+    """Every duty from every licence in the release, once each, weights' licences first."""
+    seen: set[str] = set()
+    out: list[Obligation] = []
+    ordered = sorted(
+        components, key=lambda c: (c.kind.spec.content_type != "data", c.kind.spec.cid)
+    )
+    for component in ordered:
+        for licence in component.licences:
+            if licence.id in seen:
+                continue
+            seen.add(licence.id)
+            out.extend(for_licence(licence, notice_files))
+    return tuple(out)

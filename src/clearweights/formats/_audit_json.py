@@ -1,0 +1,124 @@
+"""The JSON form of audit reports (schema in docs/audit-schema.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clearweights.audit.model import ReleaseAudit
+from clearweights.components import Component
+from clearweights.formats.json import licence_json
+from clearweights.frameworks.interface import ProfileResult
+from clearweights.frameworks.mof import LABELS
+
+
+def component_json(c: Component) -> dict[str, Any]:
+    """One MOF component of a release."""
+    licence = None
+    if c.licence_name is not None:
+        licence = {
+            "expression": c.licence_name,
+            "source": c.licence_source,
+            "licenses": [licence_json(lic) for lic in c.licences],
+        }
+    return {
+        "name": c.name,
+        "cid": c.kind.spec.cid,
+        "content_type": c.kind.spec.content_type,
+        "license": licence,
+        "license_source": c.licence_source,
+        "paths": list(c.paths),
+        "reason": c.reason,
+        "external": c.external,
+    }
+
+
+def profile_json(p: ProfileResult) -> dict[str, Any]:
+    """One framework's verdict."""
+    out: dict[str, Any] = {
+        "title": p.title,
+        "verdict": p.verdict.value,
+        "summary": p.summary,
+        "criteria": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "status": c.status.value,
+                "evidence": list(c.evidence),
+                "fix": c.fix,
+                "blocking": c.blocking,
+            }
+            for c in p.criteria
+        ],
+        "warnings": list(p.warnings),
+        "notes": list(p.notes),
+    }
+    if p.mof_class is not None:
+        out["class"] = p.mof_class
+        out["label"] = LABELS[p.mof_class]
+        out["progress"] = {k: round(v, 6) for k, v in p.progress.items()}
+    return out
+
+
+def audit_json(a: ReleaseAudit) -> dict[str, Any]:
+    """One release's audit."""
+    release = a.release
+    card = release.card if release else None
+    return {
+        "path": a.path,
+        "error": a.error,
+        "name": release.name if release else None,
+        "source": release.kind if release else None,
+        "files": len(release.files) if release else 0,
+        "card": None
+        if card is None
+        else {
+            "path": card.path,
+            "license": card.license,
+            "license_name": card.license_name,
+            "license_link": card.license_link,
+            "base_model": list(card.base_model),
+            "base_model_relation": card.base_model_relation,
+            "datasets": list(card.datasets),
+            "pipeline_tag": card.pipeline_tag,
+            "claims": [{"line": line, "text": text} for line, text in card.claims],
+        },
+        "components": [component_json(c) for c in a.components],
+        "profiles": {p.profile: profile_json(p) for p in a.profiles},
+        "findings": [
+            {
+                "code": f.code,
+                "severity": f.severity.value,
+                "message": f.message,
+                "evidence": list(f.evidence),
+            }
+            for f in a.findings
+        ],
+        "obligations": [
+            {
+                "kind": o.kind,
+                "text": o.text,
+                "applies_to": list(o.applies_to),
+                "license": o.licence,
+                "source": o.source,
+            }
+            for o in a.obligations
+        ],
+        "weights": [
+            {
+                "path": w.path,
+                "format": w.format,
+                "parameters": w.parameters,
+                "tensors": w.tensors,
+                "dtypes": list(w.dtypes),
+                "metadata": w.metadata,
+                "error": w.error,
+            }
+            for w in a.weights
+        ],
+        "pickles": [
+            {"path": s.path, "imports": list(s.imports), "unsafe": list(s.unsafe), "error": s.error}
+            for s in a.pickles
+        ],
+        "unassigned": list(a.unassigned),
+        "skipped": [{"path": s.path, "reason": s.reason} for s in a.skipped],
+    }

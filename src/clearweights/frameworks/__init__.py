@@ -1,0 +1,44 @@
+"""Openness frameworks, one module each behind :class:`Framework`."""
+
+from __future__ import annotations
+
+from clearweights.errors import UsageError
+from clearweights.frameworks.interface import Criterion, Framework, ProfileResult, Status
+from clearweights.frameworks.subject import AuditSubject, Declarations
+
+PROFILES = ("redhat", "osaid-1.0", "mof", "eu-ai-act-53-2")
+
+
+def framework(name: str, *, mof_mode: str = "strict") -> Framework:
+    """Return the framework called *name*."""
+    match name:
+        case "redhat":
+            from clearweights.frameworks.redhat import RedHatFramework
+
+            return RedHatFramework()
+        case "osaid-1.0":
+            from clearweights.frameworks.osaid import OsaidFramework
+
+            return OsaidFramework()
+        case "mof":
+            from clearweights.frameworks.mof import MofFramework
+
+            return MofFramework(mof_mode)
+        case "eu-ai-act-53-2":
+            from clearweights.frameworks.eu_ai_act import EuAiActFramework
+
+            return EuAiActFramework()
+        case _:
+            raise UsageError(f"unknown profile {name!r}; choose from {', '.join(PROFILES)}")
+
+
+__all__ = [
+    "PROFILES",
+    "AuditSubject",
+    "Criterion",
+    "Declarations",
+    "Framework",
+    "ProfileResult",
+    "Status",
+    "framework",
+]

@@ -1,0 +1,81 @@
+"""Criteria shared by several frameworks."""
+
+from __future__ import annotations
+
+from clearweights.components import Component, MofComponent
+from clearweights.frameworks.interface import Criterion, Status
+from clearweights.frameworks.subject import AuditSubject
+from clearweights.licenses.model import Licence
+
+# Open data licences the OSAID FAQ and Red Hat accept for parameters (with a flag).
+OPEN_DATA_FOR_WEIGHTS = {
+    "CDLA-Permissive-2.0",
+    "CDLA-Permissive-1.0",
+    "CC-BY-4.0",
+    "CC0-1.0",
+    "OpenMDW-1.0",
+}
+OPEN_DATA_FOR_WEIGHTS_REFS = {"LicenseRef-clearweights-openmdw-1.1"}
+
+
+def describe(component: Component) -> str:
+    """One line of evidence: where the component is and under which licence."""
+    where = ", ".join(component.paths[:3]) + (" ..." if len(component.paths) > 3 else "")
+    licence = component.licence_name or "no licence"
+    return f"{where or 'declared'}: {licence} ({component.licence_source})"
+
+
+def osi(licences: tuple[Licence, ...]) -> bool:
+    """Whether every licence is OSI-approved (and there is at least one)."""
+    return bool(licences) and all(lic.osi_approved for lic in licences)
+
+
+def open_data_weights(licences: tuple[Licence, ...]) -> bool:
+    """Whether every licence is an open data licence accepted for parameters."""
+    return bool(licences) and all(
+        lic.id in OPEN_DATA_FOR_WEIGHTS or lic.id in OPEN_DATA_FOR_WEIGHTS_REFS for lic in licences
+    )
+
+
+def code_criterion(
+    subject: AuditSubject, kind: MofComponent, ident: str, *, blocking: bool = True
+) -> Criterion:
+    """A code component must be present and under OSI-approved licences."""
+    name = kind.spec.name
+    component = subject.get(kind)
+    if component is None:
+        return Criterion(
+            ident,
+            f"{name} under an OSI-approved licence",
+            Status.FAIL,
+            ("not found in the release or linked from the card",),
+            f"publish the {name.lower()} under an OSI-approved licence",
+            blocking,
+        )
+    evidence = (describe(component),)
+    if component.external and not component.licences:
+        return Criterion(
+            ident,
+            f"{name} under an OSI-approved licence",
+            Status.UNKNOWN,
+            evidence,
+            f"state the licence of the linked {name.lower()}",
+            blocking,
+        )
+    if osi(component.licences):
+        return Criterion(
+            ident, f"{name} under an OSI-approved licence", Status.PASS, evidence, None, blocking
+        )
+    reason = (
+        "has no licence"
+        if not component.licences
+        else f"{component.licence_name} is not OSI-approved"
+    )
+    return Criterion(
+        ident,
+        f"{name} under an OSI-approved licence",
+        Status.FAIL,
+        evidence,
+        f"{name.lower()} {reason}; release it under an OSI-approved licence",
+        blocking,
+    )

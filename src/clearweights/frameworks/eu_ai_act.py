@@ -1,0 +1,144 @@
+"""EU AI Act Art. 53(2): the open-source exemption for general-purpose AI models."""
+
+from __future__ import annotations
+
+from clearweights.components import MofComponent as M
+from clearweights.frameworks._common import describe
+from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
+from clearweights.frameworks.subject import AuditSubject, restrictions, weights_licences
+from clearweights.licenses.model import Category
+
+ALWAYS = (
+    "Art. 53(1)(c) (a policy to comply with Union copyright law) and Art. 53(1)(d) (a public "
+    "summary of the training content) apply even when the exemption does."
+)
+USAGE_HEADINGS = (
+    "usage",
+    "how to use",
+    "uses",
+    "intended use",
+    "quick start",
+    "quickstart",
+    "getting started",
+    "inference",
+)
+
+
+def _licence(subject: AuditSubject) -> Criterion:
+    title = "Free and open-source licence allowing access, use, modification and distribution"
+    licences = weights_licences(subject)
+    weights = subject.get(M.MODEL_PARAMETERS_FINAL)
+    evidence = (describe(weights),) if weights else ("no weights",)
+    if not licences:
+        return Criterion(
+            "eu.licence",
+            title,
+            Status.FAIL,
+            evidence,
+            "release the model under a free and open-source licence",
+        )
+    blocked = [r for lic in licences for r in restrictions(lic)]
+    closed = [
+        lic.id
+        for lic in licences
+        if lic.category not in (Category.PERMISSIVE, Category.COPYLEFT, Category.OPEN_DATA)
+    ]
+    if blocked or closed:
+        detail = tuple(f"restriction: {r}" for r in blocked) + tuple(
+            f"{i} is not a free and open-source licence" for i in closed
+        )
+        return Criterion(
+            "eu.licence",
+            title,
+            Status.FAIL,
+            evidence + detail,
+            "attribution and share-alike terms are fine (Recital 102); remove use restrictions",
+        )
+    return Criterion("eu.licence", title, Status.PASS, evidence)
+
+
+def _public(subject: AuditSubject) -> list[Criterion]:
+    weights = subject.get(M.MODEL_PARAMETERS_FINAL)
+    architecture = subject.get(M.MODEL_ARCHITECTURE)
+    card = subject.release.card
+    out = [
+        Criterion(
+            "eu.weights-public",
+            "Parameters, including the weights, are public",
+            Status.PASS if weights else Status.FAIL,
+            (describe(weights),) if weights else ("no weights",),
+            None if weights else "publish the weights",
+        ),
+        Criterion(
+            "eu.architecture-public",
+            "Information on the model architecture is public",
+            Status.PASS if architecture else Status.FAIL,
+            (describe(architecture),) if architecture else ("no config.json or architecture code",),
+            None if architecture else "publish config.json or the architecture code",
+        ),
+    ]
+    usage = [h for h in (card.sections if card else ()) if any(u in h for u in USAGE_HEADINGS)]
+    out.append(
+        Criterion(
+            "eu.usage-public",
+            "Information on model usage is public",
+            Status.PASS if usage else Status.FAIL,
+            tuple(f"model card section: {h}" for h in usage)
+            or ("no usage section in the model card",),
+            None if usage else "add a usage section to the model card",
+        )
+    )
+    return out
+
+
+def _declared(ident: str, title: str, value: bool | None, option: str) -> Criterion:
+    if value is None:
+        return Criterion(
+            ident, title, Status.UNKNOWN, ("not declared",), f"declare it with {option}"
+        )
+    return Criterion(
+        ident,
+        title,
+        Status.FAIL if value else Status.PASS,
+        (f"declared: {'yes' if value else 'no'}",),
+    )
+
+
+class EuAiActFramework:
+    """Whether the Art. 53(2) exemption from Art. 53(1)(a) and (b) applies."""
+
+    name = "eu-ai-act-53-2"
+
+    def evaluate(self, subject: AuditSubject) -> ProfileResult:
+        """Licence, public weights, architecture and usage information, and two declarations."""
+        d = subject.declarations
+        criteria = (
+            _licence(subject),
+            *_public(subject),
+            _declared(
+                "eu.no-systemic-risk",
+                "Not a general-purpose AI model with systemic risk",
+                d.systemic_risk,
+                "--systemic-risk / --no-systemic-risk",
+            ),
+            _declared(
+                "eu.not-monetised",
+                "Not made available against payment or otherwise monetised",
+                d.monetised,
+                "--monetised / --not-monetised",
+            ),
+        )
+        verdict = verdict_of(criteria)
+        summary = {
+            Status.PASS: "the Art. 53(2) exemption applies: Art. 53(1)(a) and (b) do not",
+            Status.FAIL: "the Art. 53(2) exemption does not apply",
+            Status.UNKNOWN: "the Art. 53(2) exemption may apply; declarations or evidence missing",
+        }[verdict]
+        return ProfileResult(
+            "eu-ai-act-53-2",
+            "EU AI Act Art. 53(2) open-source exemption",
+            verdict,
+            criteria,
+            summary,
+            notes=(ALWAYS,),
+        )

@@ -1,0 +1,159 @@
+"""Red Hat's pragmatic minimum: open-source weights plus open-source software, clearly licensed.
+
+Data cards, training code and datasets are reported as improvement areas, not failures.
+"""
+
+from __future__ import annotations
+
+from clearweights.components import MofComponent as M
+from clearweights.frameworks._common import code_criterion, describe, open_data_weights, osi
+from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
+from clearweights.frameworks.subject import AuditSubject, weights_licences
+
+
+def _weights(subject: AuditSubject) -> list[Criterion]:
+    weights = subject.get(M.MODEL_PARAMETERS_FINAL)
+    if weights is None:
+        return [
+            Criterion(
+                "redhat.weights",
+                "Model weights are released",
+                Status.FAIL,
+                ("no weight files in the release",),
+                "publish the model weights",
+            ),
+            Criterion(
+                "redhat.weights-licence",
+                "Weights under an OSI-approved licence",
+                Status.FAIL,
+                ("no weights",),
+                "publish the weights under an OSI-approved licence",
+            ),
+        ]
+    present = Criterion(
+        "redhat.weights", "Model weights are released", Status.PASS, (describe(weights),)
+    )
+    licences = weights_licences(subject)
+    notes: tuple[str, ...] = ()
+    if osi(licences):
+        status, fix = Status.PASS, None
+    elif open_data_weights(licences):
+        status, fix = Status.PASS, None
+        notes = (f"{weights.licence_name} is an open data licence, accepted for weights (flagged)",)
+    elif not licences:
+        status, fix = Status.FAIL, "state the weights' licence in a LICENSE file and the model card"
+    else:
+        status = Status.FAIL
+        fix = (
+            f"{weights.licence_name} is not an open-source licence; "
+            "release the weights under one (e.g. Apache-2.0)"
+        )
+    licence = Criterion(
+        "redhat.weights-licence",
+        "Weights under an OSI-approved licence",
+        status,
+        (describe(weights), *notes),
+        fix,
+    )
+    return [present, licence]
+
+
+def _software(subject: AuditSubject) -> list[Criterion]:
+    out = [code_criterion(subject, M.MODEL_ARCHITECTURE, "redhat.architecture")]
+    inference = subject.get(M.INFERENCE_CODE)
+    if inference is None and subject.architecture:
+        out.append(
+            Criterion(
+                "redhat.inference",
+                "Inference code under an OSI-approved licence",
+                Status.PASS,
+                (
+                    f"config.json names {subject.architecture}, "
+                    "which the Apache-2.0 transformers library runs",
+                ),
+            )
+        )
+    else:
+        out.append(code_criterion(subject, M.INFERENCE_CODE, "redhat.inference"))
+    return out
+
+
+def _clarity(subject: AuditSubject) -> Criterion:
+    title = "Licensing is clear (declared matches detected; weights licence identified)"
+    declared = {lic.id for lic in subject.card_licences}
+    detected = {lic.id for lic in subject.text_licences if lic.kind == "licence"}
+    evidence = (
+        f"model card declares: {', '.join(sorted(declared)) or 'nothing resolvable'}",
+        f"licence files hold: {', '.join(sorted(detected)) or 'nothing'}",
+    )
+    weights = weights_licences(subject)
+    if any(lic.id.endswith("unidentified") for lic in weights):
+        return Criterion(
+            "redhat.clarity", title, Status.FAIL, evidence, "use a known licence for the weights"
+        )
+    if declared and detected and not declared & detected:
+        return Criterion(
+            "redhat.clarity",
+            title,
+            Status.FAIL,
+            evidence,
+            "make the model card's license field name the licence in the LICENSE file",
+        )
+    if not declared and not detected:
+        return Criterion(
+            "redhat.clarity", title, Status.FAIL, evidence, "add a LICENSE file and a license field"
+        )
+    return Criterion("redhat.clarity", title, Status.PASS, evidence)
+
+
+def _improvements(subject: AuditSubject) -> list[Criterion]:
+    out = []
+    for kind, ident in (
+        (M.DATA_CARD, "redhat.data-card"),
+        (M.TRAINING_CODE, "redhat.training-code"),
+        (M.DATASETS, "redhat.datasets"),
+    ):
+        component = subject.get(kind)
+        if component is None:
+            out.append(
+                Criterion(
+                    ident,
+                    f"{kind.spec.name} published (improvement area)",
+                    Status.FAIL,
+                    ("not found",),
+                    f"publish the {kind.spec.name.lower()}",
+                    blocking=False,
+                )
+            )
+        else:
+            out.append(
+                Criterion(
+                    ident,
+                    f"{kind.spec.name} published (improvement area)",
+                    Status.PASS,
+                    (describe(component),),
+                    blocking=False,
+                )
+            )
+    return out
+
+
+class RedHatFramework:
+    """Red Hat's minimum for open-source AI."""
+
+    name = "redhat"
+
+    def evaluate(self, subject: AuditSubject) -> ProfileResult:
+        """Weights and software under open-source licences, with clear licensing."""
+        criteria = tuple(
+            _weights(subject) + _software(subject) + [_clarity(subject)] + _improvements(subject)
+        )
+        verdict = verdict_of(criteria)
+        summary = {
+            Status.PASS: "meets Red Hat's minimum: open-source weights and software, clear terms",
+            Status.FAIL: "does not meet Red Hat's minimum for open-source AI",
+            Status.UNKNOWN: "cannot tell yet whether it meets Red Hat's minimum",
+        }[verdict]
+        return ProfileResult(
+            "redhat", "Red Hat minimum for open-source AI", verdict, criteria, summary
+        )
