@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from clearweights.formats import REPORT_FORMATS, OutputFormat, Report
+from clearweights.formats import REPORT_FORMATS, OutputFormat
+
+if TYPE_CHECKING:
+    from clearweights.formats.interface import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -6,13 +6,10 @@ import sys
 
 import click
 
-from clearweights.audit import PROFILES, Declarations, audit
 from clearweights.cli._options import emit, format_option
-from clearweights.cli._progress import BarProgress
 from clearweights.errors import ExitCode
 from clearweights.formats import REPORT_FORMATS, OutputFormat
-from clearweights.frameworks import Status
-from clearweights.frameworks.mof import MODES
+from clearweights.frameworks.names import MOF_MODES, PROFILES
 
 
 def _audit_formats(func: click.decorators.FC) -> click.decorators.FC:
@@ -31,7 +28,7 @@ def _audit_formats(func: click.decorators.FC) -> click.decorators.FC:
 )
 @click.option(
     "--mof-mode",
-    type=click.Choice(MODES),
+    type=click.Choice(MOF_MODES),
     default="strict",
     show_default=True,
     help="strict: normalised licences, MOT quirks fixed; mot: the Model Openness Tool exactly.",
@@ -80,6 +77,11 @@ def audit_command(
       clearweights audit ./my-model --fail-on redhat --profile redhat
       clearweights audit ./my-model --format mof-yaml > my-model.yml
     """
+    # The audit machinery loads only when this command runs, to keep other commands fast.
+    from clearweights.audit import Declarations, audit
+    from clearweights.cli._progress import BarProgress
+    from clearweights.frameworks import Status
+
     selected = tuple(profiles) or PROFILES
     missing = [p for p in fail_on if p not in selected]
     if missing:

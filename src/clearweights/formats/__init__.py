@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
-from clearweights.formats.interface import Report, ReportFormat
+from clearweights.formats.interface import ReportFormat
+
+if TYPE_CHECKING:
+    from clearweights.formats.interface import Report
 
 
 class OutputFormat(StrEnum):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-from clearweights.audit.model import AuditReport
-from clearweights.licenses.report import LicenceReport
+if TYPE_CHECKING:  # reports are imported only where rendering happens, to keep start-up fast
+    from clearweights.audit.model import AuditReport
+    from clearweights.licenses.report import LicenceReport
 
-Report = LicenceReport | AuditReport
+    Report: TypeAlias = LicenceReport | AuditReport
 
 
 class ReportFormat(Protocol):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from clearweights import __version__
 from clearweights.audit.model import AuditReport
-from clearweights.formats.interface import Report
 from clearweights.licenses import catalogue_version
 from clearweights.licenses._catalogue import term_to_json, value_to_json
 from clearweights.licenses.model import FileResult, Licence, LicenceMatch, Terms
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
+
+if TYPE_CHECKING:
+    from clearweights.formats.interface import Report
 
 SCHEMA_VERSION = "1.0"
 

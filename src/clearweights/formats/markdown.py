@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from clearweights.audit.model import AuditReport
 from clearweights.formats._plain import key_terms, yes_no
-from clearweights.formats.interface import Report
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
+
+if TYPE_CHECKING:
+    from clearweights.formats.interface import Report
 
 
 def _cell(text: str) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from clearweights.audit.model import AuditReport, ReleaseAudit
 from clearweights.components import MofComponent
 from clearweights.errors import UsageError
-from clearweights.formats.interface import Report
+
+if TYPE_CHECKING:
+    from clearweights.formats.interface import Report
 
 FRAMEWORK = {"name": "Model Openness Framework", "version": "1.0", "date": "2024-12-15"}
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import os
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from rich.console import Console
 from rich.table import Table
 
 from clearweights.audit.model import AuditReport
 from clearweights.formats._plain import key_terms, yes_no
-from clearweights.formats.interface import Report
 from clearweights.licenses.model import FileResult
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
+
+if TYPE_CHECKING:
+    from clearweights.formats.interface import Report
 
 
 def _console(buffer: io.StringIO) -> Console:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from clearweights.errors import UsageError
 from clearweights.frameworks.interface import Criterion, Framework, ProfileResult, Status
+from clearweights.frameworks.names import MOF_MODES, PROFILES
 from clearweights.frameworks.subject import AuditSubject, Declarations
-
-PROFILES = ("redhat", "osaid-1.0", "mof", "eu-ai-act-53-2")
 
 
 def framework(name: str, *, mof_mode: str = "strict") -> Framework:
@@ -33,6 +32,7 @@ def framework(name: str, *, mof_mode: str = "strict") -> Framework:
 
 
 __all__ = [
+    "MOF_MODES",
     "PROFILES",
     "AuditSubject",
     "Criterion",

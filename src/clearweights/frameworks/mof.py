@@ -17,6 +17,7 @@ from typing import Any
 
 from clearweights.components import Component, MofComponent
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status
+from clearweights.frameworks.names import MOF_MODES
 from clearweights.frameworks.subject import AuditSubject
 from clearweights.licenses.model import Licence
 
@@ -26,7 +27,7 @@ LABELS = {
     2: "Class II - Open Tooling Model",
     3: "Class III - Open Model",
 }
-MODES = ("strict", "mot")
+MODES = MOF_MODES
 ROMAN = {1: "I", 2: "II", 3: "III"}
 
 
