@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from clearweights.components import Component, MofComponent
-from clearweights.licenses import LicenceMatch, MatchKind, identify_file, identify_name
+from clearweights.licenses import LicenceMatch, MatchKind, identify, identify_file, identify_name
 from clearweights.licenses.model import Licence
 from clearweights.release.model import Release, ReleaseFile
 
@@ -244,6 +244,12 @@ def card_licences(release: Release) -> tuple[Licence, ...]:
     return tuple(found)
 
 
+# The model's own files, which the card's ``license`` field covers when no LICENSE file does.
+CARD_LICENSED = frozenset(
+    k for k in MofComponent if k.spec.content_type in ("data", "document") and k is not M.DATASETS
+) | {M.MODEL_ARCHITECTURE}
+
+
 def _header_licences(f: ReleaseFile) -> tuple[LicenceMatch, ...]:
     if PurePosixPath(f.path).suffix.lower() not in _CODE:
         return ()
@@ -254,8 +260,6 @@ def _header_licences(f: ReleaseFile) -> tuple[LicenceMatch, ...]:
         return ()
     if "SPDX-License-Identifier" not in head and "icensed under" not in head:
         return ()
-    from clearweights.licenses import identify
-
     return tuple(
         m for m in identify(head).licences if m.match in (MatchKind.NOTICE, MatchKind.ALIAS)
     )
@@ -294,9 +298,7 @@ def build_inventory(release: Release) -> Inventory:
                 draft.licences[lic.id] = lic
             draft.matches.extend(nearest.matches)
             _source(draft, nearest.path)
-        elif (declared and kind.spec.content_type in ("data", "document")) or (
-            declared and kind is M.MODEL_ARCHITECTURE
-        ):
+        elif declared and kind in CARD_LICENSED:
             for lic in declared:
                 draft.licences[lic.id] = lic
             _source(

@@ -30,6 +30,7 @@ from clearweights.licenses.model import (
 
 SCHEMA_VERSION = 1
 _FINGERPRINT_CACHE = 64
+_COMMON_PAIR_SHARE = 0.2  # pairs in more than this share of references are not indexed
 _DATA = "data/licences"
 _SEPARATORS = re.compile(r"[\s_\-/,:;()\[\]'\"]+")
 _NOISE = re.compile(r"\b(?:the|version|ver|v)\b")
@@ -203,21 +204,27 @@ class Catalogue:
 
     @cached_property
     def index(self) -> dict[int, tuple[int, ...]]:
-        """Inverted index of sampled bigram hashes to reference positions."""
+        """Inverted index of sampled bigram hashes to reference positions.
+
+        Word pairs found in very many references ("of the", "the software") say little about
+        which licence a text is and cost the most to count, so they are left out.
+        """
         postings: dict[int, list[int]] = {}
         for position, ref in enumerate(self.references):
             for h in self._blob[ref.offset : ref.offset + ref.count]:
                 if not h & SAMPLE_MASK:
                     postings.setdefault(h, []).append(position)
-        return {h: tuple(p) for h, p in postings.items()}
+        limit = max(_COMMON_PAIR_SHARE * len(self.references), 8)
+        return {h: tuple(p) for h, p in postings.items() if len(p) <= limit}
 
     @cached_property
     def sampled_sizes(self) -> tuple[int, ...]:
-        """Number of sampled bigrams per reference, for estimating Dice from the index."""
-        return tuple(
-            sum(1 for h in self._blob[r.offset : r.offset + r.count] if not h & SAMPLE_MASK)
-            for r in self.references
-        )
+        """Number of indexed bigrams per reference, for estimating Dice from the index."""
+        sizes = [0] * len(self.references)
+        for positions in self.index.values():
+            for position in positions:
+                sizes[position] += 1
+        return tuple(sizes)
 
 
 @cache

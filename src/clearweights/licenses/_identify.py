@@ -144,7 +144,9 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
         matches.append(match)
         covered.append((match.evidence[0].start, match.evidence[0].end))
     seen = {m.licence.id for m in matches}
-    for notice in find_notices(catalogue, text):
+    # A single full-text match covers the whole input, so no notice could add anything.
+    notices = find_notices(catalogue, text) if len(found) != 1 else iter(())
+    for notice in notices:
         inside = any(start <= notice.start and notice.end <= end + 1 for start, end in covered)
         if inside or notice.licence.id in seen:
             continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import chain
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ IDENTIFIED = 0.95  # Dice at or above: the licence itself
 VARIANT = 0.80  # Dice at or above: a variant of the licence
 CONTAINED = 0.90  # share of a reference present for it to count as one of several licences
 CLOSE = 0.03  # scores this close are resolved by anchors
-_CANDIDATES = 6
+_CANDIDATES = 8
 _MIN_BIGRAMS = 12
 _MIN_SHARED = 20  # bigrams a licence must contribute to count as one of several
 
@@ -42,14 +43,11 @@ class Scored:
 def _candidates(catalogue: Catalogue, query: set[int], limit: int) -> list[int]:
     index = catalogue.index
     sizes = catalogue.sampled_sizes
-    counts: Counter[int] = Counter()
-    sampled = [h for h in query if not h & SAMPLE_MASK]
-    for h in sampled:
-        for position in index.get(h, ()):
-            counts[position] += 1
+    indexed = [index[h] for h in query if not h & SAMPLE_MASK and h in index]
+    counts = Counter(chain.from_iterable(indexed))
     if not counts:
         return []
-    n = len(sampled)
+    n = len(indexed)
     # Rank by the larger of estimated Dice and estimated containment so that a licence
     # embedded in a longer file is still a candidate.
     ranked = sorted(

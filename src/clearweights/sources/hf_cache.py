@@ -47,7 +47,17 @@ class HubCache:
         if self.download:
             from huggingface_hub import snapshot_download
 
-            snapshot = Path(snapshot_download(self.repo_id))
+            try:
+                snapshot = Path(snapshot_download(self.repo_id))
+            except (
+                OSError,
+                ValueError,
+            ) as exc:  # the hub's HTTP and offline errors derive from these
+                raise ReleaseError(
+                    f"could not be downloaded: {exc}",
+                    path=self.repo_id,
+                    hint="check the repo id, your network and HF_TOKEN for gated repos",
+                ) from exc
         else:
             snapshot = self._snapshot()
         repo_root = snapshot.parent.parent  # .../models--org--name/snapshots/<rev>
