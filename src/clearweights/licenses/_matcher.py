@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import chain
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from clearweights.licenses._catalogue import Catalogue, Reference
 from clearweights.licenses._normalize import SAMPLE_MASK, bigram_hashes, tokens
