@@ -5,7 +5,8 @@ from __future__ import annotations
 from clearweights.audit.model import Finding, Severity
 from clearweights.components import MofComponent as M
 from clearweights.frameworks.interface import ProfileResult, Status
-from clearweights.frameworks.subject import AuditSubject, restrictions, weights_licences
+from clearweights.frameworks.subject import AuditSubject, weights_licences
+from clearweights.licenses.summary import restrictions
 
 CODES = {
     "OW-LIC": "claims open source, but the weights licence is not an open-source licence",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from clearweights.components import MofComponent as M
 from clearweights.frameworks._common import describe
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
-from clearweights.frameworks.subject import AuditSubject, restrictions, weights_licences
+from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.licenses.model import Category
+from clearweights.licenses.summary import restrictions
 
 ALWAYS = (
     "Art. 53(1)(c) (a policy to comply with Union copyright law) and Art. 53(1)(d) (a public "

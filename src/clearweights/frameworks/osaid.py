@@ -5,7 +5,8 @@ from __future__ import annotations
 from clearweights.components import MofComponent as M
 from clearweights.frameworks._common import code_criterion, describe, open_data_weights, osi
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
-from clearweights.frameworks.subject import AuditSubject, restrictions, weights_licences
+from clearweights.frameworks.subject import AuditSubject, weights_licences
+from clearweights.licenses.summary import restrictions
 
 CODE = (
     (M.DATA_PREPROCESSING_CODE, "osaid.code.preprocessing"),

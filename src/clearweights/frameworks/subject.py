@@ -41,26 +41,3 @@ def weights_licences(subject: AuditSubject) -> tuple[Licence, ...]:
     """The licences of the final weights (empty when none or unknown)."""
     weights = subject.get(MofComponent.MODEL_PARAMETERS_FINAL)
     return weights.licences if weights is not None else ()
-
-
-def restrictions(licence: Licence) -> list[str]:
-    """The use restrictions of a licence, in plain words (empty for open licences)."""
-    t = licence.terms
-    found: list[str] = []
-    if t.commercial_use.value is False or t.non_commercial.value:
-        found.append("no commercial use")
-    if t.research_only.value:
-        found.append("research use only")
-    if (threshold := t.user_threshold.value) is not None:
-        found.append(f"threshold of {threshold.value:,.0f} {threshold.unit}")
-    if (policy := t.acceptable_use_policy.value) is not None:
-        found.append(f"{policy.name} (field-of-use restrictions)")
-    if (out := t.output_use_restriction.value) is not None and out.restricted:
-        found.append("outputs may not train or improve other models")
-    if t.revocable.value:
-        found.append("revocable")
-    if t.remote_restriction.value:
-        found.append("licensor may restrict use remotely")
-    if t.territorial_exclusions.value:
-        found.append("territorial exclusions")
-    return found
