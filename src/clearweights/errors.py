@@ -61,3 +61,13 @@ class DataError(ClearweightsError):
 
 class ReleaseError(InputError):
     """A release could not be read: not a release, a broken MOF file, a missing cache entry."""
+
+
+class SigningError(ClearweightsError):
+    """A release could not be signed or checked: bad key, corrupted signature bundle."""
+
+
+class VerificationFailed(ClearweightsError):
+    """A signature does not match the release (files changed, or another key signed it)."""
+
+    exit_code = ExitCode.FAILED

@@ -132,6 +132,7 @@ def audit_release(
         pickles=pickles,
         unassigned=inventory.unassigned,
         skipped=release.skipped,
+        architecture=subject.architecture,
     )
 
 

@@ -57,6 +57,7 @@ class ReleaseAudit:
     pickles: tuple[PickleScan, ...] = ()
     unassigned: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    architecture: str | None = None  # from config.json
     error: str | None = None
 
     def profile(self, name: str) -> ProfileResult | None:

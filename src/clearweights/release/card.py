@@ -71,8 +71,26 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
         claims=tuple(claims),
         links=tuple(dict.fromkeys(m.rstrip(".,") for m in _URL.findall(body))),
         sections=tuple(h.strip().lower() for h in _HEADING.findall(body)),
+        limitations=_section(body, _LIMITATIONS),
+        uses=_section(body, _USES),
         path=path,
     )
+
+
+_LIMITATIONS = re.compile(r"limitation|bias|risk", re.IGNORECASE)
+_USES = re.compile(r"intended use|^uses$|use cases|direct use", re.IGNORECASE)
+_SECTION_CHARS = 1000
+
+
+def _section(body: str, heading: re.Pattern[str]) -> str | None:
+    """The text under the first heading that matches, up to the next heading."""
+    matches = list(_HEADING.finditer(body))
+    for i, m in enumerate(matches):
+        if heading.search(m[1].strip()):
+            end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
+            text = " ".join(body[m.end() : end].split())
+            return text[:_SECTION_CHARS] or None
+    return None
 
 
 def _first(value: Any) -> str | None:

@@ -31,6 +31,8 @@ class CardData:
     claims: tuple[tuple[int, str], ...] = ()  # (line, sentence) claiming openness
     links: tuple[str, ...] = ()  # URLs in the card text
     sections: tuple[str, ...] = ()  # headings, lowercased
+    limitations: str | None = None  # the text under a limitations, bias or risks heading
+    uses: str | None = None  # the text under an intended-use or uses heading
     path: str = "README.md"
 
 

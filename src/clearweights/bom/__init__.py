@@ -1,0 +1,64 @@
+"""AI bills of materials (CycloneDX ML-BOM, SPDX 3.0.1 AI) and release integrity.
+
+Example:
+    >>> from clearweights.bom import build_bom
+    >>> text = build_bom("examples/releases/open-olmo-style", "cyclonedx")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from clearweights.audit import audit_release
+from clearweights.bom.hashing import FileDigest, hash_files, root_digest
+from clearweights.bom.subject import BomSubject, build_subject
+from clearweights.bom.validate import Problem, validate_document
+from clearweights.errors import ClearweightsError, UsageError
+from clearweights.progress import Progress
+
+FORMATS = ("cyclonedx", "spdx3")
+
+__all__ = [
+    "FORMATS",
+    "BomSubject",
+    "FileDigest",
+    "Problem",
+    "build_bom",
+    "build_subject",
+    "hash_files",
+    "root_digest",
+    "validate_document",
+]
+
+
+class BomInvalidError(ClearweightsError):
+    """A BOM failed validation (one we built, or one a user gave us)."""
+
+
+def build_bom(
+    location: str, fmt: str, *, spec_version: str = "1.6", progress: Progress | None = None
+) -> str:
+    """Audit the release at *location* and return its BOM in *fmt*, validated.
+
+    Raises:
+        UsageError: for an unknown format or a release that cannot be audited.
+        BomInvalidError: if the document fails validation (a bug; reported, never written).
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown BOM format {fmt!r}; choose from {', '.join(FORMATS)}")
+    audit = audit_release(location)
+    if audit.error:
+        from clearweights.errors import ReleaseError
+
+        raise ReleaseError(audit.error, path=location)
+    subject = build_subject(audit, progress=progress)
+    if fmt == "cyclonedx":
+        from clearweights.bom.cyclonedx import build
+
+        text = build(subject, spec_version)
+    else:
+        from clearweights.bom.spdx3 import build as build_spdx
+
+        text = build_spdx(subject)
+    _, problems = validate_document(text)
+    if problems:
+        raise BomInvalidError("; ".join(map(str, problems[:5])), path=location)
+    return text

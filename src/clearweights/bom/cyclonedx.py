@@ -1,0 +1,204 @@
+"""CycloneDX 1.6 / 1.7 ML-BOM, built with cyclonedx-python-lib.
+
+The library has no ``modelCard`` or ``data`` model (upstream issues #911-#913), so those two
+objects are added to the serialised document here, in one place, and the result is validated
+against the library's bundled schemas. The model itself sits only in ``metadata.component``:
+putting the same object in ``components`` too makes the library rename its bom-ref.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from clearweights import __version__
+from clearweights.bom.subject import BomSubject
+from clearweights.components import MofComponent
+from clearweights.licenses.model import Licence
+
+SPEC_VERSIONS = ("1.6", "1.7")
+_NAMESPACE = uuid.UUID("8d9f1c3e-2b7a-5c4d-9e6f-0a1b2c3d4e5f")
+
+
+def _licence(lic: Licence, acknowledgement: str) -> Any:
+    from cyclonedx.model import XsUri
+    from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+
+    ack = LicenseAcknowledgement(acknowledgement)
+    # Only SPDX list ids may go in `id`; everything else is a named licence with its URL.
+    if lic.spdx_id and not lic.id.startswith("LicenseRef-"):
+        return DisjunctiveLicense(id=lic.spdx_id, acknowledgement=ack)
+    return DisjunctiveLicense(
+        name=f"{lic.name} ({lic.id})", url=XsUri(lic.url) if lic.url else None, acknowledgement=ack
+    )
+
+
+def _purl(repo_id: str) -> Any:
+    """``pkg:huggingface/<namespace>/<name>`` for a Hub repo id."""
+    from packageurl import PackageURL
+
+    if "/" not in repo_id:
+        return None
+    namespace, name = repo_id.split("/", 1)
+    return PackageURL(type="huggingface", namespace=namespace, name=name)
+
+
+def _model_card(subject: BomSubject, dataset_refs: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if subject.task:
+        params["task"] = subject.task
+    if subject.architecture:
+        params["modelArchitecture"] = subject.architecture
+        params["architectureFamily"] = subject.architecture.removesuffix(
+            "ForCausalLM"
+        ).removesuffix("LMHeadModel")
+    if dataset_refs:
+        params["datasets"] = [{"ref": ref} for ref in dataset_refs]
+    if subject.task and "text" in subject.task:
+        params["inputs"] = [{"format": "text"}]
+        params["outputs"] = [{"format": "text"}]
+    card: dict[str, Any] = {"modelParameters": params}
+    if subject.metrics:
+        card["quantitativeAnalysis"] = {
+            "performanceMetrics": [
+                {
+                    "type": f"{m.metric}",
+                    "value": m.value,
+                    "slice": f"{m.dataset}:{m.split}" if m.split else m.dataset,
+                }
+                for m in subject.metrics
+            ]
+        }
+    considerations: dict[str, Any] = {}
+    if subject.card is not None and subject.card.uses:
+        considerations["useCases"] = [subject.card.uses]
+    if subject.card is not None and subject.card.limitations:
+        considerations["technicalLimitations"] = [subject.card.limitations]
+    if considerations:
+        card["considerations"] = considerations
+    return card
+
+
+def build(subject: BomSubject, spec_version: str = "1.6") -> str:
+    """Return the CycloneDX JSON document for *subject*."""
+    from cyclonedx.model import (
+        ExternalReference,
+        ExternalReferenceType,
+        HashAlgorithm,
+        HashType,
+        Property,
+        XsUri,
+    )
+    from cyclonedx.model.bom import Bom, BomMetaData
+    from cyclonedx.model.component import Component, ComponentType, Pedigree
+    from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.output.json import JsonV1Dot6, JsonV1Dot7
+
+    if spec_version not in SPEC_VERSIONS:
+        raise ValueError(f"unsupported CycloneDX version {spec_version}")
+    licences = [_licence(lic, "declared") for lic in subject.declared]
+    licences += [_licence(lic, "concluded") for lic in subject.concluded]
+    weights_hashes = [
+        HashType(alg=HashAlgorithm.SHA_256, content=f.sha256)
+        for f in subject.files
+        if subject.component_of.get(f.path) is MofComponent.MODEL_PARAMETERS_FINAL
+    ]
+    ancestors = [
+        Component(
+            type=ComponentType.MACHINE_LEARNING_MODEL,
+            name=base,
+            bom_ref=f"base-model:{base}",
+            purl=_purl(base),
+        )
+        for base in subject.base_models
+    ]
+    properties = [
+        Property(name=f"clearweights:profile:{k}", value=v)
+        for k, v in sorted(subject.verdicts.items())
+    ]
+    properties.append(Property(name="clearweights:root-sha256", value=subject.root_digest))
+    if subject.base_relation:
+        properties.append(
+            Property(name="clearweights:hf:base_model_relation", value=subject.base_relation)
+        )
+    if subject.declared_text:
+        properties.append(
+            Property(name="clearweights:declared-license-text", value=subject.declared_text)
+        )
+    model = Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=subject.name,
+        version=subject.version,
+        bom_ref=f"model:{subject.name}",
+        supplier=OrganizationalEntity(name=subject.supplier)
+        if subject.supplier != "NOASSERTION"
+        else None,
+        purl=_purl(subject.name) if subject.purl else None,
+        hashes=weights_hashes,
+        licenses=licences,
+        pedigree=Pedigree(ancestors=ancestors) if ancestors else None,
+        properties=properties,
+        external_references=[
+            ExternalReference(
+                type=ExternalReferenceType.DISTRIBUTION, url=XsUri(subject.download_location)
+            )
+        ]
+        if subject.download_location != "NOASSERTION"
+        else None,
+    )
+    files = []
+    for f in subject.files:
+        kind = subject.component_of.get(f.path)
+        file_props = (
+            [Property(name="clearweights:mof-component", value=kind.spec.name)] if kind else []
+        )
+        component_licences = next((c.licences for c in subject.components if f.path in c.paths), ())
+        files.append(
+            Component(
+                type=ComponentType.FILE,
+                name=f.path,
+                bom_ref=f"file:{f.path}",
+                hashes=[HashType(alg=HashAlgorithm.SHA_256, content=f.sha256)],
+                licenses=[_licence(lic, "concluded") for lic in component_licences],
+                properties=[*file_props, Property(name="clearweights:size", value=str(f.size))],
+            )
+        )
+    datasets = [
+        Component(
+            type=ComponentType.DATA,
+            name=d,
+            bom_ref=f"dataset:{d}",
+            external_references=[
+                ExternalReference(
+                    type=ExternalReferenceType.DISTRIBUTION,
+                    url=XsUri(f"https://huggingface.co/datasets/{d}"),
+                )
+            ],
+            properties=[
+                Property(
+                    name="clearweights:license", value="NOASSERTION (not stated in the release)"
+                )
+            ],
+        )
+        for d in subject.datasets
+    ]
+    bom = Bom(
+        serial_number=uuid.uuid5(_NAMESPACE, f"{subject.name}@{subject.root_digest}"),
+        metadata=BomMetaData(component=model, timestamp=subject.release_time),
+        components=files + datasets,
+    )
+    bom.metadata.tools.components.add(
+        Component(type=ComponentType.APPLICATION, name="clearweights", version=__version__)
+    )
+    # The model is made of its files and trained on its datasets.
+    bom.register_dependency(model, files + datasets)
+    writer = JsonV1Dot6(bom) if spec_version == "1.6" else JsonV1Dot7(bom)
+    doc = json.loads(writer.output_as_string())
+    doc["metadata"]["component"]["modelCard"] = _model_card(
+        subject, [f"dataset:{d}" for d in subject.datasets]
+    )
+    for component in doc.get("components", []):
+        if component.get("type") == "data":
+            component["data"] = [{"type": "dataset", "name": component["name"]}]
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,68 @@
+"""SHA-256 of every file of a release: streamed, and files hashed in parallel."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from clearweights.errors import InputError
+from clearweights.progress import Progress, Silent
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """One file's size and SHA-256."""
+
+    path: str  # relative, forward slashes
+    size: int
+    sha256: str
+
+
+def sha256_file(path: Path) -> str:
+    """Stream a file through SHA-256 (hashlib releases the GIL, so threads run in parallel)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def hash_files(
+    root: Path,
+    paths: Sequence[str],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[FileDigest, ...]:
+    """Hash *paths* (relative to *root*), sorted by path.
+
+    Raises:
+        InputError: when a file cannot be read, naming it.
+    """
+    observer = progress or Silent()
+    observer.start(len(paths), "hashing")
+
+    def one(rel: str) -> FileDigest:
+        full = root / rel
+        try:
+            digest = FileDigest(rel, full.stat().st_size, sha256_file(full))
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", path=full) from exc
+        observer.advance(rel)
+        return digest
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        digests = list(pool.map(one, sorted(paths)))
+    observer.finish()
+    return tuple(digests)
+
+
+def root_digest(digests: Sequence[FileDigest]) -> str:
+    """One digest for the release: SHA-256 over the sorted per-file digests (as OMS does)."""
+    h = hashlib.sha256()
+    for d in sorted(digests, key=lambda d: d.path):
+        h.update(bytes.fromhex(d.sha256))
+    return h.hexdigest()

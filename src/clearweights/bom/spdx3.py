@@ -1,0 +1,252 @@
+"""SPDX 3.0.1 JSON-LD with the AI and Dataset profiles, built with spdx-python-model."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from clearweights import __version__
+from clearweights.bom.subject import BomSubject
+from clearweights.components import MofComponent
+from clearweights.licenses.model import Licence
+
+NAMESPACE = "https://clearweights.invalid/spdx"
+_PURPOSE = {
+    MofComponent.MODEL_PARAMETERS_FINAL: "model",
+    MofComponent.MODEL_PARAMETERS_INTERMEDIATE: "model",
+    MofComponent.MODEL_ARCHITECTURE: "configuration",
+    MofComponent.MODEL_METADATA: "configuration",
+    MofComponent.DATASETS: "data",
+    MofComponent.EVALUATION_DATA: "data",
+}
+_DOCUMENTS = {"document"}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+
+
+def _expression(licences: tuple[Licence, ...]) -> str | None:
+    return " AND ".join(dict.fromkeys(lic.id for lic in licences)) or None
+
+
+class _Builder:
+    """Holds the bindings module, the creation info and every element made so far."""
+
+    def __init__(self, subject: BomSubject):
+        from spdx_python_model import v3_0_1 as spdx
+
+        self.s = spdx
+        self.subject = subject
+        self.base = f"{NAMESPACE}/{_slug(subject.name)}/{subject.root_digest[:16]}"
+        self.elements: list[Any] = []
+        self.info = spdx.CreationInfo(specVersion="3.0.1", created=subject.release_time)
+        tool = spdx.Tool(
+            spdxId=self.id("tool", "clearweights"),
+            name=f"clearweights {__version__}",
+            creationInfo=self.info,
+        )
+        creator = spdx.Organization(
+            spdxId=self.id("agent", "clearweights"), name="clearweights", creationInfo=self.info
+        )
+        self.info.createdBy = [self.id("agent", "clearweights")]
+        self.info.createdUsing = [self.id("tool", "clearweights")]
+        self.elements += [tool, creator]
+        self._agents: dict[str, Any] = {}
+        self._relationships = 0
+
+    def id(self, kind: str, name: str) -> str:
+        return f"{self.base}/{kind}/{_slug(name)}"
+
+    def add(self, element: Any) -> Any:
+        self.elements.append(element)
+        return element
+
+    def agent(self, name: str) -> Any:
+        if name not in self._agents:
+            self._agents[name] = self.add(
+                self.s.Organization(
+                    spdxId=self.id("agent", name), name=name, creationInfo=self.info
+                )
+            )
+        return self._agents[name]
+
+    def relate(self, source: Any, kind: str, targets: list[Any]) -> None:
+        self._relationships += 1
+        self.add(
+            self.s.Relationship(
+                spdxId=self.id("relationship", str(self._relationships)),
+                creationInfo=self.info,
+                from_=source,
+                to=targets,
+                relationshipType=getattr(self.s.RelationshipType, kind),
+            )
+        )
+
+    def licence(self, name: str, licences: tuple[Licence, ...]) -> Any:
+        expression = _expression(licences)
+        if expression is None:
+            return self.s.expandedlicensing_IndividualLicensingInfo.NoAssertionLicense
+        element = self.s.simplelicensing_LicenseExpression(
+            spdxId=self.id("license", name),
+            creationInfo=self.info,
+            simplelicensing_licenseExpression=expression,
+        )
+        refs = [lic for lic in licences if lic.id.startswith("LicenseRef-") and lic.url]
+        if refs:
+            element.simplelicensing_customIdToUri = [
+                self.s.DictionaryEntry(key=lic.id, value=lic.url) for lic in refs
+            ]
+        return self.add(element)
+
+    def dataset(self, name: str, location: str, origin: str, released: datetime) -> Any:
+        s = self.s
+        package = self.add(
+            s.dataset_DatasetPackage(
+                spdxId=self.id("dataset", name),
+                creationInfo=self.info,
+                name=name,
+                originatedBy=[self.agent(origin)],
+                builtTime=released,
+                releaseTime=released,
+                software_downloadLocation=location,
+                software_primaryPurpose=s.software_SoftwarePurpose.data,
+                dataset_datasetType=[s.dataset_DatasetType.noAssertion],
+                comment="Licence, build and release time are not stated by the model release; "
+                "times are the model's release time.",
+            )
+        )
+        no_assertion = s.expandedlicensing_IndividualLicensingInfo.NoAssertionLicense
+        self.relate(package, "hasDeclaredLicense", [no_assertion])
+        self.relate(package, "hasConcludedLicense", [no_assertion])
+        return package
+
+
+def build(subject: BomSubject) -> str:
+    """Return the SPDX 3.0.1 JSON-LD document for *subject*."""
+    b = _Builder(subject)
+    s = b.s
+    model = b.add(
+        s.ai_AIPackage(
+            spdxId=b.id("model", subject.name),
+            creationInfo=b.info,
+            name=subject.name,
+            suppliedBy=b.agent(subject.supplier),
+            releaseTime=subject.release_time,
+            software_downloadLocation=subject.download_location,
+            software_packageVersion=subject.version,
+            software_primaryPurpose=s.software_SoftwarePurpose.model,
+            verifiedUsing=[s.Hash(algorithm=s.HashAlgorithm.sha256, hashValue=subject.root_digest)],
+            comment="verifiedUsing holds the release's root digest: SHA-256 over the sorted "
+            "per-file SHA-256 digests. Audit verdicts: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(subject.verdicts.items())),
+        )
+    )
+    if subject.purl:
+        model.software_packageUrl = subject.purl
+    if subject.architecture:
+        model.ai_typeOfModel = [subject.architecture]
+    if subject.task:
+        model.ai_domain = [subject.task]
+    if subject.card is not None and subject.card.limitations:
+        model.ai_limitation = subject.card.limitations
+    if subject.card is not None and subject.card.uses:
+        model.ai_informationAboutApplication = subject.card.uses
+    if subject.metrics:
+        model.ai_metric = [
+            s.DictionaryEntry(key=f"{m.task}/{m.dataset}/{m.metric}".strip("/"), value=m.value)
+            for m in subject.metrics
+        ]
+    b.relate(model, "hasDeclaredLicense", [b.licence("declared", subject.declared)])
+    b.relate(model, "hasConcludedLicense", [b.licence("concluded", subject.concluded)])
+
+    files = []
+    for f in subject.files:
+        kind = subject.component_of.get(f.path)
+        purpose = _PURPOSE.get(kind) if kind else None
+        if purpose is None:
+            purpose = "documentation" if kind and kind.spec.content_type in _DOCUMENTS else "file"
+            if PurePosixPath(f.path).suffix == ".py":
+                purpose = "source"
+        files.append(
+            b.add(
+                s.software_File(
+                    spdxId=b.id("file", f.path),
+                    creationInfo=b.info,
+                    name=f.path,
+                    software_primaryPurpose=getattr(s.software_SoftwarePurpose, purpose),
+                    verifiedUsing=[s.Hash(algorithm=s.HashAlgorithm.sha256, hashValue=f.sha256)],
+                )
+            )
+        )
+    if files:
+        b.relate(model, "contains", files)
+    trained = []
+    for d in subject.datasets:
+        origin = d.split("/")[0] if "/" in d else "NOASSERTION"
+        trained.append(
+            b.dataset(d, f"https://huggingface.co/datasets/{d}", origin, subject.release_time)
+        )
+    if trained:
+        b.relate(model, "trainedOn", trained)
+    tested_names = sorted({m.dataset for m in subject.metrics if m.dataset})
+    tested = [
+        b.dataset(f"eval-{n}", "NOASSERTION", "NOASSERTION", subject.release_time)
+        for n in tested_names
+    ]
+    if tested:
+        b.relate(model, "testedOn", tested)
+    bases = []
+    for base in subject.base_models:
+        package = b.add(
+            s.software_Package(
+                spdxId=b.id("base-model", base),
+                creationInfo=b.info,
+                name=base,
+                software_primaryPurpose=s.software_SoftwarePurpose.model,
+                software_downloadLocation=f"https://huggingface.co/{base}",
+            )
+        )
+        if "/" in base:
+            package.software_packageUrl = f"pkg:huggingface/{base}"
+        bases.append(package)
+    if bases:
+        b.relate(model, "descendantOf", bases)
+
+    data_licence = b.add(
+        s.simplelicensing_LicenseExpression(
+            spdxId=b.id("license", "document-data"),
+            creationInfo=b.info,
+            simplelicensing_licenseExpression="CC0-1.0",
+        )
+    )
+    elements = list(b.elements)
+    sbom = s.software_Sbom(
+        spdxId=b.id("sbom", subject.name),
+        creationInfo=b.info,
+        rootElement=[model],
+        element=elements,
+        software_sbomType=[s.software_SbomType.analyzed],
+    )
+    P = s.ProfileIdentifierType
+    document = s.SpdxDocument(
+        spdxId=b.id("document", subject.name),
+        creationInfo=b.info,
+        name=f"AI BOM of {subject.name}",
+        rootElement=[sbom],
+        element=[sbom, *elements],
+        dataLicense=data_licence,
+        profileConformance=[P.core, P.software, P.simpleLicensing, P.ai, P.dataset],
+    )
+    objects = s.SHACLObjectSet()
+    for element in [document, sbom, *elements]:
+        objects.add(element)
+    unresolved = objects.link()
+    if unresolved:  # pragma: no cover - a bug in this module, not bad input
+        raise RuntimeError(f"unresolved SPDX references: {sorted(unresolved)}")
+    buffer = io.BytesIO()
+    s.JSONLDSerializer().write(objects, buffer, indent=2)
+    return buffer.getvalue().decode("utf-8").rstrip("\n") + "\n"

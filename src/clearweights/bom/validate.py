@@ -1,0 +1,216 @@
+"""Offline validation of BOM files: CycloneDX schemas, the SPDX 3.0.1 schema, and the AI and
+Dataset profile rules that neither the SPDX schema nor its SHACL model enforces."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+# Rules of the SPDX 3.0.1 AI and Dataset profiles (model/AI/AI.md, model/Dataset/Dataset.md):
+# properties whose minimum count the profile raises to 1.
+AI_REQUIRED = (
+    "suppliedBy",
+    "releaseTime",
+    "software_downloadLocation",
+    "software_packageVersion",
+    "software_primaryPurpose",
+)
+DATASET_REQUIRED = (
+    "builtTime",
+    "releaseTime",
+    "software_downloadLocation",
+    "software_primaryPurpose",
+)
+LICENCE_RELATIONSHIPS = ("hasDeclaredLicense", "hasConcludedLicense")
+_INDIVIDUALS = "https://spdx.org/rdf/3.0.1/terms/"
+_IRI, _NODE_OR_IRI = "#/$defs/IRI", "#/$defs/BlankNodeOrIRI"
+# Named individuals, as the JSON-LD context compacts them.
+_COMPACT_INDIVIDUALS = {
+    "expandedlicensing_NoAssertionLicense", "expandedlicensing_NoneLicense", "NoAssertionElement",
+    "NoneElement", "SpdxOrganization",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation failure: where in the document, and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def _json_path(parts: Any) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+def kind_of(doc: Any) -> str | None:
+    """``cyclonedx``, ``spdx3`` or ``None``."""
+    if isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX":
+        return "cyclonedx"
+    if isinstance(doc, dict) and "@context" in doc and "@graph" in doc:
+        return "spdx3"
+    return None
+
+
+def validate_cyclonedx(doc: dict[str, Any]) -> list[Problem]:
+    """Validate against the CycloneDX schema of the document's own ``specVersion``."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    version = str(doc.get("specVersion", ""))
+    try:
+        schema = SchemaVersion.from_version(version)
+    except ValueError:
+        return [Problem("$.specVersion", f"unsupported CycloneDX version {version!r}")]
+    errors = JsonStrictValidator(schema).validate_str(json.dumps(doc), all_errors=True)
+    problems = []
+    for error in errors or ():
+        detail = error.data
+        problems.append(
+            Problem(
+                _json_path(getattr(detail, "absolute_path", ())),
+                getattr(detail, "message", str(detail)),
+            )
+        )
+    return problems
+
+
+@cache
+def _spdx_schema() -> dict[str, Any]:
+    raw = resources.files("clearweights").joinpath("data/spdx-3.0.1/schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(raw)
+    # A reference may be an IRI or an inline object of any subclass (``*_derived``). Trying the
+    # IRI first lets the usual case (a string) stop at the first branch instead of checking it
+    # against every class; anyOf does not depend on order, so validity is unchanged.
+    for name, definition in schema["$defs"].items():
+        options = definition.get("anyOf") if name.endswith("_derived") else None
+        if isinstance(options, list):
+            options.sort(key=lambda o: 0 if o.get("$ref") in (_IRI, _NODE_OR_IRI) else 1)
+    return schema
+
+
+@cache
+def _class_validator(kind: str) -> Any:
+    """A validator for one SPDX class: the schema's own definition, with its $defs.
+
+    The official schema checks each node against ``anyOf`` every class with
+    ``unevaluatedProperties``, which makes a validator try all of them (seconds per document);
+    checking a node against the class its ``type`` names is the same rule, done directly.
+    """
+    import jsonschema
+
+    schema = _spdx_schema()
+    node = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{kind}",
+            "unevaluatedProperties": False}  # fmt: skip
+    return jsonschema.Draft202012Validator(node)
+
+
+def validate_spdx3(doc: dict[str, Any]) -> list[Problem]:
+    """The SPDX 3.0.1 JSON schema, then the profile rules it does not enforce."""
+    schema = _spdx_schema()
+    context = schema["properties"]["@context"]["const"]
+    if doc.get("@context") != context:
+        return [Problem("$.@context", f"must be {context!r} (SPDX 3.0.1)")]
+    graph = doc.get("@graph")
+    if not isinstance(graph, list):
+        return [Problem("$.@graph", "must be an array of objects")]
+    extra = sorted(set(doc) - {"@context", "@graph"})
+    problems = [Problem(f"$.{key}", "is not allowed next to @graph") for key in extra]
+    for i, node in enumerate(graph):
+        kind = node.get("type") if isinstance(node, dict) else None
+        if not isinstance(kind, str) or kind not in schema["$defs"]:
+            problems.append(Problem(f"$.@graph[{i}].type", f"unknown SPDX class {kind!r}"))
+            continue
+        for error in _class_validator(kind).iter_errors(node):
+            where = _json_path(["@graph", i, *error.absolute_path])
+            problems.append(Problem(where, error.message))
+    if problems:
+        return problems
+    return _profile_rules(graph)
+
+
+def _profile_rules(graph: list[dict[str, Any]]) -> list[Problem]:
+    problems: list[Problem] = []
+    ids = {node.get("spdxId") or node.get("@id") for node in graph}
+    licences: Counter[tuple[str, str]] = Counter()
+    for i, node in enumerate(graph):
+        if node.get("type") != "Relationship":
+            continue
+        targets = [node.get("from"), *(node.get("to") or [])]
+        for target in targets:
+            known = (
+                target in ids
+                or target in _COMPACT_INDIVIDUALS
+                or str(target).startswith(_INDIVIDUALS)
+            )
+            if isinstance(target, str) and not known:
+                problems.append(
+                    Problem(f"$.@graph[{i}]", f"relationship points to a missing element {target}")
+                )
+        if node.get("relationshipType") in LICENCE_RELATIONSHIPS:
+            licences[(str(node.get("from")), str(node["relationshipType"]))] += 1
+    for i, node in enumerate(graph):
+        kind = node.get("type")
+        if kind == "ai_AIPackage":
+            required: tuple[str, ...] = AI_REQUIRED
+        elif kind == "dataset_DatasetPackage":
+            required = DATASET_REQUIRED
+            if len(node.get("originatedBy") or []) != 1:
+                problems.append(
+                    Problem(
+                        f"$.@graph[{i}].originatedBy",
+                        "a DatasetPackage needs exactly one originatedBy",
+                    )
+                )
+            if not node.get("dataset_datasetType"):
+                problems.append(
+                    Problem(
+                        f"$.@graph[{i}].dataset_datasetType", "a DatasetPackage needs a datasetType"
+                    )
+                )
+        else:
+            continue
+        for key in required:
+            if node.get(key) in (None, "", []):
+                problems.append(
+                    Problem(f"$.@graph[{i}].{key}", f"{kind} requires {key} (profile rule)")
+                )
+        for relationship in LICENCE_RELATIONSHIPS:
+            count = licences[(str(node.get("spdxId")), relationship)]
+            if count != 1:
+                problems.append(
+                    Problem(
+                        f"$.@graph[{i}]",
+                        f"{kind} needs exactly one {relationship} relationship, found {count}",
+                    )
+                )
+    return problems
+
+
+def validate_document(text: str) -> tuple[str | None, list[Problem]]:
+    """Validate a BOM given as JSON text; return its kind and the problems found."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        return None, [Problem("$", f"not JSON: {exc}")]
+    kind = kind_of(doc)
+    if kind == "cyclonedx":
+        return kind, validate_cyclonedx(doc)
+    if kind == "spdx3":
+        return kind, validate_spdx3(doc)
+    return None, [
+        Problem(
+            "$",
+            "neither a CycloneDX BOM (bomFormat) nor an SPDX 3 JSON-LD document (@context, @graph)",
+        )
+    ]

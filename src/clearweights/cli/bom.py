@@ -1,0 +1,83 @@
+"""``clearweights bom PATH`` and ``clearweights bom validate FILE``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from clearweights.cli._default_group import DefaultGroup
+from clearweights.errors import ExitCode, InputError
+
+
+@click.group(name="bom", cls=DefaultGroup, default="build")
+def bom_group() -> None:
+    """AI bills of materials: CycloneDX ML-BOM and SPDX 3.0.1 AI.
+
+    \b
+    Examples:
+      clearweights bom ./my-model --format cyclonedx -o ./my-model/aibom.cdx.json
+      clearweights bom ./my-model --format spdx3 -o ./my-model/aibom.spdx3.json
+      clearweights bom validate ./my-model/aibom.spdx3.json
+    """
+
+
+@bom_group.command()
+@click.argument("path")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["cyclonedx", "spdx3"]),
+    default="cyclonedx",
+    show_default=True,
+)
+@click.option(
+    "--spec-version",
+    type=click.Choice(["1.6", "1.7"]),
+    default="1.6",
+    show_default=True,
+    help="CycloneDX specification version.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of stdout.",
+)
+def build(path: str, fmt: str, spec_version: str, output: Path | None) -> int:
+    """Build the BOM of the release at PATH (validated before it is written)."""
+    from clearweights.bom import build_bom
+    from clearweights.cli._progress import BarProgress
+
+    progress = BarProgress() if sys.stderr.isatty() else None
+    text = build_bom(path, fmt, spec_version=spec_version, progress=progress)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", path=output) from exc
+        click.echo(f"wrote {output}", err=True)
+    return ExitCode.OK
+
+
+@bom_group.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def validate(file: Path) -> int:
+    """Validate a CycloneDX or SPDX 3 BOM offline; each problem names its JSON path."""
+    from clearweights.bom import validate_document
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", path=file) from exc
+    kind, problems = validate_document(text)
+    for problem in problems:
+        click.echo(f"{file}: {problem}")
+    if problems:
+        click.echo(f"clearweights: {file}: {len(problems)} problem(s)", err=True)
+        return ExitCode.INCOMPLETE
+    click.echo(f"{file}: valid {kind}")
+    return ExitCode.OK
