@@ -48,6 +48,7 @@ test: lint typecheck unit
 bench: dev .bench/scancode-venv/bin/python
 	$(BIN)/python bench/licence_identify.py
 	$(BIN)/python bench/audit_releases.py
+	$(BIN)/python bench/hashing.py
 
 ## Rebuild the shipped licence data from its sources (needs the package registry).
 data: dev

@@ -59,6 +59,10 @@ def _model_card(subject: BomSubject, dataset_refs: list[str]) -> dict[str, Any]:
         params["inputs"] = [{"format": "text"}]
         params["outputs"] = [{"format": "text"}]
     card: dict[str, Any] = {"modelParameters": params}
+    if subject.hyperparameters:
+        card["properties"] = [
+            {"name": f"hyperparameter:{k}", "value": v} for k, v in subject.hyperparameters
+        ]
     if subject.metrics:
         card["quantitativeAnalysis"] = {
             "performanceMetrics": [

@@ -151,6 +151,10 @@ def build(subject: BomSubject) -> str:
         model.ai_typeOfModel = [subject.architecture]
     if subject.task:
         model.ai_domain = [subject.task]
+    if subject.hyperparameters:
+        model.ai_hyperparameter = [
+            s.DictionaryEntry(key=k, value=v) for k, v in subject.hyperparameters
+        ]
     if subject.card is not None and subject.card.limitations:
         model.ai_limitation = subject.card.limitations
     if subject.card is not None and subject.card.uses:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,6 +56,7 @@ class BomSubject:
     metrics: tuple[Metric, ...]
     verdicts: dict[str, str]
     component_of: dict[str, MofComponent]
+    hyperparameters: tuple[tuple[str, str], ...] = ()  # scalar settings from config.json
 
 
 def _metrics(card: CardData | None) -> tuple[Metric, ...]:
@@ -77,6 +79,24 @@ def _metrics(card: CardData | None) -> tuple[Metric, ...]:
                         )
                     )
     return tuple(out)
+
+
+def _hyperparameters(root: Path) -> tuple[tuple[str, str], ...]:
+    """Scalar settings of config.json (layers, hidden size, vocabulary, ...)."""
+    config = root / "config.json"
+    try:
+        if config.stat().st_size > 1 << 20:
+            return ()
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    return tuple(
+        (str(k), str(v))
+        for k, v in sorted(data.items())
+        if isinstance(v, int | float | str) and not isinstance(v, bool)
+    )
 
 
 def _release_time(root: Path, digests: tuple[FileDigest, ...]) -> datetime:
@@ -142,4 +162,5 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
             for p in audit.profiles
         },
         component_of=component_of,
+        hyperparameters=_hyperparameters(root),
     )
