@@ -72,6 +72,10 @@ def test_cyclonedx_content() -> None:
     doc = json.loads(build_bom(str(ROOT / "examples/releases/open-olmo-style"), "cyclonedx"))
     model = doc["metadata"]["component"]
     assert doc["specVersion"] == "1.6"
+    # The library renames the bom-ref of a component listed twice; ours stays stable.
+    assert model["bom-ref"] == "model:open-olmo-style"
+    assert "model:open-olmo-style" in {d["ref"] for d in doc["dependencies"]}
+    assert all(c["bom-ref"] != "model:open-olmo-style" for c in doc["components"])
     assert model["type"] == "machine-learning-model"
     assert model["modelCard"]["modelParameters"]["modelArchitecture"] == "OlmoForCausalLM"
     assert model["modelCard"]["modelParameters"]["datasets"] == [
@@ -302,3 +306,8 @@ def test_hashing_matches_hashlib_and_sorts(tmp_path: Path) -> None:
     assert [d.path for d in digests] == [f"f{i}.bin" for i in range(5)]
     for d in digests:
         assert d.sha256 == hashlib.sha256((tmp_path / d.path).read_bytes()).hexdigest()
+
+
+def test_bom_of_a_mof_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bom", str(ROOT / "examples/releases/mof-release.yml")]) == 2
+    assert "needs the release's files" in capsys.readouterr().err
