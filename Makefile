@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := src tests tools bench
 
-.PHONY: run test install dev lint typecheck unit bench data clean
+.PHONY: run test install dev lint typecheck unit bench data clean browser
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,7 +35,14 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
-unit: dev
+## The HTML report is tested in Debian's chromium; install it when missing (root, as in CI).
+browser:
+	@if [ "$$CLEARWEIGHTS_SKIP_BROWSER" != 1 ] && ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser test" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+unit: dev browser
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

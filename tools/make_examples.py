@@ -122,6 +122,10 @@ preparation code, evaluation code and data are all released under Apache-2.0.
 
 Research on language models; see `inference.py` for a quick start.
 
+## Limitations
+
+A tiny research model: it makes things up and knows little; do not deploy it.
+
 ## Training data
 
 See `DATA_CARD.md` and the technical report in `docs/technical_report.md`.

@@ -11,7 +11,9 @@ import click
 from clearweights import __version__
 from clearweights.cli.audit import audit_command
 from clearweights.cli.bom import bom_group
+from clearweights.cli.check import check_command
 from clearweights.cli.license import license_group
+from clearweights.cli.report import badge_command, report_command
 from clearweights.cli.sign import sign_command, verify_command
 from clearweights.errors import ClearweightsError, ExitCode
 
@@ -34,7 +36,10 @@ def cli(debug: bool) -> None:
 
 cli.add_command(audit_command)
 cli.add_command(bom_group)
+cli.add_command(check_command)
 cli.add_command(license_group)
+cli.add_command(report_command)
+cli.add_command(badge_command)
 cli.add_command(sign_command)
 cli.add_command(verify_command)
 

@@ -18,6 +18,8 @@ class OutputFormat(StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     MOF_YAML = "mof-yaml"
+    SARIF = "sarif"
+    JUNIT = "junit"
 
     def to_format(self) -> ReportFormat:
         """Return the formatter for this choice."""
@@ -38,10 +40,19 @@ class OutputFormat(StrEnum):
                 from clearweights.formats.mof_yaml import MofYamlFormat
 
                 return MofYamlFormat()
+            case OutputFormat.SARIF:
+                from clearweights.formats.sarif import SarifFormat
+
+                return SarifFormat()
+            case OutputFormat.JUNIT:
+                from clearweights.formats.junit import JunitFormat
+
+                return JunitFormat()
             case _:
                 assert_never(self)
 
 
 REPORT_FORMATS = (OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.MARKDOWN)
+CHECK_FORMATS = (*REPORT_FORMATS, OutputFormat.SARIF, OutputFormat.JUNIT)
 
-__all__ = ["REPORT_FORMATS", "OutputFormat", "Report", "ReportFormat"]
+__all__ = ["CHECK_FORMATS", "REPORT_FORMATS", "OutputFormat", "Report", "ReportFormat"]

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 if TYPE_CHECKING:  # reports are imported only where rendering happens, to keep start-up fast
     from clearweights.audit.model import AuditReport
     from clearweights.licenses.report import LicenceReport
+    from clearweights.policy.model import CheckReport
 
-    Report: TypeAlias = LicenceReport | AuditReport
+    Report: TypeAlias = LicenceReport | AuditReport | CheckReport
 
 
 class ReportFormat(Protocol):

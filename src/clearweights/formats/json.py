@@ -11,6 +11,7 @@ from clearweights.licenses import catalogue_version
 from clearweights.licenses._catalogue import term_to_json, value_to_json
 from clearweights.licenses.model import FileResult, Licence, LicenceMatch, Terms
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
+from clearweights.policy.model import CheckReport
 
 if TYPE_CHECKING:
     from clearweights.formats.interface import Report
@@ -109,6 +110,10 @@ def document(report: Report) -> dict[str, Any]:
             from clearweights.formats._audit_json import audit_json
 
             head["audits"] = [audit_json(a) for a in audits]
+        case CheckReport():
+            from clearweights.formats._check import check_json
+
+            head.update(check_json(report))
         case _:
             assert_never(report)
     return head

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, assert_never
 from clearweights.audit.model import AuditReport
 from clearweights.formats._plain import key_terms, yes_no
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
+from clearweights.policy.model import CheckReport
 
 if TYPE_CHECKING:
     from clearweights.formats.interface import Report
@@ -66,6 +67,10 @@ class MarkdownFormat:
                 ]
             case AuditReport():
                 lines += _audit(report)
+            case CheckReport():
+                from clearweights.formats._check import check_markdown
+
+                lines += check_markdown(report)
             case _:
                 assert_never(report)
         return "\n".join(lines).rstrip() + "\n"

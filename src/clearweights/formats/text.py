@@ -13,6 +13,7 @@ from clearweights.audit.model import AuditReport
 from clearweights.formats._plain import key_terms, yes_no
 from clearweights.licenses.model import FileResult
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
+from clearweights.policy.model import CheckReport
 
 if TYPE_CHECKING:
     from clearweights.formats.interface import Report
@@ -121,6 +122,10 @@ class TextFormat:
                 from clearweights.formats._audit_text import render_text
 
                 render_text(console, report)
+            case CheckReport():
+                from clearweights.formats._check import check_text
+
+                check_text(console, report)
             case _:
                 assert_never(report)
         return buffer.getvalue()

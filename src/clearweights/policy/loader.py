@@ -1,0 +1,205 @@
+"""Load a policy YAML file into rule objects; every error names the key and its line."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from clearweights.errors import UsageError
+from clearweights.policy.model import Rule
+from clearweights.policy.rules import (
+    AllOf,
+    AnyOf,
+    CardSections,
+    LicencesFor,
+    MofClassAtLeast,
+    NoPickles,
+    Policy,
+    PolicyException,
+    ProfilePasses,
+    SignatureRequired,
+    TermAllowed,
+)
+
+BUILT_IN = ("pragmatic", "strict-osaid", "commercial-product")
+_CATEGORIES = {
+    "permissive",
+    "copyleft",
+    "open-data",
+    "open-documentation",
+    "restricted-open-weights",
+    "non-commercial",
+    "research-only",
+    "proprietary",
+    "osi",
+}
+
+
+class PolicyError(UsageError):
+    """The policy file is wrong: unknown key, wrong type, bad licence id (exit 2)."""
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    raw = resources.files("clearweights").joinpath("data/policy-schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(raw)
+    return schema
+
+
+def _line(node: yaml.Node | None, path: list[Any]) -> int | None:
+    """Follow a JSON path through the composed YAML to the line of the offending node."""
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), node)
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+        else:
+            break
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def _key_line(node: yaml.Node | None, path: list[Any], key: str) -> int | None:
+    """The line of an unexpected *key* inside the mapping at *path*."""
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part]
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if k.value == key:
+                return int(k.start_mark.line) + 1
+    return None
+
+
+def _rules(spec: dict[str, Any], leaves: list[Rule]) -> Rule:
+    rules: list[Rule] = []
+    for name, verdict in (spec.get("profiles") or {}).items():
+        rules.append(
+            MofClassAtLeast(verdict["min_class"]) if name == "mof" else ProfilePasses(name)
+        )
+    for kind, lists in (spec.get("licences") or {}).items():
+        rules.append(LicencesFor(kind, tuple(lists.get("allow", ())), tuple(lists.get("deny", ()))))
+    for term, action in (spec.get("terms") or {}).items():
+        if action != "allow":
+            rules.append(TermAllowed(term, action))
+    card = spec.get("model_card")
+    if card:
+        rules.append(
+            CardSections(tuple(card.get("sections", ())), card.get("data_card") == "required")
+        )
+    if spec.get("pickles") == "forbid":
+        rules.append(NoPickles())
+    if spec.get("signature"):
+        rules.append(SignatureRequired(spec["signature"]["key"]))
+    leaves.extend(rules)
+    return AllOf(tuple(rules))
+
+
+def _check_licence_names(doc: dict[str, Any], root: yaml.Node | None, source: str) -> None:
+    from clearweights.errors import UnknownLicenceError
+    from clearweights.licenses import get
+
+    groups = [("rules", doc.get("rules") or {})] + [
+        (i, r) for i, r in enumerate(doc.get("any_of") or [])
+    ]
+    for where, spec in groups:
+        prefix: list[Any] = ["rules"] if where == "rules" else ["any_of", where]
+        for kind, lists in (spec.get("licences") or {}).items():
+            for field in ("allow", "deny"):
+                for i, name in enumerate(lists.get(field, ())):
+                    if name in _CATEGORIES:
+                        continue
+                    try:
+                        get(name)
+                    except UnknownLicenceError as exc:
+                        line = _line(root, [*prefix, "licences", kind, field, i])
+                        raise PolicyError(
+                            f"line {line}: {exc.message} (in licences.{kind}.{field})",
+                            path=source,
+                            hint=exc.hint,
+                        ) from exc
+
+
+def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    """Build a policy from YAML text.
+
+    Raises:
+        PolicyError: naming the key and line of the first problem.
+    """
+    import jsonschema
+
+    try:
+        root = yaml.compose(text)
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"is not valid YAML: {exc}", path=source) from exc
+    if not isinstance(doc, dict):
+        raise PolicyError("must be a YAML mapping with 'policy' and 'version'", path=source)
+    # YAML reads 2026-01-31 as a date; the schema wants the text.
+    for exception in doc.get("exceptions") or []:
+        if isinstance(exception, dict) and isinstance(exception.get("expires"), date):
+            exception["expires"] = exception["expires"].isoformat()
+    errors = sorted(
+        jsonschema.Draft202012Validator(_schema()).iter_errors(doc),
+        key=lambda e: list(map(str, e.path)),
+    )
+    if errors:
+        error = errors[0]
+        path = list(error.absolute_path)
+        key = ".".join(map(str, path)) or "(top level)"
+        line = _line(root, path)
+        if error.validator == "additionalProperties":
+            unexpected = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            if unexpected:
+                key = ".".join([*map(str, path), unexpected[0]])
+                line = _key_line(root, path, unexpected[0]) or line
+                raise PolicyError(f"line {line}: unknown key '{key}'", path=source)
+        raise PolicyError(f"line {line}: {key}: {error.message}", path=source)
+    _check_licence_names(doc, root, source)
+    leaves: list[Rule] = []
+    parts: list[Rule] = []
+    if doc.get("rules"):
+        parts.append(_rules(doc["rules"], leaves))
+    if doc.get("any_of"):
+        parts.append(AnyOf(tuple(_rules(spec, leaves) for spec in doc["any_of"])))
+    exceptions = tuple(
+        PolicyException(
+            e["release"], tuple(e["rules"]), e["reason"], date.fromisoformat(e["expires"])
+        )
+        for e in doc.get("exceptions") or []
+    )
+    return Policy(str(doc["policy"]), AllOf(tuple(parts)), exceptions, tuple(leaves))
+
+
+def load_policy(name_or_path: str) -> tuple[Policy, Path]:
+    """Load a built-in policy by name or a policy file.
+
+    Returns:
+        The policy, and the folder that relative paths in it (signing keys) start from.
+    """
+    if name_or_path in BUILT_IN and not Path(name_or_path).exists():
+        text = (
+            resources.files("clearweights")
+            .joinpath(f"data/policies/{name_or_path}.yml")
+            .read_text("utf-8")
+        )
+        return parse_policy(text, name_or_path), Path.cwd()
+    path = Path(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(
+            f"cannot read the policy: {exc}",
+            path=path,
+            hint=f"built-in policies: {', '.join(BUILT_IN)}",
+        ) from exc
+    return parse_policy(text, str(path)), path.resolve().parent
