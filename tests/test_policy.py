@@ -240,3 +240,40 @@ def test_shipped_policies_and_ci_files_exist() -> None:
     assert hooks[0]["entry"].startswith("clearweights check")
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     assert action["runs"]["using"] == "composite"
+
+
+def test_signature_rule(tmp_path: Path) -> None:
+    import shutil
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "release.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (tmp_path / "release.pub.pem").write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    release = tmp_path / "model"
+    shutil.copytree(EXAMPLES / "open-olmo-style", release)
+    policy_file = tmp_path / "policy.yml"
+    policy_file.write_text(
+        "policy: signed\nversion: 1\nrules:\n  signature: {key: release.pub.pem}\n",
+        encoding="utf-8",
+    )
+    policy, base = load_policy(str(policy_file))
+    unsigned = check([str(release)], policy, base=base)
+    assert unsigned.checks[0].violations[0].rule == "signature"
+    assert main(["sign", str(release), "--key", str(tmp_path / "release.pem")]) == 0
+    assert check([str(release)], policy, base=base).passed
+    (release / "config.json").write_text("{}", encoding="utf-8")
+    tampered = check([str(release)], policy, base=base).checks[0].violations[0]
+    assert tampered.found == "config.json"
+    assert tampered.evidence[0].path == "config.json"
