@@ -34,7 +34,12 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from clearweights.licenses._catalogue import SCHEMA_VERSION, terms_to_json  # noqa: E402
 from clearweights.licenses._clauses import extract, heading_before  # noqa: E402
-from clearweights.licenses._normalize import bigram_hashes, tokens  # noqa: E402
+from clearweights.licenses._normalize import (  # noqa: E402
+    COMMON_PAIR_SHARE,
+    SAMPLE_MASK,
+    bigram_hashes,
+    tokens,
+)
 from clearweights.licenses.model import (  # noqa: E402
     TERM_NAMES,
     Citation,
@@ -182,6 +187,28 @@ def merge(*layers: dict[str, Term[Any]]) -> Terms:
     return Terms(**{k: v for k, v in merged.items() if k in TERM_NAMES})
 
 
+def build_index(records: list[dict[str, Any]], blob: array[int]) -> tuple[array[int], array[int]]:
+    """Sorted (hash, reference position) pairs of the sampled, not-too-common word pairs.
+
+    Positions follow the order of references in the sorted catalogue; each record's reference
+    gets ``indexed``, its number of pairs in the index (to estimate Dice from it).
+    """
+    refs = [r for r in records if r.get("reference")]
+    postings: dict[int, list[int]] = {}
+    for position, record in enumerate(refs):
+        ref = record["reference"]
+        for h in blob[ref["offset"] : ref["offset"] + ref["count"]]:
+            if not h & SAMPLE_MASK:
+                postings.setdefault(h, []).append(position)
+    limit = max(COMMON_PAIR_SHARE * len(refs), 8)
+    kept = sorted((h, p) for h, ps in postings.items() if len(ps) <= limit for p in ps)
+    for record in refs:
+        record["reference"]["indexed"] = 0
+    for _, position in kept:
+        refs[position]["reference"]["indexed"] += 1
+    return array("I", [h for h, _ in kept]), array("H", [p for _, p in kept])
+
+
 def main() -> int:
     db = scancode_db()
     by_spdx: dict[str, str] = {}
@@ -303,6 +330,7 @@ def main() -> int:
         }
         blob.extend(hashes)
     records.sort(key=lambda r: r["id"].lower())
+    index_hashes, index_positions = build_index(records, blob)
     catalogue = {
         "schema_version": SCHEMA_VERSION,
         "catalogue_version": "2026.11.27",
@@ -322,6 +350,14 @@ def main() -> int:
     if sys.byteorder != "little":
         blob.byteswap()
     (OUT / "fingerprints.bin").write_bytes(blob.tobytes())
+    header = array("I", [len(index_hashes)])
+    if sys.byteorder != "little":
+        header.byteswap()
+        index_hashes.byteswap()
+        index_positions.byteswap()
+    (OUT / "index.bin").write_bytes(
+        header.tobytes() + index_hashes.tobytes() + index_positions.tobytes()
+    )
     CORPUS.mkdir(parents=True, exist_ok=True)
     for old in CORPUS.glob("*.txt"):
         old.unlink()

@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -13,7 +14,6 @@ from importlib import resources
 from typing import Any
 
 from clearweights.errors import DataError
-from clearweights.licenses._normalize import SAMPLE_MASK
 from clearweights.licenses.model import (
     TERM_NAMES,
     Category,
@@ -30,7 +30,6 @@ from clearweights.licenses.model import (
 
 SCHEMA_VERSION = 1
 _FINGERPRINT_CACHE = 64
-_COMMON_PAIR_SHARE = 0.2  # pairs in more than this share of references are not indexed
 _DATA = "data/licences"
 _SEPARATORS = re.compile(r"[\s_\-/,:;()\[\]'\"]+")
 _NOISE = re.compile(r"\b(?:the|version|ver|v)\b")
@@ -62,6 +61,7 @@ class Reference:
     tokens: int
     sha256: str
     anchors: tuple[re.Pattern[str], ...]
+    indexed: int  # how many of its word pairs the index holds
 
 
 def _term_value(name: str, raw: Any) -> Any:
@@ -149,6 +149,7 @@ class Catalogue:
                         ref["tokens"],
                         ref["sha256"],
                         anchors,
+                        ref["indexed"],
                     )
                 )
         # Look-up keys in priority order: current ids, Hub ids, deprecated ids, other names.
@@ -203,28 +204,28 @@ class Catalogue:
         return {ref.sha256: ref for ref in self.references}
 
     @cached_property
-    def index(self) -> dict[int, tuple[int, ...]]:
-        """Inverted index of sampled bigram hashes to reference positions.
+    def _postings(self) -> tuple[array[int], array[int]]:
+        """The index: sorted sampled word-pair hashes and, in step, their reference positions."""
+        raw = resources.files("clearweights").joinpath(_DATA, "index.bin").read_bytes()
+        count = int.from_bytes(raw[:4], "little")
+        hashes, positions = array("I"), array("H")
+        hashes.frombytes(raw[4 : 4 + 4 * count])
+        positions.frombytes(raw[4 + 4 * count : 4 + 6 * count])
+        if sys.byteorder != "little":  # pragma: no cover - the data is little-endian
+            hashes.byteswap()
+            positions.byteswap()
+        return hashes, positions
 
-        Word pairs found in very many references ("of the", "the software") say little about
-        which licence a text is and cost the most to count, so they are left out.
-        """
-        postings: dict[int, list[int]] = {}
-        for position, ref in enumerate(self.references):
-            for h in self._blob[ref.offset : ref.offset + ref.count]:
-                if not h & SAMPLE_MASK:
-                    postings.setdefault(h, []).append(position)
-        limit = max(_COMMON_PAIR_SHARE * len(self.references), 8)
-        return {h: tuple(p) for h, p in postings.items() if len(p) <= limit}
+    def postings(self, h: int) -> array[int]:
+        """The positions of the references whose indexed word pairs include *h*."""
+        hashes, positions = self._postings
+        lo = bisect_left(hashes, h)
+        if lo == len(hashes) or hashes[lo] != h:
+            return _EMPTY
+        return positions[lo : bisect_right(hashes, h, lo)]
 
-    @cached_property
-    def sampled_sizes(self) -> tuple[int, ...]:
-        """Number of indexed bigrams per reference, for estimating Dice from the index."""
-        sizes = [0] * len(self.references)
-        for positions in self.index.values():
-            for position in positions:
-                sizes[position] += 1
-        return tuple(sizes)
+
+_EMPTY: array[int] = array("H")
 
 
 @cache

@@ -41,18 +41,22 @@ class Scored:
 
 
 def _candidates(catalogue: Catalogue, query: set[int], limit: int) -> list[int]:
-    index = catalogue.index
-    sizes = catalogue.sampled_sizes
-    indexed = [index[h] for h in query if not h & SAMPLE_MASK and h in index]
+    indexed = [p for h in query if not h & SAMPLE_MASK and (p := catalogue.postings(h))]
     counts = Counter(chain.from_iterable(indexed))
     if not counts:
         return []
     n = len(indexed)
+    references = catalogue.references
     # Rank by the larger of estimated Dice and estimated containment so that a licence
     # embedded in a longer file is still a candidate.
     ranked = sorted(
         counts,
-        key=lambda p: -max(2 * counts[p] / (n + sizes[p]), counts[p] / max(sizes[p], 1)),
+        key=lambda p: (
+            -max(
+                2 * counts[p] / (n + references[p].indexed),
+                counts[p] / max(references[p].indexed, 1),
+            )
+        ),
     )
     return ranked[:limit]
 

@@ -37,6 +37,9 @@ _EQUIVALENT = {
 
 # Fraction of bigrams kept in the candidate index: a hash is kept when its low bits are 0.
 SAMPLE_MASK = 3
+# Word pairs found in more than this share of references ("of the", "the software") say little
+# about which licence a text is and cost the most to count, so the index leaves them out.
+COMMON_PAIR_SHARE = 0.2
 
 
 def clean(text: str) -> str:
