@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from clearweights.errors import InputError
 from clearweights.formats import REPORT_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
@@ -26,6 +28,28 @@ def format_option(func: F, formats: tuple[OutputFormat, ...] = REPORT_FORMATS) -
         show_default=True,
         help="Output format: text for people, json for machines, markdown for PR comments.",
     )(func)
+
+
+def output_option(func: F) -> F:
+    """``-o/--output FILE``: write the result there instead of stdout."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write here instead of stdout.",
+    )(func)
+
+
+def write_output(path: Path | None, text: str) -> None:
+    """Write *text* to *path*, or to stdout when there is none."""
+    if path is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", path=path) from exc
+    click.echo(f"wrote {path}", err=True)
 
 
 def emit(report: Report, output_format: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from clearweights.cli._default_group import DefaultGroup
+from clearweights.cli._options import output_option, write_output
 from clearweights.errors import ExitCode, InputError
 
 
@@ -39,27 +40,14 @@ def bom_group() -> None:
     show_default=True,
     help="CycloneDX specification version.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here instead of stdout.",
-)
+@output_option
 def build(path: str, fmt: str, spec_version: str, output: Path | None) -> int:
     """Build the BOM of the release at PATH (validated before it is written)."""
     from clearweights.bom import build_bom
     from clearweights.cli._progress import BarProgress
 
     progress = BarProgress() if sys.stderr.isatty() else None
-    text = build_bom(path, fmt, spec_version=spec_version, progress=progress)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write: {exc.strerror}", path=output) from exc
-        click.echo(f"wrote {output}", err=True)
+    write_output(output, build_bom(path, fmt, spec_version=spec_version, progress=progress))
     return ExitCode.OK
 
 

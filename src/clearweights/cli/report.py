@@ -6,28 +6,13 @@ from pathlib import Path
 
 import click
 
-from clearweights.errors import ExitCode, InputError
-
-
-def _write(path: Path | None, text: str) -> None:
-    if path is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", path=path) from exc
-    click.echo(f"wrote {path}", err=True)
+from clearweights.cli._options import output_option, write_output
+from clearweights.errors import ExitCode
 
 
 @click.command(name="report")
 @click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here (default stdout).",
-)
+@output_option
 @click.option("--title", default="clearweights report", show_default=True)
 def report_command(paths: tuple[str, ...], output: Path | None, title: str) -> int:
     """A self-contained HTML report of one or more releases (no network needed to view it).
@@ -40,7 +25,7 @@ def report_command(paths: tuple[str, ...], output: Path | None, title: str) -> i
     from clearweights.formats.html import render_html
 
     result = audit(list(paths))
-    _write(output, render_html(result, title))
+    write_output(output, render_html(result, title))
     for entry in result.audits:
         if entry.error:
             click.echo(f"clearweights: {entry.path}: {entry.error}", err=True)
@@ -56,12 +41,7 @@ def report_command(paths: tuple[str, ...], output: Path | None, title: str) -> i
     show_default=True,
     help="What the badge shows.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here (default stdout).",
-)
+@output_option
 def badge_command(path: str, kind: str, output: Path | None) -> int:
     """A shields-style SVG badge for a README or model card.
 
@@ -77,5 +57,5 @@ def badge_command(path: str, kind: str, output: Path | None) -> int:
     result = audit_release(path)
     if result.error:
         raise ReleaseError(result.error, path=path)
-    _write(output, badge(result, kind))
+    write_output(output, badge(result, kind))
     return ExitCode.OK
