@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from clearweights.audit.findings import find
 from clearweights.audit.model import AuditReport, Finding, Obligation, ReleaseAudit, Severity
@@ -66,20 +67,32 @@ def _weights(
     return tuple(headers), tuple(pickles)
 
 
-def _architecture(release: Release) -> str | None:
+def _config(release: Release) -> dict[str, Any]:
+    """The release's config.json (at most 1 MiB), or an empty mapping."""
     entry = next((f for f in release.files if f.path == "config.json"), None)
     if entry is None or entry.size > 1 << 20:
-        return None
+        return {}
     try:
         config = json.loads(Path(entry.absolute).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    if not isinstance(config, dict):
-        return None
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _architecture(config: dict[str, Any]) -> str | None:
     names = config.get("architectures")
     if isinstance(names, list) and names:
         return str(names[0])
     return str(config["model_type"]) if "model_type" in config else None
+
+
+def _settings(config: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Scalar settings of config.json (layers, hidden size, vocabulary, ...)."""
+    return tuple(
+        (str(k), str(v))
+        for k, v in sorted(config.items())
+        if isinstance(v, int | float | str) and not isinstance(v, bool)
+    )
 
 
 def _text_licences(release: Release, inventory: Inventory) -> tuple[Licence, ...]:
@@ -106,6 +119,7 @@ def audit_release(
         return ReleaseAudit(location, None, error=exc.message)
     inventory = build_inventory(release)
     headers, pickles = _weights(release, inventory)
+    config = _config(release) if release.kind != "mof-file" else {}
     subject = AuditSubject(
         release=release,
         components=inventory.components,
@@ -114,7 +128,7 @@ def audit_release(
         text_licences=_text_licences(release, inventory),
         weights=headers,
         pickles=pickles,
-        architecture=_architecture(release) if release.kind != "mof-file" else None,
+        architecture=_architecture(config),
     )
     results = tuple(framework(name, mof_mode=mof_mode).evaluate(subject) for name in profiles)
     notices = tuple(
@@ -133,6 +147,7 @@ def audit_release(
         unassigned=inventory.unassigned,
         skipped=release.skipped,
         architecture=subject.architecture,
+        settings=_settings(config),
     )
 
 

@@ -58,6 +58,7 @@ class ReleaseAudit:
     unassigned: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     architecture: str | None = None  # from config.json
+    settings: tuple[tuple[str, str], ...] = ()  # scalar settings of config.json
     error: str | None = None
 
     def profile(self, name: str) -> ProfileResult | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,24 +80,6 @@ def _metrics(card: CardData | None) -> tuple[Metric, ...]:
     return tuple(out)
 
 
-def _hyperparameters(root: Path) -> tuple[tuple[str, str], ...]:
-    """Scalar settings of config.json (layers, hidden size, vocabulary, ...)."""
-    config = root / "config.json"
-    try:
-        if config.stat().st_size > 1 << 20:
-            return ()
-        data = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ()
-    if not isinstance(data, dict):
-        return ()
-    return tuple(
-        (str(k), str(v))
-        for k, v in sorted(data.items())
-        if isinstance(v, int | float | str) and not isinstance(v, bool)
-    )
-
-
 def _release_time(root: Path, digests: tuple[FileDigest, ...]) -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the newest file's mtime."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -162,5 +143,5 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
             for p in audit.profiles
         },
         component_of=component_of,
-        hyperparameters=_hyperparameters(root),
+        hyperparameters=audit.settings,
     )
