@@ -11,6 +11,7 @@ from clearweights.audit.model import ReleaseAudit
 from clearweights.bom.hashing import FileDigest, hash_files, root_digest
 from clearweights.components import Component, MofComponent
 from clearweights.errors import UsageError
+from clearweights.inventory import card_licences
 from clearweights.licenses.model import Licence
 from clearweights.progress import Progress
 from clearweights.release.model import CardData
@@ -110,8 +111,6 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
     )
     hub = release.kind == "hf-cache"
     org = release.name.split("/")[0] if "/" in release.name else None
-    from clearweights.inventory import card_licences
-
     declared = card_licences(release)
     declared_text = None
     if card is not None and not declared:
