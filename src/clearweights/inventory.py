@@ -30,8 +30,13 @@ WEIGHT_SUFFIXES = {
     ".pkl",
     ".npz",
 }
-PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".ckpt", ".pkl"}
-LICENCE_FILE = re.compile(r"^(?:licen[cs]e|copying|notice|use_policy|acceptable_use_policy)", re.I)
+# LICENSE, LICENSE-MODEL, LICENCE.md, COPYING, NOTICE.txt, USE_POLICY.md: not weights that
+# merely start with the word ("license_plate_detector.safetensors").
+LICENCE_FILE = re.compile(
+    r"^(?:licen[cs]e|copying|notice|use[_-]?policy|acceptable[_-]use[_-]policy)"
+    r"(?:[-_.][a-z0-9_-]*)?(?:\.(?:md|txt|rst))?$",
+    re.I,
+)
 _INTERMEDIATE = re.compile(
     r"(?:^|/)(?:checkpoint[-_]?\d+|checkpoints|intermediate|step[-_]?\d+)(?:/|$)", re.I
 )

@@ -26,11 +26,10 @@ from clearweights.licenses.model import Licence
 from clearweights.progress import Progress, Silent
 from clearweights.release.model import Release
 from clearweights.sources import open_release
-from clearweights.weights import read_header, scan_pickle
+from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_pickle
 from clearweights.weights.model import PickleScan, WeightsHeader
 
 NO_DECLARATIONS = Declarations()
-PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".ckpt", ".pkl"}
 HEADER_SUFFIXES = {".safetensors", ".gguf"}
 WEIGHT_KINDS = (MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE)
 

@@ -16,6 +16,7 @@ CODES = {
     "OW-OSAID": "claims open source AI while OSAID elements are missing",
     "SEC-PICKLE": "a pickle-based file imports a callable outside the safe allow-list",
     "REL-SKIPPED": "a file or link was not audited",
+    "WEIGHTS-UNREADABLE": "a weight file's header or pickle cannot be read (so not shown safe)",
     "CARD-INVALID": "the model card's front matter could not be read",
 }
 
@@ -107,6 +108,20 @@ def find(subject: AuditSubject, profiles: tuple[ProfileResult, ...]) -> tuple[Fi
                     (scan.path, *scan.unsafe),
                 )
             )
+    for header in subject.weights:
+        if header.error:
+            out.append(
+                Finding(
+                    "WEIGHTS-UNREADABLE",
+                    Severity.MEDIUM,
+                    f"{header.path}: {header.error}",
+                    (header.path,),
+                )
+            )
+    for scan in subject.pickles:
+        if scan.error:
+            message = f"{scan.path}: {scan.error}; it cannot be shown safe to load"
+            out.append(Finding("WEIGHTS-UNREADABLE", Severity.MEDIUM, message, (scan.path,)))
     for skipped in subject.release.skipped:
         code = "CARD-INVALID" if "model card" in skipped.reason else "REL-SKIPPED"
         severity = Severity.MEDIUM if code == "CARD-INVALID" else Severity.INFO

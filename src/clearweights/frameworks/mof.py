@@ -55,14 +55,23 @@ class LicencePolicy:
         return component.licence_name.strip()
 
     def is_open(self, licence_id: str, licences: tuple[Licence, ...]) -> bool:
-        """Whether the licence is in the open set."""
+        """Whether the licence is in the open set (strict: every licence of the component is)."""
         if licence_id in self.open_ids:
             return True
-        return self.normalise and len(licences) == 1 and _open_record(licences[0])
+        return (
+            self.normalise
+            and bool(licences)
+            and all(lic.id in self.open_ids or _open_record(lic) for lic in licences)
+        )
 
-    def appropriate(self, licence_id: str, content_type: str) -> bool:
+    def appropriate(
+        self, licence_id: str, content_type: str, licences: tuple[Licence, ...] = ()
+    ) -> bool:
         """Whether the licence suits the component's content type."""
-        return licence_id in self.types.get(content_type, frozenset())
+        suited = self.types.get(content_type, frozenset())
+        if self.normalise and len(licences) > 1:
+            return all(lic.id in suited for lic in licences)
+        return licence_id in suited
 
 
 def _open_record(licence: Licence) -> bool:
@@ -142,7 +151,7 @@ def classify(
             ev[c].unlicensed.append(kind)
         elif pol.is_open(lic, component.licences):
             getattr(ev[c], bucket).append(kind)
-            if not pol.appropriate(lic, kind.spec.content_type):
+            if not pol.appropriate(lic, kind.spec.content_type, component.licences):
                 message = (
                     f"{kind.spec.name}: {lic} is open but not a type-appropriate "
                     f"{kind.spec.content_type} licence"

@@ -44,7 +44,7 @@ _OUTPUT_BANS = (
     _rx(r"create or improve any foundational generative ai model"),
     _rx(r"train,? fine-tune,? or distill a model that is competitive"),
     _rx(
-        r"(?:not|never) use (?:the )?(?:outputs?|results)[^.]{0,120}?(?:train|develop|improve)[^.]{0,60}?(?:other|competing|third-party)[^.]{0,30}?models?"
+        r"(?:not|never) use [^.]{0,60}?(?:outputs?|results)[^.]{0,120}?(?:train|develop|improve)[^.]{0,60}?(?:other|competing|third-party|any)[^.]{0,30}?models?"
     ),
 )
 _DISTILLATION = _rx(r"distillation methods|by distillation|through distillation|via distillation")
@@ -56,7 +56,9 @@ _POLICY = _rx(
     r"(acceptable use policy|prohibited use policy|use-based restrictions|use restrictions in attachment a|attachment a)"
 )
 _INCORPORATED = _rx(r"incorporated (?:herein )?by reference|hereby incorporated")
-_NON_COMMERCIAL = _rx(r"non-?commercial")
+_NON_COMMERCIAL = _rx(
+    r"non-?commercial|(?:not|never) (?:be )?(?:used? |exploited |distributed )?(?:[a-z]+ ){0,4}for (?:any )?commercial (?:purposes?|use)|no commercial use|commercial use is (?:not permitted|prohibited|forbidden)"
+)
 _NC_NEUTRAL = _rx(
     r"commercial (?:or|and|and/or) non-?commercial|non-?commercial (?:or|and|and/or) commercial"
 )

@@ -11,6 +11,24 @@ from license_expression import ExpressionError, LicenseSymbol, Licensing, get_sp
 
 from clearweights.errors import UsageError
 from clearweights.licenses._catalogue import Catalogue
+from clearweights.licenses.model import Category, Licence, LicenceId
+
+
+def unknown_licence(key: str) -> Licence:
+    """A licence an expression names but the catalogue does not know: never assumed open."""
+    ident = (
+        key
+        if key.startswith("LicenseRef-")
+        else f"LicenseRef-clearweights-unknown-{re.sub(r'[^A-Za-z0-9.-]+', '-', key)}"
+    )
+    return Licence(
+        id=LicenceId(ident),
+        name=f"Unknown licence {key}",
+        category=Category.PROPRIETARY,
+        osi_approved=False,
+        fsf_libre=False,
+        notes="Named in an SPDX expression but not in the catalogue; its terms are unknown.",
+    )
 
 
 @dataclass(frozen=True)
@@ -22,6 +40,11 @@ class Expression:
     licence_ids: tuple[str, ...]
     unknown: tuple[str, ...]
     exceptions: tuple[str, ...]
+
+    def licences(self, catalogue: Catalogue) -> list[Licence]:
+        """Every licence the expression names, unknown ones included (as unknown records)."""
+        known = [catalogue.licences[LicenceId(i)] for i in self.licence_ids]
+        return known + [unknown_licence(key) for key in self.unknown]
 
 
 @cache

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from clearweights.errors import UsageError
 from clearweights.licenses._catalogue import Catalogue, load
-from clearweights.licenses._clauses import evidence_at, extract
+from clearweights.licenses._clauses import evidence_at, extract, sentence_around
 from clearweights.licenses._expression import parse_expression
 from clearweights.licenses._matcher import IDENTIFIED, Scored, match_text, novel_passages
 from clearweights.licenses._normalize import bigram_hashes, tokens
@@ -39,20 +40,111 @@ _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
 UNIDENTIFIED = LicenceId("LicenseRef-clearweights-unidentified")
 
 
+_MAX_GAP = 2  # lines of other text a licence's block may contain (headings, blank list items)
+
+
 def _line_spans(text: str, fingerprint: frozenset[int]) -> tuple[int, int]:
-    """Return the character span of the lines whose word pairs the reference explains."""
-    first = last = None
+    """Return the character span of the densest block of lines the reference explains.
+
+    Generic lines ("WITHOUT WARRANTY OF ANY KIND") match many licences, so the block is the
+    run of matching lines with the most matched word pairs, not first-to-last match.
+    """
+    best: tuple[int, int, int] | None = None  # (matched pairs, start, end)
+    run_start = run_end = None
+    run_score = gap = 0
     position = 0
     for line in text.splitlines(keepends=True):
         pairs = bigram_hashes(tokens(line))
-        if len(pairs) >= 2 and len(pairs & fingerprint) >= 0.5 * len(pairs):
-            if first is None:
-                first = position
-            last = position + len(line.rstrip())
+        if len(pairs) >= 2:
+            matched = len(pairs & fingerprint)
+            if matched >= 0.5 * len(pairs):
+                if run_start is None:
+                    run_start, run_score = position, 0
+                run_end, run_score, gap = position + len(line.rstrip()), run_score + matched, 0
+            elif run_start is not None:
+                gap += 1
+                if gap > _MAX_GAP:
+                    if best is None or run_score > best[0]:
+                        best = (run_score, run_start, run_end or run_start)
+                    run_start = None
         position += len(line)
-    if first is None or last is None:
+    if run_start is not None and (best is None or run_score > best[0]):
+        best = (run_score, run_start, run_end or run_start)
+    if best is None:
         return 0, len(text.rstrip())
-    return first, last
+    return best[1], best[2]
+
+
+_RESTRICTIVE = (
+    "non_commercial", "research_only", "output_use_restriction", "user_threshold",
+    "acceptable_use_policy", "revocable", "remote_restriction",
+)  # fmt: skip
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+def _restricts(term: str, value: Any) -> bool:
+    if term == "output_use_restriction":
+        return bool(value is not None and value.restricted)
+    return bool(value)
+
+
+def added_restrictions(
+    text: str, fingerprint: frozenset[int], licence: Licence
+) -> tuple[ExtractedTerm, ...]:
+    """Restrictions stated in passages the reference text does not have ("MIT, non-commercial").
+
+    Only paragraphs with new word pairs are read, and a term counts only when the sentence
+    stating it is new and the licence does not already have that term.
+    """
+    found: dict[str, ExtractedTerm] = {}
+    position = 0
+    for block in _PARAGRAPH.split(text):
+        start = text.find(block, position)
+        position = start + len(block)
+        if not bigram_hashes(tokens(block)) - fingerprint:
+            continue
+        for item in extract(block):
+            if item.term not in _RESTRICTIVE or item.term in found:
+                continue
+            if not _restricts(item.term, item.value):
+                continue
+            if _restricts(item.term, getattr(licence.terms, item.term).value):
+                continue
+            left, right = sentence_around(block, item.evidence.start, item.evidence.end)
+            if not bigram_hashes(tokens(block[left:right])) - fingerprint:
+                continue
+            at = evidence_at(text, start + item.evidence.start, start + item.evidence.end)
+            found[item.term] = ExtractedTerm(item.term, item.value, at)
+    return tuple(found.values())
+
+
+def modified_licence(licence: Licence, added: tuple[ExtractedTerm, ...]) -> Licence:
+    """The record of a known licence whose text adds restrictions: no longer that licence."""
+    values: dict[str, Term[Any]] = dict(licence.terms.items())
+    for item in added:
+        cite = Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
+        values[item.term] = Term(item.value, cite)
+    terms = {item.term for item in added}
+    if "research_only" in terms:
+        category = Category.RESEARCH_ONLY
+    elif "non_commercial" in terms:
+        category = Category.NON_COMMERCIAL
+    else:
+        category = Category.PROPRIETARY
+    if terms & {"research_only", "non_commercial"}:
+        cite = Citation("added terms", "non-commercial or research-only", "extracted")
+        values["commercial_use"] = Term(False, cite)
+    return replace(
+        licence,
+        id=LicenceId(f"LicenseRef-clearweights-modified-{licence.id.removeprefix('LicenseRef-')}"),
+        name=f"{licence.name}, modified to add restrictions",
+        category=category,
+        spdx_id=None,
+        osi_approved=False,
+        fsf_libre=False,
+        terms=Terms(**values),
+        notes=f"The text is close to the {licence.name} but adds: {', '.join(sorted(terms))}.",
+    )
 
 
 def _full_text_match(
@@ -81,6 +173,14 @@ def _full_text_match(
         rule = "identical normalised text"
     else:
         rule = "bigram Dice" + (", anchors" if scored.anchored else "")
+        added = (
+            added_restrictions(text[start:end], fingerprint, licence)
+            if kind is not MatchKind.EXACT and single
+            else ()
+        )
+        if added:
+            licence = modified_licence(licence, added)
+            kind, rule = MatchKind.VARIANT, rule + "; the text adds restrictions"
     return LicenceMatch(
         licence=licence,
         match=kind,
@@ -191,14 +291,8 @@ def _name_match(catalogue: Catalogue, name: str) -> list[LicenceMatch]:
         except UsageError:
             return []
         return [
-            LicenceMatch(
-                catalogue.licences[LicenceId(i)],
-                MatchKind.ALIAS,
-                1.0,
-                evidence,
-                rule="SPDX expression",
-            )
-            for i in expression.licence_ids
+            LicenceMatch(licence, MatchKind.ALIAS, 1.0, evidence, rule="SPDX expression")
+            for licence in expression.licences(catalogue)
         ]
     licence = resolve_name(catalogue, name)
     if licence is None:

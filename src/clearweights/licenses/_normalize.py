@@ -26,7 +26,6 @@ _EQUIVALENT = {
     "licence": "license",
     "licences": "licenses",
     "licenced": "licensed",
-    "licensor's": "licensor",
     "organisation": "organization",
     "organisations": "organizations",
     "authorised": "authorized",

@@ -123,9 +123,9 @@ def find_notices(catalogue: Catalogue, text: str) -> Iterator[Notice]:
             expression = parse_expression(m["expr"], catalogue)
         except UsageError:
             continue
-        for licence_id in expression.licence_ids:
+        for licence in expression.licences(catalogue):
             yield Notice(
-                catalogue.licences[LicenceId(licence_id)],
+                licence,
                 m.start(),
                 m.end(),
                 "SPDX-License-Identifier",

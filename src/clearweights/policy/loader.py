@@ -140,7 +140,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     try:
         root = yaml.compose(text)
         doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date
         raise PolicyError(f"is not valid YAML: {exc}", path=source) from exc
     if not isinstance(doc, dict):
         raise PolicyError("must be a YAML mapping with 'policy' and 'version'", path=source)
@@ -165,6 +165,12 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
                 raise PolicyError(f"line {line}: unknown key '{key}'", path=source)
         raise PolicyError(f"line {line}: {key}: {error.message}", path=source)
     _check_licence_names(doc, root, source)
+    for i, exception in enumerate(doc.get("exceptions") or []):
+        try:
+            date.fromisoformat(exception["expires"])
+        except ValueError as exc:
+            line = _line(root, ["exceptions", i, "expires"])
+            raise PolicyError(f"line {line}: exceptions.{i}.expires: {exc}", path=source) from exc
     leaves: list[Rule] = []
     parts: list[Rule] = []
     if doc.get("rules"):

@@ -16,6 +16,7 @@ from clearweights.components import Component, MofComponent
 from clearweights.frameworks.interface import Status
 from clearweights.licenses.model import Licence
 from clearweights.policy.model import CheckContext, Location, Rule, Violation
+from clearweights.weights import PICKLE_SUFFIXES
 
 MOF_CLASSES = {"III": 3, "II": 2, "I": 1}
 KINDS = ("weights", "code", "data", "documentation")
@@ -27,7 +28,6 @@ TERMS = (
     "user_threshold",
     "revocable",
 )
-PICKLES = {".bin", ".pt", ".pth", ".ckpt", ".pkl"}
 
 
 def components_of(ctx: CheckContext, kind: str) -> list[Component]:
@@ -358,7 +358,7 @@ class NoPickles:
         out = []
         for component in components_of(ctx, "weights"):
             for path in component.paths:
-                if PurePosixPath(path).suffix.lower() in PICKLES:
+                if PurePosixPath(path).suffix.lower() in PICKLE_SUFFIXES:
                     scan = next((s for s in ctx.audit.pickles if s.path == path), None)
                     unsafe = f"; imports {', '.join(scan.unsafe)}" if scan and scan.unsafe else ""
                     out.append(

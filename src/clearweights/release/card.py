@@ -46,8 +46,10 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
         card = ModelCard(text, ignore_metadata_errors=True)
         # NOTE: huggingface_hub's CardData.to_dict is not annotated.
         data: dict[str, Any] = card.data.to_dict()  # type: ignore[no-untyped-call]
-    except (ValueError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
         raise CardError(f"front matter is not valid YAML: {exc}") from exc
+    except Exception as exc:  # the Hub library raises TypeError, ValueError... on odd values
+        raise CardError(f"front matter cannot be read: {type(exc).__name__}: {exc}") from exc
     body = card.text
     offset = text.count("\n", 0, max(text.find(body[:80]), 0)) if body else 0
     claims: list[tuple[int, str]] = []

@@ -47,7 +47,7 @@ class MofFile:
             raise ReleaseError("is too large for a MOF release file", path=self.path)
         try:
             doc = yaml.safe_load(data)
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date
             raise ReleaseError(f"is not valid YAML: {exc}", path=self.path) from exc
         try:
             jsonschema.validate(doc, _schema())

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from clearweights.weights.model import PickleScan, WeightsHeader
-from clearweights.weights.readers import read_header, scan_pickle
+from clearweights.weights.readers import PICKLE_SUFFIXES, read_header, scan_pickle
 
-__all__ = ["PickleScan", "WeightsHeader", "read_header", "scan_pickle"]
+__all__ = ["PICKLE_SUFFIXES", "PickleScan", "WeightsHeader", "read_header", "scan_pickle"]

@@ -7,6 +7,7 @@ import json
 import pickletools
 import struct
 import zipfile
+import zlib
 from math import prod
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -14,6 +15,8 @@ from typing import Any, BinaryIO
 from clearweights.weights.model import PickleScan, WeightsHeader
 
 MAX_SAFETENSORS_HEADER = 100 << 20  # the format's own limit
+PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl"})
+_MAX_GGUF_DIMS = 8
 MAX_PICKLE_BYTES = 64 << 20  # opcodes of larger pickles are scanned up to this much
 # Callables a model checkpoint legitimately references when unpickled.
 SAFE_GLOBALS = {
@@ -55,7 +58,16 @@ def read_header(path: Path, relative: str) -> WeightsHeader:
                     return _gguf(handle, relative)
                 case _:
                     return WeightsHeader(relative, suffix.lstrip(".") or "other")
-    except (OSError, ValueError, struct.error, UnicodeDecodeError) as exc:
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        struct.error,
+        UnicodeDecodeError,
+        RecursionError,
+        MemoryError,
+    ) as exc:
         return WeightsHeader(relative, suffix.lstrip("."), error=f"unreadable header: {exc}")
 
 
@@ -69,13 +81,17 @@ def _safetensors(handle: BinaryIO, relative: str) -> WeightsHeader:
     header = json.loads(handle.read(length))
     if not isinstance(header, dict):
         raise ValueError("header is not a JSON object")
-    metadata = {str(k): str(v) for k, v in (header.pop("__metadata__", None) or {}).items()}
+    raw_metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(raw_metadata, dict):
+        raise ValueError("__metadata__ is not a JSON object")
+    metadata = {str(k): str(v) for k, v in raw_metadata.items()}
     params = 0
     dtypes: set[str] = set()
     for name, info in header.items():
-        if not isinstance(info, dict) or "shape" not in info:
-            raise ValueError(f"tensor {name!r} has no shape")
-        params += prod(int(d) for d in info["shape"])
+        shape = info.get("shape") if isinstance(info, dict) else None
+        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise ValueError(f"tensor {name!r} has no valid shape")
+        params += prod(shape)
         dtypes.add(str(info.get("dtype")))
     return WeightsHeader(
         relative, "safetensors", params, len(header), tuple(sorted(dtypes)), metadata
@@ -97,6 +113,8 @@ def _gguf_value(handle: BinaryIO, kind: int) -> Any:
         return _gguf_string(handle)
     if kind == 9:
         (item_kind,) = struct.unpack("<I", handle.read(4))
+        if item_kind == 9:
+            raise ValueError("nested GGUF arrays are not supported")
         (count,) = struct.unpack("<Q", handle.read(8))
         if count > 1 << 24:
             raise ValueError("GGUF array too long")
@@ -122,6 +140,8 @@ def _gguf(handle: BinaryIO, relative: str) -> WeightsHeader:
     for _ in range(min(tensors, 1 << 20)):
         _gguf_string(handle)
         (dims,) = struct.unpack("<I", handle.read(4))
+        if dims > _MAX_GGUF_DIMS:
+            raise ValueError(f"tensor with {dims} dimensions")
         shape = struct.unpack(f"<{dims}Q", handle.read(8 * dims))
         handle.read(4 + 8)  # type and offset
         params += prod(shape)
@@ -132,11 +152,12 @@ def _pickle_streams(path: Path) -> list[tuple[str, bytes]]:
     """The pickles inside a file: a zip checkpoint (torch.save) holds ``*/data.pkl``."""
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            return [
-                (name, archive.read(name)[:MAX_PICKLE_BYTES])
-                for name in archive.namelist()
-                if name.endswith(".pkl")
-            ]
+            streams = []
+            for name in archive.namelist():
+                if name.endswith(".pkl"):
+                    with archive.open(name) as member:  # bounded read: no zip bomb expands fully
+                        streams.append((name, member.read(MAX_PICKLE_BYTES)))
+            return streams
     with path.open("rb") as handle:
         return [("", handle.read(MAX_PICKLE_BYTES))]
 
@@ -147,9 +168,8 @@ _STRING_OPS = {
 }  # fmt: skip
 
 
-def _globals(data: bytes) -> list[str]:
-    """Every module.name a pickle imports; memoised strings are followed (``BINGET``)."""
-    found: list[str] = []
+def _globals(data: bytes, found: list[str]) -> None:
+    """Add every module.name a pickle imports to *found* (kept when the pickle is broken later)."""
     strings: list[str] = []
     memo: dict[int, str] = {}
     memo_count = 0
@@ -175,7 +195,6 @@ def _globals(data: bytes) -> list[str]:
         if name == "STOP":
             break
         last_string = name in _STRING_OPS or name in ("BINGET", "LONG_BINGET", "GET")
-    return found
 
 
 def _is_safe(qualified: str) -> bool:
@@ -186,12 +205,29 @@ def _is_safe(qualified: str) -> bool:
 def scan_pickle(path: Path, relative: str) -> PickleScan:
     """List the callables a pickle would import, flagging those outside the allow-list."""
     imports: list[str] = []
+    error = None
     try:
         for _, data in _pickle_streams(path):
-            imports += _globals(data)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        return PickleScan(
-            relative, tuple(dict.fromkeys(imports)), (), error=f"not a readable pickle: {exc}"
-        )
+            try:
+                _globals(data, imports)
+            except (
+                ValueError,
+                EOFError,
+                IndexError,
+                KeyError,
+                struct.error,
+                RecursionError,
+            ) as exc:
+                # pickle.loads runs every opcode before the broken one: what was read still counts.
+                error = f"not a readable pickle: {exc}"
+    except (
+        OSError,
+        ValueError,
+        zipfile.BadZipFile,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+    ) as exc:
+        error = f"not a readable pickle file: {exc}"
     unique = tuple(dict.fromkeys(imports))
-    return PickleScan(relative, unique, tuple(i for i in unique if not _is_safe(i)))
+    return PickleScan(relative, unique, tuple(i for i in unique if not _is_safe(i)), error)
