@@ -234,12 +234,13 @@ def test_validate_cli_names_the_path(
 ) -> None:
     bad = tmp_path / "bad.spdx3.json"
     bad.write_text(_mutate(boms["spdx3"], SPDX_BREAKS["no suppliedBy"]), encoding="utf-8")
-    assert main(["bom", "validate", str(bad)]) == 3
+    assert main(["bom", "validate", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "suppliedBy" in out and str(bad) in out
     garbage = tmp_path / "x.json"
     garbage.write_text("{not json", encoding="utf-8")
-    assert main(["bom", "validate", str(garbage)]) == 3
+    assert main(["bom", "validate", str(garbage)]) == 1
+    assert main(["bom", "validate", str(tmp_path / "missing.json")]) == 3
 
 
 @pytest.mark.parametrize(
@@ -311,3 +312,42 @@ def test_hashing_matches_hashlib_and_sorts(tmp_path: Path) -> None:
 def test_bom_of_a_mof_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bom", str(ROOT / "examples/releases/mof-release.yml")]) == 2
     assert "needs the release's files" in capsys.readouterr().err
+
+
+def test_resign_encrypted_key_and_json_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    encrypted = tmp_path / "enc.pem"
+    encrypted.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    public = tmp_path / "pub.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    release = tmp_path / "release"
+    shutil.copytree(ROOT / "examples/releases/cc-by-nc-release", release)
+    monkeypatch.setenv("KEY_PASSWORD", "secret")
+    args = ["sign", str(release), "--key", str(encrypted), "--password-env", "KEY_PASSWORD"]
+    assert main(args) == 0
+    assert main(args) == 0  # signing again must not sign the old signature
+    assert main(["verify", str(release), "--key", str(public)]) == 0
+    assert main(["sign", str(release), "--key", str(encrypted), "--password-env", "NOT_SET"]) == 2
+    capsys.readouterr()
+    (release / "model.sig").unlink()
+    assert main(["verify", str(release), "--key", str(public), "--format", "json"]) == 3
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["verified"] is False and "model.sig" in doc["error"]
+
+
+def test_spec_version_is_for_cyclonedx(capsys: pytest.CaptureFixture[str]) -> None:
+    target = str(ROOT / "examples/releases/gemma-release")
+    assert main(["bom", target, "--format", "spdx3", "--spec-version", "1.7"]) == 2
+    capsys.readouterr()

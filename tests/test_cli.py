@@ -155,3 +155,8 @@ def test_every_format_renders_every_report(fmt: OutputFormat) -> None:
     for report in reports:
         rendered = fmt.to_format().render(report)
         assert rendered.strip()
+
+
+def test_debug_flag_anywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["license", "show", "no-such-licence", "--debug"]) == 2
+    assert "No such option" not in capsys.readouterr().err

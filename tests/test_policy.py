@@ -277,3 +277,48 @@ def test_signature_rule(tmp_path: Path) -> None:
     tampered = check([str(release)], policy, base=base).checks[0].violations[0]
     assert tampered.found == "config.json"
     assert tampered.evidence[0].path == "config.json"
+
+
+def test_waivers_and_ids_follow_the_yaml_keys() -> None:
+    text = (
+        "policy: x\nversion: 1\nrules:\n  model_card:\n    sections: [limitation]\n"
+        "any_of:\n  - profiles: {osaid-1.0: pass}\n  - profiles: {mof: {min_class: I}}\n"
+        "exceptions:\n  - release: llama-*\n    rules: [model_card, 'any_of[1]']\n"
+        "    reason: r\n    expires: 2999-01-01\n"
+    )
+    policy = parse_policy(text)
+    assert {leaf.id for leaf in policy.leaves} == {
+        "model_card", "any_of[0].profiles.osaid-1.0", "any_of[1].profiles.mof",
+    }  # fmt: skip
+    report = check([str(EXAMPLES / "llama-3.1-finetune")], policy)
+    rules = {v.rule: v.waived for v in report.checks[0].violations}
+    assert rules["model_card"] is not None
+    assert rules["any_of[1].profiles.mof"] is not None
+    assert rules["any_of[0].profiles.osaid-1.0"] is None
+
+
+def test_exception_for_an_unknown_rule_is_refused() -> None:
+    text = (
+        "policy: x\nversion: 1\nrules: {pickles: forbid}\nexceptions:\n  - release: a\n"
+        "    rules: [model-card]\n    reason: r\n    expires: 2999-01-01\n"
+    )
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text)
+    assert (
+        "line 6: exceptions.0.rules: no rule of this policy is called 'model-card'"
+        in info.value.diagnostics()
+    )
+
+
+def test_eu_profile_can_pass_in_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    policy = tmp_path / "eu.yml"
+    policy.write_text(
+        "policy: eu\nversion: 1\nrules:\n  profiles: {eu-ai-act-53-2: pass}\n", encoding="utf-8"
+    )
+    target = str(EXAMPLES / "open-olmo-style")
+    assert main(["check", target, "--policy", str(policy)]) == 1
+    assert (
+        main(["check", target, "--policy", str(policy), "--no-systemic-risk", "--not-monetised"])
+        == 0
+    )
+    capsys.readouterr()

@@ -115,7 +115,8 @@ def audit_release(
     try:
         release = open_release(location, download=download)
     except ClearweightsError as exc:
-        return ReleaseAudit(location, None, error=exc.message)
+        hint = f" ({exc.hint})" if exc.hint else ""
+        return ReleaseAudit(location, None, error=exc.message + hint)
     inventory = build_inventory(release)
     headers, pickles = _weights(release, inventory)
     config = _config(release) if release.kind != "mof-file" else {}

@@ -7,7 +7,7 @@ Example:
 
 from __future__ import annotations
 
-from clearweights.audit import audit_release
+from clearweights.audit import NO_DECLARATIONS, Declarations, audit_release
 from clearweights.bom.hashing import FileDigest, hash_files, root_digest
 from clearweights.bom.subject import BomSubject, build_subject
 from clearweights.bom.validate import Problem, validate_document
@@ -34,7 +34,12 @@ class BomInvalidError(ClearweightsError):
 
 
 def build_bom(
-    location: str, fmt: str, *, spec_version: str = "1.6", progress: Progress | None = None
+    location: str,
+    fmt: str,
+    *,
+    spec_version: str = "1.6",
+    progress: Progress | None = None,
+    declarations: Declarations = NO_DECLARATIONS,
 ) -> str:
     """Audit the release at *location* and return its BOM in *fmt*, validated.
 
@@ -44,7 +49,7 @@ def build_bom(
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown BOM format {fmt!r}; choose from {', '.join(FORMATS)}")
-    audit = audit_release(location)
+    audit = audit_release(location, declarations=declarations)
     if audit.error:
         from clearweights.errors import ReleaseError
 

@@ -94,12 +94,20 @@ def sign(release: Path, key: Path, *, password: str | None = None) -> Path:
     _check_key(key, private=True, password=password)
     ms = _model_signing()
     signature = release / SIGNATURE
+    # NOTE: model-signing wants the password as bytes, though its signature says str.
+    secret = password.encode() if password is not None else None
+    hashing = ms.hashing.Config().set_ignored_paths(
+        paths=[SIGNATURE]
+    )  # re-signing: not the old one
     try:
-        ms.signing.Config().use_elliptic_key_signer(private_key=key, password=password).sign(
-            release, signature
-        )
+        config = ms.signing.Config().use_elliptic_key_signer(private_key=key, password=secret)
+        config.set_hashing_config(hashing).sign(release, signature)
     except (ValueError, OSError) as exc:
-        raise SigningError(f"could not sign: {exc}", path=release) from exc
+        raise SigningError(
+            f"could not sign: {exc}",
+            path=release,
+            hint="symlinks are not signed; copy the files in",
+        ) from exc
     return signature
 
 
@@ -107,7 +115,8 @@ def sign_keyless(release: Path) -> Path:
     """Sign with Sigstore (OIDC identity, Fulcio certificate, Rekor log): needs the network."""
     ms = _model_signing()
     signature = release / SIGNATURE
-    ms.signing.Config().use_sigstore_signer().sign(release, signature)
+    hashing = ms.hashing.Config().set_ignored_paths(paths=[SIGNATURE])
+    ms.signing.Config().use_sigstore_signer().set_hashing_config(hashing).sign(release, signature)
     return signature
 
 

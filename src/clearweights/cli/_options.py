@@ -17,8 +17,18 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_FORMAT_HELP = {
+    OutputFormat.TEXT: "text for people",
+    OutputFormat.JSON: "json for machines",
+    OutputFormat.MARKDOWN: "markdown for pull-request comments",
+    OutputFormat.MOF_YAML: "mof-yaml for the Model Openness Tool",
+    OutputFormat.SARIF: "sarif for code scanning",
+    OutputFormat.JUNIT: "junit for test reports",
+}
+
+
 def format_option(func: F, formats: tuple[OutputFormat, ...] = REPORT_FORMATS) -> F:
-    """``--format text|json|markdown`` (env ``CLEARWEIGHTS_FORMAT``)."""
+    """``--format`` with the formats a command offers (env ``CLEARWEIGHTS_FORMAT``)."""
     return click.option(
         "--format",
         "output_format",
@@ -26,7 +36,21 @@ def format_option(func: F, formats: tuple[OutputFormat, ...] = REPORT_FORMATS) -
         default=OutputFormat.TEXT.value,
         envvar="CLEARWEIGHTS_FORMAT",
         show_default=True,
-        help="Output format: text for people, json for machines, markdown for PR comments.",
+        help="Output format: " + ", ".join(_FORMAT_HELP[f] for f in formats) + ".",
+    )(func)
+
+
+def declaration_options(func: F) -> F:
+    """The EU AI Act declarations a release's files cannot show."""
+    func = click.option(
+        "--monetised/--not-monetised",
+        default=None,
+        help="Declare whether the model is made available against payment or otherwise monetised.",
+    )(func)
+    return click.option(
+        "--systemic-risk/--no-systemic-risk",
+        default=None,
+        help="Declare whether the model is a general-purpose AI model with systemic risk.",
     )(func)
 
 

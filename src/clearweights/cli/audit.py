@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from clearweights.cli._options import emit, format_option
+from clearweights.cli._options import declaration_options, emit, format_option
 from clearweights.errors import ExitCode
 from clearweights.formats import REPORT_FORMATS, OutputFormat
 from clearweights.frameworks.names import MOF_MODES, PROFILES
@@ -45,16 +45,7 @@ def _audit_formats(func: click.decorators.FC) -> click.decorators.FC:
     is_flag=True,
     help="Fetch Hub repo ids from the Hub first (otherwise offline, cache only).",
 )
-@click.option(
-    "--systemic-risk/--no-systemic-risk",
-    default=None,
-    help="Declare whether the model is a general-purpose AI model with systemic risk.",
-)
-@click.option(
-    "--monetised/--not-monetised",
-    default=None,
-    help="Declare whether the model is made available against payment or otherwise monetised.",
-)
+@declaration_options
 def audit_command(
     paths: tuple[str, ...],
     output_format: str,

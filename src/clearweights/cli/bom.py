@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from clearweights.cli._default_group import DefaultGroup
-from clearweights.cli._options import output_option, write_output
+from clearweights.cli._options import declaration_options, output_option, write_output
 from clearweights.errors import ExitCode, InputError
 
 
@@ -36,25 +36,46 @@ def bom_group() -> None:
 @click.option(
     "--spec-version",
     type=click.Choice(["1.6", "1.7"]),
-    default="1.6",
-    show_default=True,
-    help="CycloneDX specification version.",
+    default=None,
+    help="CycloneDX specification version (default 1.6; only for --format cyclonedx).",
 )
 @output_option
-def build(path: str, fmt: str, spec_version: str, output: Path | None) -> int:
+@declaration_options
+def build(
+    path: str,
+    fmt: str,
+    spec_version: str | None,
+    output: Path | None,
+    systemic_risk: bool | None,
+    monetised: bool | None,
+) -> int:
     """Build the BOM of the release at PATH (validated before it is written)."""
     from clearweights.bom import build_bom
     from clearweights.cli._progress import BarProgress
 
     progress = BarProgress() if sys.stderr.isatty() else None
-    write_output(output, build_bom(path, fmt, spec_version=spec_version, progress=progress))
+    from clearweights.frameworks import Declarations
+
+    if spec_version is not None and fmt != "cyclonedx":
+        raise click.UsageError("--spec-version is for --format cyclonedx (SPDX output is 3.0.1)")
+    text = build_bom(
+        path,
+        fmt,
+        spec_version=spec_version or "1.6",
+        progress=progress,
+        declarations=Declarations(systemic_risk, monetised),
+    )
+    write_output(output, text)
     return ExitCode.OK
 
 
 @bom_group.command()
 @click.argument("file", type=click.Path(path_type=Path))
 def validate(file: Path) -> int:
-    """Validate a CycloneDX or SPDX 3 BOM offline; each problem names its JSON path."""
+    """Validate a CycloneDX or SPDX 3 BOM offline; each problem names its JSON path.
+
+    Exit 0 when valid, 1 when it has problems, 3 when the file cannot be read.
+    """
     from clearweights.bom import validate_document
 
     try:
@@ -66,6 +87,6 @@ def validate(file: Path) -> int:
         click.echo(f"{file}: {problem}")
     if problems:
         click.echo(f"clearweights: {file}: {len(problems)} problem(s)", err=True)
-        return ExitCode.INCOMPLETE
+        return ExitCode.FAILED
     click.echo(f"{file}: valid {kind}")
     return ExitCode.OK

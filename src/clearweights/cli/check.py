@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from clearweights.cli._options import emit, format_option
+from clearweights.cli._options import declaration_options, emit, format_option
 from clearweights.errors import ExitCode
 from clearweights.formats import CHECK_FORMATS
 
@@ -22,7 +22,14 @@ def _check_formats(func: click.decorators.FC) -> click.decorators.FC:
     help="A policy file, or a built-in policy: pragmatic, strict-osaid, commercial-product.",
 )
 @_check_formats
-def check_command(paths: tuple[str, ...], policy_path: str, output_format: str) -> int:
+@declaration_options
+def check_command(
+    paths: tuple[str, ...],
+    policy_path: str,
+    output_format: str,
+    systemic_risk: bool | None,
+    monetised: bool | None,
+) -> int:
     """Audit releases and apply an organisation policy.
 
     Exit 0 when every release complies, 1 when any violates, 2 for usage errors (a bad policy
@@ -34,10 +41,12 @@ def check_command(paths: tuple[str, ...], policy_path: str, output_format: str) 
       clearweights check ./models/* --policy policy.yml --format sarif > results.sarif
       clearweights check ./my-model --policy commercial-product --format junit > junit.xml
     """  # fmt: skip
+    from clearweights.frameworks import Declarations
     from clearweights.policy import check, load_policy
 
     policy, base = load_policy(policy_path)
-    report = check(list(paths), policy, base=base)
+    declarations = Declarations(systemic_risk=systemic_risk, monetised=monetised)
+    report = check(list(paths), policy, base=base, declarations=declarations)
     emit(report, output_format)
     for entry in report.checks:
         if entry.error:

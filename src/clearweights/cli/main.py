@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (callable from tests)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("CLEARWEIGHTS_DEBUG", "") not in ("", "0")
+    if "--debug" in args:  # accepted anywhere on the line, not only before the command
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         result = cli.main(args=args, prog_name="clearweights", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -68,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # a bug: say so plainly, with the traceback only on request
         if debug:
             traceback.print_exc()
-        click.echo("clearweights: internal error; rerun with --debug and report it", err=True)
+        click.echo(
+            "clearweights: internal error; "
+            "rerun with --debug (or CLEARWEIGHTS_DEBUG=1) and report it",
+            err=True,
+        )
         return int(ExitCode.INCOMPLETE)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)
 

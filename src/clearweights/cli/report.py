@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from clearweights.cli._options import output_option, write_output
+from clearweights.cli._options import declaration_options, output_option, write_output
 from clearweights.errors import ExitCode
 
 
@@ -14,7 +14,14 @@ from clearweights.errors import ExitCode
 @click.argument("paths", nargs=-1, required=True)
 @output_option
 @click.option("--title", default="clearweights report", show_default=True)
-def report_command(paths: tuple[str, ...], output: Path | None, title: str) -> int:
+@declaration_options
+def report_command(
+    paths: tuple[str, ...],
+    output: Path | None,
+    title: str,
+    systemic_risk: bool | None,
+    monetised: bool | None,
+) -> int:
     """A self-contained HTML report of one or more releases (no network needed to view it).
 
     \b
@@ -23,8 +30,9 @@ def report_command(paths: tuple[str, ...], output: Path | None, title: str) -> i
     """
     from clearweights.audit import audit
     from clearweights.formats.html import render_html
+    from clearweights.frameworks import Declarations
 
-    result = audit(list(paths))
+    result = audit(list(paths), declarations=Declarations(systemic_risk, monetised))
     write_output(output, render_html(result, title))
     for entry in result.audits:
         if entry.error:
@@ -42,7 +50,10 @@ def report_command(paths: tuple[str, ...], output: Path | None, title: str) -> i
     help="What the badge shows.",
 )
 @output_option
-def badge_command(path: str, kind: str, output: Path | None) -> int:
+@declaration_options
+def badge_command(
+    path: str, kind: str, output: Path | None, systemic_risk: bool | None, monetised: bool | None
+) -> int:
     """A shields-style SVG badge for a README or model card.
 
     \b
@@ -53,8 +64,9 @@ def badge_command(path: str, kind: str, output: Path | None) -> int:
     from clearweights.audit import audit_release
     from clearweights.errors import ReleaseError
     from clearweights.formats.badge import badge
+    from clearweights.frameworks import Declarations
 
-    result = audit_release(path)
+    result = audit_release(path, declarations=Declarations(systemic_risk, monetised))
     if result.error:
         raise ReleaseError(result.error, path=path)
     write_output(output, badge(result, kind))

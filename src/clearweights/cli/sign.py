@@ -39,6 +39,10 @@ def sign_command(path: Path, key: Path | None, password_env: str | None, sigstor
     if sigstore == (key is not None):
         raise click.UsageError("give either --key or --sigstore")
     password = os.environ.get(password_env) if password_env else None
+    if password_env and password is None:
+        raise click.UsageError(
+            f"--password-env {password_env}: that environment variable is not set"
+        )
     signature = sign_keyless(path) if key is None else sign(path, key, password=password)
     click.echo(f"signed {path}: {signature}", err=True)
     return ExitCode.OK
@@ -61,8 +65,20 @@ def verify_command(
 ) -> int:
     """Check the release at PATH against PATH/model.sig; name every file that changed."""
     from clearweights.bom.signing import verify
+    from clearweights.errors import ClearweightsError
 
-    result = verify(path, key, identity=identity, issuer=issuer)
+    try:
+        result = verify(path, key, identity=identity, issuer=issuer)
+    except ClearweightsError as exc:
+        if output_format == "json":
+            doc = {
+                "schema_version": "1.0",
+                "path": str(path),
+                "verified": False,
+                "error": exc.message,
+            }
+            click.echo(json.dumps(doc, indent=2, sort_keys=True))
+        raise
     if output_format == "json":
         doc = {
             "schema_version": "1.0",
@@ -73,6 +89,7 @@ def verify_command(
             "changed": list(result.changed),
             "added": list(result.added),
             "removed": list(result.removed),
+            "error": None,
         }
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
     else:

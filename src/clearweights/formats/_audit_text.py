@@ -103,6 +103,8 @@ def render_text(console: Console, report: AuditReport) -> None:
                 console.print(
                     f"  {f.severity.value.upper():6} {f.code:12} {f.message}", markup=False
                 )
-    console.print(
-        "Audit one release at a time for its components, criteria and obligations.", markup=False
-    )
+    if len(audited) > 1:
+        console.print(
+            "Audit one release at a time for its components, criteria and obligations.",
+            markup=False,
+        )

@@ -11,9 +11,9 @@ from clearweights.policy.model import CheckReport, ReleaseCheck, Violation
 
 
 def _where(v: Violation) -> str:
-    return (
-        ", ".join(f"{loc.path}:{loc.line}" if loc.line else loc.path for loc in v.evidence) or "-"
-    )
+    """Files and lines; the release as a whole (".") is left out."""
+    places = [f"{loc.path}:{loc.line}" if loc.line else loc.path for loc in v.evidence]
+    return ", ".join(p for p in places if p != ".")
 
 
 def check_json(report: CheckReport) -> dict[str, Any]:
@@ -68,8 +68,9 @@ def check_text(console: Console, report: CheckReport) -> None:
             console.print(f"{c.path}: could not audit: {c.error}", markup=False)
         for v in c.violations:
             state = f"waived: {v.waived}" if v.waived else v.level
+            where = f" ({_where(v)})" if _where(v) else ""
             console.print(
-                f"{c.name or c.path}: [{state}] {v.rule}: {v.message} ({_where(v)})", markup=False
+                f"{c.name or c.path}: [{state}] {v.rule}: {v.message}{where}", markup=False
             )
         for note in c.notes:
             console.print(f"{c.name or c.path}: note: {note}", markup=False)
@@ -95,5 +96,6 @@ def check_markdown(report: CheckReport) -> list[str]:
             lines.append(f"- could not audit: {c.error}")
         for v in c.violations:
             state = "waived" if v.waived else v.level
-            lines.append(f"- `{v.rule}` ({state}): {v.message} — `{_where(v)}`")
+            where = f" — `{_where(v)}`" if _where(v) else ""
+            lines.append(f"- `{v.rule}` ({state}): {v.message}{where}")
     return lines

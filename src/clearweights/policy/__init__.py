@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from clearweights.audit import audit_release
+from clearweights.audit import NO_DECLARATIONS, audit_release
+from clearweights.frameworks import Declarations
 from clearweights.policy.loader import BUILT_IN, PolicyError, load_policy, parse_policy
 from clearweights.policy.model import (
     CheckContext,
@@ -40,12 +41,17 @@ __all__ = [
 
 
 def check(
-    locations: Sequence[str], policy: Policy, *, base: Path = Path("."), today: date | None = None
+    locations: Sequence[str],
+    policy: Policy,
+    *,
+    base: Path = Path("."),
+    today: date | None = None,
+    declarations: Declarations = NO_DECLARATIONS,
 ) -> CheckReport:
     """Audit every release and apply *policy* to it."""
     checks = []
     for location in locations:
-        audited = audit_release(location)
+        audited = audit_release(location, declarations=declarations)
         if audited.error:
             checks.append(ReleaseCheck(location, None, error=audited.error))
             continue

@@ -22,6 +22,7 @@ from clearweights.policy.rules import (
     NoPickles,
     Policy,
     PolicyException,
+    Prefixed,
     ProfilePasses,
     SignatureRequired,
     TermAllowed,
@@ -80,7 +81,7 @@ def _key_line(node: yaml.Node | None, path: list[Any], key: str) -> int | None:
     return None
 
 
-def _rules(spec: dict[str, Any], leaves: list[Rule]) -> Rule:
+def _rules(spec: dict[str, Any], leaves: list[Rule], prefix: str = "") -> Rule:
     rules: list[Rule] = []
     for name, verdict in (spec.get("profiles") or {}).items():
         rules.append(
@@ -100,6 +101,8 @@ def _rules(spec: dict[str, Any], leaves: list[Rule]) -> Rule:
         rules.append(NoPickles())
     if spec.get("signature"):
         rules.append(SignatureRequired(spec["signature"]["key"]))
+    if prefix:
+        rules = [Prefixed(prefix, rule) for rule in rules]
     leaves.extend(rules)
     return AllOf(tuple(rules))
 
@@ -176,14 +179,36 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     if doc.get("rules"):
         parts.append(_rules(doc["rules"], leaves))
     if doc.get("any_of"):
-        parts.append(AnyOf(tuple(_rules(spec, leaves) for spec in doc["any_of"])))
+        alternatives = (
+            _rules(spec, leaves, f"any_of[{i}]") for i, spec in enumerate(doc["any_of"])
+        )
+        parts.append(AnyOf(tuple(alternatives)))
     exceptions = tuple(
         PolicyException(
             e["release"], tuple(e["rules"]), e["reason"], date.fromisoformat(e["expires"])
         )
         for e in doc.get("exceptions") or []
     )
+    _check_exception_rules(exceptions, {leaf.id for leaf in leaves}, root, source)
     return Policy(str(doc["policy"]), AllOf(tuple(parts)), exceptions, tuple(leaves))
+
+
+def _check_exception_rules(
+    exceptions: tuple[PolicyException, ...], ids: set[str], root: yaml.Node | None, source: str
+) -> None:
+    """A waiver must name a rule of the policy (or a part of one, like model_card.data_card)."""
+    for i, exception in enumerate(exceptions):
+        for j, rule in enumerate(exception.rules):
+            related = (
+                k == rule or k.startswith(rule + ".") or rule.startswith(k + ".") for k in ids
+            )
+            if not any(related):
+                line = _line(root, ["exceptions", i, "rules", j])
+                raise PolicyError(
+                    f"line {line}: exceptions.{i}.rules: no rule of this policy is called {rule!r}",
+                    path=source,
+                    hint=f"rule ids: {', '.join(sorted(ids))}",
+                )
 
 
 def load_policy(name_or_path: str) -> tuple[Policy, Path]:

@@ -112,6 +112,25 @@ class AnyOf:
 
 
 @dataclass(frozen=True)
+class Prefixed:
+    """A rule whose id (and its violations' rule ids) carry a prefix: ``any_of[1].profiles.mof``."""
+
+    prefix: str
+    rule: Rule
+
+    @property
+    def id(self) -> str:
+        return f"{self.prefix}.{self.rule.id}"
+
+    @property
+    def description(self) -> str:
+        return f"{self.rule.description} ({self.prefix})"
+
+    def check(self, ctx: CheckContext) -> list[Violation]:
+        return [replace(v, rule=f"{self.prefix}.{v.rule}") for v in self.rule.check(ctx)]
+
+
+@dataclass(frozen=True)
 class ProfilePasses:
     """A framework's verdict must be pass."""
 
@@ -298,7 +317,7 @@ class CardSections:
 
     sections: tuple[str, ...]
     data_card: bool = False
-    id: str = "model-card"
+    id: str = "model_card"
 
     @property
     def description(self) -> str:
@@ -337,7 +356,7 @@ class CardSections:
         ):
             out.append(
                 Violation(
-                    f"{self.id}.data-card",
+                    f"{self.id}.data_card",
                     "no data card",
                     "none",
                     "a data card or datasheet",
