@@ -274,3 +274,14 @@ def test_many_releases_in_one_call() -> None:
     report = audit([str(p) for p in sorted(EXAMPLES.iterdir())], declarations=NO_RISK)
     assert report.complete
     assert len(report.audits) == len(EXPECTED)
+
+
+def test_every_finding_code_is_documented_and_in_the_schema() -> None:
+    from clearweights.audit.findings import CODES
+
+    frameworks_doc = (ROOT / "docs" / "frameworks.md").read_text(encoding="utf-8")
+    schema = json.loads((ROOT / "docs" / "audit-schema.json").read_text(encoding="utf-8"))
+    schema_codes = set(schema["$defs"]["finding"]["properties"]["code"]["enum"])
+    for code in CODES:
+        assert f"`{code}`" in frameworks_doc, code
+        assert code in schema_codes, code

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
-from clearweights.licenses.model import Licence, LicenceMatch
+from clearweights.licenses.model import Licence
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,6 @@ class Component:
     licence_source: str = ""
     reason: str = ""
     external: bool = False
-    matches: tuple[LicenceMatch, ...] = field(default=(), compare=False)
 
     @property
     def name(self) -> str:

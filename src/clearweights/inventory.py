@@ -159,7 +159,6 @@ class _Draft:
     reasons: list[str] = field(default_factory=list)
     licences: dict[str, Licence] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
-    matches: list[LicenceMatch] = field(default_factory=list)
     unlicensed: bool = False
 
 
@@ -189,7 +188,6 @@ class Inventory:
     licence_files: tuple[LicenceFile, ...]
     card_licences: tuple[Licence, ...]
     unassigned: tuple[str, ...]
-    headers: dict[str, tuple[LicenceMatch, ...]]
 
 
 def _read_licence_files(release: Release) -> dict[str, LicenceFile]:
@@ -278,7 +276,6 @@ def build_inventory(release: Release) -> Inventory:
     declared = card_licences(release)
     drafts: dict[MofComponent, _Draft] = {}
     unassigned: list[str] = []
-    headers: dict[str, tuple[LicenceMatch, ...]] = {}
     for f in release.files:
         placed = assign(f.path)
         if placed is None:
@@ -292,7 +289,6 @@ def build_inventory(release: Release) -> Inventory:
             draft.reasons.append(reason)
         header = _header_licences(f)
         if header:
-            headers[f.path] = header
             for m in header:
                 draft.licences[m.licence.id] = m.licence
             _source(draft, f"{f.path} header")
@@ -301,7 +297,6 @@ def build_inventory(release: Release) -> Inventory:
         if nearest is not None and nearest.licences:
             for lic in nearest.licences:
                 draft.licences[lic.id] = lic
-            draft.matches.extend(nearest.matches)
             _source(draft, nearest.path)
         elif declared and kind in CARD_LICENSED:
             for lic in declared:
@@ -325,7 +320,6 @@ def build_inventory(release: Release) -> Inventory:
         licence_files=tuple(licence_files.values()),
         card_licences=declared,
         unassigned=tuple(unassigned),
-        headers=headers,
     )
 
 
@@ -351,7 +345,6 @@ def _finish(kind: MofComponent, draft: _Draft) -> Component:
         licences=() if draft.unlicensed else licences,
         licence_source="; ".join(draft.sources) or "no licence found",
         reason="; ".join(draft.reasons),
-        matches=tuple(draft.matches),
     )
 
 
@@ -410,4 +403,4 @@ def _declared(release: Release) -> Inventory:
             reason="declared in the MOF release file",
             external=bool(d.path) and "://" in d.path,
         )
-    return Inventory(components, (), (), (), {})
+    return Inventory(components, (), (), ())

@@ -12,8 +12,6 @@ from pathlib import Path
 from clearweights.errors import InputError
 from clearweights.progress import Progress, Silent
 
-CHUNK = 1 << 20
-
 
 @dataclass(frozen=True)
 class FileDigest:

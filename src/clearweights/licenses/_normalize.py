@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from itertools import pairwise
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
@@ -57,22 +56,3 @@ def bigram_hashes(words: Sequence[str]) -> set[int]:
     """Return the set of 32-bit hashes of consecutive word pairs."""
     crc = zlib.crc32
     return {crc(f"{a} {b}".encode()) for a, b in pairwise(words)}
-
-
-def sampled(hashes: Iterable[int]) -> list[int]:
-    """Return the subset of *hashes* used by the candidate index."""
-    return [h for h in hashes if not h & SAMPLE_MASK]
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """The comparable form of one text."""
-
-    words: tuple[str, ...]
-    bigrams: frozenset[int]
-
-    @classmethod
-    def of(cls, text: str) -> Fingerprint:
-        """Fingerprint *text*."""
-        words = tokens(text)
-        return cls(tuple(words), frozenset(bigram_hashes(words)))

@@ -19,15 +19,6 @@ from clearweights.policy.model import CheckContext, Location, Rule, Violation
 from clearweights.weights import PICKLE_SUFFIXES
 
 MOF_CLASSES = {"III": 3, "II": 2, "I": 1}
-KINDS = ("weights", "code", "data", "documentation")
-TERMS = (
-    "non_commercial",
-    "research_only",
-    "output_use_restriction",
-    "acceptable_use_policy",
-    "user_threshold",
-    "revocable",
-)
 
 
 def components_of(ctx: CheckContext, kind: str) -> list[Component]:
