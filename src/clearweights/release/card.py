@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from clearweights._untrusted import check_front_matter
 from clearweights.release.model import CardData
 
 MAX_CARD_BYTES = 2 << 20
@@ -43,6 +44,7 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
     from huggingface_hub import ModelCard
 
     try:
+        check_front_matter(text)  # nesting and alias bombs refused before the Hub parses it
         card = ModelCard(text, ignore_metadata_errors=True)
         # NOTE: huggingface_hub's CardData.to_dict is not annotated.
         data: dict[str, Any] = card.data.to_dict()  # type: ignore[no-untyped-call]
@@ -55,7 +57,7 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
     claims: list[tuple[int, str]] = []
     for number, line in enumerate(body.splitlines(), start=offset + 1):
         for m in _CLAIM.finditer(line):
-            if _NEGATED.search(line[: m.start()]):
+            if _NEGATED.search(line[max(0, m.start() - 80) : m.start()]):  # linear
                 continue
             claims.append((number, " ".join(line.split())[:200]))
             break
