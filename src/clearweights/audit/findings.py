@@ -17,6 +17,7 @@ CODES = {
     "SEC-PICKLE": "a pickle-based file imports a callable outside the safe allow-list",
     "REL-SKIPPED": "a file or link was not audited",
     "WEIGHTS-UNREADABLE": "a weight file's header or pickle cannot be read (so not shown safe)",
+    "WEIGHTS-INVALID": "a weight file's header contradicts the file (offsets, sizes, dtypes)",
     "CARD-INVALID": "the model card's front matter could not be read",
 }
 
@@ -112,7 +113,7 @@ def find(subject: AuditSubject, profiles: tuple[ProfileResult, ...]) -> tuple[Fi
         if header.error:
             out.append(
                 Finding(
-                    "WEIGHTS-UNREADABLE",
+                    "WEIGHTS-INVALID" if header.invalid else "WEIGHTS-UNREADABLE",
                     Severity.MEDIUM,
                     f"{header.path}: {header.error}",
                     (header.path,),
