@@ -7,12 +7,15 @@ then the model card's ``license`` metadata for the model's own files.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from clearweights._untrusted import read_head
 from clearweights.components import Component, MofComponent
 from clearweights.licenses import LicenceMatch, MatchKind, identify, identify_file, identify_name
+from clearweights.licenses._identify import MAX_BYTES as MAX_LICENCE_BYTES
 from clearweights.licenses.model import Licence
 from clearweights.release.model import Release, ReleaseFile
 
@@ -62,8 +65,7 @@ _HEADER_BYTES = 4096
 
 def _in(path: str, *names: str) -> bool:
     """Whether a folder on *path* starts with one of *names*."""
-    parts = [p.lower() for p in PurePosixPath(path).parts[:-1]]
-    return any(p.startswith(names) for p in parts)
+    return any(p.startswith(names) for p in path.lower().split("/")[:-1])
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,8 @@ RULES: tuple[Rule, ...] = (
 
 def assign(path: str) -> tuple[MofComponent, str] | None:
     """Return the component a release file belongs to, and why; ``None`` when it fits none."""
-    pure = PurePosixPath(path)
-    name, suffix = pure.name.lower(), pure.suffix.lower()
+    name = path.rpartition("/")[2].lower()
+    suffix = _suffix(name)
     if LICENCE_FILE.match(name):
         return None
     for rule in RULES:
@@ -158,7 +160,7 @@ class _Draft:
     paths: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     licences: dict[str, Licence] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)
+    sources: dict[str, None] = field(default_factory=dict)  # ordered, O(1) membership
     unlicensed: bool = False
 
 
@@ -190,27 +192,53 @@ class Inventory:
     unassigned: tuple[str, ...]
 
 
+def _suffix(name: str) -> str:
+    """``PurePosixPath(name).suffix`` without building a path object (50,000 files)."""
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
 def _read_licence_files(release: Release) -> dict[str, LicenceFile]:
     out: dict[str, LicenceFile] = {}
+    seen: dict[bytes, LicenceFile] = {}  # vendored copies of one text are identified once
     for f in release.files:
-        if LICENCE_FILE.match(PurePosixPath(f.path).name):
-            result = identify_file(f.absolute)
-            out[f.path] = LicenceFile(f.path, result.licences, result.error)
+        if LICENCE_FILE.match(f.path.rpartition("/")[2]):
+            key = _content_key(f.absolute)
+            known = seen.get(key) if key is not None else None
+            if known is None:
+                result = identify_file(f.absolute)
+                known = LicenceFile(f.path, result.licences, result.error)
+                if key is not None and result.error is None:
+                    seen[key] = known
+            out[f.path] = LicenceFile(f.path, known.matches, known.error)
     return out
 
 
+def _content_key(path: str) -> bytes | None:
+    try:
+        head, _ = read_head(path, MAX_LICENCE_BYTES + 1)
+    except (OSError, ValueError):
+        return None  # identify_file names the problem
+    return hashlib.sha256(head).digest()
+
+
+def _licence_index(licence_files: dict[str, LicenceFile]) -> dict[str, list[LicenceFile]]:
+    """The licence files (not notices or policies) of each folder: one lookup per folder."""
+    index: dict[str, list[LicenceFile]] = {}
+    for p, lf in licence_files.items():
+        folder, _, name = p.rpartition("/")
+        if re.match(r"^(?:licen[cs]e|copying)", name, re.I):
+            index.setdefault(folder or ".", []).append(lf)
+    return index
+
+
 def _nearest(
-    path: str, licence_files: dict[str, LicenceFile], kind: MofComponent
+    path: str, licence_files: dict[str, list[LicenceFile]], kind: MofComponent
 ) -> LicenceFile | None:
     folder = PurePosixPath(path).parent
     want = "model" if kind.spec.content_type == "data" or kind is M.MODEL_CARD else "code"
     while True:
-        here = [lf for p, lf in licence_files.items() if PurePosixPath(p).parent == folder]
-        licences = [
-            lf
-            for lf in here
-            if re.match(r"^(?:licen[cs]e|copying)", PurePosixPath(lf.path).name, re.I)
-        ]
+        licences = licence_files.get(str(folder), [])
         typed = [lf for lf in licences if want in PurePosixPath(lf.path).name.lower()]
         plain = [
             lf
@@ -254,7 +282,7 @@ CARD_LICENSED = frozenset(
 
 
 def _header_licences(f: ReleaseFile) -> tuple[LicenceMatch, ...]:
-    if PurePosixPath(f.path).suffix.lower() not in _CODE:
+    if _suffix(f.path.rpartition("/")[2].lower()) not in _CODE:
         return ()
     try:
         with open(f.absolute, "rb") as handle:
@@ -273,13 +301,14 @@ def build_inventory(release: Release) -> Inventory:
     if release.kind == "mof-file":
         return _declared(release)
     licence_files = _read_licence_files(release)
+    index = _licence_index(licence_files)
     declared = card_licences(release)
     drafts: dict[MofComponent, _Draft] = {}
     unassigned: list[str] = []
     for f in release.files:
         placed = assign(f.path)
         if placed is None:
-            if not LICENCE_FILE.match(PurePosixPath(f.path).name):
+            if not LICENCE_FILE.match(f.path.rpartition("/")[2]):
                 unassigned.append(f.path)
             continue
         kind, reason = placed
@@ -293,7 +322,7 @@ def build_inventory(release: Release) -> Inventory:
                 draft.licences[m.licence.id] = m.licence
             _source(draft, f"{f.path} header")
             continue
-        nearest = _nearest(f.path, licence_files, kind)
+        nearest = _nearest(f.path, index, kind)
         if nearest is not None and nearest.licences:
             for lic in nearest.licences:
                 draft.licences[lic.id] = lic
@@ -324,8 +353,7 @@ def build_inventory(release: Release) -> Inventory:
 
 
 def _source(draft: _Draft, source: str) -> None:
-    if source not in draft.sources:
-        draft.sources.append(source)
+    draft.sources.setdefault(source, None)
 
 
 def _finish(kind: MofComponent, draft: _Draft) -> Component:

@@ -97,6 +97,7 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentType, Pedigree
     from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.model.dependency import Dependency
     from cyclonedx.output.json import JsonV1Dot6, JsonV1Dot7
 
     if spec_version not in SPEC_VERSIONS:
@@ -152,12 +153,16 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
         else None,
     )
     files = []
+    licences_of: dict[str, tuple[Licence, ...]] = {}  # one lookup per file, not a scan
+    for c in subject.components:
+        for p in c.paths:
+            licences_of.setdefault(p, c.licences)
     for f in subject.files:
         kind = subject.component_of.get(f.path)
         file_props = (
             [Property(name="clearweights:mof-component", value=kind.spec.name)] if kind else []
         )
-        component_licences = next((c.licences for c in subject.components if f.path in c.paths), ())
+        component_licences = licences_of.get(f.path, ())
         files.append(
             Component(
                 type=ComponentType.FILE,
@@ -196,7 +201,12 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
         Component(type=ComponentType.APPLICATION, name="clearweights", version=__version__)
     )
     # The model is made of its files and trained on its datasets.
-    bom.register_dependency(model, files + datasets)
+    # Registered directly: Bom.register_dependency scans every dependency per file (quadratic).
+    parts = files + datasets
+    bom.dependencies.add(
+        Dependency(ref=model.bom_ref, dependencies=[Dependency(p.bom_ref) for p in parts])
+    )
+    bom.dependencies.update(Dependency(ref=p.bom_ref) for p in parts)
     writer = JsonV1Dot6(bom) if spec_version == "1.6" else JsonV1Dot7(bom)
     doc = json.loads(writer.output_as_string())
     doc["metadata"]["component"]["modelCard"] = _model_card(
