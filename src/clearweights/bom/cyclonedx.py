@@ -97,7 +97,6 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentType, Pedigree
     from cyclonedx.model.contact import OrganizationalEntity
-    from cyclonedx.model.dependency import Dependency
     from cyclonedx.output.json import JsonV1Dot6, JsonV1Dot7
 
     if spec_version not in SPEC_VERSIONS:
@@ -201,12 +200,8 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
         Component(type=ComponentType.APPLICATION, name="clearweights", version=__version__)
     )
     # The model is made of its files and trained on its datasets.
-    # Registered directly: Bom.register_dependency scans every dependency per file (quadratic).
-    parts = files + datasets
-    bom.dependencies.add(
-        Dependency(ref=model.bom_ref, dependencies=[Dependency(p.bom_ref) for p in parts])
-    )
-    bom.dependencies.update(Dependency(ref=p.bom_ref) for p in parts)
+    _register_linear(bom)
+    bom.register_dependency(model, files + datasets)
     writer = JsonV1Dot6(bom) if spec_version == "1.6" else JsonV1Dot7(bom)
     doc = json.loads(writer.output_as_string())
     doc["metadata"]["component"]["modelCard"] = _model_card(
@@ -216,3 +211,33 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
         if component.get("type") == "data":
             component["data"] = [{"type": "dataset", "name": component["name"]}]
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _register_linear(bom: Any) -> None:
+    """Make ``bom.register_dependency`` a dictionary lookup (on this instance only).
+
+    The library scans every registered dependency for each component it registers, and its
+    JSON writer registers every component: quadratic, minutes for 50,000 files.
+    """
+    from cyclonedx.model.dependency import Dependency
+
+    index: dict[Any, Any] = {}
+
+    def register(target: Any, depends_on: Any = None) -> None:
+        if len(index) != len(bom.dependencies):
+            index.clear()
+            index.update((d.ref, d) for d in bom.dependencies)
+        parts = list(depends_on or ())
+        known = index.get(target.bom_ref)
+        if known is not None:
+            known.dependencies.update(Dependency(ref=p.bom_ref) for p in parts)
+        else:
+            known = Dependency(
+                ref=target.bom_ref, dependencies=[Dependency(p.bom_ref) for p in parts]
+            )
+            bom.dependencies.add(known)
+            index[known.ref] = known
+        for part in parts:
+            register(part)
+
+    bom.register_dependency = register

@@ -101,7 +101,7 @@ def _linear(library: Any) -> Any:
 
     # NOTE: cyclonedx-python-lib builds its validator (schema and registry) privately.
     inner = library._validator
-    linear = jsonschema.validators.extend(type(inner), {"uniqueItems": _unique_items})
+    linear = jsonschema.validators.extend(type(inner), {"uniqueItems": _unique_items})  # type: ignore[no-untyped-call]
     return linear(inner.schema, registry=inner._registry, format_checker=inner.format_checker)
 
 
