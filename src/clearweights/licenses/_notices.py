@@ -38,6 +38,8 @@ _CC_URL = re.compile(
     re.I,
 )
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
+_SPDX_URL = re.compile(r"spdx\.org/licenses/(?P<id>[A-Za-z0-9.+-]+?)(?:\.html)?/?$")
+_LINK_LIST = 3
 _KNOWN_URLS = {
     "mistral.ai/licenses/mrl-0.1": "LicenseRef-clearweights-mistral-mrl-0.1",
     "mistral.ai/licenses/mnpl-0.1": "LicenseRef-clearweights-mistral-mnpl-0.1",
@@ -98,6 +100,9 @@ def resolve_url(catalogue: Catalogue, url: str) -> Licence | None:
     if m := _CC_URL.search(url):
         ident = f"CC-{m['kind'].upper()}-{m['ver']}" if m["kind"] else "CC0-1.0"
         return catalogue.get(ident)
+    if m := _SPDX_URL.search(url):
+        found = catalogue.licences.get(LicenceId(m["id"]))
+        return None if found is None else current(catalogue, found)
     key = re.sub(r"^https?://(?:www\.)?", "", url.lower()).rstrip("/")
     key = re.sub(r"\.(?:html?|md|txt)$", "", key)
     for prefix, licence_id in _KNOWN_URLS.items():
@@ -156,9 +161,14 @@ def find_notices(catalogue: Catalogue, text: str) -> Iterator[Notice]:
             licence, n = hit
             end = m.start("name") + _span_of_words(m["name"], n)
             yield Notice(licence, m.start(), end, "licence sentence", "notice")
-    for m in _URL.finditer(text):
-        if (found := resolve_url(catalogue, m[0])) is not None:
-            yield Notice(found, m.start(), m.end(), "licence link", "notice")
+    links = [
+        Notice(found, m.start(), m.end(), "licence link", "notice")
+        for m in _URL.finditer(text)
+        if (found := resolve_url(catalogue, m[0])) is not None
+    ]
+    # Links to many licences are a list of licences (a table, a lookup in code), not a notice.
+    if len({n.licence.id for n in links}) < _LINK_LIST:
+        yield from links
 
 
 def _span_of_words(text: str, n: int) -> int:
