@@ -159,20 +159,16 @@ def _unknown(licence: Licence, name: str, term: Term[Any]) -> Term[Any]:
     return Term(None, cite)
 
 
-def modified_licence(
-    licence: Licence, added: tuple[ExtractedTerm, ...], *, unread: bool = False
-) -> Licence:
+def modified_licence(licence: Licence, added: tuple[ExtractedTerm, ...]) -> Licence:
     """The record of a known licence whose text adds restrictions: no longer that licence.
 
-    With *unread* (passages were added that extraction could not read, as in a royalty
-    clause), the freedoms of the original become unknown rather than assumed.
+    What the added passages take away cannot all be read (a royalty clause, a permission to
+    ask for), so the freedoms of the original become unknown unless extraction read them.
     """
-    values: dict[str, Term[Any]] = dict(licence.terms.items())
-    if unread:
-        values = {
-            name: (_unknown(licence, name, term) if name in _FREEDOMS else term)
-            for name, term in values.items()
-        }
+    values: dict[str, Term[Any]] = {
+        name: (_unknown(licence, name, term) if name in _FREEDOMS else term)
+        for name, term in licence.terms.items()
+    }
     for item in added:
         cite = Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
         values[item.term] = Term(item.value, cite)

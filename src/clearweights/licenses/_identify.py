@@ -138,7 +138,7 @@ def _full_text_match(
             and adds_terms(region, fingerprint, others)
         )
         if added or unread:
-            licence = modified_licence(licence, added, unread=unread and not added)
+            licence = modified_licence(licence, added)
             kind, rule = MatchKind.VARIANT, rule + "; the text adds restrictions"
     return LicenceMatch(
         licence=licence,
