@@ -1,156 +1,57 @@
 """Place every file of a release in one MOF component, with the reason and its licence.
 
 Licence of a file, in order: an ``SPDX-License-Identifier`` header in the file itself, the
-nearest LICENSE file above it (LICENSE-MODEL for weights, LICENSE-CODE for code when present),
-then the model card's ``license`` metadata for the model's own files.
+licence files nearest above it that cover its kind (see :mod:`.licence_files`: a weights
+licence such as ``MODEL_LICENSE`` for weights, a code licence such as ``LICENSE-CODE`` for
+code, a plain ``LICENSE`` for both), then the model card's ``license`` metadata for the
+model's own files. Every licence file is read and listed, whether or not it licenses a file.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from clearweights.components import Component, MofComponent
-from clearweights.licenses import LicenceMatch, MatchKind, identify, identify_file, identify_name
+from clearweights.inventory.external import external
+from clearweights.inventory.licence_files import (
+    LicenceFile,
+    LicenceIndex,
+    Role,
+    licence_role,
+    read_licence_files,
+)
+from clearweights.inventory.rules import (
+    CODE_SUFFIXES,
+    RULES,
+    WEIGHT_SUFFIXES,
+    Rule,
+    assign,
+    model_names,
+)
+from clearweights.licenses import LicenceMatch, MatchKind, identify, identify_name
 from clearweights.licenses.model import Licence
 from clearweights.release.model import Release, ReleaseFile
 
 M = MofComponent
-WEIGHT_SUFFIXES = {
-    ".safetensors",
-    ".gguf",
-    ".bin",
-    ".pt",
-    ".pth",
-    ".ckpt",
-    ".onnx",
-    ".h5",
-    ".msgpack",
-    ".pkl",
-    ".npz",
-}
-# LICENSE, LICENSE-MODEL, LICENCE.md, COPYING, NOTICE.txt, USE_POLICY.md: not weights that
-# merely start with the word ("license_plate_detector.safetensors").
-LICENCE_FILE = re.compile(
-    r"^(?:licen[cs]e|copying|notice|use[_-]?policy|acceptable[_-]use[_-]policy)"
-    r"(?:[-_.][a-z0-9_-]*)?(?:\.(?:md|txt|rst))?$",
-    re.I,
-)
-_INTERMEDIATE = re.compile(
-    r"(?:^|/)(?:checkpoint[-_]?\d+|checkpoints|intermediate|step[-_]?\d+)(?:/|$)", re.I
-)
-_CODE = {
-    ".py",
-    ".sh",
-    ".ipynb",
-    ".js",
-    ".ts",
-    ".rs",
-    ".go",
-    ".c",
-    ".cc",
-    ".cpp",
-    ".cu",
-    ".java",
-    ".jl",
-    ".r",
-}
-_DATA = {".jsonl", ".parquet", ".csv", ".tsv", ".arrow", ".txt", ".json"}
 _HEADER_BYTES = 4096
+_CODE_BYTES = 32768  # enough to see a module's class definitions, bounded for huge files
+_CONFIG_BYTES = 1 << 20
 
-
-def _in(path: str, *names: str) -> bool:
-    """Whether a folder on *path* starts with one of *names*."""
-    parts = [p.lower() for p in PurePosixPath(path).parts[:-1]]
-    return any(p.startswith(names) for p in parts)
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Files with one of ``suffixes`` (any when empty) that fit any matcher (all when none)."""
-
-    kind: MofComponent
-    reason: str
-    suffixes: frozenset[str] = frozenset()
-    name: str | None = None  # regex over the lowercase file name
-    path: str | None = None  # regex over the relative path
-    names: frozenset[str] = frozenset()  # exact lowercase file names
-    folders: tuple[str, ...] = ()  # a folder on the path starts with one of these
-    exclude: str | None = None  # regex over the file name that rules the file out
-
-    def fits(self, path: str, name: str, suffix: str) -> bool:
-        """Whether the rule places this file."""
-        if self.suffixes and suffix not in self.suffixes:
-            return False
-        if self.exclude and re.search(self.exclude, name):
-            return False
-        matchers = [
-            self.name is not None and bool(re.search(self.name, name)),
-            self.path is not None and bool(re.search(self.path, path, re.I)),
-            name in self.names,
-            bool(self.folders) and _in(path, *self.folders),
-        ]
-        has_matchers = self.name or self.path or self.names or self.folders
-        return any(matchers) if has_matchers else True
-
-
-W, C, D = frozenset(WEIGHT_SUFFIXES), frozenset(_CODE), frozenset(_DATA)
-_METADATA_FILES = frozenset(
-    {"generation_config.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json",
-     "vocab.json", "vocab.txt", "merges.txt", "added_tokens.json", "preprocessor_config.json"}
-)  # fmt: skip
-_TOOLING_FILES = frozenset(
-    {"requirements.txt", "setup.py", "pyproject.toml", "environment.yml", "setup.cfg"}
-)
-_MEDIA = frozenset({".png", ".jpg", ".jpeg", ".gif", ".wav", ".mp4", ".txt", ".md"})
-# The first rule that fits a file wins.
-RULES: tuple[Rule, ...] = (
-    Rule(M.MODEL_PARAMETERS_INTERMEDIATE, "weights in a checkpoint or intermediate folder", W,
-         path=_INTERMEDIATE.pattern),
-    Rule(M.MODEL_PARAMETERS_FINAL, "weight file", W, exclude=r"^optimizer"),
-    Rule(M.MODEL_PARAMETERS_INTERMEDIATE, "optimizer state", W),
-    Rule(M.MODEL_CARD, "model card (README.md at the top)", path=r"^(?:readme|modelcard)\.md$"),
-    Rule(M.DATA_CARD, "data card or datasheet", frozenset({".md", ".txt", ".pdf"}),
-         name=r"data[_-]?card|datasheet|dataset[_-]?card"),
-    Rule(M.RESEARCH_PAPER, "research paper", frozenset({".pdf"}), path=r"paper|arxiv"),
-    Rule(M.TECHNICAL_REPORT, "technical report", frozenset({".pdf", ".md"}),
-         name=r"report|technical"),
-    Rule(M.EVALUATION_RESULTS, "evaluation results", frozenset({".json", ".md", ".csv"}),
-         name=r"eval.*result|results|benchmark"),
-    Rule(M.EVALUATION_CODE, "evaluation code", C, name=r"eval", folders=("eval",)),
-    Rule(M.EVALUATION_DATA, "evaluation data", D, folders=("eval", "benchmark", "test")),
-    Rule(M.DATA_PREPROCESSING_CODE, "data preprocessing code", C,
-         name=r"preprocess|prepare|clean|filter|dedup|tokeni[sz]e_data|data_prep"),
-    Rule(M.TRAINING_CODE, "training code", C, name=r"train|finetun|fine_tun|pretrain|sft|dpo|lora",
-         folders=("train",)),
-    Rule(M.MODEL_ARCHITECTURE, "architecture definition", names=frozenset({"config.json"})),
-    Rule(M.MODEL_ARCHITECTURE, "architecture definition", frozenset({".py"}),
-         name=r"^(?:modeling|configuration|model)[_.]"),
-    Rule(M.INFERENCE_CODE, "inference code", C,
-         name=r"infer|generat|predict|serve|chat|run|demo|handler|pipeline|example",
-         folders=("example", "inference")),
-    Rule(M.MODEL_METADATA, "tokenizer and generation settings", names=_METADATA_FILES,
-         name=r"\.(?:model|tiktoken)$"),
-    Rule(M.SUPPORTING_LIBRARIES, "dependencies and tooling", names=_TOOLING_FILES),
-    Rule(M.SUPPORTING_LIBRARIES, "tokenizer code", frozenset({".py"}), name=r"^tokenization_"),
-    Rule(M.SAMPLE_OUTPUTS, "sample outputs", _MEDIA,
-         folders=("sample", "output", "assets", "images")),
-    Rule(M.DATASETS, "dataset files", D, folders=("data",)),
-    Rule(M.INFERENCE_CODE, "other code (assumed to run the model)", frozenset({".py"})),
-)  # fmt: skip
-
-
-def assign(path: str) -> tuple[MofComponent, str] | None:
-    """Return the component a release file belongs to, and why; ``None`` when it fits none."""
-    pure = PurePosixPath(path)
-    name, suffix = pure.name.lower(), pure.suffix.lower()
-    if LICENCE_FILE.match(name):
-        return None
-    for rule in RULES:
-        if rule.fits(path, name, suffix):
-            return rule.kind, rule.reason
-    return None
+__all__ = [
+    "CARD_LICENSED",
+    "RULES",
+    "WEIGHT_SUFFIXES",
+    "Inventory",
+    "LicenceFile",
+    "Role",
+    "Rule",
+    "assign",
+    "build_inventory",
+    "card_licences",
+    "licence_role",
+]
 
 
 @dataclass
@@ -163,24 +64,6 @@ class _Draft:
 
 
 @dataclass(frozen=True)
-class LicenceFile:
-    """A licence file of the release and what it holds."""
-
-    path: str
-    matches: tuple[LicenceMatch, ...]
-    error: str | None = None
-
-    @property
-    def licences(self) -> tuple[Licence, ...]:
-        """The licences (not use policies) the file holds."""
-        return tuple(
-            m.licence
-            for m in self.matches
-            if m.licence.kind == "licence" and m.match is not MatchKind.EXTRACTED
-        ) or tuple(m.licence for m in self.matches if m.match is MatchKind.EXTRACTED)
-
-
-@dataclass(frozen=True)
 class Inventory:
     """Components, the licence files read, and what could not be placed."""
 
@@ -188,41 +71,6 @@ class Inventory:
     licence_files: tuple[LicenceFile, ...]
     card_licences: tuple[Licence, ...]
     unassigned: tuple[str, ...]
-
-
-def _read_licence_files(release: Release) -> dict[str, LicenceFile]:
-    out: dict[str, LicenceFile] = {}
-    for f in release.files:
-        if LICENCE_FILE.match(PurePosixPath(f.path).name):
-            result = identify_file(f.absolute)
-            out[f.path] = LicenceFile(f.path, result.licences, result.error)
-    return out
-
-
-def _nearest(
-    path: str, licence_files: dict[str, LicenceFile], kind: MofComponent
-) -> LicenceFile | None:
-    folder = PurePosixPath(path).parent
-    want = "model" if kind.spec.content_type == "data" or kind is M.MODEL_CARD else "code"
-    while True:
-        here = [lf for p, lf in licence_files.items() if PurePosixPath(p).parent == folder]
-        licences = [
-            lf
-            for lf in here
-            if re.match(r"^(?:licen[cs]e|copying)", PurePosixPath(lf.path).name, re.I)
-        ]
-        typed = [lf for lf in licences if want in PurePosixPath(lf.path).name.lower()]
-        plain = [
-            lf
-            for lf in licences
-            if not re.search(r"model|code|data", PurePosixPath(lf.path).name, re.I)
-        ]
-        for group in (typed, plain, licences):
-            if group:
-                return sorted(group, key=lambda lf: lf.path)[0]
-        if folder == PurePosixPath(".") or str(folder) in ("", "."):
-            return None
-        folder = folder.parent
 
 
 def card_licences(release: Release) -> tuple[Licence, ...]:
@@ -253,14 +101,18 @@ CARD_LICENSED = frozenset(
 ) | {M.MODEL_ARCHITECTURE}
 
 
-def _header_licences(f: ReleaseFile) -> tuple[LicenceMatch, ...]:
-    if PurePosixPath(f.path).suffix.lower() not in _CODE:
-        return ()
+def _read_head(f: ReleaseFile, size: int) -> str | None:
     try:
         with open(f.absolute, "rb") as handle:
-            head = handle.read(_HEADER_BYTES).decode("utf-8", errors="replace")
+            return handle.read(size).decode("utf-8", errors="replace")
     except OSError:
+        return None
+
+
+def _header_licences(head: str | None) -> tuple[LicenceMatch, ...]:
+    if head is None:
         return ()
+    head = head[:_HEADER_BYTES]
     if "SPDX-License-Identifier" not in head and "icensed under" not in head:
         return ()
     return tuple(
@@ -268,44 +120,52 @@ def _header_licences(f: ReleaseFile) -> tuple[LicenceMatch, ...]:
     )
 
 
+def _names(release: Release) -> frozenset[str]:
+    """Words naming the model: the release, config.json's model type and architecture."""
+    config: dict[str, object] = {}
+    entry = next((f for f in release.files if f.path == "config.json"), None)
+    if entry is not None and entry.size <= _CONFIG_BYTES:
+        try:
+            with open(entry.absolute, encoding="utf-8") as handle:
+                loaded = json.load(handle)
+            config = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            config = {}
+    archs = config.get("architectures")
+    first = archs[0] if isinstance(archs, list) and archs and isinstance(archs[0], str) else None
+    model_type = config.get("model_type")
+    return model_names(
+        release.name, model_type if isinstance(model_type, str) else None, first
+    )
+
+
 def build_inventory(release: Release) -> Inventory:
     """Place the release's files (or declared components) in MOF components."""
     if release.kind == "mof-file":
         return _declared(release)
-    licence_files = _read_licence_files(release)
+    index = LicenceIndex(read_licence_files(release.files))
     declared = card_licences(release)
+    names = _names(release)
+    card_source = f"{release.card.path if release.card else 'model card'} license metadata"
     drafts: dict[MofComponent, _Draft] = {}
     unassigned: list[str] = []
     for f in release.files:
-        placed = assign(f.path)
+        if licence_role(f.path) is not None:
+            continue
+        suffix = PurePosixPath(f.path).suffix.lower()
+        head = _read_head(f, _CODE_BYTES if suffix == ".py" else _HEADER_BYTES) if (
+            suffix in CODE_SUFFIXES
+        ) else None
+        placed = assign(f.path, names=names, code=head)
         if placed is None:
-            if not LICENCE_FILE.match(PurePosixPath(f.path).name):
-                unassigned.append(f.path)
+            unassigned.append(f.path)
             continue
         kind, reason = placed
         draft = drafts.setdefault(kind, _Draft())
         draft.paths.append(f.path)
         if reason not in draft.reasons:
             draft.reasons.append(reason)
-        header = _header_licences(f)
-        if header:
-            for m in header:
-                draft.licences[m.licence.id] = m.licence
-            _source(draft, f"{f.path} header")
-            continue
-        nearest = _nearest(f.path, licence_files, kind)
-        if nearest is not None and nearest.licences:
-            for lic in nearest.licences:
-                draft.licences[lic.id] = lic
-            _source(draft, nearest.path)
-        elif declared and kind in CARD_LICENSED:
-            for lic in declared:
-                draft.licences[lic.id] = lic
-            _source(
-                draft, f"{release.card.path if release.card else 'model card'} license metadata"
-            )
-        else:
-            draft.unlicensed = True
+        _license(draft, f.path, kind, _header_licences(head), index, declared, card_source)
     if release.card is not None and release.card.model_index and M.EVALUATION_RESULTS not in drafts:
         draft = drafts.setdefault(M.EVALUATION_RESULTS, _Draft())
         draft.paths.append(f"{release.card.path}#model-index")
@@ -314,13 +174,43 @@ def build_inventory(release: Release) -> Inventory:
             draft.licences[lic.id] = lic
         _source(draft, "as the model card")
     components = {kind: _finish(kind, d) for kind, d in drafts.items()}
-    components.update(_external(release, components, declared))
+    components.update(external(release, components))
     return Inventory(
         components=dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid)),
-        licence_files=tuple(licence_files.values()),
+        licence_files=index.files,
         card_licences=declared,
         unassigned=tuple(unassigned),
     )
+
+
+def _license(
+    draft: _Draft,
+    path: str,
+    kind: MofComponent,
+    header: tuple[LicenceMatch, ...],
+    index: LicenceIndex,
+    declared: tuple[Licence, ...],
+    card_source: str,
+) -> None:
+    """Give one file's licence to its component's draft."""
+    if header:
+        for m in header:
+            draft.licences[m.licence.id] = m.licence
+        _source(draft, f"{path} header")
+        return
+    chosen = index.select(path, kind)
+    licences = [lic for lf in chosen for lic in lf.licences]
+    for lf in chosen:
+        _source(draft, lf.path if lf.licences else f"{lf.path} (no licence identified)")
+    if licences:
+        for lic in licences:
+            draft.licences[lic.id] = lic
+    elif declared and kind in CARD_LICENSED:
+        for lic in declared:
+            draft.licences[lic.id] = lic
+        _source(draft, card_source)
+    else:
+        draft.unlicensed = True
 
 
 def _source(draft: _Draft, source: str) -> None:
@@ -346,45 +236,6 @@ def _finish(kind: MofComponent, draft: _Draft) -> Component:
         licence_source="; ".join(draft.sources) or "no licence found",
         reason="; ".join(draft.reasons),
     )
-
-
-def _external(
-    release: Release, have: dict[MofComponent, Component], declared: tuple[Licence, ...]
-) -> dict[MofComponent, Component]:
-    """Components the card links to but the release does not contain."""
-    card = release.card
-    if card is None:
-        return {}
-    out: dict[MofComponent, Component] = {}
-    if card.datasets and M.DATASETS not in have:
-        out[M.DATASETS] = Component(
-            M.DATASETS,
-            tuple(f"https://huggingface.co/datasets/{d}" for d in card.datasets),
-            reason="datasets named in the model card",
-            external=True,
-            licence_source="licence unknown (external)",
-        )
-    papers = tuple(u for u in card.links if re.search(r"arxiv\.org/(?:abs|pdf)/|\.pdf$", u))
-    if papers and M.RESEARCH_PAPER not in have:
-        out[M.RESEARCH_PAPER] = Component(
-            M.RESEARCH_PAPER,
-            papers,
-            reason="paper linked from the model card",
-            external=True,
-            licence_source="licence unknown (external)",
-        )
-    repos = tuple(
-        u for u in card.links if re.match(r"https?://(?:www\.)?github\.com/[^/]+/[^/]+", u)
-    )
-    if repos and M.TRAINING_CODE not in have:
-        out[M.TRAINING_CODE] = Component(
-            M.TRAINING_CODE,
-            repos,
-            reason="code repository linked from the model card (assumed to hold training code)",
-            external=True,
-            licence_source="licence unknown (external)",
-        )
-    return out
 
 
 def _declared(release: Release) -> Inventory:
