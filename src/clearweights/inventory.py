@@ -8,11 +8,14 @@ then the model card's ``license`` metadata for the model's own files.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from clearweights.components import Component, MofComponent
 from clearweights.licenses import LicenceMatch, MatchKind, identify, identify_file, identify_name
+from clearweights.licenses._catalogue import load
+from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
+from clearweights.licenses._expression import expression_tree as parse_expression_tree
 from clearweights.licenses.model import Licence
 from clearweights.release.model import Release, ReleaseFile
 
@@ -160,6 +163,7 @@ class _Draft:
     licences: dict[str, Licence] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     unlicensed: bool = False
+    expressions: list[LicenceExpression | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ class LicenceFile:
     path: str
     matches: tuple[LicenceMatch, ...]
     error: str | None = None
+    expression: LicenceExpression | None = None  # how its licences combine (OR when dual)
 
     @property
     def licences(self) -> tuple[Licence, ...]:
@@ -195,8 +200,21 @@ def _read_licence_files(release: Release) -> dict[str, LicenceFile]:
     for f in release.files:
         if LICENCE_FILE.match(PurePosixPath(f.path).name):
             result = identify_file(f.absolute)
-            out[f.path] = LicenceFile(f.path, result.licences, result.error)
+            found = LicenceFile(f.path, result.licences, result.error)
+            out[f.path] = replace(found, expression=_file_expression(f, found.licences))
     return out
+
+
+def _file_expression(f: ReleaseFile, licences: tuple[Licence, ...]) -> LicenceExpression | None:
+    """A licence file's licences as an expression: dual-licence wording makes them a choice."""
+    if len(licences) < 2:
+        return all_of(licences)
+    try:
+        with open(f.absolute, "rb") as handle:
+            head = handle.read(1 << 16).decode("utf-8", errors="replace")
+    except OSError:
+        return all_of(licences)
+    return expression_in(head, licences, load())
 
 
 def _nearest(
@@ -253,19 +271,20 @@ CARD_LICENSED = frozenset(
 ) | {M.MODEL_ARCHITECTURE}
 
 
-def _header_licences(f: ReleaseFile) -> tuple[LicenceMatch, ...]:
+def _header_licences(f: ReleaseFile) -> LicenceExpression | None:
     if PurePosixPath(f.path).suffix.lower() not in _CODE:
-        return ()
+        return None
     try:
         with open(f.absolute, "rb") as handle:
             head = handle.read(_HEADER_BYTES).decode("utf-8", errors="replace")
     except OSError:
-        return ()
+        return None
     if "SPDX-License-Identifier" not in head and "icensed under" not in head:
-        return ()
-    return tuple(
-        m for m in identify(head).licences if m.match in (MatchKind.NOTICE, MatchKind.ALIAS)
-    )
+        return None
+    found = [
+        m.licence for m in identify(head).licences if m.match in (MatchKind.NOTICE, MatchKind.ALIAS)
+    ]
+    return expression_in(head, found, load()) if found else None
 
 
 def build_inventory(release: Release) -> Inventory:
@@ -289,18 +308,21 @@ def build_inventory(release: Release) -> Inventory:
             draft.reasons.append(reason)
         header = _header_licences(f)
         if header:
-            for m in header:
-                draft.licences[m.licence.id] = m.licence
+            for lic in header.licences:
+                draft.licences[lic.id] = lic
+            draft.expressions.append(header)
             _source(draft, f"{f.path} header")
             continue
         nearest = _nearest(f.path, licence_files, kind)
         if nearest is not None and nearest.licences:
             for lic in nearest.licences:
                 draft.licences[lic.id] = lic
+            draft.expressions.append(nearest.expression or all_of(nearest.licences))
             _source(draft, nearest.path)
         elif declared and kind in CARD_LICENSED:
             for lic in declared:
                 draft.licences[lic.id] = lic
+            draft.expressions.append(all_of(declared))
             _source(
                 draft, f"{release.card.path if release.card else 'model card'} license metadata"
             )
@@ -310,8 +332,10 @@ def build_inventory(release: Release) -> Inventory:
         draft = drafts.setdefault(M.EVALUATION_RESULTS, _Draft())
         draft.paths.append(f"{release.card.path}#model-index")
         draft.reasons.append("model-index results in the model card")
-        for lic in drafts.get(M.MODEL_CARD, _Draft()).licences.values():
+        card_draft = drafts.get(M.MODEL_CARD, _Draft())
+        for lic in card_draft.licences.values():
             draft.licences[lic.id] = lic
+        draft.expressions.extend(card_draft.expressions)
         _source(draft, "as the model card")
     components = {kind: _finish(kind, d) for kind, d in drafts.items()}
     components.update(_external(release, components, declared))
@@ -330,12 +354,9 @@ def _source(draft: _Draft, source: str) -> None:
 
 def _finish(kind: MofComponent, draft: _Draft) -> Component:
     licences = tuple(draft.licences.values())
+    expression = all_of(draft.expressions) or all_of(licences)
     # A component with some unlicensed files is only as open as its least licensed part.
-    name = (
-        None
-        if draft.unlicensed and not licences
-        else " AND ".join(lic.id for lic in licences) or None
-    )
+    name = None if draft.unlicensed and not licences else str(expression) if expression else None
     if draft.unlicensed and licences:
         _source(draft, "some files have no licence")
     return Component(
@@ -345,6 +366,7 @@ def _finish(kind: MofComponent, draft: _Draft) -> Component:
         licences=() if draft.unlicensed else licences,
         licence_source="; ".join(draft.sources) or "no licence found",
         reason="; ".join(draft.reasons),
+        expression=None if draft.unlicensed else expression,
     )
 
 
@@ -393,14 +415,25 @@ def _declared(release: Release) -> Inventory:
         kind = MofComponent.by_name(d.name)
         if kind is None:
             continue
-        match = identify_name(d.licence) if d.licence else None
+        expression = _declared_expression(d.licence) if d.licence else None
         components[kind] = Component(
             kind=kind,
             paths=(d.path,) if d.path else (),
             licence_name=d.licence,
-            licences=(match.licence,) if match else (),
+            licences=expression.licences if expression else (),
+            expression=expression,
             licence_source=d.licence_source,
             reason="declared in the MOF release file",
             external=bool(d.path) and "://" in d.path,
         )
     return Inventory(components, (), (), ())
+
+
+def _declared_expression(name: str) -> LicenceExpression | None:
+    """A MOF file's licence: an SPDX expression keeps its AND / OR, a name is one licence."""
+    if re.search(r"\s(?:AND|OR|WITH)\s", name):
+        parsed = parse_expression_tree(name, load())
+        if parsed is not None:
+            return parsed
+    match = identify_name(name)
+    return all_of([match.licence]) if match else None
