@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clearweights.audit._lineage import CODES as LINEAGE_CODES
 from clearweights.audit.model import Finding, Severity
 from clearweights.components import MofComponent as M
 from clearweights.frameworks.interface import ProfileResult, Status
@@ -18,6 +19,7 @@ CODES = {
     "REL-SKIPPED": "a file or link was not audited",
     "WEIGHTS-UNREADABLE": "a weight file's header or pickle cannot be read (so not shown safe)",
     "CARD-INVALID": "the model card's front matter could not be read",
+    **LINEAGE_CODES,
 }
 
 
