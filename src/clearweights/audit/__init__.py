@@ -10,13 +10,21 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from clearweights.audit._lineage import lineage_findings
 from clearweights.audit.findings import find
-from clearweights.audit.model import AuditReport, Finding, Obligation, ReleaseAudit, Severity
+from clearweights.audit.model import (
+    AuditReport,
+    Finding,
+    Obligation,
+    ReleaseAudit,
+    Severity,
+    by_severity,
+)
 from clearweights.audit.obligations import obligations
 from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError, UsageError
@@ -24,6 +32,7 @@ from clearweights.frameworks import PROFILES, AuditSubject, Declarations, framew
 from clearweights.inventory import Inventory, build_inventory
 from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
+from clearweights.lineage import inherit, trace
 from clearweights.progress import Progress, Silent
 from clearweights.release.model import Release, ReleaseFile
 from clearweights.sources import open_release
@@ -138,14 +147,20 @@ def audit_release(
     mof_mode: str = "strict",
     declarations: Declarations = NO_DECLARATIONS,
     download: bool = False,
+    bases: Mapping[str, str] | None = None,
 ) -> ReleaseAudit:
-    """Audit one release; a release that cannot be read gives an audit with ``error`` set."""
+    """Audit one release; a release that cannot be read gives an audit with ``error`` set.
+
+    *bases* maps base-model repo ids (or ``"*"``) to local copies for lineage.
+    """
     try:
         release = open_release(location, download=download)
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)
     inventory, weights_absent = _inventory(release)
+    lineage = trace(release, inventory, bases=bases)
+    inventory = replace(inventory, components=inherit(inventory.components, lineage))
     headers, pickles = _weights(release, inventory)
     config = _config(release) if release.kind != "mof-file" else {}
     subject = AuditSubject(
@@ -169,14 +184,17 @@ def audit_release(
         release=release,
         components=components,
         profiles=results,
-        findings=find(subject, results, inventory.licence_files),
-        obligations=obligations(components, notices),
+        findings=by_severity(
+            find(subject, results, inventory.licence_files) + lineage_findings(lineage)
+        ),
+        obligations=obligations(components, notices, lineage),
         weights=headers,
         pickles=pickles,
         unassigned=inventory.unassigned,
         skipped=release.skipped,
         architecture=subject.architecture,
         settings=_settings(config),
+        lineage=lineage,
     )
 
 
@@ -188,6 +206,7 @@ def audit(
     declarations: Declarations = NO_DECLARATIONS,
     download: bool = False,
     progress: Progress | None = None,
+    bases: Mapping[str, str] | None = None,
 ) -> AuditReport:
     """Audit every release in *locations* (directories, Hub repo ids or MOF YAML files)."""
     unknown = [p for p in profiles if p not in PROFILES]
@@ -204,6 +223,7 @@ def audit(
                 mof_mode=mof_mode,
                 declarations=declarations,
                 download=download,
+                bases=bases,
             )
         )
         observer.advance(location)

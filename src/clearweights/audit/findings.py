@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
+from clearweights.audit._lineage import CODES as LINEAGE_CODES
 from clearweights.audit.model import Finding, Severity
 from clearweights.components import MofComponent as M
 from clearweights.frameworks.interface import ProfileResult, Status
@@ -24,6 +25,7 @@ CODES = {
     "WEIGHTS-UNREADABLE": "a weight file's header or pickle cannot be read (so not shown safe)",
     "CARD-INVALID": "the model card's front matter could not be read",
     "OPEN-WEIGHTS": "the card calls the weights open or openly available (not open source)",
+    **LINEAGE_CODES,
 }
 # Licence files proper, not NOTICE files or use policies.
 _LICENCE_NAME = re.compile(r"licen[cs]e|copying", re.IGNORECASE)

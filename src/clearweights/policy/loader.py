@@ -88,7 +88,8 @@ def _rules(spec: dict[str, Any], leaves: list[Rule], prefix: str = "") -> Rule:
             MofClassAtLeast(verdict["min_class"]) if name == "mof" else ProfilePasses(name)
         )
     for kind, lists in (spec.get("licences") or {}).items():
-        rules.append(LicencesFor(kind, tuple(lists.get("allow", ())), tuple(lists.get("deny", ()))))
+        allow, deny = tuple(lists.get("allow", ())), tuple(lists.get("deny", ()))
+        rules.append(LicencesFor(kind, allow, deny, lists.get("unknown", "deny")))
     for term, action in (spec.get("terms") or {}).items():
         if action != "allow":
             rules.append(TermAllowed(term, action))
