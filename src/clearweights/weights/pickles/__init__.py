@@ -1,122 +1,110 @@
-"""Pickle scanning: opcodes are read, never executed or unpickled."""
+"""Pickle scanning: the pickle machine is simulated opcode by opcode, never run.
+
+Every pickle of a file is read (one after another until the end of the stream, in every zip
+and tar member, in numpy object arrays, in compressed streams), in bounded memory. Each import
+is judged by how the pickle uses it (see :mod:`allowlist`); anything the simulation cannot
+resolve is unsafe, and so are archive tricks (central directory and local headers that
+disagree, hidden or duplicate members, a pickle that is also a zip).
+
+Example:
+    >>> import pickle, tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "state.pkl").write_bytes(pickle.dumps({"w": [1.0, 2.0]}))
+    >>> scan_pickle(folder / "state.pkl", "state.pkl").safe
+    True
+"""
 
 from __future__ import annotations
 
-import io
-import pickletools
-import struct
-import zipfile
-import zlib
-from pathlib import Path
+import os
+import stat
+from pathlib import Path, PurePosixPath
 
-from clearweights.weights.model import PickleScan
+from clearweights.weights.model import PickleIssue, PickleScan
+from clearweights.weights.pickles.allowlist import judge
+from clearweights.weights.pickles.archives import _UNREADABLE, PICKLE_NAMES, Found, scan_file
+from clearweights.weights.pickles.machine import Scan
+from clearweights.weights.pickles.stream import strong_sniff, weak_sniff
 
-PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl"})
-MAX_PICKLE_BYTES = 64 << 20  # opcodes of larger pickles are scanned up to this much
-# Callables a model checkpoint legitimately references when unpickled.
-SAFE_GLOBALS = {
-    "collections": {"OrderedDict", "defaultdict"},
-    "torch": {
-        "FloatStorage", "HalfStorage", "BFloat16Storage", "DoubleStorage", "LongStorage",
-        "IntStorage", "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage", "Size",
-        "float16", "float32", "bfloat16", "int64", "device", "dtype",
-    },
-    "torch._utils": {
-        "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_parameter",
-        "_rebuild_parameter_with_state",
-    },
-    "torch.storage": {"UntypedStorage", "_load_from_bytes"},
-    "numpy": {"dtype", "ndarray"},
-    "numpy.core.multiarray": {"_reconstruct", "scalar"},
-    "numpy._core.multiarray": {"_reconstruct", "scalar"},
-    "builtins": {
-        "set", "frozenset", "slice", "complex", "bytearray", "int", "float", "str", "tuple",
-        "list", "dict", "bool",
-    },
-    "_codecs": {"encode"},
-}  # fmt: skip
+# Weight files that are pickles by name (the rest are recognised by their content).
+PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".th", ".joblib"})
+_CONTAINERS = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", b"\x1f\x8b", b"BZh", b"\xfd7zXZ")
+
+__all__ = ["PICKLE_SUFFIXES", "might_hold_pickles", "scan_pickle", "scan_release_file"]
 
 
-def _pickle_streams(path: Path) -> list[tuple[str, bytes]]:
-    """The pickles inside a file: a zip checkpoint (torch.save) holds ``*/data.pkl``."""
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            streams = []
-            for name in archive.namelist():
-                if name.endswith(".pkl"):
-                    with archive.open(name) as member:  # bounded read: no zip bomb expands fully
-                        streams.append((name, member.read(MAX_PICKLE_BYTES)))
-            return streams
-    with path.open("rb") as handle:
-        return [("", handle.read(MAX_PICKLE_BYTES))]
+def might_hold_pickles(path: Path) -> bool:
+    """Whether *path* is a regular file that is, or may contain, a pickle (reads 4 KiB)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        if path.suffix.lower() in PICKLE_NAMES or path.suffix.lower() in {".npy", ".npz"}:
+            return True
+        with path.open("rb") as handle:
+            head = handle.read(1 << 12)
+    except OSError:
+        return False
+    return head.startswith(_CONTAINERS) or head[257:262] == b"ustar" or _sniff(head)
 
 
-_STRING_OPS = {
-    "SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8", "STRING", "SHORT_BINSTRING",
-    "BINSTRING",
-}  # fmt: skip
+def _sniff(head: bytes) -> bool:
+    return strong_sniff(head) or weak_sniff(head)
 
 
-def _globals(data: bytes, found: list[str]) -> None:
-    """Add every module.name a pickle imports to *found* (kept when the pickle is broken later)."""
-    strings: list[str] = []
-    memo: dict[int, str] = {}
-    memo_count = 0
-    last_string = False
-    for opcode, arg, _ in pickletools.genops(io.BytesIO(data)):
-        name = opcode.name
-        if name in _STRING_OPS:
-            strings.append(str(arg))
-        elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
-            if last_string:
-                memo[int(str(arg))] = strings[-1]
-        elif name == "MEMOIZE":
-            if last_string:
-                memo[memo_count] = strings[-1]
-            memo_count += 1
-        elif name in ("BINGET", "LONG_BINGET", "GET") and int(str(arg)) in memo:
-            strings.append(memo[int(str(arg))])
-        elif name in ("GLOBAL", "INST"):
-            module, _, attr = str(arg).partition(" ")
-            found.append(f"{module}.{attr}")
-        elif name == "STACK_GLOBAL" and len(strings) >= 2:
-            found.append(f"{strings[-2]}.{strings[-1]}")
-        if name == "STOP":
-            break
-        last_string = name in _STRING_OPS or name in ("BINGET", "LONG_BINGET", "GET")
-
-
-def _is_safe(qualified: str) -> bool:
-    module, _, name = qualified.rpartition(".")
-    return name in SAFE_GLOBALS.get(module, set())
+def _framework(imports: tuple[str, ...], legacy: bool) -> str | None:
+    """The known-benign layout the imports describe (all of them judged safe)."""
+    modules = {name.rpartition(".")[0] for name in imports}
+    checks = (
+        ("Lightning checkpoint", ("pytorch_lightning", "lightning")),
+        ("Hugging Face TrainingArguments", ("transformers.training_args",)),
+        ("scikit-learn estimator", ("sklearn",)),
+        ("PyTorch checkpoint (legacy torch.save)" if legacy else "PyTorch checkpoint", ("torch",)),
+        ("numpy array", ("numpy",)),
+    )
+    for label, prefixes in checks:
+        if any(m == p or m.startswith(p + ".") for m in modules for p in prefixes):
+            return label
+    return "PyTorch checkpoint (legacy torch.save)" if legacy else None
 
 
 def scan_pickle(path: Path, relative: str) -> PickleScan:
-    """List the callables a pickle would import, flagging those outside the allow-list."""
-    imports: list[str] = []
-    error = None
+    """Simulate every pickle in the file at *path*; problems are reported, never raised."""
+    found = Found(Scan(""))
     try:
-        for _, data in _pickle_streams(path):
-            try:
-                _globals(data, imports)
-            except (
-                ValueError,
-                EOFError,
-                IndexError,
-                KeyError,
-                struct.error,
-                RecursionError,
-            ) as exc:
-                # pickle.loads runs every opcode before the broken one: what was read still counts.
-                error = f"not a readable pickle: {exc}"
-    except (
-        OSError,
-        ValueError,
-        zipfile.BadZipFile,
-        NotImplementedError,
-        RuntimeError,
-        zlib.error,
-    ) as exc:
-        error = f"not a readable pickle file: {exc}"
-    unique = tuple(dict.fromkeys(imports))
-    return PickleScan(relative, unique, tuple(i for i in unique if not _is_safe(i)), error)
+        with path.open("rb") as handle:
+            scan_file(handle, relative, found)
+    except _UNREADABLE as exc:
+        found.error(found.scan.member, f"not a readable pickle file: {exc}")
+    issues = [PickleIssue(*issue) for issue in found.scan.issues]
+    imports: dict[str, None] = {}
+    unsafe: dict[str, None] = {}
+    for item in found.scan.globals:
+        if item.module is None or item.name is None:
+            continue  # already an issue: the operands could not be resolved
+        imports[item.qualified] = None
+        reason = judge(item.module, item.name, item.uses)
+        if reason:
+            unsafe[item.qualified] = None
+            issues.append(PickleIssue(item.member, item.offset, f"{item.qualified}: {reason}"))
+    issues.sort(key=lambda i: (i.member, i.offset))
+    safe = not issues
+    return PickleScan(
+        relative,
+        tuple(imports),
+        tuple(unsafe),
+        "; ".join(dict.fromkeys(found.errors)) or None,
+        tuple(dict.fromkeys(issues)),
+        found.pickles,
+        _framework(tuple(imports), found.legacy) if safe and found.pickles else None,
+    )
+
+
+def scan_release_file(path: Path, relative: str) -> PickleScan | None:
+    """The scan of one release file, or None when it holds no pickle and nothing to report."""
+    if not might_hold_pickles(path):
+        return None
+    scan = scan_pickle(path, relative)
+    named = PurePosixPath(relative).suffix.lower() in PICKLE_SUFFIXES
+    if scan.pickles or scan.issues or named:
+        return scan
+    return None
