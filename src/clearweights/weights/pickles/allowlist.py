@@ -86,6 +86,12 @@ SAFE_CALLS = frozenset({
         "EvaluationStrategy", "FSDPOption", "HPSearchBackend")),
     "transformers.training_args.OptimizerNames", "transformers.debug_utils.DebugOption",
     "transformers.utils.generic.ExplicitEnum", "accelerate.utils.dataclasses.DistributedType",
+    # joblib's array wrapper only stores its fields; joblib.load itself is the loader.
+    "joblib.numpy_pickle.NumpyArrayWrapper", "joblib.numpy_pickle.NDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+    # scikit-learn's Cython objects rebuild through these module-level helpers.
+    "sklearn.neighbors._kd_tree.newObj", "sklearn.neighbors._ball_tree.newObj",
+    "sklearn.neighbors._binary_tree.newObj", "sklearn.metrics._dist_metrics.newObj",
     "pytorch_lightning.utilities.parsing.AttributeDict",
     "lightning_fabric.utilities.data.AttributeDict",
     "lightning.fabric.utilities.data.AttributeDict",
@@ -109,6 +115,15 @@ ARG_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+def _estimator_class(module: str, name: str) -> bool:
+    """scikit-learn classes (estimators, trees, losses): their constructors only store fields."""
+    return (
+        (module == "sklearn" or module.startswith("sklearn."))
+        and name[:1].isupper()
+        and ("." not in name and "_testing" not in module)
+    )
+
+
 def trusted_namespace(qualified: str) -> bool:
     """Whether *qualified* lies inside a namespace whose import is harmless."""
     return any(qualified.startswith(ns + ".") for ns in TRUSTED_NAMESPACES)
@@ -128,6 +143,6 @@ def judge(module: str, name: str, uses: Iterable[str]) -> str | None:
         return "outside the allow-list"
     if any(part.startswith("__") for part in name.split(".")):
         return "reaches a private attribute"  # ``cls.__init__.__globals__`` and the like
-    if CALL in used:
+    if CALL in used and not _estimator_class(module, name):
         return "called, and not a known-safe callable"
     return None

@@ -63,6 +63,23 @@ class _Prefixed:
         return out + self._rest.read(n - len(out)) if len(out) < n else out
 
 
+class _Zlib:
+    """A zlib stream (joblib's default compression), decompressed as it is read."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw, self._z = raw, zlib.decompressobj()
+
+    def read(self, n: int = -1) -> bytes:
+        size = n if n > 0 else 1 << 20
+        out = self._z.decompress(self._z.unconsumed_tail, size)
+        while len(out) < size and not self._z.eof:
+            chunk = self._raw.read(1 << 16)
+            if not chunk:
+                break
+            out += self._z.decompress(chunk, size - len(out))
+        return out
+
+
 def scan_file(handle: IO[bytes], name: str, found: Found, depth: int = 0) -> None:
     """Scan a seekable file (or archive member) for pickles wherever they may be."""
     head = handle.read(_HEAD)
@@ -82,18 +99,18 @@ def scan_file(handle: IO[bytes], name: str, found: Found, depth: int = 0) -> Non
         with tarfile.open(fileobj=handle, mode="r:") as archive:
             _tar(archive, found, depth, seekable=True)
     elif not pickled:
-        _other(_Prefixed(head, handle), head, name, found, depth)
+        _other(handle, head, name, found, depth)
 
 
-def _pickle(stream: IO[bytes] | _Prefixed, found: Found) -> None:
-    result = scan_stream(cast(IO[bytes], stream), found.scan)
+def _pickle(stream: IO[bytes] | _Prefixed, found: Found, start: int = 0) -> None:
+    result = scan_stream(cast(IO[bytes], stream), found.scan, start)
     found.pickles += result.pickles
     found.legacy = found.legacy or result.legacy
     if result.error:
         found.error(found.scan.member, result.error)
 
 
-def _other(stream: _Prefixed, head: bytes, name: str, found: Found, depth: int) -> None:
+def _other(stream: IO[bytes] | _Prefixed, head: bytes, name: str, found: Found, depth: int) -> None:
     """Numpy arrays, tars and compressed streams; anything else holds no pickle."""
     if head.startswith(b"\x93NUMPY"):
         _npy(stream, found)
@@ -117,9 +134,11 @@ def _stream_content(stream: _Prefixed, head: bytes, name: str, found: Found, dep
         _other(stream, head, name, found, depth)
 
 
-def _decompressed(head: bytes, stream: _Prefixed) -> IO[bytes] | None:
-    """gzip, bzip2 and xz streams (joblib's compressed dumps, .tar.gz) are read through."""
+def _decompressed(head: bytes, stream: IO[bytes] | _Prefixed) -> IO[bytes] | None:
+    """gzip, bzip2, xz and zlib streams (joblib's compressed dumps, .tar.gz) are read through."""
     raw = cast(IO[bytes], stream)
+    if head[:1] == b"\x78" and int.from_bytes(head[:2], "big") % 31 == 0:
+        return cast(IO[bytes], _Zlib(raw))
     if head.startswith(b"\x1f\x8b"):
         return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
     if head.startswith(b"BZh"):
@@ -137,7 +156,7 @@ def _has_object(descr: object) -> bool:
     return False
 
 
-def _npy(stream: _Prefixed, found: Found) -> None:
+def _npy(stream: IO[bytes] | _Prefixed, found: Found) -> None:
     """A numpy array file: object arrays are stored as a pickle after the header."""
     magic = stream.read(8)
     size = 2 if magic[6] == 1 else 4
@@ -151,7 +170,7 @@ def _npy(stream: _Prefixed, found: Found) -> None:
         found.error(found.scan.member, f"unreadable numpy header: {exc}")
         return
     if isinstance(header, dict) and _has_object(header.get("descr")):
-        _pickle(stream, found)
+        _pickle(stream, found, 8 + size + length)
 
 
 _Local = tuple[int, int, int, int, int, str, int]

@@ -10,11 +10,11 @@ CHUNK = 1 << 20
 class Reader:
     """Reads a stream once, front to back; ``pos`` counts bytes from the stream's start."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], start: int = 0) -> None:
         self._raw = raw
         self._buf = b""
         self._i = 0
-        self._base = 0  # stream offset of _buf[0]
+        self._base = start  # stream offset of _buf[0]
 
     @property
     def pos(self) -> int:

@@ -81,9 +81,9 @@ def _skip_storages(reader: Reader, keys: object, scan: Scan) -> None:
     scan.persistent.clear()
 
 
-def scan_stream(raw: IO[bytes], scan: Scan) -> StreamResult:
-    """Simulate every pickle in *raw*; trailing bytes that are not a pickle are an error."""
-    reader = Reader(raw)
+def scan_stream(raw: IO[bytes], scan: Scan, start: int = 0) -> StreamResult:
+    """Simulate every pickle in *raw* (which begins at offset *start*) to the stream's end."""
+    reader = Reader(raw, start)
     machine = Machine(reader, scan)
     result = StreamResult()
     while True:
