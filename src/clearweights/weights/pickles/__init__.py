@@ -99,12 +99,16 @@ def scan_pickle(path: Path, relative: str) -> PickleScan:
     )
 
 
-def scan_release_file(path: Path, relative: str) -> PickleScan | None:
-    """The scan of one release file, or None when it holds no pickle and nothing to report."""
+def scan_release_file(path: Path, relative: str, *, expected: bool = False) -> PickleScan | None:
+    """The scan of one release file, or None when it holds no pickle and nothing to report.
+
+    *expected* files (pickle-named weights) are always reported, so that one that cannot be
+    read is named; others only when they hold a pickle or an archive trick.
+    """
     if not might_hold_pickles(path):
         return None
     scan = scan_pickle(path, relative)
-    named = PurePosixPath(relative).suffix.lower() in PICKLE_SUFFIXES
-    if scan.pickles or scan.issues or named:
+    named = PurePosixPath(relative).suffix.lower() in {".pkl", ".pickle"}
+    if scan.pickles or scan.issues or expected or (named and scan.error):
         return scan
     return None
