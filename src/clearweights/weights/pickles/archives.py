@@ -208,10 +208,25 @@ def _compare(handle: IO[bytes], info: zipfile.ZipInfo, found: Found) -> int | No
     return data
 
 
+def _first_local(handle: IO[bytes], limit: int) -> int:
+    """The first local header signature before *limit* (the first the directory knows)."""
+    handle.seek(0)
+    done, tail = 0, b""
+    while done < limit:
+        chunk = handle.read(min(1 << 20, limit - done))
+        if not chunk:
+            break
+        found = (tail + chunk).find(b"PK\x03\x04")
+        if found >= 0:
+            return done - len(tail) + found
+        done, tail = done + len(chunk), chunk[-3:]
+    return limit
+
+
 def _walk_local(handle: IO[bytes], infos: list[zipfile.ZipInfo], found: Found) -> None:
     """Read the local headers front to back, as a streaming unzip would: none may be hidden."""
     central = {info.header_offset: info for info in infos}
-    pos = min(central, default=0)
+    pos = _first_local(handle, min(central, default=0))
     for _ in range(MAX_MEMBERS):
         local = _local_header(handle, pos)
         if local is None:
