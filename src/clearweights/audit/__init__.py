@@ -36,7 +36,7 @@ from clearweights.lineage import inherit, trace
 from clearweights.progress import Progress, Silent
 from clearweights.release.model import Release, ReleaseFile
 from clearweights.sources import open_release
-from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_pickle
+from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_release_file
 from clearweights.weights.model import PickleScan, WeightsHeader
 
 NO_DECLARATIONS = Declarations()
@@ -63,18 +63,22 @@ def _weights(
 ) -> tuple[tuple[WeightsHeader, ...], tuple[PickleScan, ...]]:
     by_path = {f.path: f for f in release.files}
     headers: list[WeightsHeader] = []
-    pickles: list[PickleScan] = []
+    weights: set[str] = set()
     for kind in WEIGHT_KINDS:
         component = inventory.components.get(kind)
         for path in component.paths if component else ():
             entry = by_path.get(path)
-            if entry is None:
-                continue
-            suffix = PurePosixPath(path).suffix.lower()
-            if suffix in HEADER_SUFFIXES:
+            if entry is not None and PurePosixPath(path).suffix.lower() in HEADER_SUFFIXES:
                 headers.append(read_header(Path(entry.absolute), path))
-            elif suffix in PICKLE_SUFFIXES:
-                pickles.append(scan_pickle(Path(entry.absolute), path))
+            weights.add(path)
+    pickles: list[PickleScan] = []
+    for entry in release.files:  # any file may be or hold a pickle, whatever its name
+        suffix = PurePosixPath(entry.path).suffix.lower()
+        if entry.absolute and suffix not in HEADER_SUFFIXES:
+            expected = entry.path in weights and suffix in PICKLE_SUFFIXES
+            scan = scan_release_file(Path(entry.absolute), entry.path, expected=expected)
+            if scan is not None:
+                pickles.append(scan)
     return tuple(headers), tuple(pickles)
 
 

@@ -156,7 +156,17 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
             for w in a.weights
         ],
         "pickles": [
-            {"path": s.path, "imports": list(s.imports), "unsafe": list(s.unsafe), "error": s.error}
+            {
+                "path": s.path,
+                "imports": list(s.imports),
+                "unsafe": list(s.unsafe),
+                "error": s.error,
+                "pickles": s.pickles,
+                "framework": s.framework,
+                "issues": [
+                    {"member": i.member, "offset": i.offset, "reason": i.reason} for i in s.issues
+                ],
+            }
             for s in a.pickles
         ],
         "unassigned": list(a.unassigned),
