@@ -9,12 +9,12 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from clearweights._untrusted import MAX_CONFIG_BYTES, read_json
 from clearweights.audit._lineage import lineage_findings
 from clearweights.audit.findings import find
 from clearweights.audit.model import (
@@ -113,7 +113,7 @@ def _config(release: Release) -> dict[str, Any]:
     if entry is None or entry.size > 1 << 20:
         return {}
     try:
-        config = json.loads(Path(entry.absolute).read_text(encoding="utf-8"))
+        config = read_json(entry.absolute, MAX_CONFIG_BYTES)
     except (OSError, ValueError):
         return {}
     return config if isinstance(config, dict) else {}

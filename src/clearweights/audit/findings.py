@@ -24,6 +24,7 @@ CODES = {
     "SEC-PICKLE-TRUST": "pickle: loading needs trust (a known-benign layout, still a pickle)",
     "REL-SKIPPED": "a file or link was not audited",
     "WEIGHTS-UNREADABLE": "a weight file's header or pickle cannot be read (so not shown safe)",
+    "WEIGHTS-INVALID": "a weight file's header contradicts the file (offsets, sizes, dtypes)",
     "CARD-INVALID": "the model card's front matter could not be read",
     "OPEN-WEIGHTS": "the card calls the weights open or openly available (not open source)",
     **LINEAGE_CODES,
@@ -173,7 +174,7 @@ def find(
         if header.error:
             out.append(
                 Finding(
-                    "WEIGHTS-UNREADABLE",
+                    "WEIGHTS-INVALID" if header.invalid else "WEIGHTS-UNREADABLE",
                     Severity.MEDIUM,
                     f"{header.path}: {header.error}",
                     (header.path,),
