@@ -16,6 +16,7 @@ from clearweights.licenses import LicenceMatch, MatchKind, identify, identify_fi
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
 from clearweights.licenses._expression import expression_tree as parse_expression_tree
+from clearweights.licenses._identify import MAX_BYTES
 from clearweights.licenses.model import Licence
 from clearweights.release.model import Release, ReleaseFile
 
@@ -201,20 +202,23 @@ def _read_licence_files(release: Release) -> dict[str, LicenceFile]:
         if LICENCE_FILE.match(PurePosixPath(f.path).name):
             result = identify_file(f.absolute)
             found = LicenceFile(f.path, result.licences, result.error)
-            out[f.path] = replace(found, expression=_file_expression(f, found.licences))
+            out[f.path] = replace(found, expression=_file_expression(f, found))
     return out
 
 
-def _file_expression(f: ReleaseFile, licences: tuple[Licence, ...]) -> LicenceExpression | None:
+def _file_expression(f: ReleaseFile, found: LicenceFile) -> LicenceExpression | None:
     """A licence file's licences as an expression: dual-licence wording makes them a choice."""
+    licences = found.licences
     if len(licences) < 2:
         return all_of(licences)
     try:
         with open(f.absolute, "rb") as handle:
-            head = handle.read(1 << 16).decode("utf-8", errors="replace")
+            text = handle.read(MAX_BYTES).decode("utf-8-sig", errors="replace")
     except OSError:
         return all_of(licences)
-    return expression_in(head, licences, load())
+    texts = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
+    covered = [(e.start, e.end) for m in found.matches if m.match in texts for e in m.evidence]
+    return expression_in(text, licences, load(), covered)
 
 
 def _nearest(
