@@ -445,3 +445,19 @@ def test_unidentified_licence_fails_closed_unless_allowed(tmp_path: Path) -> Non
 def test_unknown_key_is_validated() -> None:
     with pytest.raises(PolicyError, match="unknown"):
         parse_policy(_policy("  licences:\n    weights: {unknown: maybe}\n"))
+
+
+def test_duties_of_one_side_of_an_or_are_conditional(tmp_path: Path) -> None:
+    from clearweights.audit import audit_release
+
+    release = _release(tmp_path / "tiny-chat", "mit", (CORPUS / "MIT.txt").read_text("utf-8"))
+    (release / "train.py").write_text(
+        "# SPDX-License-Identifier: MIT OR GPL-3.0-only\nimport json\n", "utf-8"
+    )
+    duties = [o for o in audit_release(str(release)).obligations if o.licence == "GPL-3.0-only"]
+    assert duties and all(o.text.startswith("If you take it under GPL-3.0-only: ") for o in duties)
+    (release / "train.py").write_text(
+        "# SPDX-License-Identifier: MIT AND GPL-3.0-only\nimport json\n", "utf-8"
+    )
+    duties = [o for o in audit_release(str(release)).obligations if o.licence == "GPL-3.0-only"]
+    assert duties and not any(o.text.startswith("If you take it") for o in duties)
