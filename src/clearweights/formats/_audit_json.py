@@ -119,6 +119,7 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
             "datasets": list(card.datasets),
             "pipeline_tag": card.pipeline_tag,
             "claims": [{"line": line, "text": text} for line, text in card.claims],
+            "open_weights": [{"line": line, "text": text} for line, text in card.open_weights],
         },
         "components": [component_json(c) for c in a.components],
         "lineage": lineage_json(a.lineage),
@@ -155,7 +156,17 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
             for w in a.weights
         ],
         "pickles": [
-            {"path": s.path, "imports": list(s.imports), "unsafe": list(s.unsafe), "error": s.error}
+            {
+                "path": s.path,
+                "imports": list(s.imports),
+                "unsafe": list(s.unsafe),
+                "error": s.error,
+                "pickles": s.pickles,
+                "framework": s.framework,
+                "issues": [
+                    {"member": i.member, "offset": i.offset, "reason": i.reason} for i in s.issues
+                ],
+            }
             for s in a.pickles
         ],
         "unassigned": list(a.unassigned),
