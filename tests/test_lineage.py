@@ -425,3 +425,19 @@ def test_base_option_on_the_command_line(
     assert report["audits"][0]["lineage"]["bases"][0]["license"] == "CC-BY-NC-4.0"
     assert main(["audit", str(release), "--base", str(tmp_path / "missing")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_meta_notice_is_not_a_declared_licence(tmp_path: Path) -> None:
+    release = tmp_path / "support-chat"
+    release.mkdir()
+    card = FULL_CARD.format(licence="apache-2.0", base="meta-llama/Llama-3.1-8B-Instruct")
+    (release / "README.md").write_text(card, "utf-8")
+    (release / "NOTICE").write_text(
+        "Llama 3.1 is licensed under the Llama 3.1 Community License, Copyright © Meta "
+        "Platforms, Inc. All Rights Reserved.\n",
+        "utf-8",
+    )
+    _safetensors(release / "model.safetensors", {"lm_head.weight": [8, 8]})
+    result = audit_release(str(release))
+    assert [lic.id for lic in result.lineage.declared] == ["Apache-2.0"]
+    assert [f.code for f in result.findings if f.code.startswith("LIN")] == ["LIN-DROPPED"]
