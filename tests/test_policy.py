@@ -461,3 +461,36 @@ def test_duties_of_one_side_of_an_or_are_conditional(tmp_path: Path) -> None:
     )
     duties = [o for o in audit_release(str(release)).obligations if o.licence == "GPL-3.0-only"]
     assert duties and not any(o.text.startswith("If you take it") for o in duties)
+
+
+def test_expression_trees_keep_or_and_with() -> None:
+    from clearweights.licenses import parse_expression
+
+    tree = parse_expression(
+        "mit OR (Apache-2.0 AND GPL-2.0-only WITH Classpath-exception-2.0)"
+    ).tree
+    assert tree is not None
+    assert str(tree) == "MIT OR (Apache-2.0 AND GPL-2.0-only WITH Classpath-exception-2.0)"
+    choices = [[lic.id for lic in choice] for choice in tree.choices()]
+    assert choices == [["MIT"], ["Apache-2.0", "GPL-2.0-only"]]
+    assert tree.holds(lambda lic: lic.category.value == "permissive")
+    assert not tree.holds(lambda lic: lic.id == "GPL-2.0-only")
+    unknown = parse_expression("LicenseRef-acme-model OR MIT").tree
+    assert unknown is not None and [lic.id for lic in unknown.licences] == [
+        "LicenseRef-acme-model",
+        "MIT",
+    ]
+    pairs = [
+        ("MIT", "ISC"),
+        ("BSD-2-Clause", "Zlib"),
+        ("BSD-3-Clause", "0BSD"),
+        ("Apache-2.0", "MPL-2.0"),
+        ("GPL-2.0-only", "GPL-3.0-only"),
+        ("LGPL-2.1-only", "LGPL-3.0-only"),
+        ("AGPL-3.0-only", "EPL-2.0"),
+    ]
+    six = parse_expression(" AND ".join(f"({a} OR {b})" for a, b in pairs[:6])).tree
+    assert six is not None and len(six.choices()) == 64  # 2**6 combinations, all kept
+    # Beyond that, one choice of every licence: never more permissive than the truth.
+    seven = parse_expression(" AND ".join(f"({a} OR {b})" for a, b in pairs)).tree
+    assert seven is not None and [len(c) for c in seven.choices()] == [14]

@@ -179,7 +179,7 @@ class LicenceExpression:
                 if len(found) > _MAX_CHOICES:
                     return (self.licences,)
         unique = {tuple(dict.fromkeys(c)): None for c in found}
-        return tuple(unique)[:_MAX_CHOICES] if len(unique) <= _MAX_CHOICES else (self.licences,)
+        return tuple(unique) if len(unique) <= _MAX_CHOICES else (self.licences,)
 
 
 def leaf(licence: Licence, exception: str | None = None) -> LicenceExpression:
