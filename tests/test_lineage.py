@@ -425,6 +425,19 @@ def test_base_option_on_the_command_line(
     assert report["audits"][0]["lineage"]["bases"][0]["license"] == "CC-BY-NC-4.0"
     assert main(["audit", str(release), "--base", str(tmp_path / "missing")]) == 2
     assert "not a directory" in capsys.readouterr().err
+    spdx = tmp_path / "aibom.spdx3.json"
+    assert (
+        main(["bom", str(release), "--format", "spdx3", "--base", str(local), "-o", str(spdx)]) == 0
+    )
+    expressions = {
+        n["simplelicensing_licenseExpression"]
+        for n in json.loads(spdx.read_text("utf-8"))["@graph"]
+        if n["type"] == "simplelicensing_LicenseExpression"
+    }
+    assert "Apache-2.0 AND CC-BY-NC-4.0" in expressions
+    assert (
+        main(["check", str(release), "--policy", "commercial-product", "--base", str(local)]) == 1
+    )
 
 
 def test_meta_notice_is_not_a_declared_licence(tmp_path: Path) -> None:
