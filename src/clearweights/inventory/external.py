@@ -46,9 +46,7 @@ def code_repository(url: str) -> bool:
     return bool(tail) and bool(_TRAINING_PATH.search(tail)) and "licen" not in tail.lower()
 
 
-def external(
-    release: Release, have: dict[MofComponent, Component]
-) -> dict[MofComponent, Component]:
+def external(release: Release, have: dict[MofComponent, Component]) -> dict[MofComponent, Component]:
     """Components the card links to but the release does not contain."""
     card = release.card
     if card is None:
