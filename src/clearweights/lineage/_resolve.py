@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError
-from clearweights.licenses._expression import LicenceExpression, all_of, leaf
+from clearweights.licenses._expression import LicenceExpression, all_of
 from clearweights.lineage.families import family_of
 from clearweights.lineage.model import RELATIONS, BaseModel
 from clearweights.release.model import Release
@@ -138,7 +138,7 @@ def _one(
     family = family_of(repo_id) or family_of("/".join(PurePosixPath(repo_id).parts[-2:]))
     if family is not None:
         source = f"known base-model family {family.patterns[0]} ({family.source})"
-        return BaseModel(repo_id, *relation, leaf(family.licence), "family", source, via), local
+        return BaseModel(repo_id, *relation, family.expression, "family", source, via), local
     reason = "not given with --base, not in the local Hugging Face cache, not a known family"
     if local is not None:
         reason = f"{local.location} states no licence, and it is not a known family"
