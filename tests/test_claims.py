@@ -250,14 +250,20 @@ def test_card_without_front_matter_prints_no_hub_warning(
 def test_hub_cache_snapshot_with_card_and_licence_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = tmp_path / "hub"
-    snapshot = cache / "models--example--washing" / "snapshots" / "abc123"
+    repo = tmp_path / "hub" / "models--example--washing"
+    snapshot = repo / "snapshots" / "abc123"
     snapshot.mkdir(parents=True)
-    (cache / "models--example--washing" / "refs").mkdir()
-    (cache / "models--example--washing" / "refs" / "main").write_text("abc123")
-    for name in ("README.md", "LICENSE", "config.json"):
-        shutil.copyfile(EXAMPLES / "open-washing" / name, snapshot / name)
+    (repo / "blobs").mkdir()
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("abc123")
+    for name in ("README.md", "LICENSE", "config.json"):  # --include "*.md" "*.json" "LICENSE*"
+        blob = repo / "blobs" / name.replace(".", "-")
+        shutil.copyfile(EXAMPLES / "open-washing" / name, blob)
+        (snapshot / name).symlink_to(Path("..") / ".." / "blobs" / blob.name)
+    cache = tmp_path / "hub"
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
+    # scan_cache_dir reads its own copy, bound when the module was first imported.
+    monkeypatch.setattr("huggingface_hub.utils._cache_manager.HF_HUB_CACHE", str(cache))
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     result = audit_release("example/washing")
     assert result.error is None
