@@ -168,7 +168,7 @@ def _clause(before: str) -> str:
 
 
 def _words(clause: str) -> list[str]:
-    return [w.lower().replace("\u2019", "'") for w in _WORD.findall(clause)]
+    return _WORD.findall(clause.lower().replace("\u2019", "'"))
 
 
 def _negated(words: list[str]) -> bool:
