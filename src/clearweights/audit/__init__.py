@@ -99,6 +99,7 @@ def _inventory(release: Release) -> tuple[Inventory, bool]:
     absent = replace(
         weights,
         paths=(),
+        licence_source=f"{weights.licence_source}; weights not present",
         reason="weights not present: the licence the repository declares for them",
     )
     components = dict(inventory.components)
