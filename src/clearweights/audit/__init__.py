@@ -17,7 +17,6 @@ from typing import Any
 from clearweights.audit.findings import find
 from clearweights.audit.model import AuditReport, Finding, Obligation, ReleaseAudit, Severity
 from clearweights.audit.obligations import obligations
-from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError, UsageError
 from clearweights.frameworks import PROFILES, AuditSubject, Declarations, framework
 from clearweights.inventory import Inventory, build_inventory
@@ -31,7 +30,6 @@ from clearweights.weights.model import PickleScan, WeightsHeader
 
 NO_DECLARATIONS = Declarations()
 HEADER_SUFFIXES = {".safetensors", ".gguf"}
-WEIGHT_KINDS = (MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE)
 
 __all__ = [
     "PROFILES",
@@ -52,9 +50,10 @@ def _weights(
     by_path = {f.path: f for f in release.files}
     headers: list[WeightsHeader] = []
     pickles: list[PickleScan] = []
-    for kind in WEIGHT_KINDS:
-        component = inventory.components.get(kind)
-        for path in component.paths if component else ():
+    # Every component, not only the weights: a pickle placed elsewhere (training_args.bin is
+    # model metadata) must still be scanned.
+    for component in inventory.components.values():
+        for path in component.paths:
             entry = by_path.get(path)
             if entry is None:
                 continue

@@ -134,9 +134,7 @@ def _names(release: Release) -> frozenset[str]:
     archs = config.get("architectures")
     first = archs[0] if isinstance(archs, list) and archs and isinstance(archs[0], str) else None
     model_type = config.get("model_type")
-    return model_names(
-        release.name, model_type if isinstance(model_type, str) else None, first
-    )
+    return model_names(release.name, model_type if isinstance(model_type, str) else None, first)
 
 
 def build_inventory(release: Release) -> Inventory:
@@ -153,9 +151,11 @@ def build_inventory(release: Release) -> Inventory:
         if licence_role(f.path) is not None:
             continue
         suffix = PurePosixPath(f.path).suffix.lower()
-        head = _read_head(f, _CODE_BYTES if suffix == ".py" else _HEADER_BYTES) if (
-            suffix in CODE_SUFFIXES
-        ) else None
+        head = (
+            _read_head(f, _CODE_BYTES if suffix == ".py" else _HEADER_BYTES)
+            if (suffix in CODE_SUFFIXES)
+            else None
+        )
         placed = assign(f.path, names=names, code=head)
         if placed is None:
             unassigned.append(f.path)
