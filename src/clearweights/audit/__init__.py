@@ -11,25 +11,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from clearweights.audit.findings import find
 from clearweights.audit.model import AuditReport, Finding, Obligation, ReleaseAudit, Severity
 from clearweights.audit.obligations import obligations
+from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError, UsageError
 from clearweights.frameworks import PROFILES, AuditSubject, Declarations, framework
 from clearweights.inventory import Inventory, build_inventory
 from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
 from clearweights.progress import Progress, Silent
-from clearweights.release.model import Release
+from clearweights.release.model import Release, ReleaseFile
 from clearweights.sources import open_release
 from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_pickle
 from clearweights.weights.model import PickleScan, WeightsHeader
 
 NO_DECLARATIONS = Declarations()
 HEADER_SUFFIXES = {".safetensors", ".gguf"}
+WEIGHT_KINDS = (MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE)
+# Stands for the weights of a card-only or metadata-only release while licences are assigned.
+ABSENT_WEIGHTS = "model.safetensors"
 
 __all__ = [
     "PROFILES",
@@ -63,6 +68,31 @@ def _weights(
             elif suffix in PICKLE_SUFFIXES:
                 pickles.append(scan_pickle(Path(entry.absolute), path))
     return tuple(headers), tuple(pickles)
+
+
+def _inventory(release: Release) -> tuple[Inventory, bool]:
+    """The release's inventory, and whether its weights are absent (card or metadata only).
+
+    A card's ``license`` is the licence of the whole repository, weights included, so weights
+    that were not downloaded still get the licence the card and licence files give them: the
+    inventory places a stand-in weight file, whose path is then dropped.
+    """
+    inventory = build_inventory(release)
+    if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
+        return inventory, False
+    stand_in = replace(release, files=(*release.files, ReleaseFile(ABSENT_WEIGHTS, 0, "")))
+    weights = build_inventory(stand_in).components.get(MofComponent.MODEL_PARAMETERS_FINAL)
+    if weights is None:
+        return inventory, False
+    absent = replace(
+        weights,
+        paths=(),
+        reason="weights not present: the licence the repository declares for them",
+    )
+    components = dict(inventory.components)
+    components[MofComponent.MODEL_PARAMETERS_FINAL] = absent
+    ordered = dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid))
+    return replace(inventory, components=ordered), True
 
 
 def _config(release: Release) -> dict[str, Any]:
@@ -116,7 +146,7 @@ def audit_release(
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)
-    inventory = build_inventory(release)
+    inventory, weights_absent = _inventory(release)
     headers, pickles = _weights(release, inventory)
     config = _config(release) if release.kind != "mof-file" else {}
     subject = AuditSubject(
@@ -128,6 +158,7 @@ def audit_release(
         weights=headers,
         pickles=pickles,
         architecture=_architecture(config),
+        weights_absent=weights_absent,
     )
     results = tuple(framework(name, mof_mode=mof_mode).evaluate(subject) for name in profiles)
     notices = tuple(
@@ -139,7 +170,7 @@ def audit_release(
         release=release,
         components=components,
         profiles=results,
-        findings=find(subject, results),
+        findings=find(subject, results, inventory.licence_files),
         obligations=obligations(components, notices),
         weights=headers,
         pickles=pickles,

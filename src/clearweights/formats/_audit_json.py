@@ -81,6 +81,7 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
             "datasets": list(card.datasets),
             "pipeline_tag": card.pipeline_tag,
             "claims": [{"line": line, "text": text} for line, text in card.claims],
+            "open_weights": [{"line": line, "text": text} for line, text in card.open_weights],
         },
         "components": [component_json(c) for c in a.components],
         "profiles": {p.profile: profile_json(p) for p in a.profiles},

@@ -31,6 +31,23 @@ def unknown_licence(key: str) -> Licence:
     )
 
 
+def current(catalogue: Catalogue, licence: Licence) -> Licence:
+    """The record a deprecated SPDX id stands for today (``GPL-3.0`` is ``GPL-3.0-only``).
+
+    Ids that now need an exception (``GPL-2.0-with-classpath-exception``) stay as they are.
+    """
+    if not licence.deprecated:
+        return licence
+    try:
+        parsed: Any = _licensing().parse(licence.id, validate=False, strict=False)
+    except ExpressionError:
+        return licence
+    replacement = catalogue.licences.get(LicenceId(str(parsed)))
+    if replacement is None or replacement.deprecated:
+        return licence
+    return replacement
+
+
 @dataclass(frozen=True)
 class Expression:
     """A parsed expression: its normalised form, the licences it names and what is unknown."""
