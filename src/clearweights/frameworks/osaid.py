@@ -7,6 +7,7 @@ from clearweights.frameworks._common import (
     WEIGHTS_ABSENT,
     code_criterion,
     describe,
+    model_code_runs,
     open_data_weights,
     osi,
 )
@@ -102,6 +103,14 @@ def _data_information(subject: AuditSubject) -> Criterion:
     )
 
 
+def _code(subject: AuditSubject, kind: M, ident: str) -> Criterion:
+    if kind is M.INFERENCE_CODE:
+        runs = model_code_runs(subject, ident)
+        if runs is not None:
+            return runs
+    return code_criterion(subject, kind, ident)
+
+
 class OsaidFramework:
     """The Open Source AI Definition 1.0."""
 
@@ -111,7 +120,7 @@ class OsaidFramework:
         """Parameters, every code element and Data Information, each with its licence."""
         criteria = (
             _parameters(subject),
-            *(code_criterion(subject, kind, ident) for kind, ident in CODE),
+            *(_code(subject, kind, ident) for kind, ident in CODE),
             _data_information(subject),
         )
         verdict = verdict_of(criteria)
