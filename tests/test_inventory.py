@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import pickletools
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from clearweights.audit import audit_release
+from clearweights.cli.main import main
 from clearweights.components import Component, MofComponent
 from clearweights.inventory import Role, assign, build_inventory, licence_role
 from clearweights.licenses.summary import summarize
@@ -162,6 +165,31 @@ def test_every_licence_file_is_read_and_reported(tmp_path: Path) -> None:
     assert "THIRD_PARTY_LICENSES.md" not in {
         s for c in inventory.components.values() for s in c.licence_source.split("; ")
     }
+
+
+def test_licence_files_are_in_the_json_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _chatglm(tmp_path / "chatglm3-6b")
+    write(root / "weights" / "LICENSE.txt", "")
+    assert main(["audit", str(root), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    schema_path = Path(__file__).resolve().parent.parent / "docs" / "audit-schema.json"
+    jsonschema.validate(doc, json.loads(schema_path.read_text(encoding="utf-8")))
+    files = {f["path"]: f for f in doc["audits"][0]["license_files"]}
+    assert files["MODEL_LICENSE"]["role"] == "weights"
+    assert files["MODEL_LICENSE"]["licenses"] == ["LicenseRef-clearweights-unidentified"]
+    assert files["LICENSE"] == {
+        "path": "LICENSE",
+        "role": "general",
+        "role_from": "its name",
+        "scope": ".",
+        "licenses": ["Apache-2.0"],
+        "error": None,
+    }
+    # An empty file beside no weights is still listed: nothing is silently ignored.
+    assert files["weights/LICENSE.txt"]["role_from"] == "in a weights/ folder"
+    assert files["weights/LICENSE.txt"]["licenses"] == []
 
 
 @pytest.mark.parametrize(

@@ -175,6 +175,7 @@ def audit_release(
         weights=headers,
         pickles=pickles,
         unassigned=inventory.unassigned,
+        licence_files=inventory.licence_files,
         skipped=release.skipped,
         architecture=subject.architecture,
         settings=_settings(config),

@@ -114,7 +114,7 @@ class LicenceFile:
     matches: tuple[LicenceMatch, ...]
     error: str | None = None
     role: Role = Role.GENERAL
-    why: str = "name"
+    why: str = "its name"
     scope: str = "."
     by_name: bool = True
 
@@ -168,9 +168,9 @@ def read_licence_file(f: ReleaseFile, role: Role) -> LicenceFile:
     result = identify_file(f.absolute)
     pure = PurePosixPath(f.path)
     parent = pure.parent
-    scope, why, by_name = str(parent), "name", True
+    scope, why, by_name = str(parent), "its name", True
     if parent.name.lower() in _LICENCE_FOLDERS:  # LICENSES/Apache-2.0.txt covers the folder above
-        scope = str(parent.parent)
+        scope, why = str(parent.parent), f"its name, in a {parent.name}/ folder"
     elif role is Role.GENERAL and parent.name.lower() in _WEIGHT_FOLDERS:
         # weights/license.txt: the weights' licence, wherever the weights sit beside that folder.
         role, why, scope = Role.WEIGHTS, f"in a {parent.name}/ folder", str(parent.parent)
