@@ -117,3 +117,18 @@ def test_no_criterion_passes_on_an_unknown_licence(tmp_path: Path, name: str) ->
                     text = " ".join(criterion.evidence)
                     assert "licence unknown" not in text, (root.name, criterion)
                     assert ": no licence (" not in text, (root.name, criterion)
+
+
+def test_metadata_only_download_keeps_the_weights_licence_file(tmp_path: Path) -> None:
+    """``hf download --include "*.md" "*.json" "LICENSE*"``: no weights; their licence is read."""
+    root = _audiocraft(tmp_path / "musicgen-small")
+    (root / "state_dict.safetensors").unlink()
+    write(root / "README.md", card("license: cc-by-nc-4.0", MUSICGEN_CARD))
+    result = audit_release(str(root), declarations=NO_RISK)
+    present = _criterion(result, "redhat.weights")
+    assert present.status is Status.UNKNOWN
+    assert present.evidence == ("not verified: weights not present",)
+    licence_check = _criterion(result, "redhat.weights-licence")
+    assert licence_check.status is Status.FAIL
+    assert "CC-BY-NC-4.0 (LICENSE_weights)" in licence_check.evidence[0]
+    assert _criterion(result, "redhat.architecture").status is Status.PASS

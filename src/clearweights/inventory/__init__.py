@@ -71,6 +71,16 @@ class Inventory:
     licence_files: tuple[LicenceFile, ...]
     card_licences: tuple[Licence, ...]
     unassigned: tuple[str, ...]
+    index: LicenceIndex | None = field(default=None, repr=False, compare=False)
+    card_source: str = "model card license metadata"
+
+    def place(self, path: str, kind: MofComponent, reason: str) -> Component:
+        """A component of one file not in the release (weights not downloaded), licensed as
+        a file at *path* would be: by the licence files above it, else the card."""
+        draft = _Draft(paths=[path], reasons=[reason])
+        index = self.index or LicenceIndex(())
+        _license(draft, path, kind, (), index, self.card_licences, self.card_source)
+        return _finish(kind, draft)
 
 
 def card_licences(release: Release) -> tuple[Licence, ...]:
@@ -180,6 +190,8 @@ def build_inventory(release: Release) -> Inventory:
         licence_files=index.files,
         card_licences=declared,
         unassigned=tuple(unassigned),
+        index=index,
+        card_source=card_source,
     )
 
 
