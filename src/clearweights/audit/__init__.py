@@ -9,14 +9,22 @@ Example:
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from clearweights._untrusted import MAX_CONFIG_BYTES, read_json
+from clearweights.audit._lineage import lineage_findings
 from clearweights.audit.findings import find
-from clearweights.audit.model import AuditReport, Finding, Obligation, ReleaseAudit, Severity
+from clearweights.audit.model import (
+    AuditReport,
+    Finding,
+    Obligation,
+    ReleaseAudit,
+    Severity,
+    by_severity,
+)
 from clearweights.audit.obligations import obligations
 from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError, UsageError
@@ -24,10 +32,11 @@ from clearweights.frameworks import PROFILES, AuditSubject, Declarations, framew
 from clearweights.inventory import Inventory, build_inventory
 from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
+from clearweights.lineage import inherit, trace
 from clearweights.progress import Progress, Silent
 from clearweights.release.model import Release
 from clearweights.sources import open_release
-from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_pickle
+from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_release_file
 from clearweights.weights.model import PickleScan, WeightsHeader
 
 NO_DECLARATIONS = Declarations()
@@ -54,19 +63,22 @@ def _weights(
 ) -> tuple[tuple[WeightsHeader, ...], tuple[PickleScan, ...]]:
     by_path = {f.path: f for f in release.files}
     headers: list[WeightsHeader] = []
-    pickles: list[PickleScan] = []
-    # Every component, not only the weights: a pickle placed elsewhere (training_args.bin is
-    # model metadata) must still be scanned.
-    for component in inventory.components.values():
-        for path in component.paths:
+    weights: set[str] = set()
+    for kind in WEIGHT_KINDS:
+        component = inventory.components.get(kind)
+        for path in component.paths if component else ():
             entry = by_path.get(path)
-            if entry is None:
-                continue
-            suffix = PurePosixPath(path).suffix.lower()
-            if suffix in HEADER_SUFFIXES:
+            if entry is not None and PurePosixPath(path).suffix.lower() in HEADER_SUFFIXES:
                 headers.append(read_header(Path(entry.absolute), path))
-            elif suffix in PICKLE_SUFFIXES:
-                pickles.append(scan_pickle(Path(entry.absolute), path))
+            weights.add(path)
+    pickles: list[PickleScan] = []
+    for entry in release.files:  # any file may be or hold a pickle, whatever its name
+        suffix = PurePosixPath(entry.path).suffix.lower()
+        if entry.absolute and suffix not in HEADER_SUFFIXES:
+            expected = entry.path in weights and suffix in PICKLE_SUFFIXES
+            scan = scan_release_file(Path(entry.absolute), entry.path, expected=expected)
+            if scan is not None:
+                pickles.append(scan)
     return tuple(headers), tuple(pickles)
 
 
@@ -98,7 +110,7 @@ def _config(release: Release) -> dict[str, Any]:
     if entry is None or entry.size > 1 << 20:
         return {}
     try:
-        config = json.loads(Path(entry.absolute).read_text(encoding="utf-8"))
+        config = read_json(entry.absolute, MAX_CONFIG_BYTES)
     except (OSError, ValueError):
         return {}
     return config if isinstance(config, dict) else {}
@@ -136,14 +148,20 @@ def audit_release(
     mof_mode: str = "strict",
     declarations: Declarations = NO_DECLARATIONS,
     download: bool = False,
+    bases: Mapping[str, str] | None = None,
 ) -> ReleaseAudit:
-    """Audit one release; a release that cannot be read gives an audit with ``error`` set."""
+    """Audit one release; a release that cannot be read gives an audit with ``error`` set.
+
+    *bases* maps base-model repo ids (or ``"*"``) to local copies for lineage.
+    """
     try:
         release = open_release(location, download=download)
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)
     inventory, weights_absent = _inventory(release)
+    lineage = trace(release, inventory, bases=bases)
+    inventory = replace(inventory, components=inherit(inventory.components, lineage))
     headers, pickles = _weights(release, inventory)
     config = _config(release) if release.kind != "mof-file" else {}
     subject = AuditSubject(
@@ -167,8 +185,10 @@ def audit_release(
         release=release,
         components=components,
         profiles=results,
-        findings=find(subject, results, inventory.licence_files),
-        obligations=obligations(components, notices),
+        findings=by_severity(
+            find(subject, results, inventory.licence_files) + lineage_findings(lineage)
+        ),
+        obligations=obligations(components, notices, lineage),
         weights=headers,
         pickles=pickles,
         unassigned=inventory.unassigned,
@@ -176,6 +196,7 @@ def audit_release(
         skipped=release.skipped,
         architecture=subject.architecture,
         settings=_settings(config),
+        lineage=lineage,
     )
 
 
@@ -187,6 +208,7 @@ def audit(
     declarations: Declarations = NO_DECLARATIONS,
     download: bool = False,
     progress: Progress | None = None,
+    bases: Mapping[str, str] | None = None,
 ) -> AuditReport:
     """Audit every release in *locations* (directories, Hub repo ids or MOF YAML files)."""
     unknown = [p for p in profiles if p not in PROFILES]
@@ -203,6 +225,7 @@ def audit(
                 mof_mode=mof_mode,
                 declarations=declarations,
                 download=download,
+                bases=bases,
             )
         )
         observer.advance(location)

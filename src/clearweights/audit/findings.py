@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
+from clearweights.audit._lineage import CODES as LINEAGE_CODES
 from clearweights.audit.model import Finding, Severity
 from clearweights.components import MofComponent as M
 from clearweights.frameworks.interface import ProfileResult, Status
@@ -19,11 +20,14 @@ CODES = {
     "OW-META": "the declared licence differs from the licence text",
     "OW-UNCLEAR": "the weights' licence cannot be identified (unrecognised file or no licence)",
     "OW-OSAID": "claims open source AI while OSAID elements are missing",
-    "SEC-PICKLE": "a pickle-based file imports a callable outside the safe allow-list",
+    "SEC-PICKLE": "a pickle-bearing file is unsafe to load (unsafe import, archive trick)",
+    "SEC-PICKLE-TRUST": "pickle: loading needs trust (a known-benign layout, still a pickle)",
     "REL-SKIPPED": "a file or link was not audited",
     "WEIGHTS-UNREADABLE": "a weight file's header or pickle cannot be read (so not shown safe)",
+    "WEIGHTS-INVALID": "a weight file's header contradicts the file (offsets, sizes, dtypes)",
     "CARD-INVALID": "the model card's front matter could not be read",
     "OPEN-WEIGHTS": "the card calls the weights open or openly available (not open source)",
+    **LINEAGE_CODES,
 }
 # Licence files proper, not NOTICE files or use policies.
 _LICENCE_NAME = re.compile(r"licen[cs]e|copying", re.IGNORECASE)
@@ -152,21 +156,25 @@ def find(
                 )
             )
     for scan in subject.pickles:
-        if scan.unsafe:
+        if not scan.safe:
+            reasons = ", ".join(scan.unsafe) or str(scan.issues[0])
             out.append(
                 Finding(
                     "SEC-PICKLE",
                     Severity.HIGH,
-                    f"{scan.path} would import {', '.join(scan.unsafe)} when unpickled: "
-                    "loading it can run arbitrary code.",
-                    (scan.path, *scan.unsafe),
+                    f"{scan.path} is unsafe to load ({reasons}): it can run arbitrary code.",
+                    (scan.path, *(str(issue) for issue in scan.issues[:20])),
                 )
             )
+        elif scan.pickles and not scan.error:
+            kind = f" ({scan.framework})" if scan.framework else ""
+            message = f"{scan.path}{kind}: pickle: loading needs trust"
+            out.append(Finding("SEC-PICKLE-TRUST", Severity.LOW, message, (scan.path,)))
     for header in subject.weights:
         if header.error:
             out.append(
                 Finding(
-                    "WEIGHTS-UNREADABLE",
+                    "WEIGHTS-INVALID" if header.invalid else "WEIGHTS-UNREADABLE",
                     Severity.MEDIUM,
                     f"{header.path}: {header.error}",
                     (header.path,),

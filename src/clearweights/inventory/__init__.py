@@ -10,6 +10,7 @@ model's own files. Every licence file is read and listed, whether or not it lice
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -30,7 +31,10 @@ from clearweights.inventory.rules import (
     assign,
     model_names,
 )
-from clearweights.licenses import LicenceMatch, MatchKind, identify, identify_name
+from clearweights.licenses import MatchKind, identify, identify_name
+from clearweights.licenses._catalogue import load
+from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
+from clearweights.licenses._expression import expression_tree as parse_expression_tree
 from clearweights.licenses.model import Licence
 from clearweights.release.model import Release, ReleaseFile
 
@@ -61,6 +65,7 @@ class _Draft:
     licences: dict[str, Licence] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     unlicensed: bool = False
+    expressions: list[LicenceExpression | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ class Inventory:
         a file at *path* would be: by the licence files above it, else the card."""
         draft = _Draft(paths=[path], reasons=[reason])
         index = self.index or LicenceIndex(())
-        _license(draft, path, kind, (), index, self.card_licences, self.card_source)
+        _license(draft, path, kind, None, index, self.card_licences, self.card_source)
         return _finish(kind, draft)
 
 
@@ -119,15 +124,16 @@ def _read_head(f: ReleaseFile, size: int) -> str | None:
         return None
 
 
-def _header_licences(head: str | None) -> tuple[LicenceMatch, ...]:
+def _header_licences(head: str | None) -> LicenceExpression | None:
     if head is None:
-        return ()
+        return None
     head = head[:_HEADER_BYTES]
     if "SPDX-License-Identifier" not in head and "icensed under" not in head:
-        return ()
-    return tuple(
-        m for m in identify(head).licences if m.match in (MatchKind.NOTICE, MatchKind.ALIAS)
-    )
+        return None
+    found = [
+        m.licence for m in identify(head).licences if m.match in (MatchKind.NOTICE, MatchKind.ALIAS)
+    ]
+    return expression_in(head, found, load()) if found else None
 
 
 def _names(release: Release) -> frozenset[str]:
@@ -180,8 +186,10 @@ def build_inventory(release: Release) -> Inventory:
         draft = drafts.setdefault(M.EVALUATION_RESULTS, _Draft())
         draft.paths.append(f"{release.card.path}#model-index")
         draft.reasons.append("model-index results in the model card")
-        for lic in drafts.get(M.MODEL_CARD, _Draft()).licences.values():
+        card_draft = drafts.get(M.MODEL_CARD, _Draft())
+        for lic in card_draft.licences.values():
             draft.licences[lic.id] = lic
+        draft.expressions.extend(card_draft.expressions)
         _source(draft, "as the model card")
     components = {kind: _finish(kind, d) for kind, d in drafts.items()}
     components.update(external(release, components))
@@ -199,15 +207,16 @@ def _license(
     draft: _Draft,
     path: str,
     kind: MofComponent,
-    header: tuple[LicenceMatch, ...],
+    header: LicenceExpression | None,
     index: LicenceIndex,
     declared: tuple[Licence, ...],
     card_source: str,
 ) -> None:
     """Give one file's licence to its component's draft."""
     if header:
-        for m in header:
-            draft.licences[m.licence.id] = m.licence
+        for lic in header.licences:
+            draft.licences[lic.id] = lic
+        draft.expressions.append(header)
         _source(draft, f"{path} header")
         return
     chosen = index.select(path, kind)
@@ -217,9 +226,13 @@ def _license(
     if licences:
         for lic in licences:
             draft.licences[lic.id] = lic
+        draft.expressions.append(
+            all_of([lf.expression or all_of(lf.licences) for lf in chosen if lf.licences])
+        )
     elif declared and kind in CARD_LICENSED:
         for lic in declared:
             draft.licences[lic.id] = lic
+        draft.expressions.append(all_of(declared))
         _source(draft, card_source)
     else:
         draft.unlicensed = True
@@ -232,12 +245,9 @@ def _source(draft: _Draft, source: str) -> None:
 
 def _finish(kind: MofComponent, draft: _Draft) -> Component:
     licences = tuple(draft.licences.values())
+    expression = all_of(draft.expressions) or all_of(licences)
     # A component with some unlicensed files is only as open as its least licensed part.
-    name = (
-        None
-        if draft.unlicensed and not licences
-        else " AND ".join(lic.id for lic in licences) or None
-    )
+    name = None if draft.unlicensed and not licences else str(expression) if expression else None
     if draft.unlicensed and licences:
         _source(draft, "some files have no licence")
     return Component(
@@ -247,6 +257,7 @@ def _finish(kind: MofComponent, draft: _Draft) -> Component:
         licences=() if draft.unlicensed else licences,
         licence_source="; ".join(draft.sources) or "no licence found",
         reason="; ".join(draft.reasons),
+        expression=None if draft.unlicensed else expression,
     )
 
 
@@ -256,14 +267,25 @@ def _declared(release: Release) -> Inventory:
         kind = MofComponent.by_name(d.name)
         if kind is None:
             continue
-        match = identify_name(d.licence) if d.licence else None
+        expression = _declared_expression(d.licence) if d.licence else None
         components[kind] = Component(
             kind=kind,
             paths=(d.path,) if d.path else (),
             licence_name=d.licence,
-            licences=(match.licence,) if match else (),
+            licences=expression.licences if expression else (),
+            expression=expression,
             licence_source=d.licence_source,
             reason="declared in the MOF release file",
             external=bool(d.path) and "://" in d.path,
         )
     return Inventory(components, (), (), ())
+
+
+def _declared_expression(name: str) -> LicenceExpression | None:
+    """A MOF file's licence: an SPDX expression keeps its AND / OR, a name is one licence."""
+    if re.search(r"\s(?:AND|OR|WITH)\s", name):
+        parsed = parse_expression_tree(name, load())
+        if parsed is not None:
+            return parsed
+    match = identify_name(name)
+    return all_of([match.licence]) if match else None

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import PurePosixPath
 
 from clearweights.components import MofComponent
 from clearweights.licenses import LicenceMatch, MatchKind, identify_file
+from clearweights.licenses._catalogue import load
+from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
 from clearweights.licenses.model import Category, Licence
 from clearweights.release.model import ReleaseFile
 
@@ -117,6 +119,7 @@ class LicenceFile:
     why: str = "its name"
     scope: str = "."
     by_name: bool = True
+    expression: LicenceExpression | None = None  # how its licences combine (OR when dual)
 
     @property
     def licences(self) -> tuple[Licence, ...]:
@@ -181,7 +184,20 @@ def read_licence_file(f: ReleaseFile, role: Role) -> LicenceFile:
             role, why, by_name = Role.WEIGHTS, f"its title: {title!r}", False
         elif licences and all(_model_licence(lic) for lic in licences):
             role, why, by_name = Role.WEIGHTS, "it holds a model licence", False
-    return LicenceFile(f.path, result.licences, result.error, role, why, scope, by_name)
+    found = LicenceFile(f.path, result.licences, result.error, role, why, scope, by_name)
+    return replace(found, expression=_file_expression(f, found.licences))
+
+
+def _file_expression(f: ReleaseFile, licences: tuple[Licence, ...]) -> LicenceExpression | None:
+    """A licence file's licences as an expression: dual-licence wording makes them a choice."""
+    if len(licences) < 2:
+        return all_of(licences)
+    try:
+        with open(f.absolute, "rb") as handle:
+            head = handle.read(1 << 16).decode("utf-8", errors="replace")
+    except OSError:
+        return all_of(licences)
+    return expression_in(head, licences, load())
 
 
 # For each kind of component, the roles that may license it, in order of preference: the first

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from clearweights._untrusted import check_front_matter
 from clearweights.release.claims import Statement, find_statements
 from clearweights.release.model import CardData
 
@@ -44,6 +45,7 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
         body = text
     else:
         try:
+            check_front_matter(text)  # nesting and alias bombs refused before the Hub parses it
             card = ModelCard(text, ignore_metadata_errors=True)
             # NOTE: huggingface_hub's CardData.to_dict is not annotated.
             data = card.data.to_dict()  # type: ignore[no-untyped-call]
