@@ -369,3 +369,15 @@ def test_a_linked_repository_is_code_but_not_verified(tmp_path: Path) -> None:
     assert training.paths == ("https://github.com/facebookresearch/audiocraft",)
     assert training.external and training.licences == ()
     assert "not verified" in training.reason
+
+
+def test_many_file_headers_are_counted_not_listed(tmp_path: Path) -> None:
+    root = tmp_path / "release"
+    licence("Apache-2.0", root / "LICENSE")
+    for i in range(8):
+        write(root / "serve" / f"worker_{i}.py", "# SPDX-License-Identifier: MIT\nimport os\n")
+    inference = _components(root)[M.INFERENCE_CODE]
+    assert inference.licence_name == "MIT"
+    sources = inference.licence_source.split("; ")
+    assert sources[0] == "serve/worker_0.py header" and sources[-1] == "3 more file headers"
+    assert len(sources) == 6

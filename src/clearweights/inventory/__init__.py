@@ -63,7 +63,7 @@ class _Draft:
     paths: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     licences: dict[str, Licence] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)
+    sources: dict[str, None] = field(default_factory=dict)  # ordered, O(1) membership
     unlicensed: bool = False
     expressions: list[LicenceExpression | None] = field(default_factory=list)
 
@@ -239,8 +239,17 @@ def _license(
 
 
 def _source(draft: _Draft, source: str) -> None:
-    if source not in draft.sources:
-        draft.sources.append(source)
+    draft.sources.setdefault(source, None)
+
+
+def _sources(draft: _Draft, shown: int = 5) -> str:
+    """Where the licences came from; a long run of file headers is counted, not listed."""
+    headers = [s for s in draft.sources if s.endswith(" header")]
+    if len(headers) <= shown:
+        return "; ".join(draft.sources)
+    hidden = set(headers[shown:])
+    kept = [s for s in draft.sources if s not in hidden]
+    return "; ".join([*kept, f"{len(hidden)} more file headers"])
 
 
 def _finish(kind: MofComponent, draft: _Draft) -> Component:
@@ -255,7 +264,7 @@ def _finish(kind: MofComponent, draft: _Draft) -> Component:
         paths=tuple(draft.paths),
         licence_name=None if draft.unlicensed else name,
         licences=() if draft.unlicensed else licences,
-        licence_source="; ".join(draft.sources) or "no licence found",
+        licence_source=_sources(draft) or "no licence found",
         reason="; ".join(draft.reasons),
         expression=None if draft.unlicensed else expression,
     )
