@@ -13,6 +13,7 @@ from clearweights.audit import audit_release
 from clearweights.cli.main import main
 from clearweights.components import Component, MofComponent
 from clearweights.inventory import Role, assign, build_inventory, licence_role
+from clearweights.inventory.rules import model_names
 from clearweights.licenses.summary import summarize
 from clearweights.sources import open_release
 from tests.build import card, config, licence, pickled_global, safetensors, write
@@ -317,6 +318,15 @@ def _audiocraft(root: Path) -> Path:
     write(root / "utils" / "notebook.py", "def display_audio(samples):\n    return samples\n")
     safetensors(root / "state_dict.safetensors")
     return root
+
+
+def test_names_that_name_no_model_are_not_model_code() -> None:
+    arch = "WhisperForConditionalGeneration"
+    names = model_names("example-lab/whisper-tiny-demo", "whisper", arch)
+    assert names == {"whisper"}
+    assert assign("demo.py", names=names) == (M.INFERENCE_CODE, "inference code")
+    assert assign("whisper.py", names=names) is not None
+    assert assign("whisper.py", names=names)[0] is M.MODEL_ARCHITECTURE  # type: ignore[index]
 
 
 def test_model_code_named_after_the_model_is_architecture(tmp_path: Path) -> None:

@@ -166,8 +166,14 @@ _MODULE_CLASS = re.compile(
     r"\w+PreTrainedModel|ModelMixin|LightningModule|keras\.Model|nn\.Layer|eqx\.Module)\b",
     re.M,
 )
+# Words of release names that name no model, or name what other code does (demo.py stays
+# inference code in "xyz-demo").
 _GENERIC = {"model", "models", "base", "small", "large", "medium", "tiny", "mini", "main", "hf",
-            "instruct", "chat", "v1", "v2", "v3", "the", "for", "and", "open"}  # fmt: skip
+            "instruct", "chat", "v1", "v2", "v3", "the", "for", "and", "open", "demo", "app",
+            "api", "cli", "web", "gradio", "server", "serve", "run", "inference", "infer",
+            "generate", "example", "examples", "utils", "test", "tests", "eval", "train",
+            "finetune", "sft", "lora", "gguf", "awq", "gptq", "int4", "int8", "fp16", "bf16",
+            "release", "official", "repo", "code", "setup", "config"}  # fmt: skip
 
 
 def model_names(*names: str | None) -> frozenset[str]:
