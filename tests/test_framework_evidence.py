@@ -95,7 +95,19 @@ def _adapter(root: Path) -> Path:
     return root
 
 
+def _documented(root: Path) -> Path:
+    """Open weights and data card, datasets only named by the card (licence unknown)."""
+    licence("Apache-2.0", root / "LICENSE")
+    safetensors(root / "model.safetensors")
+    config(root / "config.json", "OlmoForCausalLM", "olmo")
+    write(root / "DATA_CARD.md", "# Data card\n\nWeb text, deduplicated.\n")
+    front = "license: apache-2.0\ndatasets:\n- allenai/dolma"
+    write(root / "README.md", card(front, "# Tiny OLMo\n\n## Uses\n\nResearch."))
+    return root
+
+
 RELEASES = {
+    "documented": _documented,
     "chatglm": _chatglm,
     "audiocraft": _audiocraft,
     "trainer": _trainer_output,
