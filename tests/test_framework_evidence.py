@@ -144,3 +144,25 @@ def test_metadata_only_download_keeps_the_weights_licence_file(tmp_path: Path) -
     assert licence_check.status is Status.FAIL
     assert "CC-BY-NC-4.0 (LICENSE_weights)" in licence_check.evidence[0]
     assert _criterion(result, "redhat.architecture").status is Status.PASS
+
+
+def test_a_github_clone_without_weights_keeps_its_weights_licence(tmp_path: Path) -> None:
+    """Like Stability-AI/StableCascade: MIT code, WEIGHTS_LICENSE, weights fetched later."""
+    root = tmp_path / "StableCascade"
+    licence("MIT", root / "LICENSE")
+    licence("LicenseRef-scancode-stability-ai-nc-2023-12-06", root / "WEIGHTS_LICENSE")
+    layers = "import torch\nfrom torch import nn\n\n\nclass LoRA(nn.Module):\n    pass\n"
+    write(root / "modules" / "lora.py", layers)
+    write(root / "modules" / "stage_c.py", layers.replace("LoRA", "StageC"))
+    write(root / "train" / "train_c_lora.py", "from modules.lora import LoRA\n")
+    write(root / "inference" / "utils.py", "def show_images(images):\n    return images\n")
+    write(root / "models" / "download_models.sh", "#!/bin/bash\nwget https://example.org/x\n")
+    result = audit_release(str(root), declarations=NO_RISK)
+    architecture = _criterion(result, "redhat.architecture")
+    assert architecture.status is Status.PASS
+    assert architecture.evidence[0].startswith("modules/lora.py, modules/stage_c.py")
+    assert _criterion(result, "redhat.weights").status is Status.UNKNOWN
+    licence_check = _criterion(result, "redhat.weights-licence")
+    assert licence_check.status is Status.FAIL
+    assert "stability-ai-nc-2023-12-06 (WEIGHTS_LICENSE)" in licence_check.evidence[0]
+    assert _criterion(result, "redhat.training-code").status is Status.PASS

@@ -133,7 +133,7 @@ RULES: tuple[Rule, ...] = (
     Rule(M.EVALUATION_DATA, "evaluation data", D, folders=("eval", "benchmark", "test")),
     Rule(M.DATA_PREPROCESSING_CODE, "data preprocessing code", C,
          name=r"preprocess|prepare|clean|filter|dedup|tokeni[sz]e_data|data_prep"),
-    Rule(M.TRAINING_CODE, "training code", C, name=r"train|finetun|fine_tun|pretrain|sft|dpo|lora",
+    Rule(M.TRAINING_CODE, "training code", C, name=r"train|finetun|fine_tun|pretrain|sft|dpo",
          folders=("train",)),
     Rule(M.MODEL_ARCHITECTURE, "architecture definition", names=frozenset({"config.json"})),
     Rule(M.MODEL_ARCHITECTURE, "architecture definition", frozenset({".py"}),
