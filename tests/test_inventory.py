@@ -207,6 +207,7 @@ def test_licence_files_are_in_the_json_report(
         ("NOTICE.txt", Role.NOTICE),
         ("ThirdPartyNotices.txt", Role.THIRD_PARTY),
         ("license_plate_detector.safetensors", None),
+        ("models/license_weights.pt", None),  # a number-plate detector's weights
         ("licence_check.py", None),
         ("docs/licenses.json", None),
         ("README.md", None),
