@@ -392,3 +392,25 @@ def test_many_file_headers_are_counted_not_listed(tmp_path: Path) -> None:
     sources = inference.licence_source.split("; ")
     assert sources[0] == "serve/worker_0.py header" and sources[-1] == "3 more file headers"
     assert len(sources) == 6
+
+
+def test_an_unreadable_weights_licence_is_not_replaced_by_the_card(tmp_path: Path) -> None:
+    """Baichuan 2 style: an Apache-2.0 card field, the model's own licence as a PDF."""
+    root = tmp_path / "Baichuan2-7B-Chat"
+    licence("Apache-2.0", root / "LICENSE")
+    pdf = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\x00\x00endobj\n"
+    (root / "Community License for Baichuan 2 Model.pdf").write_bytes(pdf)
+    safetensors(root / "model.safetensors")
+    write(root / "README.md", card("license: apache-2.0", "# Baichuan 2"))
+    inventory = build_inventory(open_release(str(root)))
+    found = {lf.path: lf for lf in inventory.licence_files}
+    model_licence = found["Community License for Baichuan 2 Model.pdf"]
+    assert model_licence.role is Role.WEIGHTS and model_licence.error is not None
+    weights = inventory.components[M.MODEL_PARAMETERS_FINAL]
+    assert weights.licence_name is None and weights.licences == ()
+    assert "Baichuan 2 Model.pdf (no licence identified)" in weights.licence_source
+    # An empty plain LICENSE leaves the card to speak.
+    (root / "Community License for Baichuan 2 Model.pdf").unlink()
+    (root / "LICENSE").write_text("", encoding="utf-8")
+    weights = _components(root)[M.MODEL_PARAMETERS_FINAL]
+    assert weights.licence_name == "Apache-2.0"

@@ -229,7 +229,12 @@ def _license(
         draft.expressions.append(
             all_of([lf.expression or all_of(lf.licences) for lf in chosen if lf.licences])
         )
-    elif declared and kind in CARD_LICENSED:
+    elif (
+        declared and kind in CARD_LICENSED and not any(lf.role is not Role.GENERAL for lf in chosen)
+    ):
+        # The card speaks for files no licence text covers, or whose plain LICENSE is empty;
+        # never over a file written for them (an unreadable MODEL_LICENSE.pdf): that stays
+        # unknown rather than open.
         for lic in declared:
             draft.licences[lic.id] = lic
         draft.expressions.append(all_of(declared))
