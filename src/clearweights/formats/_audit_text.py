@@ -7,6 +7,7 @@ from rich.table import Table
 
 from clearweights.audit.model import AuditReport, ReleaseAudit
 from clearweights.frameworks.interface import ProfileResult, Status
+from clearweights.licenses import names_for_people as _n
 
 PROFILE_COLUMNS = (
     ("redhat", "Red Hat"),
@@ -62,7 +63,7 @@ def details(console: Console, a: ReleaseAudit) -> None:
         paths = ", ".join(c.paths[:3]) + (f" (+{len(c.paths) - 3})" if len(c.paths) > 3 else "")
         components.add_row(
             c.name,
-            c.licence_name or "none",
+            _n(c.licence_name) if c.licence_name else "none",
             c.licence_source,
             paths + (" [external]" if c.external else ""),
         )
@@ -84,18 +85,22 @@ def details(console: Console, a: ReleaseAudit) -> None:
                 criterion.blocking or p.profile == "redhat"
             ):
                 label = "improve" if not criterion.blocking else criterion.status.value
-                advice = criterion.fix or "; ".join(criterion.evidence)
+                advice = _n(criterion.fix or "; ".join(criterion.evidence))
                 console.print(f"  [{label}] {criterion.title}: {advice}", markup=False)
         for note in p.notes:
-            console.print(f"  note: {note}", markup=False)
+            console.print(f"  note: {_n(note)}", markup=False)
     if a.findings:
         console.print("Findings:")
         for f in a.findings:
-            console.print(f"  {f.severity.value.upper():6} {f.code:12} {f.message}", markup=False)
+            console.print(
+                f"  {f.severity.value.upper():6} {f.code:12} {_n(f.message)}", markup=False
+            )
     if a.obligations:
         console.print("What you must do:")
         for o in a.obligations:
-            console.print(f"  - {o.text} ({'/'.join(o.applies_to)}; {o.licence})", markup=False)
+            console.print(
+                f"  - {_n(o.text)} ({'/'.join(o.applies_to)}; {_n(o.licence)})", markup=False
+            )
 
 
 def render_text(console: Console, report: AuditReport) -> None:
@@ -111,7 +116,7 @@ def render_text(console: Console, report: AuditReport) -> None:
             console.print(f"{name_of(a)}:", markup=False)
             for f in serious:
                 console.print(
-                    f"  {f.severity.value.upper():6} {f.code:12} {f.message}", markup=False
+                    f"  {f.severity.value.upper():6} {f.code:12} {_n(f.message)}", markup=False
                 )
     if len(audited) > 1:
         console.print(
