@@ -55,7 +55,7 @@ test: lint typecheck unit
 ## The pickle scanners compared (and the frameworks that write real checkpoints) likewise.
 .bench/pickle-venv/bin/python:
 	$(PYTHON) -m venv .bench/pickle-venv
-	.bench/pickle-venv/bin/python -m pip install -q picklescan==1.0.3 fickling==0.1.12 \
+	.bench/pickle-venv/bin/python -m pip install -q picklescan==1.0.5 fickling==0.1.12 \
 		modelscan==0.8.8 'typing_extensions>=4.10' 'scikit-learn>=1.5,<2' 'numpy<3' 'joblib<2'
 
 bench: dev .bench/scancode-venv/bin/python .bench/pickle-venv/bin/python

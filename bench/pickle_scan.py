@@ -261,10 +261,14 @@ def _section(machine: str, table: str) -> str:
         f"Machine: {machine}, {time.strftime('%Y-%m-%d')}. Compared tools run in their own "
         f"environment (`.bench/pickle-venv`: {', '.join(pins)}), in-process, one file at a "
         "time. A file counts as detected when the tool calls it unsafe (picklescan: a dangerous "
-        "import; fickling: `scan_file`, plus `scan_zip_archive` for zips, is not safe; modelscan: any issue; clearweights: a "
+        "import; fickling: `scan_file`, plus `scan_zip_archive` for zips, is not safe; "
+        "modelscan: any issue; clearweights: a "
         "`SEC-PICKLE` finding). The corpus is built at run time by `tests/pickle_corpus.py` and, "
         "for real framework files, by scikit-learn, joblib and numpy in the benchmark's "
-        "environment; no payload ever runs (a sentinel file is checked).\n\n" + table + "\n"
+        "environment; no payload ever runs (a sentinel file is checked).\n\n"
+        "Goal: detect every malicious sample any of the other tools detects, with no more false "
+        "alarms than picklescan. clearweights' scan errors are files it reports as unreadable "
+        "(a `WEIGHTS-UNREADABLE` finding), never as safe.\n\n" + table + "\n"
     )
 
 
