@@ -92,7 +92,11 @@ def _gguf_string(text: str) -> bytes:
 def test_hostile_gguf(tmp_path: Path) -> None:
     dims = tmp_path / "dims.gguf"
     dims.write_bytes(
-        b"GGUF" + struct.pack("<IQQ", 3, 1, 0) + _gguf_string("t") + struct.pack("<I", 0xFFFFFFFF)
+        b"GGUF"
+        + struct.pack("<IQQ", 3, 1, 0)
+        + _gguf_string("t")
+        + struct.pack("<I", 0xFFFFFFFF)
+        + bytes(64)
     )
     assert "dimensions" in (read_header(dims, "dims.gguf").error or "")
     nested = tmp_path / "nested.gguf"

@@ -28,7 +28,9 @@ def test_gguf_header(tmp_path: Path) -> None:
             + struct.pack(f"<{len(shape)}Q", *shape)
         )
         tensors += struct.pack("<I", 1) + struct.pack("<Q", 0)
-    path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 2, 3) + kv + tensors)
+    head = b"GGUF" + struct.pack("<IQQ", 3, 2, 3) + kv + tensors
+    data = b"\0" * (-len(head) % 32) + bytes(64 * 16 * 2)  # aligned F16 data
+    path.write_bytes(head + data)
     header = read_header(path, "model.gguf")
     assert header.error is None
     assert header.parameters == 2 * 64 * 16

@@ -30,7 +30,7 @@ def render() -> str:
         "reference text fingerprint. Sources: the SPDX License List 3.29 (ids, names, OSI and",
         "FSF flags), ScanCode LicenseDB 32.5.0 (texts and keys, CC-BY-4.0), the licensors' own",
         "texts for those LicenseDB lacks (`tools/sources/texts/SOURCES.md`), and the curated AI",
-        "records in `tools/sources/ai_licences.toml`. `make data` rebuilds everything.",
+        "records in `tools/sources/ai_licences*.toml`. `make data` rebuilds everything.",
         "",
         "## AI model licences and use policies",
         "",

@@ -9,13 +9,22 @@ Example:
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from clearweights._untrusted import MAX_CONFIG_BYTES, read_json
+from clearweights.audit._lineage import lineage_findings
 from clearweights.audit.findings import find
-from clearweights.audit.model import AuditReport, Finding, Obligation, ReleaseAudit, Severity
+from clearweights.audit.model import (
+    AuditReport,
+    Finding,
+    Obligation,
+    ReleaseAudit,
+    Severity,
+    by_severity,
+)
 from clearweights.audit.obligations import obligations
 from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError, UsageError
@@ -23,8 +32,9 @@ from clearweights.frameworks import PROFILES, AuditSubject, Declarations, framew
 from clearweights.inventory import Inventory, build_inventory
 from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
+from clearweights.lineage import inherit, trace
 from clearweights.progress import Progress, Silent
-from clearweights.release.model import Release
+from clearweights.release.model import Release, ReleaseFile
 from clearweights.sources import open_release
 from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_release_file
 from clearweights.weights.model import PickleScan, WeightsHeader
@@ -32,6 +42,8 @@ from clearweights.weights.model import PickleScan, WeightsHeader
 NO_DECLARATIONS = Declarations()
 HEADER_SUFFIXES = {".safetensors", ".gguf"}
 WEIGHT_KINDS = (MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE)
+# Stands for the weights of a card-only or metadata-only release while licences are assigned.
+ABSENT_WEIGHTS = "model.safetensors"
 
 __all__ = [
     "PROFILES",
@@ -70,13 +82,38 @@ def _weights(
     return tuple(headers), tuple(pickles)
 
 
+def _inventory(release: Release) -> tuple[Inventory, bool]:
+    """The release's inventory, and whether its weights are absent (card or metadata only).
+
+    A card's ``license`` is the licence of the whole repository, weights included, so weights
+    that were not downloaded still get the licence the card and licence files give them: the
+    inventory places a stand-in weight file, whose path is then dropped.
+    """
+    inventory = build_inventory(release)
+    if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
+        return inventory, False
+    stand_in = replace(release, files=(*release.files, ReleaseFile(ABSENT_WEIGHTS, 0, "")))
+    weights = build_inventory(stand_in).components.get(MofComponent.MODEL_PARAMETERS_FINAL)
+    if weights is None:
+        return inventory, False
+    absent = replace(
+        weights,
+        paths=(),
+        reason="weights not present: the licence the repository declares for them",
+    )
+    components = dict(inventory.components)
+    components[MofComponent.MODEL_PARAMETERS_FINAL] = absent
+    ordered = dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid))
+    return replace(inventory, components=ordered), True
+
+
 def _config(release: Release) -> dict[str, Any]:
     """The release's config.json (at most 1 MiB), or an empty mapping."""
     entry = next((f for f in release.files if f.path == "config.json"), None)
     if entry is None or entry.size > 1 << 20:
         return {}
     try:
-        config = json.loads(Path(entry.absolute).read_text(encoding="utf-8"))
+        config = read_json(entry.absolute, MAX_CONFIG_BYTES)
     except (OSError, ValueError):
         return {}
     return config if isinstance(config, dict) else {}
@@ -114,14 +151,20 @@ def audit_release(
     mof_mode: str = "strict",
     declarations: Declarations = NO_DECLARATIONS,
     download: bool = False,
+    bases: Mapping[str, str] | None = None,
 ) -> ReleaseAudit:
-    """Audit one release; a release that cannot be read gives an audit with ``error`` set."""
+    """Audit one release; a release that cannot be read gives an audit with ``error`` set.
+
+    *bases* maps base-model repo ids (or ``"*"``) to local copies for lineage.
+    """
     try:
         release = open_release(location, download=download)
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)
-    inventory = build_inventory(release)
+    inventory, weights_absent = _inventory(release)
+    lineage = trace(release, inventory, bases=bases)
+    inventory = replace(inventory, components=inherit(inventory.components, lineage))
     headers, pickles = _weights(release, inventory)
     config = _config(release) if release.kind != "mof-file" else {}
     subject = AuditSubject(
@@ -133,6 +176,7 @@ def audit_release(
         weights=headers,
         pickles=pickles,
         architecture=_architecture(config),
+        weights_absent=weights_absent,
     )
     results = tuple(framework(name, mof_mode=mof_mode).evaluate(subject) for name in profiles)
     notices = tuple(
@@ -144,14 +188,17 @@ def audit_release(
         release=release,
         components=components,
         profiles=results,
-        findings=find(subject, results),
-        obligations=obligations(components, notices),
+        findings=by_severity(
+            find(subject, results, inventory.licence_files) + lineage_findings(lineage)
+        ),
+        obligations=obligations(components, notices, lineage),
         weights=headers,
         pickles=pickles,
         unassigned=inventory.unassigned,
         skipped=release.skipped,
         architecture=subject.architecture,
         settings=_settings(config),
+        lineage=lineage,
     )
 
 
@@ -163,6 +210,7 @@ def audit(
     declarations: Declarations = NO_DECLARATIONS,
     download: bool = False,
     progress: Progress | None = None,
+    bases: Mapping[str, str] | None = None,
 ) -> AuditReport:
     """Audit every release in *locations* (directories, Hub repo ids or MOF YAML files)."""
     unknown = [p for p in profiles if p not in PROFILES]
@@ -179,6 +227,7 @@ def audit(
                 mof_mode=mof_mode,
                 declarations=declarations,
                 download=download,
+                bases=bases,
             )
         )
         observer.advance(location)

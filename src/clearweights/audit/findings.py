@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from clearweights.audit._lineage import CODES as LINEAGE_CODES
 from clearweights.audit.model import Finding, Severity
 from clearweights.components import MofComponent as M
 from clearweights.frameworks.interface import ProfileResult, Status
 from clearweights.frameworks.subject import AuditSubject, weights_licences
+from clearweights.inventory import LicenceFile
 from clearweights.licenses.summary import restrictions
 
 CODES = {
     "OW-LIC": "claims open source, but the weights licence is not an open-source licence",
     "OW-RESTRICT": "claims openness while the licence restricts use",
     "OW-META": "the declared licence differs from the licence text",
-    "OW-UNCLEAR": "no licence that can be resolved",
+    "OW-UNCLEAR": "the weights' licence cannot be identified (unrecognised file or no licence)",
     "OW-OSAID": "claims open source AI while OSAID elements are missing",
     "SEC-PICKLE": "a pickle-bearing file is unsafe to load (unsafe import, archive trick)",
     "SEC-PICKLE-TRUST": "pickle: loading needs trust (a known-benign layout, still a pickle)",
     "REL-SKIPPED": "a file or link was not audited",
     "WEIGHTS-UNREADABLE": "a weight file's header or pickle cannot be read (so not shown safe)",
+    "WEIGHTS-INVALID": "a weight file's header contradicts the file (offsets, sizes, dtypes)",
     "CARD-INVALID": "the model card's front matter could not be read",
+    "OPEN-WEIGHTS": "the card calls the weights open or openly available (not open source)",
+    **LINEAGE_CODES,
 }
+# Licence files proper, not NOTICE files or use policies.
+_LICENCE_NAME = re.compile(r"licen[cs]e|copying", re.IGNORECASE)
+_NOT_LICENCE = re.compile(r"^(?:notice|use[_-]?policy|acceptable)", re.IGNORECASE)
 
 
 def _claims(subject: AuditSubject) -> list[str]:
@@ -27,20 +39,80 @@ def _claims(subject: AuditSubject) -> list[str]:
     return [f"{card.path}:{line}: {text}" for line, text in card.claims] if card else []
 
 
-def find(subject: AuditSubject, profiles: tuple[ProfileResult, ...]) -> tuple[Finding, ...]:
+def _unrecognised(files: Sequence[LicenceFile]) -> list[str]:
+    """Licence files of the release that hold no licence the catalogue knows, with why."""
+    out = []
+    for lf in files:
+        name = PurePosixPath(lf.path).name
+        if not _LICENCE_NAME.search(name) or _NOT_LICENCE.match(name):
+            continue
+        if lf.error:
+            out.append(f"{lf.path}: cannot be read ({lf.error})")
+        elif not lf.licences or all(lic.id.endswith("unidentified") for lic in lf.licences):
+            out.append(f"{lf.path}: present, but its text matches no known licence")
+    return out
+
+
+def _unclear(subject: AuditSubject, files: Sequence[LicenceFile]) -> list[Finding]:
+    """OW-UNCLEAR, saying what is wrong: an unrecognised file, license: other, or nothing."""
+    component = subject.get(M.MODEL_PARAMETERS_FINAL)
+    weights = weights_licences(subject)
+    if component is None or (
+        weights and not any(lic.id.endswith("unidentified") for lic in weights)
+    ):
+        return []
+    card = subject.release.card
+    unrecognised = _unrecognised(files)
+    evidence = [*unrecognised, f"weights licence: {component.licence_source}"]
+    if card is not None and card.license == "other":
+        evidence.append(f"{card.path}: license: other, license_name: {card.license_name or '-'}")
+    if unrecognised:
+        named = ", ".join(u.split(":", 1)[0] for u in unrecognised)
+        message = (
+            f"A licence file is present ({named}) but not recognised as any known licence, "
+            "so the weights' terms cannot be identified; read it, or use a known licence."
+        )
+    elif card is not None and card.license == "other":
+        message = (
+            f"The model card says license: other ({card.license_name or 'no license_name'}) "
+            "and no licence file in the release gives the terms of the weights."
+        )
+    else:
+        message = "No licence found for the weights: no licence file and no license in the card."
+    return [Finding("OW-UNCLEAR", Severity.MEDIUM, message, tuple(evidence))]
+
+
+def _open_weights(subject: AuditSubject, names: str) -> list[Finding]:
+    """ "Open weights" statements: accurate for restricted releases, so information only."""
+    card = subject.release.card
+    if card is None or not card.open_weights:
+        return []
+    evidence = tuple(f"{card.path}:{line}: {text}" for line, text in card.open_weights[:3])
+    message = (
+        "The card calls the weights open or openly available (an open-weights statement, "
+        f"not an open-source claim); the weights' licence: {names}."
+    )
+    return [Finding("OPEN-WEIGHTS", Severity.INFO, message, evidence)]
+
+
+def find(
+    subject: AuditSubject,
+    profiles: tuple[ProfileResult, ...],
+    licence_files: Sequence[LicenceFile] = (),
+) -> tuple[Finding, ...]:
     """Return every finding for the release, most severe first."""
     out: list[Finding] = []
     claims = _claims(subject)
     weights = weights_licences(subject)
-    weights_component = subject.get(M.MODEL_PARAMETERS_FINAL)
     names = ", ".join(lic.id for lic in weights) or "none"
+    absent = " (declared for the repository; weights not present)" if subject.weights_absent else ""
     if claims and weights and not all(lic.osi_approved for lic in weights):
         out.append(
             Finding(
                 "OW-LIC",
                 Severity.HIGH,
-                f"The release calls itself open, but its weights are under {names}, "
-                "which is not an open-source licence.",
+                f"The release calls itself open source, but its weights are under {names}"
+                f"{absent}, which is not an open-source licence.",
                 tuple(claims[:3]),
             )
         )
@@ -50,7 +122,7 @@ def find(subject: AuditSubject, profiles: tuple[ProfileResult, ...]) -> tuple[Fi
             Finding(
                 "OW-RESTRICT",
                 Severity.HIGH,
-                "The release calls itself open while its licence restricts use.",
+                f"The release calls itself open source while its licence restricts use{absent}.",
                 tuple(claims[:2]) + tuple(restricted),
             )
         )
@@ -69,23 +141,8 @@ def find(subject: AuditSubject, profiles: tuple[ProfileResult, ...]) -> tuple[Fi
                 ),
             )
         )
-    card = subject.release.card
-    if weights_component is not None and (
-        not weights or any(lic.id.endswith("unidentified") for lic in weights)
-    ):
-        evidence = [f"weights licence: {weights_component.licence_source}"]
-        if card is not None and card.license == "other":
-            evidence.append(
-                f"{card.path}: license: other, license_name: {card.license_name or '-'}"
-            )
-        out.append(
-            Finding(
-                "OW-UNCLEAR",
-                Severity.MEDIUM,
-                "The weights have no licence that can be resolved to a known licence.",
-                tuple(evidence),
-            )
-        )
+    out.extend(_unclear(subject, licence_files))
+    out.extend(_open_weights(subject, names))
     if any("open source ai" in c.lower() or "open-source ai" in c.lower() for c in claims):
         osaid = next((p for p in profiles if p.profile == "osaid-1.0"), None)
         missing = [c.title for c in osaid.criteria if c.status is not Status.PASS] if osaid else []
@@ -121,7 +178,7 @@ def find(subject: AuditSubject, profiles: tuple[ProfileResult, ...]) -> tuple[Fi
         if header.error:
             out.append(
                 Finding(
-                    "WEIGHTS-UNREADABLE",
+                    "WEIGHTS-INVALID" if header.invalid else "WEIGHTS-UNREADABLE",
                     Severity.MEDIUM,
                     f"{header.path}: {header.error}",
                     (header.path,),

@@ -6,6 +6,7 @@ from clearweights.audit.model import Obligation
 from clearweights.components import Component
 from clearweights.licenses import get
 from clearweights.licenses.model import Licence
+from clearweights.lineage.model import Lineage
 
 ALL = ("use", "fine-tune", "redistribute")
 DERIVE = ("fine-tune", "redistribute")
@@ -134,19 +135,43 @@ def for_licence(licence: Licence, notice_files: tuple[str, ...]) -> list[Obligat
     return out
 
 
+def _inherited(lineage: Lineage) -> list[Obligation]:
+    """The release carries its base models' licences: say so, once per base licence."""
+    out = []
+    for base in lineage.bases:
+        for licence in base.licences:
+            out.append(
+                Obligation(
+                    "lineage",
+                    f"This release is a {base.relation} of {base.repo_id}: the {licence.name} "
+                    "applies to it; keep its terms and give a copy with every copy you pass on",
+                    ALL,
+                    licence.id,
+                    base.licence_source,
+                )
+            )
+    return out
+
+
 def obligations(
-    components: tuple[Component, ...], notice_files: tuple[str, ...]
+    components: tuple[Component, ...],
+    notice_files: tuple[str, ...],
+    lineage: Lineage | None = None,
 ) -> tuple[Obligation, ...]:
-    """Every duty from every licence in the release, once each, weights' licences first."""
+    """Every duty from every licence in the release, once each, weights' licences first.
+
+    Licences inherited from base models come first, with their own duties, even when the
+    release has no weight files (a card-only audit).
+    """
     seen: set[str] = set()
-    out: list[Obligation] = []
+    out: list[Obligation] = _inherited(lineage) if lineage else []
+    inherited = [lic for base in lineage.bases for lic in base.licences] if lineage else []
     ordered = sorted(
         components, key=lambda c: (c.kind.spec.content_type != "data", c.kind.spec.cid)
     )
-    for component in ordered:
-        for licence in component.licences:
-            if licence.id in seen:
-                continue
-            seen.add(licence.id)
-            out.extend(for_licence(licence, notice_files))
+    for licence in [*inherited, *(lic for c in ordered for lic in c.licences)]:
+        if licence.id in seen:
+            continue
+        seen.add(licence.id)
+        out.extend(for_licence(licence, notice_files))
     return tuple(out)

@@ -8,11 +8,17 @@ every file in the release, the model card and any BOM files inside it included. 
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clearweights._untrusted import (
+    MAX_KEY_BYTES,
+    UntrustedInputError,
+    load_json,
+    read_bounded,
+    read_json,
+)
 from clearweights.bom.hashing import hash_files
 from clearweights.errors import SigningError, UsageError, VerificationFailed
 
@@ -53,7 +59,9 @@ def _check_key(path: Path, *, private: bool, password: str | None = None) -> Non
     from cryptography.hazmat.primitives.asymmetric import ec
 
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_KEY_BYTES)
+    except UntrustedInputError as exc:
+        raise SigningError(f"cannot read the key: {exc}", path=path) from exc
     except OSError as exc:
         raise SigningError(f"cannot read the key: {exc.strerror}", path=path) from exc
     try:
@@ -123,8 +131,8 @@ def sign_keyless(release: Path) -> Path:
 def _signed_manifest(signature: Path) -> dict[str, str]:
     """The per-file digests a bundle holds (read only after its signature was verified)."""
     try:
-        bundle = json.loads(signature.read_text(encoding="utf-8"))
-        payload = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+        bundle = read_json(signature)
+        payload = load_json(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
         return {r["name"]: r["digest"] for r in payload["predicate"]["resources"]}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SigningError(

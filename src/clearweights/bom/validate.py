@@ -10,6 +10,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from clearweights._untrusted import load_json
+
 # Rules of the SPDX 3.0.1 AI and Dataset profiles (model/AI/AI.md, model/Dataset/Dataset.md):
 # properties whose minimum count the profile raises to 1.
 AI_REQUIRED = (
@@ -200,7 +202,7 @@ def _profile_rules(graph: list[dict[str, Any]]) -> list[Problem]:
 def validate_document(text: str) -> tuple[str | None, list[Problem]]:
     """Validate a BOM given as JSON text; return its kind and the problems found."""
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except ValueError as exc:
         return None, [Problem("$", f"not JSON: {exc}")]
     kind = kind_of(doc)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from clearweights._untrusted import MAX_DOCUMENT_BYTES, read_bounded
 from clearweights.cli._default_group import DefaultGroup
 from clearweights.cli._options import declaration_options, output_option, write_output
 from clearweights.errors import ExitCode, InputError
@@ -79,8 +80,8 @@ def validate(file: Path) -> int:
     from clearweights.bom import validate_document
 
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bounded(file, MAX_DOCUMENT_BYTES).decode("utf-8")
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, too large, not a file
         raise InputError(f"cannot read: {exc}", path=file) from exc
     kind, problems = validate_document(text)
     for problem in problems:

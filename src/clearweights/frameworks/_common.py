@@ -16,6 +16,8 @@ OPEN_DATA_FOR_WEIGHTS = {
     "OpenMDW-1.0",
 }
 OPEN_DATA_FOR_WEIGHTS_REFS = {"LicenseRef-clearweights-openmdw-1.1"}
+# Card-only and metadata-only audits: what needs the weight files themselves says so.
+WEIGHTS_ABSENT = "not verified: weights not present"
 
 
 def describe(component: Component) -> str:

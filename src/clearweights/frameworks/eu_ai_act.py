@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clearweights.components import MofComponent as M
-from clearweights.frameworks._common import describe
+from clearweights.frameworks._common import WEIGHTS_ABSENT, describe
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.licenses.model import Category
@@ -66,9 +66,17 @@ def _public(subject: AuditSubject) -> list[Criterion]:
         Criterion(
             "eu.weights-public",
             "Parameters, including the weights, are public",
-            Status.PASS if weights else Status.FAIL,
-            (describe(weights),) if weights else ("no weights",),
-            None if weights else "publish the weights",
+            Status.UNKNOWN if subject.weights_absent else Status.PASS if weights else Status.FAIL,
+            (WEIGHTS_ABSENT,)
+            if subject.weights_absent
+            else (describe(weights),)
+            if weights
+            else ("no weights",),
+            "audit the release with its weight files"
+            if subject.weights_absent
+            else None
+            if weights
+            else "publish the weights",
         ),
         Criterion(
             "eu.architecture-public",

@@ -10,12 +10,13 @@ current SPDX flags and fixes those quirks. Type-appropriateness only produces wa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from clearweights.components import Component, MofComponent
+from clearweights.frameworks._common import WEIGHTS_ABSENT
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status
 from clearweights.frameworks.names import MOF_MODES
 from clearweights.frameworks.subject import AuditSubject
@@ -221,6 +222,9 @@ class MofFramework:
                 if kind.spec.mof_class != c:
                     continue
                 criteria.append(_criterion(kind, components.get(kind), ev[c], self.mode))
+        if subject.weights_absent:  # classified on the declared licence, like a MOF file
+            criteria = [_absent(c) if c.id == "mof.c10" else c for c in criteria]
+            warnings.append(f"{MofComponent.MODEL_PARAMETERS_FINAL.spec.name}: {WEIGHTS_ABSENT}")
         verdict = Status.PASS if mof_class else Status.FAIL
         summary = f"{LABELS[mof_class]}; progress " + ", ".join(
             f"Class {ROMAN[int(k)]} {v:.0f}%" for k, v in sorted(progress.items(), reverse=True)
@@ -235,6 +239,10 @@ class MofFramework:
             progress=progress,
             warnings=tuple(warnings),
         )
+
+
+def _absent(criterion: Criterion) -> Criterion:
+    return replace(criterion, evidence=(*criterion.evidence, WEIGHTS_ABSENT))
 
 
 def _criterion(

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from clearweights.components import MofComponent as M
-from clearweights.frameworks._common import code_criterion, describe, open_data_weights, osi
+from clearweights.frameworks._common import (
+    WEIGHTS_ABSENT,
+    code_criterion,
+    describe,
+    open_data_weights,
+    osi,
+)
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.licenses.summary import restrictions
@@ -27,6 +33,14 @@ def _parameters(subject: AuditSubject) -> Criterion:
             "osaid.parameters", title, Status.FAIL, ("no weights",), "publish the parameters"
         )
     licences = weights_licences(subject)
+    if subject.weights_absent and (osi(licences) or open_data_weights(licences)):
+        return Criterion(
+            "osaid.parameters",
+            title,
+            Status.UNKNOWN,
+            (describe(weights), WEIGHTS_ABSENT),
+            "audit the release with its weight files",
+        )
     if osi(licences):
         return Criterion("osaid.parameters", title, Status.PASS, (describe(weights),))
     if open_data_weights(licences):

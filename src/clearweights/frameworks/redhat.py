@@ -6,7 +6,13 @@ Data cards, training code and datasets are reported as improvement areas, not fa
 from __future__ import annotations
 
 from clearweights.components import MofComponent as M
-from clearweights.frameworks._common import code_criterion, describe, open_data_weights, osi
+from clearweights.frameworks._common import (
+    WEIGHTS_ABSENT,
+    code_criterion,
+    describe,
+    open_data_weights,
+    osi,
+)
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 
@@ -33,6 +39,14 @@ def _weights(subject: AuditSubject) -> list[Criterion]:
     present = Criterion(
         "redhat.weights", "Model weights are released", Status.PASS, (describe(weights),)
     )
+    if subject.weights_absent:
+        present = Criterion(
+            "redhat.weights",
+            "Model weights are released",
+            Status.UNKNOWN,
+            (WEIGHTS_ABSENT,),
+            "audit the release with its weight files",
+        )
     licences = weights_licences(subject)
     notes: tuple[str, ...] = ()
     if osi(licences):

@@ -15,7 +15,7 @@ import difflib
 
 from clearweights.errors import UnknownLicenceError
 from clearweights.licenses._catalogue import load
-from clearweights.licenses._expression import Expression
+from clearweights.licenses._expression import Expression, LicenceExpression, all_of, any_of
 from clearweights.licenses._expression import parse_expression as _parse_expression
 from clearweights.licenses._identify import identify_bytes, identify_file, identify_name
 from clearweights.licenses._identify import identify_text as identify
@@ -44,12 +44,15 @@ __all__ = [
     "FileResult",
     "Identification",
     "Licence",
+    "LicenceExpression",
     "LicenceId",
     "LicenceMatch",
     "MatchKind",
     "Summary",
     "Term",
     "Terms",
+    "all_of",
+    "any_of",
     "catalogue",
     "catalogue_version",
     "get",

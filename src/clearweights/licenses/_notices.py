@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from clearweights.errors import UsageError
 from clearweights.licenses._catalogue import Catalogue, alias_key
-from clearweights.licenses._expression import parse_expression
+from clearweights.licenses._expression import current, parse_expression
 from clearweights.licenses.model import Licence, LicenceId
 
 _SPDX_LINE = re.compile(
@@ -83,7 +83,8 @@ def resolve_name(catalogue: Catalogue, name: str) -> Licence | None:
     cleaned = name.strip().strip("\"'`*_.,;:()[] ")
     if not cleaned or cleaned.lower() in _STOP or cleaned.lower() in catalogue.hf_families:
         return None
-    return catalogue.get(cleaned)
+    found = catalogue.get(cleaned)
+    return None if found is None else current(catalogue, found)
 
 
 def resolve_url(catalogue: Catalogue, url: str) -> Licence | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from clearweights._untrusted import MAX_POLICY_BYTES, compose_yaml, load_yaml, read_bounded, shorten
 from clearweights.errors import UsageError
 from clearweights.policy.model import Rule
 from clearweights.policy.rules import (
@@ -88,7 +89,8 @@ def _rules(spec: dict[str, Any], leaves: list[Rule], prefix: str = "") -> Rule:
             MofClassAtLeast(verdict["min_class"]) if name == "mof" else ProfilePasses(name)
         )
     for kind, lists in (spec.get("licences") or {}).items():
-        rules.append(LicencesFor(kind, tuple(lists.get("allow", ())), tuple(lists.get("deny", ()))))
+        allow, deny = tuple(lists.get("allow", ())), tuple(lists.get("deny", ()))
+        rules.append(LicencesFor(kind, allow, deny, lists.get("unknown", "deny")))
     for term, action in (spec.get("terms") or {}).items():
         if action != "allow":
             rules.append(TermAllowed(term, action))
@@ -141,8 +143,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     import jsonschema
 
     try:
-        root = yaml.compose(text)
-        doc = yaml.safe_load(text)
+        root = compose_yaml(text)
+        doc = load_yaml(text)
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date
         raise PolicyError(f"is not valid YAML: {exc}", path=source) from exc
     if not isinstance(doc, dict):
@@ -166,7 +168,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
                 key = ".".join([*map(str, path), unexpected[0]])
                 line = _key_line(root, path, unexpected[0]) or line
                 raise PolicyError(f"line {line}: unknown key '{key}'", path=source)
-        raise PolicyError(f"line {line}: {key}: {error.message}", path=source)
+        raise PolicyError(f"line {line}: {key}: {shorten(error.message)}", path=source)
     _check_licence_names(doc, root, source)
     for i, exception in enumerate(doc.get("exceptions") or []):
         try:
@@ -226,8 +228,8 @@ def load_policy(name_or_path: str) -> tuple[Policy, Path]:
         return parse_policy(text, name_or_path), Path.cwd()
     path = Path(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bounded(path, MAX_POLICY_BYTES).decode("utf-8")
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, too large, not a file
         raise PolicyError(
             f"cannot read the policy: {exc}",
             path=path,

@@ -14,11 +14,13 @@ from pathlib import Path, PurePosixPath
 
 from clearweights.components import Component, MofComponent
 from clearweights.frameworks.interface import Status
+from clearweights.licenses._identify import UNIDENTIFIED
 from clearweights.licenses.model import Licence
 from clearweights.policy.model import CheckContext, Location, Rule, Violation
 from clearweights.weights import PICKLE_SUFFIXES
 
 MOF_CLASSES = {"III": 3, "II": 2, "I": 1}
+UNKNOWN_PREFIX = "LicenseRef-clearweights-unknown-"  # see licenses._expression.unknown_licence
 
 
 def components_of(ctx: CheckContext, kind: str) -> list[Component]:
@@ -188,16 +190,31 @@ def _matches(licence: Licence, names: Sequence[str]) -> bool:
     )
 
 
+def is_unknown(licence: Licence) -> bool:
+    """Whether a licence is unidentified text or a name the catalogue does not know."""
+    return licence.id == UNIDENTIFIED or licence.id.startswith(UNKNOWN_PREFIX)
+
+
+def _choices(component: Component) -> tuple[tuple[Licence, ...], ...]:
+    """The component's ways to be taken; one empty choice when it has no known licence."""
+    expression = component.licence_expression
+    return expression.choices() if expression is not None else ((),)
+
+
 @dataclass(frozen=True)
 class LicencesFor:
     """Licences of one kind of component: allowed and denied ids or categories.
 
-    ``osi`` stands for every OSI-approved licence.
+    ``osi`` stands for every OSI-approved licence. A licence expression's ``OR`` is a choice:
+    the component complies when one choice does. A component without a licence, or with one
+    the catalogue cannot identify, is a violation (the gate fails closed) unless ``unknown`` is
+    ``allow``.
     """
 
     kind: str
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
+    unknown: str = "deny"  # deny (fail closed) or allow
 
     @property
     def id(self) -> str:
@@ -208,56 +225,82 @@ class LicencesFor:
         parts = [
             f"allowed: {', '.join(self.allow)}" if self.allow else "",
             f"denied: {', '.join(self.deny)}" if self.deny else "",
+            "unknown licences allowed" if self.unknown == "allow" else "",
         ]
         return f"{self.kind} licences ({'; '.join(p for p in parts if p)})"
 
-    def check(self, ctx: CheckContext) -> list[Violation]:
+    def _problems(self, component: Component, choice: tuple[Licence, ...]) -> list[Violation]:
+        """Why one choice of licences breaks the rule (empty when it complies)."""
+        name, allowed = component.name, ", ".join(self.allow)
+        if not choice:
+            if self.unknown == "allow":
+                return []
+            found = "unidentified licence" if component.licence_name else "no licence"
+            detail = f" ({component.licence_name})" if component.licence_name else ""
+            return [
+                Violation(
+                    self.id,
+                    f"{name} has {found}{detail}; an unknown licence fails the policy "
+                    "unless it says unknown: allow",
+                    found,
+                    allowed or f"a known licence, none of {', '.join(self.deny)}",
+                )
+            ]
         out = []
-        for component in components_of(ctx, self.kind):
-            where = (_where(ctx, component),)
-            if not component.licences:
-                if self.allow:
+        for lic in choice:
+            if is_unknown(lic):
+                if self.unknown != "allow":
                     out.append(
                         Violation(
                             self.id,
-                            f"{component.name} has no licence; "
-                            f"expected one of {', '.join(self.allow)}",
-                            "no licence",
-                            ", ".join(self.allow),
-                            where,
+                            f"{name}: got {lic.id}, a licence whose terms are unknown; it fails "
+                            "the policy unless it says unknown: allow",
+                            lic.id,
+                            allowed or "a licence the catalogue identifies",
                         )
                     )
                 continue
-            for lic in component.licences:
-                if self.allow and not _matches(lic, self.allow):
-                    out.append(
-                        Violation(
-                            self.id,
-                            f"{component.name}: got {lic.id} ({lic.category.value}), "
-                            "expected one of "
-                            f"{', '.join(self.allow)}",
-                            lic.id,
-                            ", ".join(self.allow),
-                            where,
-                        )
+            if self.allow and not _matches(lic, self.allow):
+                out.append(
+                    Violation(
+                        self.id,
+                        f"{name}: got {lic.id} ({lic.category.value}), expected one of {allowed}",
+                        lic.id,
+                        allowed,
                     )
-                if self.deny and _matches(lic, self.deny):
-                    out.append(
-                        Violation(
-                            self.id,
-                            f"{component.name}: got {lic.id} ({lic.category.value}), "
-                            "which is denied",
-                            lic.id,
-                            f"none of {', '.join(self.deny)}",
-                            where,
-                        )
+                )
+            if self.deny and _matches(lic, self.deny):
+                out.append(
+                    Violation(
+                        self.id,
+                        f"{name}: got {lic.id} ({lic.category.value}), which is denied",
+                        lic.id,
+                        f"none of {', '.join(self.deny)}",
                     )
+                )
+        return out
+
+    def check(self, ctx: CheckContext) -> list[Violation]:
+        out: list[Violation] = []
+        for component in components_of(ctx, self.kind):
+            problems = [self._problems(component, choice) for choice in _choices(component)]
+            if any(not p for p in problems):
+                continue  # one way to take the component complies
+            where = (_where(ctx, component),)
+            seen: set[str] = set()
+            for violation in (v for p in problems for v in p):
+                if violation.message not in seen:
+                    seen.add(violation.message)
+                    out.append(replace(violation, evidence=where))
         return out
 
 
 @dataclass(frozen=True)
 class TermAllowed:
-    """A licence term on the weights: ``forbid`` (a violation) or ``flag`` (a warning)."""
+    """A licence term on the weights: ``forbid`` (a violation) or ``flag`` (a warning).
+
+    Under an ``OR`` the term counts only when every choice has it.
+    """
 
     term: str
     action: str  # forbid or flag
@@ -279,9 +322,11 @@ class TermAllowed:
     def check(self, ctx: CheckContext) -> list[Violation]:
         out = []
         for component in components_of(ctx, "weights"):
-            for lic in component.licences:
-                if not self._present(lic):
-                    continue
+            choices = _choices(component)
+            if any(not any(self._present(lic) for lic in choice) for choice in choices):
+                continue
+            having = {lic.id: lic for c in choices for lic in c if self._present(lic)}
+            for lic in having.values():
                 cite = getattr(lic.terms, self.term).cite
                 where = _where(ctx, component)
                 if cite is not None and cite.quote:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clearweights._untrusted import read_head
 from clearweights.errors import ReleaseError
 from clearweights.release.model import Release
 from clearweights.sources.local import LocalDirectory
@@ -17,30 +18,34 @@ class HubCache:
         self.download = download
 
     def _snapshot(self) -> Path:
-        from huggingface_hub import scan_cache_dir
-        from huggingface_hub.errors import CacheNotFound
+        """The snapshot ``refs/main`` names, else the newest one (read from the cache layout).
 
+        huggingface_hub's ``scan_cache_dir`` drops a repo whose links dangle, which would hide
+        the real problem; the layout is read directly so missing blobs are named instead.
+        """
+        from huggingface_hub import constants
+
+        folder = Path(constants.HF_HUB_CACHE) / ("models--" + self.repo_id.replace("/", "--"))
+        snapshots = folder / "snapshots"
         try:
-            cache = scan_cache_dir()
-        except CacheNotFound as exc:
-            raise ReleaseError(
-                "is not in the local Hugging Face cache (no cache found)",
-                path=self.repo_id,
-                hint="pass --download to fetch it from the Hub",
-            ) from exc
-        repos = [r for r in cache.repos if r.repo_id == self.repo_id and r.repo_type == "model"]
-        revisions = sorted(
-            (rev for repo in repos for rev in repo.revisions),
-            key=lambda rev: rev.last_modified,
-            reverse=True,
-        )
+            revisions = sorted(
+                (p for p in snapshots.iterdir() if p.is_dir() and not p.is_symlink()),
+                key=lambda p: (p.stat().st_mtime, p.name),
+                reverse=True,
+            )
+        except OSError:
+            revisions = []
+        try:
+            ref = read_head(folder / "refs" / "main", 256)[0].decode("utf-8").strip()
+        except (OSError, ValueError):  # missing, not a regular file, not UTF-8
+            ref = ""
         if not revisions:
             raise ReleaseError(
                 "is not in the local Hugging Face cache",
                 path=self.repo_id,
                 hint="pass --download to fetch it from the Hub",
             )
-        return Path(revisions[0].snapshot_path)
+        return next((p for p in revisions if p.name == ref), revisions[0])
 
     def collect(self) -> Release:
         """Return the cached release (fetching it first only when asked)."""

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
+from clearweights._untrusted import UntrustedInputError, file_kind, front_matter, read_head
 from clearweights.errors import ReleaseError
 from clearweights.release.card import MAX_CARD_BYTES, CardError, parse_card
 from clearweights.release.model import CardData, Release, ReleaseFile, Skipped
 
 _IGNORED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".cache", ".ipynb_checkpoints"}
 CARD_NAMES = ("README.md", "readme.md", "README.MD", "ModelCard.md")
+MAX_FOLDER_DEPTH = 256  # real releases nest a handful of folders; deeper ones are named, not read
+
+
+def display_path(path: str) -> str:
+    """*path* as text that every output format can hold: undecodable bytes become ``\\xNN``."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's surrogate escapes of a non-UTF-8 name
+        return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+    return path
 
 
 class LocalDirectory:
-    """Inventories a directory; symlinks leading outside ``root`` are reported, not followed."""
+    """Inventories a directory; symlinks leading outside ``root`` are reported, not followed.
+
+    Only regular files are listed: FIFOs, devices and sockets are named and never opened, and
+    the walk is iterative (no recursion limit) and never follows a symlinked folder.
+    """
 
     def __init__(
         self,
@@ -33,63 +50,125 @@ class LocalDirectory:
         """Return the release: every file with its size, and the parsed model card."""
         files: list[ReleaseFile] = []
         skipped: list[Skipped] = []
-        base = self.path
-        for folder, dirs, names in os.walk(base, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if d not in _IGNORED_DIRS)
-            for d in list(dirs):
-                full = Path(folder, d)
-                if full.is_symlink():
-                    dirs.remove(d)
-                    skipped.append(Skipped(self._rel(full), "symlinked directory, not followed"))
-            for name in sorted(names):
-                full = Path(folder, name)
-                rel = self._rel(full)
-                if full.is_symlink():
-                    target = full.resolve()
-                    if not target.is_relative_to(self.root):
-                        skipped.append(
-                            Skipped(
-                                rel, f"symlink leading out of the release ({target}), not followed"
-                            )
-                        )
+        stack: list[tuple[str, str, int]] = [(str(self.path), "", 0)]
+        while stack:
+            folder, prefix, depth = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
+            except OSError as exc:
+                skipped.append(Skipped(prefix or ".", f"folder could not be read: {_why(exc)}"))
+                continue
+            for entry in entries:
+                rel = f"{prefix}/{entry.name}" if prefix else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in _IGNORED_DIRS:
                         continue
-                    if not target.is_file():
-                        skipped.append(Skipped(rel, "broken symlink"))
+                    if depth + 1 >= MAX_FOLDER_DEPTH:
+                        reason = f"folder nested over {MAX_FOLDER_DEPTH} deep, not read"
+                        skipped.append(Skipped(display_path(rel), reason))
                         continue
-                try:
-                    size = full.stat().st_size
-                except OSError as exc:
-                    skipped.append(Skipped(rel, f"unreadable: {exc.strerror}"))
+                    stack.append((entry.path, rel, depth + 1))
                     continue
-                files.append(ReleaseFile(rel, size, str(full)))
+                found = self._file(entry, rel)
+                if isinstance(found, Skipped):
+                    skipped.append(found)
+                else:
+                    files.append(found)
         if not files:
-            raise ReleaseError("is an empty directory, not a release", path=self.path)
+            self._empty(skipped)
         card, card_skip = self._card(files)
-        if card_skip:
-            skipped.append(card_skip)
+        skipped.extend(card_skip)
         return Release(
             name=self.name,
             kind=self.kind,
             location=str(self.path),
             files=tuple(sorted(files, key=lambda f: f.path)),
             card=card,
-            skipped=tuple(skipped),
+            skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
         )
 
-    def _rel(self, full: Path) -> str:
-        return full.relative_to(self.path).as_posix()
+    def _file(self, entry: os.DirEntry[str], rel: str) -> ReleaseFile | Skipped:
+        """The release file at *entry*, or why it was skipped (nothing is opened here)."""
+        shown = display_path(rel)
+        try:
+            if entry.is_symlink():
+                skip = self._link(entry)
+                if skip is not None:
+                    return Skipped(shown, skip)
+                info = os.stat(entry.path)
+            else:
+                info = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            return Skipped(shown, f"could not be read: {_why(exc)}")
+        if not stat.S_ISREG(info.st_mode):
+            return Skipped(shown, f"is {file_kind(info.st_mode)}, not a regular file; not read")
+        if not os.access(entry.path, os.R_OK):
+            return Skipped(shown, "could not be read: permission denied")
+        return ReleaseFile(shown, info.st_size, entry.path)
+
+    def _link(self, entry: os.DirEntry[str]) -> str | None:
+        """Why the symlink at *entry* is not followed, or ``None`` when it may be."""
+        try:
+            os.stat(entry.path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "symlink loop, not followed"
+            if self.kind == "hf-cache":
+                return "blob missing from the Hugging Face cache (dangling snapshot link)"
+            return "broken symlink"
+        target = Path(os.path.realpath(entry.path))
+        if not target.is_relative_to(self.root):
+            return f"symlink leading out of the release ({display_path(str(target))}), not followed"
+        if target.is_dir():
+            return "symlinked directory, not followed"
+        return None
+
+    def _empty(self, skipped: list[Skipped]) -> None:
+        missing = [s for s in skipped if "blob missing" in s.reason]
+        if missing:
+            raise ReleaseError(
+                f"its cached snapshot links to {len(missing)} blob(s) that are missing "
+                f"(first: {missing[0].path})",
+                path=self.path,
+                hint="fetch it again: pass --download",
+            )
+        if skipped:
+            first = skipped[0]
+            raise ReleaseError(
+                f"has no regular file that can be read ({len(skipped)} skipped; "
+                f"first: {first.path}: {first.reason})",
+                path=self.path,
+            )
+        raise ReleaseError("is an empty directory, not a release", path=self.path)
 
     @staticmethod
-    def _card(files: list[ReleaseFile]) -> tuple[CardData | None, Skipped | None]:
+    def _card(files: list[ReleaseFile]) -> tuple[CardData | None, list[Skipped]]:
         by_path = {f.path: f for f in files}
         entry = next((by_path[n] for n in CARD_NAMES if n in by_path), None)
         if entry is None:
-            return None, None
+            return None, []
         try:
-            with open(entry.absolute, "rb") as handle:
-                raw = handle.read(MAX_CARD_BYTES)
-            return parse_card(raw.decode("utf-8", errors="replace"), entry.path), None
-        except OSError as exc:
-            return None, Skipped(entry.path, f"model card unreadable: {exc.strerror}")
+            raw, cut = read_head(entry.absolute, MAX_CARD_BYTES)
+        except (OSError, UntrustedInputError) as exc:
+            reason = _why(exc) if isinstance(exc, OSError) else str(exc)
+            return None, [Skipped(entry.path, f"model card unreadable: {reason}")]
+        text = raw.decode("utf-8", errors="replace")
+        notes = []
+        if cut:
+            cap = f"{MAX_CARD_BYTES >> 20} MiB"
+            if text.lstrip().startswith("---") and front_matter(text) is None:
+                reason = f"model card front matter cut by the {cap} size cap: metadata not read"
+                notes.append(Skipped(entry.path, reason))
+            else:
+                reason = f"only the first {cap} were read (size cap); the rest was not audited"
+                notes.append(Skipped(entry.path, reason))
+        try:
+            return parse_card(text, entry.path), notes
         except CardError as exc:
-            return None, Skipped(entry.path, f"model card ignored: {exc}")
+            return None, [*notes, Skipped(entry.path, f"model card ignored: {exc}")]
+
+
+def _why(exc: OSError) -> str:
+    """The reason of an OS error in words (``permission denied``), without the path."""
+    return (exc.strerror or str(exc)).lower() if exc.strerror else str(exc)

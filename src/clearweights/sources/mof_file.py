@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from clearweights._untrusted import UntrustedInputError, load_yaml, read_bounded, shorten
 from clearweights.components import MofComponent
 from clearweights.errors import ReleaseError
 from clearweights.release.model import DeclaredComponent, Release, Skipped
@@ -40,13 +41,15 @@ class MofFile:
         import jsonschema
 
         try:
-            data = self.path.read_bytes()
+            data = read_bounded(self.path, MAX_BYTES)
+        except UntrustedInputError as exc:
+            raise ReleaseError(str(exc), path=self.path) from exc
         except OSError as exc:
             raise ReleaseError(f"cannot read: {exc.strerror}", path=self.path) from exc
         if len(data) > MAX_BYTES:
             raise ReleaseError("is too large for a MOF release file", path=self.path)
         try:
-            doc = yaml.safe_load(data)
+            doc = load_yaml(data)
         except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date
             raise ReleaseError(f"is not valid YAML: {exc}", path=self.path) from exc
         try:
@@ -54,7 +57,7 @@ class MofFile:
         except jsonschema.ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
             raise ReleaseError(
-                f"fails the MOF schema at {where}: {exc.message}",
+                f"fails the MOF schema at {where}: {shorten(exc.message)}",
                 path=self.path,
                 hint="see the Model Openness Tool's sample_model.yml",
             ) from exc

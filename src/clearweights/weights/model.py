@@ -16,6 +16,7 @@ class WeightsHeader:
     dtypes: tuple[str, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    invalid: bool = False  # the header parses but contradicts the file (WEIGHTS-INVALID)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,237 @@
+"""Bounded reading and parsing of everything a release (or a user) hands to clearweights.
+
+Every YAML and JSON document the tool reads goes through here: a size cap, a nesting limit
+checked before any recursive code runs, and YAML aliases counted by what they expand to (an
+alias bomb is refused in linear time, before anything walks the expanded value). Files are read
+only when they are regular files: a FIFO would block forever and a device never ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_DEPTH = 100  # nesting of lists and mappings; real cards, configs and policies stay under 20
+MAX_YAML_NODES = 250_000  # scalars and collections once every alias is expanded
+MAX_DOCUMENT_BYTES = 16 << 20  # JSON documents clearweights reads whole (BOMs, signatures)
+MAX_CONFIG_BYTES = 1 << 20  # config.json, adapter_config.json
+MAX_POLICY_BYTES = 1 << 20
+MAX_KEY_BYTES = 1 << 20  # a PEM key is a few hundred bytes
+MAX_MESSAGE = 300  # characters of an error message that quotes input
+
+
+class UntrustedInputError(ValueError):
+    """An input breaks a safety limit (size, nesting, alias expansion) or is not a regular file.
+
+    The message never quotes the expanded input; callers wrap it into their own error, which
+    names the file.
+    """
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
+    """*text* cut to *limit* characters, saying so (for messages that quote hostile input)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters]"
+
+
+def file_kind(mode: int) -> str:
+    """Name the kind of a non-regular file for messages."""
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISLNK, "a symbolic link"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def read_bounded(path: str | Path, limit: int) -> bytes:
+    """Read a regular file of at most *limit* bytes.
+
+    Raises:
+        UntrustedInputError: not a regular file (checked before opening), or larger than *limit*.
+        OSError: the file cannot be opened or read (``strerror`` says why).
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+    if info.st_size > limit:
+        raise UntrustedInputError(f"is {info.st_size} bytes, over the limit of {limit} bytes")
+    # O_NONBLOCK: a file swapped for a FIFO after the check still cannot block the open.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise UntrustedInputError("is not a regular file; not read")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise UntrustedInputError(f"is over the limit of {limit} bytes")
+    return data
+
+
+def read_head(path: str | Path, limit: int) -> tuple[bytes, bool]:
+    """The first *limit* bytes of a regular file, and whether the file is longer."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(limit + 1)
+    return data[:limit], len(data) > limit
+
+
+# An unterminated string runs to the end (the optional quote): one pass, never quadratic.
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[{]|[\]}]')
+
+
+def json_depth(text: str, limit: int = MAX_DEPTH) -> int:
+    """The nesting depth of JSON *text* (strings skipped), stopping once it passes *limit*."""
+    depth = deepest = 0
+    for m in _JSON_TOKENS.finditer(text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json(data: str | bytes, *, limit: int = MAX_DOCUMENT_BYTES, depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON that may be hostile: size and nesting checked first.
+
+    Raises:
+        UntrustedInputError: too large, too deeply nested, or not JSON (the message is short).
+    """
+    if len(data) > limit:
+        raise UntrustedInputError(f"is {len(data)} bytes, over the limit of {limit} bytes")
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    if json_depth(text, depth) > depth:
+        raise UntrustedInputError(f"is nested more than {depth} levels deep")
+    try:
+        return json.loads(text)
+    except RecursionError as exc:  # a nesting the depth scan did not see: still refused
+        raise UntrustedInputError(f"is nested too deeply: {exc}") from exc
+    except ValueError as exc:
+        raise UntrustedInputError(f"is not valid JSON: {shorten(str(exc))}") from exc
+
+
+def read_json(path: str | Path, limit: int = MAX_DOCUMENT_BYTES) -> Any:
+    """Read and parse a JSON file with :func:`read_bounded` and :func:`load_json`."""
+    try:
+        return load_json(read_bounded(path, limit), limit=limit)
+    except UnicodeDecodeError as exc:
+        raise UntrustedInputError(f"is not UTF-8 text: {exc.reason}") from exc
+
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Parser = getattr(yaml, "CParser", None)
+
+
+def _events(text: str | bytes) -> Any:
+    if _Parser is not None:
+        parser = _Parser(text)
+        try:
+            while (event := parser.get_event()) is not None:
+                yield event
+        finally:
+            parser.dispose()
+    else:  # pragma: no cover - PyYAML without libyaml
+        yield from yaml.parse(text, Loader=yaml.SafeLoader)
+
+
+def check_yaml(text: str | bytes, *, depth: int = MAX_DEPTH, nodes: int = MAX_YAML_NODES) -> None:
+    """Refuse YAML whose nesting or alias expansion is out of bounds, in one linear pass.
+
+    Each anchor's expanded size is recorded when its node ends, so an alias costs one lookup
+    and a billion-laughs document is refused after reading it once. An alias to a node that is
+    still open (a recursive structure) is refused too.
+
+    Raises:
+        UntrustedInputError: naming the limit and the line where it was passed.
+        yaml.YAMLError: the text is not YAML.
+    """
+    stack: list[list[Any]] = [[0, None]]  # [expanded size, anchor] of each open collection
+    sizes: dict[str, int] = {}
+    total = 0
+    for event in _events(text):
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([1, event.anchor])
+            total += 1
+            if len(stack) - 1 > depth:
+                raise UntrustedInputError(f"is nested more than {depth} levels deep (line {line})")
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+            stack[-1][0] += size
+            continue
+        if isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes:
+                raise UntrustedInputError(
+                    f"has an alias to an unfinished or unknown anchor (line {line}): "
+                    "recursive structures are refused"
+                )
+            size = sizes[event.anchor]
+        else:
+            continue
+        stack[-1][0] += size
+        total += size
+        if total > nodes:
+            raise UntrustedInputError(
+                f"expands to more than {nodes} values once its aliases are resolved "
+                f"(line {line}): refused as an alias bomb"
+            )
+
+
+def load_yaml(text: str | bytes, *, limit: int = MAX_DOCUMENT_BYTES) -> Any:
+    """Parse YAML that may be hostile: safe tags only, size, nesting and aliases bounded.
+
+    Raises:
+        UntrustedInputError: a limit is passed.
+        yaml.YAMLError: the text is not YAML.
+        ValueError: a value YAML cannot build (an impossible date).
+    """
+    if len(text) > limit:
+        raise UntrustedInputError(f"is {len(text)} bytes, over the limit of {limit} bytes")
+    check_yaml(text)
+    return yaml.load(text, Loader=_Loader)  # a safe loader (C when available)
+
+
+_FRONT_MATTER = re.compile(r"\A\s*---[\r\n]+([\s\S]*?)[\r\n]+---(?:\r\n|\n|$)")
+
+
+def front_matter(text: str) -> str | None:
+    """The YAML front matter of a Markdown file (as the Hub reads it), or ``None``."""
+    found = _FRONT_MATTER.match(text)
+    return found.group(1) if found else None
+
+
+def check_front_matter(text: str) -> None:
+    """Refuse a model card whose front matter passes a nesting or alias limit."""
+    found = front_matter(text)
+    if found is not None:
+        check_yaml(found)
+
+
+def compose_yaml(text: str | bytes) -> yaml.Node | None:
+    """The node tree of YAML already accepted by :func:`check_yaml` (for line numbers)."""
+    check_yaml(text)
+    return yaml.compose(text, Loader=_Loader)  # composing runs no constructors
