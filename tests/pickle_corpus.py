@@ -375,14 +375,14 @@ class _Reduce:
         return (self.func, self.args)
 
 
-def malicious(sentinel: Path) -> list[Sample]:
-    """Every class of hostile pickle file; loading any of them would create *sentinel*."""
+_Rows = list[tuple[str, str, str, bytes | Callable[[Path], None]]]
+
+
+def _opcode_tricks(sentinel: Path) -> _Rows:
+    """Imports reached through every opcode route: plain, memo, decoys, INST and OBJ."""
     cmd = _cmd(sentinel)
     evil = payload(sentinel)
-    tensors, raw = state_dict()
-    benign_zip = torch_zip(tensors, raw)
-    evil_zip = torch_zip(tensors, raw, data_pkl=memo_operands(sentinel))
-    found: list[tuple[str, str, str, bytes | Callable[[Path], None]]] = [
+    return [
         ("global-os-system", "pytorch_model.bin", "plain import", evil),
         ("real-reduce", "model.pkl", "plain import", pickle.dumps(_Reduce(os.system, cmd))),
         ("stack-global", "model.pt", "plain import", stack_global(sentinel)),
@@ -417,6 +417,16 @@ def malicious(sentinel: Path) -> list[Sample]:
         ("memo-operands", "model.pt", "memo", memo_operands(sentinel)),
         ("memo-put-get", "model.pt", "memo", memo_put_get(sentinel)),
         ("decoy-stack", "model.pt", "decoy stack", decoy_stack(sentinel)),
+    ]
+
+
+def _stream_tricks(sentinel: Path) -> _Rows:
+    """Payloads hidden by the layout: later pickles, polyglots, zip header tricks, size."""
+    evil = payload(sentinel)
+    tensors, raw = state_dict()
+    benign_zip = torch_zip(tensors, raw)
+    evil_zip = torch_zip(tensors, raw, data_pkl=memo_operands(sentinel))
+    return [
         ("second-pickle", "model.bin", "second pickle", pickle.dumps({"w": 1}) + evil),
         (
             "legacy-torch-later-pickle",
@@ -455,6 +465,13 @@ def malicious(sentinel: Path) -> list[Sample]:
             _zip([*_members(benign_zip), ("archive/data.pkl", evil)]),
         ),
         ("after-64-mib", "pytorch_model.bin", "after 64 MiB", big_payload(sentinel)),
+    ]
+
+
+def _loads_and_names(sentinel: Path) -> _Rows:
+    """Nested loads, and pickles under names or in containers a scanner may skip."""
+    evil = payload(sentinel)
+    return [
         (
             "load-from-bytes",
             "model.pt",
@@ -491,7 +508,12 @@ def malicious(sentinel: Path) -> list[Sample]:
         ),
         ("callable-as-value", "model.pkl", "plain import", dumps({"func": os.system})),
     ]
-    return [_sample(n, f, True, k, d) for n, f, k, d in found]
+
+
+def malicious(sentinel: Path) -> list[Sample]:
+    """Every class of hostile pickle file; loading any of them would create *sentinel*."""
+    rows = _opcode_tricks(sentinel) + _stream_tricks(sentinel) + _loads_and_names(sentinel)
+    return [_sample(n, f, True, k, d) for n, f, k, d in rows]
 
 
 def zlib_compress(data: bytes) -> bytes:
