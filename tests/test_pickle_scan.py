@@ -335,3 +335,27 @@ def test_struct_of_numpy_header_is_never_evaluated(tmp_path: Path) -> None:
     path.write_bytes(data)
     scan = scan_pickle(path, "a.npy")
     assert scan.error is not None and "numpy header" in scan.error
+
+
+def test_protocol_1_pickle_with_its_payload_after_the_first_kilobytes(tmp_path: Path) -> None:
+    # No PROTO opcode and 9 KB of list items before the import: still read as a pickle.
+    data = b"]" + b"K\x01a" * 3000 + b"0" + corpus.payload(SENTINEL)[2:]
+    path = tmp_path / "weights.dat"
+    path.write_bytes(data)
+    scan = scan_pickle(path, "weights.dat")
+    assert scan.unsafe == ("os.system",)
+    assert _issue_offsets(scan, "os.system") == [9002]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"GGUF" + bytes(range(256)) * 20, b"lmgg" + bytes(range(256)) * 4, b"plain text\n" * 50],
+)
+def test_a_pickle_named_file_that_is_not_a_pickle_is_unreadable_not_unsafe(
+    tmp_path: Path, data: bytes
+) -> None:
+    path = tmp_path / "pytorch_model.bin"
+    path.write_bytes(data)
+    scan = scan_pickle(path, "pytorch_model.bin")
+    assert scan.safe and scan.pickles == 0
+    assert scan.error == "not a pickle, zip, tar or numpy file"

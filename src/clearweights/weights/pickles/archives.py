@@ -122,7 +122,8 @@ def _other(stream: IO[bytes] | _Prefixed, head: bytes, name: str, found: Found, 
         inner_head = inner.read(_HEAD)
         _stream_content(_Prefixed(inner_head, inner), inner_head, name, found, depth + 1)
     elif PurePosixPath(name).suffix.lower() in PICKLE_NAMES - {".dat", ".model"}:
-        _pickle(stream, found)  # named as a pickle: read as pickle.load would read it
+        # pickle.load would fail on these bytes before running anything: nothing to judge.
+        found.error(found.scan.member, "not a pickle, zip, tar or numpy file")
 
 
 def _stream_content(stream: _Prefixed, head: bytes, name: str, found: Found, depth: int) -> None:
