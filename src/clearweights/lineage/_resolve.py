@@ -21,6 +21,7 @@ _ADAPTER_TAGS = {"lora", "peft", "qlora", "adapter"}
 _MERGE_TAGS = {"merge", "mergekit"}
 _QUANT_TAGS = {"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized"}
 _MAX_CONFIG = 1 << 20
+MAX_BASES = 16  # a card naming more is read up to here (a merge rarely has more)
 
 
 def _adapter_base(release: Release) -> str | None:
@@ -45,7 +46,7 @@ def base_ids(release: Release) -> tuple[str, ...]:
     card = [_normalise(b) for b in release.card.base_model] if release.card else []
     adapter = _adapter_base(release)
     found = [*card, *([_normalise(adapter)] if adapter else [])]
-    return tuple(dict.fromkeys(b for b in found if b))
+    return tuple(dict.fromkeys(b for b in found if b))[:MAX_BASES]
 
 
 def relation_of(release: Release) -> tuple[str, str]:
@@ -146,7 +147,12 @@ def _one(
 
 
 def resolve(release: Release, bases: dict[str, str]) -> tuple[BaseModel, ...]:
-    """Every base model of *release*, and their bases as far as local copies go."""
+    """Every base model of *release*, and their bases as far as local copies go.
+
+    A path given for ``"*"`` stands for the base model only when there is exactly one.
+    """
+    if len(base_ids(release)) > 1:
+        bases = {k: v for k, v in bases.items() if k != "*"}
     out: list[BaseModel] = []
     seen = {release.name}
     queue: list[tuple[Release, str | None, int]] = [(release, None, 0)]
