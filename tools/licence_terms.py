@@ -30,7 +30,7 @@ _CC = re.compile(r"^CC-BY-(?:NC|ND)")
 
 NO_TEXT = "no reference text in the catalogue: the licence text was not read"
 POLICY = "a use policy grants no licence: the licence that incorporates it decides this"
-NOT_READ = "not stated by the licence family and not found by clause extraction; read the text"
+NOT_READ = "the licence family does not decide it and no person has reviewed the text for it"
 OPEN_CONDITIONS = "the notice-keeping conditions of open licences are not catalogued one by one"
 
 
