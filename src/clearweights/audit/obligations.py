@@ -22,11 +22,12 @@ def for_licence(licence: Licence, notice_files: tuple[str, ...]) -> list[Obligat
     t = licence.terms
     out: list[Obligation] = []
     if (naming := t.derivative_naming.value) is not None:
+        when = f" ({naming.condition})" if naming.condition else ""
         for text in naming.attribution:
             out.append(
                 Obligation(
                     "attribution",
-                    f'Display "{text}"',
+                    f'Display "{text}"{when}',
                     DERIVE,
                     licence.id,
                     _cite(licence, "derivative_naming"),

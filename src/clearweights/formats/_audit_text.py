@@ -68,6 +68,16 @@ def details(console: Console, a: ReleaseAudit) -> None:
             paths + (" [external]" if c.external else ""),
         )
     console.print(components)
+    if a.licence_files:
+        files = Table(title="Licence files", title_justify="left")
+        for column in ("file", "covers", "because of", "holds"):
+            files.add_column(column, overflow="fold")
+        for lf in a.licence_files:
+            held = ", ".join(lic.id for lic in lf.licences) or (
+                f"unreadable: {lf.error}" if lf.error else "no known licence"
+            )
+            files.add_row(lf.path, lf.role.value, lf.why, held)
+        console.print(files)
     for p in a.profiles:
         console.print(f"{p.title}: {p.verdict.value.upper()} - {p.summary}", markup=False)
         for criterion in p.criteria:
