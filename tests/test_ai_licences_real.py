@@ -110,6 +110,14 @@ EXPECTED: dict[str, Expected] = {
         outputs_restricted=True,
         territories=("European Union", "United Kingdom", "South Korea"),
     ),
+    "hunyuandit-LICENSE.txt": Expected(
+        "LicenseRef-clearweights-tencent-hunyuan-community-2024-05",
+        "Tencent Hunyuan Community License Agreement (2024-05-14)",
+        commercial_use=True,
+        research_only=False,
+        threshold=100_000_000,
+        outputs_restricted=True,
+    ),
     "deepfloyd-if-LICENSE-MODEL": Expected(
         "LicenseRef-clearweights-deepfloyd-if",
         "DeepFloyd IF License Agreement",
@@ -227,6 +235,18 @@ def test_hunyuan_territorial_exclusion_is_reported_with_its_clause() -> None:
     forbidden = summarize(licence).forbidden
     for region in ("European Union", "United Kingdom", "South Korea"):
         assert f"Use by those excluded: {region}" in forbidden
+
+
+def test_hunyuan_versions_are_told_apart_by_the_territory_clause() -> None:
+    later = _fixture("hunyuanvideo-LICENSE.txt")
+    earlier = _fixture("hunyuandit-LICENSE.txt")
+    assert "DOES NOT APPLY IN THE EUROPEAN UNION" in later
+    assert "DOES NOT APPLY IN THE EUROPEAN UNION" not in earlier
+    for shape in SHAPES.values():
+        found = identify(shape(earlier)).licences[0].licence
+        assert found.id == EXPECTED["hunyuandit-LICENSE.txt"].licence_id
+        assert found.terms.territorial_exclusions.absent
+        assert identify(shape(later)).licences[0].licence.id == HUNYUAN
 
 
 KIMI = "LicenseRef-scancode-moonshot-ai-modified-mit-2025"
