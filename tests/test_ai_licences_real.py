@@ -59,6 +59,13 @@ EXPECTED: dict[str, Expected] = {
         research_only=False,
         outputs_restricted=False,
     ),
+    "thudm-chatglm-6b-MODEL_LICENSE-2023-03": Expected(
+        "LicenseRef-clearweights-chatglm-6b-2023-03",
+        "The ChatGLM-6B License (first version, non-commercial research)",
+        commercial_use=False,
+        research_only=True,
+        outputs_restricted=False,
+    ),
     "thudm-chatglm2-6b-MODEL_LICENSE": Expected(
         "LicenseRef-clearweights-chatglm2-6b",
         "The ChatGLM2-6B License",
@@ -222,7 +229,7 @@ def test_chatglm_generations_are_told_apart() -> None:
         for name in EXPECTED
         if name.startswith("thudm-") or name.startswith("glm-4")
     }
-    assert len(set(ids.values())) == 4
+    assert len(set(ids.values())) == 5
     for name, licence_id in ids.items():
         for shape in SHAPES.values():
             assert identify(shape(_fixture(name))).licences[0].licence.id == licence_id
