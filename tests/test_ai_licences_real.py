@@ -256,6 +256,20 @@ def test_hunyuan_versions_are_told_apart_by_the_territory_clause() -> None:
         assert identify(shape(later)).licences[0].licence.id == HUNYUAN
 
 
+def test_hunyuan_3d_keeps_its_own_hundredfold_lower_threshold() -> None:
+    three_d = "LicenseRef-scancode-tencent-hunyuan-3d-2.0-cla"
+    text = corpus("licences", f"{three_d}.txt").read_text("utf-8")
+    for shape in SHAPES.values():
+        licence = identify(shape(text)).licences[0].licence
+        assert licence.id == three_d
+        threshold = licence.terms.user_threshold.value
+        assert threshold is not None and threshold.value == 1_000_000
+        assert (
+            licence.terms.territorial_exclusions.value
+            == EXPECTED["hunyuanvideo-LICENSE.txt"].territories
+        )
+
+
 KIMI = "LicenseRef-scancode-moonshot-ai-modified-mit-2025"
 
 
