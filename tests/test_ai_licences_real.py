@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from clearweights.errors import UnknownLicenceError
 from clearweights.licenses import Category, Licence, MatchKind, get, identify, summarize
 from tests.conftest import CORPUS, corpus
 
@@ -302,7 +303,7 @@ NAMES = {
     # as model cards and READMEs write them
     "Databricks Open Model License": "LicenseRef-clearweights-databricks-open-model",
     "databricks-open-model-license": "LicenseRef-clearweights-databricks-open-model",
-    "yi-license": "LicenseRef-clearweights-yi-1.0",
+    "Yi Series Models License Agreement": "LicenseRef-clearweights-yi-1.0",
     "glm-4": "LicenseRef-clearweights-glm-4",
     "The glm-4-9b License": "LicenseRef-clearweights-glm-4",
     "ChatGLM2-6B License": "LicenseRef-clearweights-chatglm2-6b",
@@ -330,6 +331,12 @@ NAMES = {
 @pytest.mark.parametrize(("name", "licence_id"), sorted(NAMES.items()))
 def test_names_people_write_resolve(name: str, licence_id: str) -> None:
     assert get(name).id == licence_id
+
+
+def test_yi_hub_name_does_not_pick_a_version() -> None:
+    # yi-license named the non-commercial 1.0 and the commercial 2.1 alike.
+    with pytest.raises(UnknownLicenceError):
+        get("yi-license")
 
 
 def test_falcon_llm_1_is_never_apache() -> None:
