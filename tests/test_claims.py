@@ -41,7 +41,9 @@ CLAIMS = {
     "internlm-chat-7b.md": "InternLM has open-sourced a 7 billion parameter base model",
 }
 # Custom licences the catalogue has no text for: unclear, never called open.
-UNRESOLVED = {"baichuan2-7b-chat.md", "baichuan-13b-chat.md", "yi-34b.md", "internlm-chat-7b.md"}
+# Licences known by a name that does not say which licence (yi-license: Yi 1.0 or 2.1) or not at
+# all; Baichuan 2's community licence is in the catalogue, so its card is open-washing.
+UNRESOLVED = {"baichuan-13b-chat.md", "yi-34b.md", "internlm-chat-7b.md"}
 # card: an "open weights" statement it makes (information only), or None.
 HONEST = {
     "llama-2-7b-chat.md": None,
