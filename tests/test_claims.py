@@ -144,6 +144,46 @@ def test_claims_and_comparisons_in_one_card(tmp_path: Path) -> None:
     assert sentence.endswith("with ORPO.")  # the sentence, not the comparison after it
 
 
+# Sentences as cards write them: (sentence, "claim" / "weights" / None).
+SENTENCES = [
+    ("InternLM has open-sourced a 7 billion parameter base model.", "claim"),
+    ("This model is released under an open-source license.", "claim"),
+    ("Our model is 100% open source.", "claim"),
+    ("Zephyr is the best open-source model in its class.", "claim"),
+    ("Vicuna: An Open-Source Chatbot Impressing GPT-4 with 90% ChatGPT Quality", "claim"),
+    ("We release the weights as open source under the Llama 3 license.", "claim"),
+    ("Llama 2-Chat models outperform open-source chat models on most benchmarks.", None),
+    ("We thank the open-source community for their contributions.", None),
+    ("See the [open source release notes](https://example.com/notes).", None),
+    ("Vicuna-13B is competitive compared to other open-source models like Alpaca.", None),
+    ("The Llama 2 license is not an open source license as defined by the OSI.", None),
+    ("We use vLLM, an open-source inference engine.", None),
+    ("Inference is supported by open source libraries such as llama.cpp and vLLM.", None),
+    ("It achieves state-of-the-art results among open-source models of its size.", None),
+    ("This model is a fine-tune of the open-source Mistral 7B.", None),
+    ("`pip install open-source-llm` installs the client.", None),
+    ('<img src="https://x.y/open-source.png" alt="open source badge">', None),
+    ("The model weights are openly available under the Llama 3.1 Community License.", "weights"),
+    ("Phi-3 outperforms other open-weight models of its size.", None),
+]
+
+
+@pytest.mark.parametrize(("sentence", "kind"), SENTENCES)
+def test_sentence_kinds(sentence: str, kind: str | None) -> None:
+    found = find_statements(sentence)
+    assert bool(found.claims) == (kind == "claim")
+    assert bool(found.open_weights) == (kind == "weights")
+
+
+def test_a_claim_in_a_wrapped_paragraph_cites_its_own_line() -> None:
+    body = (
+        "# Model\n\nThis card describes a 7B model trained on web text and\n"
+        "code. It is a fully open model, and\nit outperforms other open models.\n"
+    )
+    claims = find_statements(body, first_line=5).claims
+    assert claims == ((8, "It is a fully open model, and it outperforms other open models."),)
+
+
 EXAMPLE_WEIGHTS_CRITERIA = ("redhat.weights-licence", "eu.licence", "osaid.parameters")
 
 
