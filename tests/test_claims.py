@@ -287,6 +287,23 @@ def test_card_without_front_matter_prints_no_hub_warning(
     assert "metadata block" not in caplog.text + captured.err + captured.out
 
 
+def test_hub_card_warnings_are_reported_with_the_file_not_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release = tmp_path / "bad-index"
+    shutil.copytree(EXAMPLES / "cc-by-nc-release", release)
+    card = (release / "README.md").read_text(encoding="utf-8")
+    broken = card.replace("---\n", "---\nmodel-index:\n- name: x\n  results: 3\n", 1)
+    (release / "README.md").write_text(broken, encoding="utf-8")
+    result = audit_release(str(release))
+    captured = capsys.readouterr()
+    assert "model-index" not in captured.err + captured.out
+    note = next(f for f in result.findings if "model-index" in f.message)
+    assert note.code == "REL-SKIPPED" and note.message.startswith("README.md: model-index")
+    assert result.release is not None and result.release.card is not None
+    assert result.release.card.license == "cc-by-nc-4.0"  # the rest of the card is read
+
+
 def test_hub_cache_snapshot_with_card_and_licence_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
