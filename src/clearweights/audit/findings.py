@@ -96,12 +96,16 @@ def _security(subject: AuditSubject) -> list[Finding]:
     out: list[Finding] = []
     for scan in subject.pickles:
         if not scan.safe:
-            reasons = ", ".join(scan.unsafe) or str(scan.issues[0])
+            what = (
+                f"would import {', '.join(scan.unsafe)} when unpickled"
+                if scan.unsafe
+                else f"is unsafe to unpickle ({scan.issues[0]})"
+            )
             out.append(
                 Finding(
                     "SEC-PICKLE",
                     Severity.HIGH,
-                    f"{scan.path} is unsafe to load ({reasons}): it can run arbitrary code.",
+                    f"{scan.path} {what}: loading it can run arbitrary code.",
                     (scan.path, *(str(issue) for issue in scan.issues[:20])),
                 )
             )

@@ -63,7 +63,7 @@ class _Draft:
     paths: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     licences: dict[str, Licence] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)
+    sources: dict[str, None] = field(default_factory=dict)  # ordered, O(1) membership
     unlicensed: bool = False
     expressions: list[LicenceExpression | None] = field(default_factory=list)
 
@@ -76,6 +76,16 @@ class Inventory:
     licence_files: tuple[LicenceFile, ...]
     card_licences: tuple[Licence, ...]
     unassigned: tuple[str, ...]
+    index: LicenceIndex | None = field(default=None, repr=False, compare=False)
+    card_source: str = "model card license metadata"
+
+    def place(self, path: str, kind: MofComponent, reason: str) -> Component:
+        """A component of one file not in the release (weights not downloaded), licensed as
+        a file at *path* would be: by the licence files above it, else the card."""
+        draft = _Draft(paths=[path], reasons=[reason])
+        index = self.index or LicenceIndex(())
+        _license(draft, path, kind, None, index, self.card_licences, self.card_source)
+        return _finish(kind, draft)
 
 
 def card_licences(release: Release) -> tuple[Licence, ...]:
@@ -188,6 +198,8 @@ def build_inventory(release: Release) -> Inventory:
         licence_files=index.files,
         card_licences=declared,
         unassigned=tuple(unassigned),
+        index=index,
+        card_source=card_source,
     )
 
 
@@ -217,7 +229,12 @@ def _license(
         draft.expressions.append(
             all_of([lf.expression or all_of(lf.licences) for lf in chosen if lf.licences])
         )
-    elif declared and kind in CARD_LICENSED:
+    elif (
+        declared and kind in CARD_LICENSED and not any(lf.role is not Role.GENERAL for lf in chosen)
+    ):
+        # The card speaks for files no licence text covers, or whose plain LICENSE is empty;
+        # never over a file written for them (an unreadable MODEL_LICENSE.pdf): that stays
+        # unknown rather than open.
         for lic in declared:
             draft.licences[lic.id] = lic
         draft.expressions.append(all_of(declared))
@@ -227,8 +244,17 @@ def _license(
 
 
 def _source(draft: _Draft, source: str) -> None:
-    if source not in draft.sources:
-        draft.sources.append(source)
+    draft.sources.setdefault(source, None)
+
+
+def _sources(draft: _Draft, shown: int = 5) -> str:
+    """Where the licences came from; a long run of file headers is counted, not listed."""
+    headers = [s for s in draft.sources if s.endswith(" header")]
+    if len(headers) <= shown:
+        return "; ".join(draft.sources)
+    hidden = set(headers[shown:])
+    kept = [s for s in draft.sources if s not in hidden]
+    return "; ".join([*kept, f"{len(hidden)} more file headers"])
 
 
 def _finish(kind: MofComponent, draft: _Draft) -> Component:
@@ -243,7 +269,7 @@ def _finish(kind: MofComponent, draft: _Draft) -> Component:
         paths=tuple(draft.paths),
         licence_name=None if draft.unlicensed else name,
         licences=() if draft.unlicensed else licences,
-        licence_source="; ".join(draft.sources) or "no licence found",
+        licence_source=_sources(draft) or "no licence found",
         reason="; ".join(draft.reasons),
         expression=None if draft.unlicensed else expression,
     )

@@ -133,7 +133,7 @@ RULES: tuple[Rule, ...] = (
     Rule(M.EVALUATION_DATA, "evaluation data", D, folders=("eval", "benchmark", "test")),
     Rule(M.DATA_PREPROCESSING_CODE, "data preprocessing code", C,
          name=r"preprocess|prepare|clean|filter|dedup|tokeni[sz]e_data|data_prep"),
-    Rule(M.TRAINING_CODE, "training code", C, name=r"train|finetun|fine_tun|pretrain|sft|dpo|lora",
+    Rule(M.TRAINING_CODE, "training code", C, name=r"train|finetun|fine_tun|pretrain|sft|dpo",
          folders=("train",)),
     Rule(M.MODEL_ARCHITECTURE, "architecture definition", names=frozenset({"config.json"})),
     Rule(M.MODEL_ARCHITECTURE, "architecture definition", frozenset({".py"}),
@@ -166,8 +166,14 @@ _MODULE_CLASS = re.compile(
     r"\w+PreTrainedModel|ModelMixin|LightningModule|keras\.Model|nn\.Layer|eqx\.Module)\b",
     re.M,
 )
+# Words of release names that name no model, or name what other code does (demo.py stays
+# inference code in "xyz-demo").
 _GENERIC = {"model", "models", "base", "small", "large", "medium", "tiny", "mini", "main", "hf",
-            "instruct", "chat", "v1", "v2", "v3", "the", "for", "and", "open"}  # fmt: skip
+            "instruct", "chat", "v1", "v2", "v3", "the", "for", "and", "open", "demo", "app",
+            "api", "cli", "web", "gradio", "server", "serve", "run", "inference", "infer",
+            "generate", "example", "examples", "utils", "test", "tests", "eval", "train",
+            "finetune", "sft", "lora", "gguf", "awq", "gptq", "int4", "int8", "fp16", "bf16",
+            "release", "official", "repo", "code", "setup", "config"}  # fmt: skip
 
 
 def model_names(*names: str | None) -> frozenset[str]:
