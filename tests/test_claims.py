@@ -40,8 +40,8 @@ CLAIMS = {
     "yi-34b.md": "The Yi series models are the next generation of open-source large language",
     "internlm-chat-7b.md": "InternLM has open-sourced a 7 billion parameter base model",
 }
-# Custom licences the catalogue has no text for: unclear, never called open.
-UNRESOLVED = {"baichuan2-7b-chat.md", "baichuan-13b-chat.md", "yi-34b.md", "internlm-chat-7b.md"}
+# `license: other` with no name or text: unclear, never called open.
+UNRESOLVED = {"baichuan-13b-chat.md", "internlm-chat-7b.md"}
 # card: an "open weights" statement it makes (information only), or None.
 HONEST = {
     "llama-2-7b-chat.md": None,
