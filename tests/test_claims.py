@@ -135,6 +135,18 @@ def test_a_true_claim_under_an_open_licence_is_no_finding(tmp_path: Path) -> Non
     assert not codes(result, Severity.HIGH, Severity.MEDIUM)
 
 
+def test_open_source_ai_claims_from_text_and_tags(tmp_path: Path) -> None:
+    result = audit_release(str(card_only(tmp_path, CARDS / "claims" / "llama32-osai.md")))
+    assert "OW-OSAID" in codes(result)
+    tagged = tmp_path / "tagged.md"
+    tagged.write_text(
+        "---\nlicense: llama3.1\ntags:\n- open-source-ai\n---\n# Model\n", encoding="utf-8"
+    )
+    result = audit_release(str(card_only(tmp_path, tagged)))
+    finding = next(f for f in result.findings if f.code == "OW-OSAID")
+    assert finding.evidence[0] == "README.md:4: tags: open-source-ai"
+
+
 def test_claims_and_comparisons_in_one_card(tmp_path: Path) -> None:
     text = (CARDS / "claims" / "llama3-chinese-chat.md").read_text(encoding="utf-8")
     card = parse_card(text)
