@@ -73,7 +73,7 @@ def details(console: Console, a: ReleaseAudit) -> None:
         for column in ("file", "covers", "because of", "holds"):
             files.add_column(column, overflow="fold")
         for lf in a.licence_files:
-            held = ", ".join(lic.id for lic in lf.licences) or (
+            held = _n(", ".join(lic.id for lic in lf.licences)) or (
                 f"unreadable: {lf.error}" if lf.error else "no known licence"
             )
             files.add_row(lf.path, lf.role.value, lf.why, held)
