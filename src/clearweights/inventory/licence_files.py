@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import PurePosixPath
 
+from clearweights._untrusted import UntrustedInputError, read_head
 from clearweights.components import MofComponent
 from clearweights.licenses import LicenceMatch, MatchKind, identify_file
 from clearweights.licenses._catalogue import load
@@ -149,9 +150,8 @@ def licence_role(path: str) -> Role | None:
 def _title(path: str) -> str | None:
     """The line of a text's title (its first two non-empty lines) that names a model licence."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(_TITLE_BYTES).decode("utf-8", errors="replace")
-    except OSError:
+        head = read_head(path, _TITLE_BYTES)[0].decode("utf-8", errors="replace")
+    except (OSError, UntrustedInputError):
         return None
     lines = [line.strip(" #*=\t\ufeff") for line in head.splitlines() if line.strip(" #*=\t")]
     return next((line[:80] for line in lines[:2] if _TITLE.search(line)), None)
@@ -193,9 +193,8 @@ def _file_expression(f: ReleaseFile, licences: tuple[Licence, ...]) -> LicenceEx
     if len(licences) < 2:
         return all_of(licences)
     try:
-        with open(f.absolute, "rb") as handle:
-            head = handle.read(1 << 16).decode("utf-8", errors="replace")
-    except OSError:
+        head = read_head(f.absolute, 1 << 16)[0].decode("utf-8", errors="replace")
+    except (OSError, UntrustedInputError):
         return all_of(licences)
     return expression_in(head, licences, load())
 
