@@ -161,9 +161,10 @@ CATCH_ALL = (M.INFERENCE_CODE, "other code (assumed to run the model)")
 MODEL_CODE = (M.MODEL_ARCHITECTURE, "architecture definition (defines the model's network)")
 NAMED_CODE = (M.MODEL_ARCHITECTURE, "architecture definition (named after the model)")
 # A class built on a network base class: torch, transformers, diffusers, Lightning, Keras, Flax.
+# The bases are bounded so that hostile text cannot make the search quadratic.
 _MODULE_CLASS = re.compile(
-    r"^class\s+\w+\s*\([^)]*\b(?:nn\.Module|torch\.nn\.Module|PreTrainedModel|PretrainedConfig|"
-    r"\w+PreTrainedModel|ModelMixin|LightningModule|keras\.Model|nn\.Layer|eqx\.Module)\b",
+    r"^class[ \t]+\w+[ \t]*\([^)]{0,300}?(?:\b(?:nn\.Module|PretrainedConfig|ModelMixin|"
+    r"LightningModule|keras\.Model|nn\.Layer|eqx\.Module)|PreTrainedModel)\b",
     re.M,
 )
 # Words of release names that name no model, or name what other code does (demo.py stays
