@@ -160,8 +160,9 @@ def build_inventory(release: Release) -> Inventory:
     card_source = f"{release.card.path if release.card else 'model card'} license metadata"
     drafts: dict[MofComponent, _Draft] = {}
     unassigned: list[str] = []
+    licence_paths = {lf.path for lf in index.files}
     for f in release.files:
-        if licence_role(f.path) is not None:
+        if f.path in licence_paths:
             continue
         suffix = PurePosixPath(f.path).suffix.lower()
         head = (
