@@ -108,7 +108,11 @@ def extracted_terms(text: str, trust: set[str] | None = None) -> dict[str, Term[
 def _curated_value(name: str, entry: dict[str, Any]) -> Any:
     match name:
         case "derivative_naming":
-            return Naming(tuple(entry.get("attribution", ())), entry.get("name_prefix"))
+            return Naming(
+                tuple(entry.get("attribution", ())),
+                entry.get("name_prefix"),
+                entry.get("condition"),  # when the duty binds, if not always (Kimi K2)
+            )
         case "output_use_restriction":
             return OutputUse(entry["restricted"], entry.get("distillation_is_derivative"))
         case "user_threshold":

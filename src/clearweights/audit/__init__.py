@@ -97,7 +97,9 @@ def _inventory(release: Release) -> tuple[Inventory, bool]:
         MofComponent.MODEL_PARAMETERS_FINAL,
         "weights not present: the licence the repository declares for them",
     )
-    absent = replace(weights, paths=())
+    absent = replace(
+        weights, paths=(), licence_source=f"{weights.licence_source}; weights not present"
+    )
     components = dict(inventory.components)
     components[MofComponent.MODEL_PARAMETERS_FINAL] = absent
     ordered = dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid))

@@ -22,6 +22,7 @@ from clearweights.components import MofComponent
 from clearweights.licenses import LicenceMatch, MatchKind, identify_file
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
+from clearweights.licenses._identify import MAX_BYTES
 from clearweights.licenses.model import Category, Licence
 from clearweights.release.model import ReleaseFile
 
@@ -190,18 +191,21 @@ def read_licence_file(f: ReleaseFile, role: Role) -> LicenceFile:
         elif licences and all(_model_licence(lic) for lic in licences):
             role, why, by_name = Role.WEIGHTS, "it holds a model licence", False
     found = LicenceFile(f.path, result.licences, result.error, role, why, scope, by_name)
-    return replace(found, expression=_file_expression(f, found.licences))
+    return replace(found, expression=_file_expression(f, found))
 
 
-def _file_expression(f: ReleaseFile, licences: tuple[Licence, ...]) -> LicenceExpression | None:
+def _file_expression(f: ReleaseFile, found: LicenceFile) -> LicenceExpression | None:
     """A licence file's licences as an expression: dual-licence wording makes them a choice."""
+    licences = found.licences
     if len(licences) < 2:
         return all_of(licences)
     try:
-        head = read_head(f.absolute, 1 << 16)[0].decode("utf-8", errors="replace")
+        text = read_head(f.absolute, MAX_BYTES)[0].decode("utf-8-sig", errors="replace")
     except (OSError, UntrustedInputError):
         return all_of(licences)
-    return expression_in(head, licences, load())
+    texts = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
+    covered = [(e.start, e.end) for m in found.matches if m.match in texts for e in m.evidence]
+    return expression_in(text, licences, load(), covered)
 
 
 # For each kind of component, the roles that may license it, in order of preference: the first

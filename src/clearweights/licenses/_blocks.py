@@ -159,20 +159,16 @@ def _unknown(licence: Licence, name: str, term: Term[Any]) -> Term[Any]:
     return Term(None, cite)
 
 
-def modified_licence(
-    licence: Licence, added: tuple[ExtractedTerm, ...], *, unread: bool = False
-) -> Licence:
+def modified_licence(licence: Licence, added: tuple[ExtractedTerm, ...]) -> Licence:
     """The record of a known licence whose text adds restrictions: no longer that licence.
 
-    With *unread* (passages were added that extraction could not read, as in a royalty
-    clause), the freedoms of the original become unknown rather than assumed.
+    What the added passages take away cannot all be read (a royalty clause, a permission to
+    ask for), so the freedoms of the original become unknown unless extraction read them.
     """
-    values: dict[str, Term[Any]] = dict(licence.terms.items())
-    if unread:
-        values = {
-            name: (_unknown(licence, name, term) if name in _FREEDOMS else term)
-            for name, term in values.items()
-        }
+    values: dict[str, Term[Any]] = {
+        name: (_unknown(licence, name, term) if name in _FREEDOMS else term)
+        for name, term in licence.terms.items()
+    }
     for item in added:
         cite = Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
         values[item.term] = Term(item.value, cite)
@@ -234,37 +230,57 @@ _LICENCE_MARKS = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
         r"\bhereby grants?\b|\bpermission is hereby granted\b|\bgrants? (?:to )?you\b",
-        r"\byou (?:may|must|shall|will) not\b",
+        r"\byou (?:may|must|shall|will) not\b|\bdo not use\b",
         r"\blicensee\b|\blicensor\b",
         r"\bterms and conditions\b",
         r"\bsubject to the (?:terms|conditions|following)\b",
-        r"\bby (?:using|downloading|accessing)\b[^.]{0,80}\byou agree\b|\byou agree to\b",
+        r"\byou agree\b",
         r"\b(?:shall|will) (?:automatically )?terminate\b",
-        r"\"?as is\"?(?: basis)?,? without warrant",
+        r"\bas[- ]is\b[\W_]{0,8}without warrant",
         r"\bin no event shall\b|\bshall not be liable\b",
         r"\bnon-?exclusive\b[^.]{0,40}\b(?:licen[cs]e|right)\b",
         r"\broyalty[- ]free\b|\broyalt(?:y|ies) (?:payment|rate)",
-        r"\bredistribut(?:e|ion)s? (?:and use )?(?:of|in)\b",
+        r"\bredistribut(?:e|es|ion|ions)\b[^.]{0,60}\b(?:must|provided that|retain)\b",
         r"\bthis (?:licen[cs]e|agreement)\b",
         r"\bgoverned by\b[^.]{0,40}\blaws?\b",
     )
 )
+# A first line that is the text's own title ("# Model Weights License (Non-Commercial)",
+# "License Agreement for Model Weights"), not a headline about a licence.
+_TITLE = re.compile(
+    r"^[\s#*_>]*(?:[\w.,'&/-]+ ){0,8}(?:licen[cs]e|agreement|terms of use|terms and conditions)"
+    r"(?: agreement| for [\w ]{1,40}| v?\d[\w.]*| version [\d.]+)?[\s*_]*(?:\([^)\n]{1,40}\))?"
+    r"[\s*_]*$",
+    re.IGNORECASE,
+)
+# A licence speaks of itself; a page about licences speaks of "the licence" or "its licence".
+_SELF = re.compile(r"\bthis (?:licen[cs]e|(?:licen[cs]e )?agreement)\b", re.IGNORECASE)
+# What is licensed: a website or service (terms of service) is not a licensed work.
+_WEB = re.compile(r"\b(?:web ?sites?|site|platform|apps?|accounts?|services?)\b", re.IGNORECASE)
+_WORK = re.compile(
+    r"\b(?:software|models?|weights|materials|works?|datasets?|data|code|programs?|checkpoints?)\b",
+    re.IGNORECASE,
+)
 _MARK_WINDOW = 30_000
+_MARKS_WITH_TERMS = 3
+_MARKS_WITHOUT_TERMS = 6
 
 
 def looks_like_licence(text: str, terms: int) -> bool:
     """Whether *text* is licence terms (not a page that talks about licences).
 
-    A text with extracted terms needs a few marks of licence language; one with none needs
-    many, so that an unknown licence is kept but a blog post or README is not taken for one.
+    It must name itself a licence (its title, or "this License"), be about a work rather
+    than a website, and carry marks of licence language: a few with extracted terms, many
+    without, so that an unknown licence is kept but a blog post or README is not.
     """
     head = text[:_MARK_WINDOW]
+    first = next((line for line in head.splitlines() if line.strip()), "")
+    if not (_TITLE.match(first) or _SELF.search(head)):
+        return False
+    if len(_WEB.findall(head)) > len(_WORK.findall(head)):
+        return False
     marks = sum(1 for rx in _LICENCE_MARKS if rx.search(head))
     return marks >= (_MARKS_WITH_TERMS if terms else _MARKS_WITHOUT_TERMS)
-
-
-_MARKS_WITH_TERMS = 3
-_MARKS_WITHOUT_TERMS = 6
 
 
 def adds_terms(text: str, fingerprint: frozenset[int], others: frozenset[int]) -> bool:

@@ -53,7 +53,7 @@ _NOTICE_CONFIDENCE = {"SPDX-License-Identifier": 1.0, "licence sentence": 0.9, "
 _FULL_TEXT = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
 _SUBSET = 0.85  # share of a reference present for a text that adds nothing to be that licence
 _ADDED = 0.03  # share of the input's word pairs that may be new in such a text
-_REPEAT = 1.6  # a text this many times longer than its licences may hold several copies
+_REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
 UNIDENTIFIED = LicenceId("LicenseRef-clearweights-unidentified")
 
@@ -101,6 +101,16 @@ def _full_text_match(
     block = text[start:end]
     if span is None:
         kind, confidence = _kind(catalogue, scored, digest, text)
+        if kind is MatchKind.VARIANT:
+            # The licence whole in one block, the rest headers and notes that add no terms
+            # (front matter, "SPDX short identifier", a repository's title) is the licence.
+            left, right = line_span(text, fingerprint)
+            if is_whole(text[left:right], fingerprint) and not adds_terms(
+                text, fingerprint, frozenset()
+            ):
+                kind, confidence = MatchKind.FUZZY, scored.containment
+                start, end = left, right
+                block = text[start:end]
     elif is_whole(block, fingerprint):
         kind, confidence = MatchKind.FUZZY, scored.containment
     else:
@@ -128,7 +138,7 @@ def _full_text_match(
             and adds_terms(region, fingerprint, others)
         )
         if added or unread:
-            licence = modified_licence(licence, added, unread=unread and not added)
+            licence = modified_licence(licence, added)
             kind, rule = MatchKind.VARIANT, rule + "; the text adds restrictions"
     return LicenceMatch(
         licence=licence,
@@ -193,11 +203,9 @@ def _pieces(
     bounds = [0, *cuts, len(text)]
     out: list[tuple[Scored, tuple[int, int] | None]] = []
     for start, end in pairwise(bounds):
-        piece = match_text(catalogue, tokens(text[start:end]), max_licences=1)
-        if piece and piece[0].dice >= VARIANT:
-            out.append((piece[0], (start, len(text[:end].rstrip()))))
-        elif out and piece:  # a cut inside one licence: the piece belongs to the one before
-            return None
+        for scored in match_text(catalogue, tokens(text[start:end])):
+            left, right = line_span(text[start:end], catalogue.fingerprint(scored.ref))
+            out.append((scored, (start + left, start + right)))
     return out if len(out) >= 2 else None
 
 

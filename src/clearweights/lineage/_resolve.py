@@ -105,7 +105,7 @@ def _open(path: Path, repo_id: str, kind: str) -> Release | None:
 
 
 def _local_licence(base: Release) -> tuple[LicenceExpression | None, str]:
-    """A local copy's licence: its weights', else its card component's, else the card's."""
+    """A local copy's licence: its weights', card component's, licence files' or card's."""
     from clearweights.inventory import build_inventory
 
     inventory = build_inventory(base)
@@ -113,6 +113,10 @@ def _local_licence(base: Release) -> tuple[LicenceExpression | None, str]:
         component = inventory.components.get(kind)
         if component is not None and component.licence_expression is not None:
             return component.licence_expression, component.licence_source
+    top = [lf for lf in inventory.licence_files if "/" not in lf.path and lf.licences]
+    if top:
+        files = all_of(lf.expression or all_of(lf.licences) for lf in top)
+        return files, ", ".join(lf.path for lf in top)
     declared = all_of(inventory.card_licences)
     return declared, "model card license metadata" if declared else ""
 
