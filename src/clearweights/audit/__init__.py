@@ -34,7 +34,7 @@ from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
 from clearweights.lineage import inherit, trace
 from clearweights.progress import Progress, Silent
-from clearweights.release.model import Release, ReleaseFile
+from clearweights.release.model import Release
 from clearweights.sources import open_release
 from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_release_file
 from clearweights.weights.model import PickleScan, WeightsHeader
@@ -87,19 +87,18 @@ def _inventory(release: Release) -> tuple[Inventory, bool]:
 
     A card's ``license`` is the licence of the whole repository, weights included, so weights
     that were not downloaded still get the licence the card and licence files give them: the
-    inventory places a stand-in weight file, whose path is then dropped.
+    inventory licenses a stand-in weight file, whose path is then dropped.
     """
     inventory = build_inventory(release)
     if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
         return inventory, False
-    stand_in = replace(release, files=(*release.files, ReleaseFile(ABSENT_WEIGHTS, 0, "")))
-    weights = build_inventory(stand_in).components.get(MofComponent.MODEL_PARAMETERS_FINAL)
-    if weights is None:
-        return inventory, False
+    weights = inventory.place(
+        ABSENT_WEIGHTS,
+        MofComponent.MODEL_PARAMETERS_FINAL,
+        "weights not present: the licence the repository declares for them",
+    )
     absent = replace(
-        weights,
-        paths=(),
-        reason="weights not present: the licence the repository declares for them",
+        weights, paths=(), licence_source=f"{weights.licence_source}; weights not present"
     )
     components = dict(inventory.components)
     components[MofComponent.MODEL_PARAMETERS_FINAL] = absent
@@ -195,6 +194,7 @@ def audit_release(
         weights=headers,
         pickles=pickles,
         unassigned=inventory.unassigned,
+        licence_files=inventory.licence_files,
         skipped=release.skipped,
         architecture=subject.architecture,
         settings=_settings(config),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 
 from clearweights.audit._lineage import CODES as LINEAGE_CODES
 from clearweights.audit.model import Finding, Severity
 from clearweights.components import MofComponent as M
 from clearweights.frameworks.interface import ProfileResult, Status
 from clearweights.frameworks.subject import AuditSubject, weights_licences
-from clearweights.inventory import LicenceFile
+from clearweights.inventory import LicenceFile, Role
 from clearweights.licenses.summary import restrictions
 
 CODES = {
@@ -29,9 +28,9 @@ CODES = {
     "OPEN-WEIGHTS": "the card calls the weights open or openly available (not open source)",
     **LINEAGE_CODES,
 }
-# Licence files proper, not NOTICE files or use policies.
-_LICENCE_NAME = re.compile(r"licen[cs]e|copying", re.IGNORECASE)
-_NOT_LICENCE = re.compile(r"^(?:notice|use[_-]?policy|acceptable)", re.IGNORECASE)
+_OSAI = re.compile(r"\bopen[-_\s]?source[-_\s]+(?:ai|artificial intelligence)\b", re.IGNORECASE)
+# Licence files that may cover the weights (not code-only, third-party, NOTICE or policy files).
+_WEIGHTS_ROLES = (Role.WEIGHTS, Role.GENERAL)
 
 
 def _claims(subject: AuditSubject) -> list[str]:
@@ -40,11 +39,10 @@ def _claims(subject: AuditSubject) -> list[str]:
 
 
 def _unrecognised(files: Sequence[LicenceFile]) -> list[str]:
-    """Licence files of the release that hold no licence the catalogue knows, with why."""
+    """Licence files that may cover the weights but hold no licence the catalogue knows."""
     out = []
     for lf in files:
-        name = PurePosixPath(lf.path).name
-        if not _LICENCE_NAME.search(name) or _NOT_LICENCE.match(name):
+        if not lf.applies or lf.role not in _WEIGHTS_ROLES:
             continue
         if lf.error:
             out.append(f"{lf.path}: cannot be read ({lf.error})")
@@ -83,7 +81,7 @@ def _unclear(subject: AuditSubject, files: Sequence[LicenceFile]) -> list[Findin
 
 
 def _open_weights(subject: AuditSubject, names: str) -> list[Finding]:
-    """ "Open weights" statements: accurate for restricted releases, so information only."""
+    """Open-weights statements: accurate for many restricted releases, so information only."""
     card = subject.release.card
     if card is None or not card.open_weights:
         return []
@@ -93,6 +91,49 @@ def _open_weights(subject: AuditSubject, names: str) -> list[Finding]:
         f"not an open-source claim); the weights' licence: {names}."
     )
     return [Finding("OPEN-WEIGHTS", Severity.INFO, message, evidence)]
+
+
+def _security(subject: AuditSubject) -> list[Finding]:
+    """Unsafe or unreadable weight files, and files the audit skipped."""
+    out: list[Finding] = []
+    for scan in subject.pickles:
+        if not scan.safe:
+            what = (
+                f"would import {', '.join(scan.unsafe)} when unpickled"
+                if scan.unsafe
+                else f"is unsafe to unpickle ({scan.issues[0]})"
+            )
+            out.append(
+                Finding(
+                    "SEC-PICKLE",
+                    Severity.HIGH,
+                    f"{scan.path} {what}: loading it can run arbitrary code.",
+                    (scan.path, *(str(issue) for issue in scan.issues[:20])),
+                )
+            )
+        elif scan.pickles and not scan.error:
+            kind = f" ({scan.framework})" if scan.framework else ""
+            message = f"{scan.path}{kind}: pickle: loading needs trust"
+            out.append(Finding("SEC-PICKLE-TRUST", Severity.LOW, message, (scan.path,)))
+    for header in subject.weights:
+        if header.error:
+            out.append(
+                Finding(
+                    "WEIGHTS-INVALID" if header.invalid else "WEIGHTS-UNREADABLE",
+                    Severity.MEDIUM,
+                    f"{header.path}: {header.error}",
+                    (header.path,),
+                )
+            )
+    for scan in subject.pickles:
+        if scan.error:
+            message = f"{scan.path}: {scan.error}; it cannot be shown safe to load"
+            out.append(Finding("WEIGHTS-UNREADABLE", Severity.MEDIUM, message, (scan.path,)))
+    for skipped in subject.release.skipped:
+        code = "CARD-INVALID" if "model card" in skipped.reason else "REL-SKIPPED"
+        severity = Severity.MEDIUM if code == "CARD-INVALID" else Severity.INFO
+        out.append(Finding(code, severity, f"{skipped.path}: {skipped.reason}", (skipped.path,)))
+    return out
 
 
 def find(
@@ -143,7 +184,7 @@ def find(
         )
     out.extend(_unclear(subject, licence_files))
     out.extend(_open_weights(subject, names))
-    if any("open source ai" in c.lower() or "open-source ai" in c.lower() for c in claims):
+    if any(_OSAI.search(c) for c in claims):
         osaid = next((p for p in profiles if p.profile == "osaid-1.0"), None)
         missing = [c.title for c in osaid.criteria if c.status is not Status.PASS] if osaid else []
         if missing:
@@ -155,38 +196,6 @@ def find(
                     tuple(claims[:2]) + tuple(missing),
                 )
             )
-    for scan in subject.pickles:
-        if not scan.safe:
-            reasons = ", ".join(scan.unsafe) or str(scan.issues[0])
-            out.append(
-                Finding(
-                    "SEC-PICKLE",
-                    Severity.HIGH,
-                    f"{scan.path} is unsafe to load ({reasons}): it can run arbitrary code.",
-                    (scan.path, *(str(issue) for issue in scan.issues[:20])),
-                )
-            )
-        elif scan.pickles and not scan.error:
-            kind = f" ({scan.framework})" if scan.framework else ""
-            message = f"{scan.path}{kind}: pickle: loading needs trust"
-            out.append(Finding("SEC-PICKLE-TRUST", Severity.LOW, message, (scan.path,)))
-    for header in subject.weights:
-        if header.error:
-            out.append(
-                Finding(
-                    "WEIGHTS-INVALID" if header.invalid else "WEIGHTS-UNREADABLE",
-                    Severity.MEDIUM,
-                    f"{header.path}: {header.error}",
-                    (header.path,),
-                )
-            )
-    for scan in subject.pickles:
-        if scan.error:
-            message = f"{scan.path}: {scan.error}; it cannot be shown safe to load"
-            out.append(Finding("WEIGHTS-UNREADABLE", Severity.MEDIUM, message, (scan.path,)))
-    for skipped in subject.release.skipped:
-        code = "CARD-INVALID" if "model card" in skipped.reason else "REL-SKIPPED"
-        severity = Severity.MEDIUM if code == "CARD-INVALID" else Severity.INFO
-        out.append(Finding(code, severity, f"{skipped.path}: {skipped.reason}", (skipped.path,)))
+    out.extend(_security(subject))
     order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2, Severity.INFO: 3}
     return tuple(sorted(out, key=lambda f: (order[f.severity], f.code, f.message)))

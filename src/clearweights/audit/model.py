@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from clearweights.components import Component
 from clearweights.frameworks.interface import ProfileResult
+from clearweights.inventory import LicenceFile
 from clearweights.lineage.model import Lineage
 from clearweights.release.model import Release, Skipped
 from clearweights.weights.model import PickleScan, WeightsHeader
@@ -65,6 +66,7 @@ class ReleaseAudit:
     weights: tuple[WeightsHeader, ...] = ()
     pickles: tuple[PickleScan, ...] = ()
     unassigned: tuple[str, ...] = ()
+    licence_files: tuple[LicenceFile, ...] = ()  # every licence file, notice and use policy read
     skipped: tuple[Skipped, ...] = ()
     architecture: str | None = None  # from config.json
     settings: tuple[tuple[str, str], ...] = ()  # scalar settings of config.json

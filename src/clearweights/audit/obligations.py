@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from clearweights.audit.model import Obligation
 from clearweights.components import Component
 from clearweights.licenses import get
@@ -22,11 +24,12 @@ def for_licence(licence: Licence, notice_files: tuple[str, ...]) -> list[Obligat
     t = licence.terms
     out: list[Obligation] = []
     if (naming := t.derivative_naming.value) is not None:
+        when = f" ({naming.condition})" if naming.condition else ""
         for text in naming.attribution:
             out.append(
                 Obligation(
                     "attribution",
-                    f'Display "{text}"',
+                    f'Display "{text}"{when}',
                     DERIVE,
                     licence.id,
                     _cite(licence, "derivative_naming"),
@@ -163,15 +166,34 @@ def obligations(
     Licences inherited from base models come first, with their own duties, even when the
     release has no weight files (a card-only audit).
     """
-    seen: set[str] = set()
     out: list[Obligation] = _inherited(lineage) if lineage else []
     inherited = [lic for base in lineage.bases for lic in base.licences] if lineage else []
     ordered = sorted(
         components, key=lambda c: (c.kind.spec.content_type != "data", c.kind.spec.cid)
     )
-    for licence in [*inherited, *(lic for c in ordered for lic in c.licences)]:
-        if licence.id in seen:
-            continue
-        seen.add(licence.id)
-        out.extend(for_licence(licence, notice_files))
+    licences = {lic.id: lic for lic in inherited}
+    licences.update((lic.id, lic) for c in ordered for lic in c.licences)
+    # A licence offered only as one side of an OR binds only those who choose it.
+    required = {lic.id for lic in inherited} | {
+        lic.id for c in ordered for lic in _in_every_choice(c)
+    }
+    for licence in licences.values():
+        duties = for_licence(licence, notice_files)
+        if licence.id not in required:
+            duties = [
+                replace(
+                    d, text=f"If you take it under {licence.id}: {d.text[0].lower()}{d.text[1:]}"
+                )
+                for d in duties
+            ]
+        out.extend(duties)
     return tuple(out)
+
+
+def _in_every_choice(component: Component) -> tuple[Licence, ...]:
+    """The licences that apply however the component is taken."""
+    expression = component.licence_expression
+    if expression is None:
+        return ()
+    choices = expression.choices()
+    return tuple(lic for lic in choices[0] if all(lic in c for c in choices[1:]))

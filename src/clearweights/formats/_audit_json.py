@@ -170,5 +170,16 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
             for s in a.pickles
         ],
         "unassigned": list(a.unassigned),
+        "license_files": [
+            {
+                "path": lf.path,
+                "role": lf.role.value,
+                "role_from": lf.why,
+                "scope": lf.scope,
+                "licenses": [lic.id for lic in lf.licences],
+                "error": lf.error,
+            }
+            for lf in a.licence_files
+        ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in a.skipped],
     }

@@ -216,12 +216,14 @@ class MofFramework:
         """Classify the release and explain every component of every class."""
         components = dict(subject.components)
         mof_class, progress, warnings, ev = classify(components, self.mode)
+        # Links from a model card say nothing of their licence; a MOF file's declarations do.
+        linked = subject.release.kind != "mof-file"
         criteria: list[Criterion] = []
         for c in (3, 2, 1):
             for kind in MofComponent:
                 if kind.spec.mof_class != c:
                     continue
-                criteria.append(_criterion(kind, components.get(kind), ev[c], self.mode))
+                criteria.append(_criterion(kind, components.get(kind), ev[c], linked))
         if subject.weights_absent:  # classified on the declared licence, like a MOF file
             criteria = [_absent(c) if c.id == "mof.c10" else c for c in criteria]
             warnings.append(f"{MofComponent.MODEL_PARAMETERS_FINAL.spec.name}: {WEIGHTS_ABSENT}")
@@ -246,7 +248,7 @@ def _absent(criterion: Criterion) -> Criterion:
 
 
 def _criterion(
-    kind: MofComponent, component: Component | None, ev: _ClassEval, mode: str
+    kind: MofComponent, component: Component | None, ev: _ClassEval, linked: bool
 ) -> Criterion:
     spec = kind.spec
     ident = f"mof.c{spec.cid}"
@@ -263,6 +265,11 @@ def _criterion(
         state = ev.status(kind)
         if state == "included" or (not spec.required and kind in ev.optional):
             status, fix = Status.PASS, None
+        elif state == "unlicensed" and linked and component.external:
+            status, fix = (
+                Status.UNKNOWN,
+                f"state the licence of the linked {spec.name.lower()} (counted as unlicensed)",
+            )
         elif state == "unlicensed":
             status, fix = (
                 Status.FAIL,

@@ -9,11 +9,11 @@ model's own files. Every licence file is read and listed, whether or not it lice
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from clearweights._untrusted import MAX_CONFIG_BYTES, UntrustedInputError, read_head, read_json
 from clearweights.components import Component, MofComponent
 from clearweights.inventory.external import external
 from clearweights.inventory.licence_files import (
@@ -41,7 +41,6 @@ from clearweights.release.model import Release, ReleaseFile
 M = MofComponent
 _HEADER_BYTES = 4096
 _CODE_BYTES = 32768  # enough to see a module's class definitions, bounded for huge files
-_CONFIG_BYTES = 1 << 20
 
 __all__ = [
     "CARD_LICENSED",
@@ -63,7 +62,7 @@ class _Draft:
     paths: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     licences: dict[str, Licence] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)
+    sources: dict[str, None] = field(default_factory=dict)  # ordered, O(1) membership
     unlicensed: bool = False
     expressions: list[LicenceExpression | None] = field(default_factory=list)
 
@@ -76,6 +75,16 @@ class Inventory:
     licence_files: tuple[LicenceFile, ...]
     card_licences: tuple[Licence, ...]
     unassigned: tuple[str, ...]
+    index: LicenceIndex | None = field(default=None, repr=False, compare=False)
+    card_source: str = "model card license metadata"
+
+    def place(self, path: str, kind: MofComponent, reason: str) -> Component:
+        """A component of one file not in the release (weights not downloaded), licensed as
+        a file at *path* would be: by the licence files above it, else the card."""
+        draft = _Draft(paths=[path], reasons=[reason])
+        index = self.index or LicenceIndex(())
+        _license(draft, path, kind, None, index, self.card_licences, self.card_source)
+        return _finish(kind, draft)
 
 
 def card_licences(release: Release) -> tuple[Licence, ...]:
@@ -108,9 +117,8 @@ CARD_LICENSED = frozenset(
 
 def _read_head(f: ReleaseFile, size: int) -> str | None:
     try:
-        with open(f.absolute, "rb") as handle:
-            return handle.read(size).decode("utf-8", errors="replace")
-    except OSError:
+        return read_head(f.absolute, size)[0].decode("utf-8", errors="replace")
+    except (OSError, UntrustedInputError):
         return None
 
 
@@ -130,12 +138,11 @@ def _names(release: Release) -> frozenset[str]:
     """Words naming the model: the release, config.json's model type and architecture."""
     config: dict[str, object] = {}
     entry = next((f for f in release.files if f.path == "config.json"), None)
-    if entry is not None and entry.size <= _CONFIG_BYTES:
+    if entry is not None and entry.absolute:
         try:
-            with open(entry.absolute, encoding="utf-8") as handle:
-                loaded = json.load(handle)
+            loaded = read_json(entry.absolute, MAX_CONFIG_BYTES)
             config = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError):
+        except (OSError, UntrustedInputError):
             config = {}
     archs = config.get("architectures")
     first = archs[0] if isinstance(archs, list) and archs and isinstance(archs[0], str) else None
@@ -153,8 +160,9 @@ def build_inventory(release: Release) -> Inventory:
     card_source = f"{release.card.path if release.card else 'model card'} license metadata"
     drafts: dict[MofComponent, _Draft] = {}
     unassigned: list[str] = []
+    licence_paths = {lf.path for lf in index.files}
     for f in release.files:
-        if licence_role(f.path) is not None:
+        if f.path in licence_paths:
             continue
         suffix = PurePosixPath(f.path).suffix.lower()
         head = (
@@ -188,6 +196,8 @@ def build_inventory(release: Release) -> Inventory:
         licence_files=index.files,
         card_licences=declared,
         unassigned=tuple(unassigned),
+        index=index,
+        card_source=card_source,
     )
 
 
@@ -217,7 +227,12 @@ def _license(
         draft.expressions.append(
             all_of([lf.expression or all_of(lf.licences) for lf in chosen if lf.licences])
         )
-    elif declared and kind in CARD_LICENSED:
+    elif (
+        declared and kind in CARD_LICENSED and not any(lf.role is not Role.GENERAL for lf in chosen)
+    ):
+        # The card speaks for files no licence text covers, or whose plain LICENSE is empty;
+        # never over a file written for them (an unreadable MODEL_LICENSE.pdf): that stays
+        # unknown rather than open.
         for lic in declared:
             draft.licences[lic.id] = lic
         draft.expressions.append(all_of(declared))
@@ -227,8 +242,17 @@ def _license(
 
 
 def _source(draft: _Draft, source: str) -> None:
-    if source not in draft.sources:
-        draft.sources.append(source)
+    draft.sources.setdefault(source, None)
+
+
+def _sources(draft: _Draft, shown: int = 5) -> str:
+    """Where the licences came from; a long run of file headers is counted, not listed."""
+    headers = [s for s in draft.sources if s.endswith(" header")]
+    if len(headers) <= shown:
+        return "; ".join(draft.sources)
+    hidden = set(headers[shown:])
+    kept = [s for s in draft.sources if s not in hidden]
+    return "; ".join([*kept, f"{len(hidden)} more file headers"])
 
 
 def _finish(kind: MofComponent, draft: _Draft) -> Component:
@@ -243,7 +267,7 @@ def _finish(kind: MofComponent, draft: _Draft) -> Component:
         paths=tuple(draft.paths),
         licence_name=None if draft.unlicensed else name,
         licences=() if draft.unlicensed else licences,
-        licence_source="; ".join(draft.sources) or "no licence found",
+        licence_source=_sources(draft) or "no licence found",
         reason="; ".join(draft.reasons),
         expression=None if draft.unlicensed else expression,
     )

@@ -23,7 +23,22 @@ _REPO = re.compile(
 )
 # Site pages under github.com that are not a repository owner.
 _NOT_OWNERS = {"orgs", "topics", "features", "sponsors", "settings", "marketplace", "about",
-               "apps", "collections", "enterprise", "login", "pricing", "site"}  # fmt: skip
+               "apps", "collections", "enterprise", "login", "pricing", "site",
+               "user-attachments"}  # fmt: skip
+# Libraries and tools a card tells readers to install: other projects, not this model's code.
+_LIBRARIES = {
+    "huggingface/transformers", "huggingface/diffusers", "huggingface/peft", "huggingface/trl",
+    "huggingface/accelerate", "huggingface/datasets", "huggingface/huggingface_hub",
+    "huggingface/optimum", "huggingface/tokenizers", "huggingface/text-generation-inference",
+    "huggingface/candle", "huggingface/safetensors", "pytorch/pytorch", "pytorch/vision",
+    "pytorch/audio", "tensorflow/tensorflow", "google/jax", "jax-ml/jax", "vllm-project/vllm",
+    "ggerganov/llama.cpp", "ggml-org/llama.cpp", "ollama/ollama", "microsoft/deepspeed",
+    "deepspeedai/deepspeed", "nvidia/megatron-lm", "sgl-project/sglang", "mlc-ai/mlc-llm",
+    "eleutherai/lm-evaluation-harness", "openai/tiktoken", "dao-ailab/flash-attention",
+    "bitsandbytes-foundation/bitsandbytes", "timdettmers/bitsandbytes", "autogptq/autogptq",
+    "casper-hansen/autoawq", "triton-lang/triton", "hiyouga/llama-factory",
+    "axolotl-ai-cloud/axolotl", "unslothai/unsloth", "lm-sys/fastchat",
+}  # fmt: skip
 _TRAINING_PATH = re.compile(r"train|finetun|fine[-_]tun|pretrain|sft|recipe", re.I)
 _IMAGE = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|mp4|ico)$", re.I)
 
@@ -38,15 +53,19 @@ def code_repository(url: str) -> bool:
     found = _REPO.match(url)
     if found is None or found["owner"].lower() in _NOT_OWNERS or _IMAGE.search(url):
         return False
+    if f"{found['owner']}/{found['repo']}".lower() in _LIBRARIES:
+        return False
     rest = found["rest"]
-    if rest is None or rest.startswith("/tree/") and rest.count("/") <= 2:
+    if rest is None or (rest.startswith("/tree/") and rest.count("/") <= 2):
         return True  # the repository, or one of its branches
     # A folder or file inside it: only when it is about training, never a LICENSE anchor.
     tail = rest.split("/", 3)[-1] if rest.count("/") >= 3 else ""
     return bool(tail) and bool(_TRAINING_PATH.search(tail)) and "licen" not in tail.lower()
 
 
-def external(release: Release, have: dict[MofComponent, Component]) -> dict[MofComponent, Component]:
+def external(
+    release: Release, have: dict[MofComponent, Component]
+) -> dict[MofComponent, Component]:
     """Components the card links to but the release does not contain."""
     card = release.card
     if card is None:
@@ -75,7 +94,8 @@ def external(release: Release, have: dict[MofComponent, Component]) -> dict[MofC
         out[M.TRAINING_CODE] = Component(
             M.TRAINING_CODE,
             repos,
-            reason="code repository linked from the model card (not verified to hold training code)",
+            reason="code repository linked from the model card "
+            "(not verified to hold training code)",
             external=True,
             licence_source=UNKNOWN,
         )

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import PurePosixPath
 
+from clearweights._untrusted import UntrustedInputError, read_head
 from clearweights.components import MofComponent
 from clearweights.licenses import LicenceMatch, MatchKind, identify_file
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
+from clearweights.licenses._identify import MAX_BYTES
 from clearweights.licenses.model import Category, Licence
 from clearweights.release.model import ReleaseFile
 
@@ -75,8 +77,7 @@ def _tokens(stem: str) -> list[str]:
 
 def _name_role(name: str) -> Role | None:
     """The role a file name gives, or ``None`` when the name is not a licence file's."""
-    pure = PurePosixPath(name)
-    if pure.suffix.lower() in _NOT_TEXT:
+    if _suffix(name) in _NOT_TEXT:
         return None
     tokens = _tokens(name)
     if not tokens:
@@ -116,7 +117,7 @@ class LicenceFile:
     matches: tuple[LicenceMatch, ...]
     error: str | None = None
     role: Role = Role.GENERAL
-    why: str = "name"
+    why: str = "its name"
     scope: str = "."
     by_name: bool = True
     expression: LicenceExpression | None = None  # how its licences combine (OR when dual)
@@ -132,29 +133,43 @@ class LicenceFile:
 
     @property
     def applies(self) -> bool:
-        """Whether it licenses files of the release (notices, policies and third-party lists do not)."""
+        """Whether it licenses release files (notices, policies, third-party lists do not)."""
         return self.role not in (Role.THIRD_PARTY, Role.NOTICE, Role.USE_POLICY)
 
 
 def licence_role(path: str) -> Role | None:
     """The role of a release file if it is a licence file by its name or folder, else ``None``."""
-    pure = PurePosixPath(path)
-    role = _name_role(pure.name)
-    folder = pure.parent.name.lower()
-    if role is None and folder in _LICENCE_FOLDERS and pure.suffix.lower() not in _NOT_TEXT:
+    parent, _, name = path.rpartition("/")
+    role = _name_role(name)
+    folder = parent.rpartition("/")[2].lower()
+    if role is None and folder in _LICENCE_FOLDERS and _suffix(name) not in _NOT_TEXT:
         return Role.GENERAL
     return role
 
 
-def _title(path: str) -> str:
-    """The first non-empty lines of a text (its title), read within a small bound."""
+def _suffix(name: str) -> str:
+    """The lowercase suffix of a file name, as ``PurePosixPath.suffix`` gives it."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+
+
+def _title(path: str) -> str | None:
+    """The line of a text's title (its first two non-empty lines) that names a model licence."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(_TITLE_BYTES).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
+        head = read_head(path, _TITLE_BYTES)[0].decode("utf-8", errors="replace")
+    except (OSError, UntrustedInputError):
+        return None
     lines = [line.strip(" #*=\t\ufeff") for line in head.splitlines() if line.strip(" #*=\t")]
-    return " ".join(lines[:2])[:200]
+    return next((line[:80] for line in lines[:2] if _TITLE.search(line)), None)
+
+
+def _model_licence(licence: Licence) -> bool:
+    """Whether a licence is written for models (the catalogue's curated AI licences)."""
+    return licence.kind == "licence" and (
+        licence.category is Category.RESTRICTED_OPEN_WEIGHTS
+        or (licence.family is not None and licence.id.startswith("LicenseRef-"))
+        or licence.family == "openmdw"
+    )
 
 
 def read_licence_file(f: ReleaseFile, role: Role) -> LicenceFile:
@@ -162,33 +177,35 @@ def read_licence_file(f: ReleaseFile, role: Role) -> LicenceFile:
     result = identify_file(f.absolute)
     pure = PurePosixPath(f.path)
     parent = pure.parent
-    scope, why, by_name = str(parent), "name", True
+    scope, why, by_name = str(parent), "its name", True
     if parent.name.lower() in _LICENCE_FOLDERS:  # LICENSES/Apache-2.0.txt covers the folder above
-        scope = str(parent.parent)
+        scope, why = str(parent.parent), f"its name, in a {parent.name}/ folder"
     elif role is Role.GENERAL and parent.name.lower() in _WEIGHT_FOLDERS:
         # weights/license.txt: the weights' licence, wherever the weights sit beside that folder.
         role, why, scope = Role.WEIGHTS, f"in a {parent.name}/ folder", str(parent.parent)
     if role is Role.GENERAL:
         title = _title(f.absolute)
-        licences = [m.licence for m in result.licences]
-        if title and _TITLE.search(title):
-            role, why, by_name = Role.WEIGHTS, f"its title: {title[:80]!r}", False
-        elif licences and all(lic.category is Category.RESTRICTED_OPEN_WEIGHTS for lic in licences):
+        licences = [m.licence for m in result.licences if m.licence.kind == "licence"]
+        if title is not None:
+            role, why, by_name = Role.WEIGHTS, f"its title: {title!r}", False
+        elif licences and all(_model_licence(lic) for lic in licences):
             role, why, by_name = Role.WEIGHTS, "it holds a model licence", False
     found = LicenceFile(f.path, result.licences, result.error, role, why, scope, by_name)
-    return replace(found, expression=_file_expression(f, found.licences))
+    return replace(found, expression=_file_expression(f, found))
 
 
-def _file_expression(f: ReleaseFile, licences: tuple[Licence, ...]) -> LicenceExpression | None:
+def _file_expression(f: ReleaseFile, found: LicenceFile) -> LicenceExpression | None:
     """A licence file's licences as an expression: dual-licence wording makes them a choice."""
+    licences = found.licences
     if len(licences) < 2:
         return all_of(licences)
     try:
-        with open(f.absolute, "rb") as handle:
-            head = handle.read(1 << 16).decode("utf-8", errors="replace")
-    except OSError:
+        text = read_head(f.absolute, MAX_BYTES)[0].decode("utf-8-sig", errors="replace")
+    except (OSError, UntrustedInputError):
         return all_of(licences)
-    return expression_in(head, licences, load())
+    texts = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
+    covered = [(e.start, e.end) for m in found.matches if m.match in texts for e in m.evidence]
+    return expression_in(text, licences, load(), covered)
 
 
 # For each kind of component, the roles that may license it, in order of preference: the first
@@ -238,23 +255,23 @@ class LicenceIndex:
 
     def select(self, path: str, kind: MofComponent) -> tuple[LicenceFile, ...]:
         """The licence files that cover *path* as a file of *kind* (empty when none does)."""
-        folder = str(PurePosixPath(path).parent)
+        folder = path.rpartition("/")[0] or "."  # as str(PurePosixPath(path).parent)
         key = (folder, kind)
         if key not in self._memo:
             self._memo[key] = self._walk(folder, _prefs(kind))
         return self._memo[key]
 
     def _walk(self, folder: str, prefs: tuple[tuple[str, ...], ...]) -> tuple[LicenceFile, ...]:
-        current = PurePosixPath(folder)
+        current = folder
         while True:
-            here = self._by_scope.get(str(current), [])
+            here = self._by_scope.get(current, [])
             for group in prefs:
                 chosen = tuple(lf for lf in here if _fits(lf, group))
                 if chosen:
                     return chosen
-            if str(current) in ("", "."):
+            if current == ".":
                 return ()
-            current = current.parent
+            current = current.rpartition("/")[0] or "."
 
 
 def read_licence_files(files: Iterable[ReleaseFile]) -> tuple[LicenceFile, ...]:

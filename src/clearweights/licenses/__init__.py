@@ -19,6 +19,7 @@ from clearweights.licenses._expression import Expression, LicenceExpression, all
 from clearweights.licenses._expression import parse_expression as _parse_expression
 from clearweights.licenses._identify import identify_bytes, identify_file, identify_name
 from clearweights.licenses._identify import identify_text as identify
+from clearweights.licenses._names import display_name, names_for_people
 from clearweights.licenses.model import (
     Category,
     Citation,
@@ -55,11 +56,13 @@ __all__ = [
     "any_of",
     "catalogue",
     "catalogue_version",
+    "display_name",
     "get",
     "identify",
     "identify_bytes",
     "identify_file",
     "identify_name",
+    "names_for_people",
     "parse_expression",
     "summarize",
 ]

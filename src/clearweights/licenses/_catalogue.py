@@ -71,7 +71,9 @@ def _term_value(name: str, raw: Any) -> Any:
         case "acceptable_use_policy":
             return UsePolicy(**raw)
         case "derivative_naming":
-            return Naming(tuple(raw.get("attribution", ())), raw.get("name_prefix"))
+            return Naming(
+                tuple(raw.get("attribution", ())), raw.get("name_prefix"), raw.get("condition")
+            )
         case "output_use_restriction":
             return OutputUse(bool(raw["restricted"]), raw.get("distillation_is_derivative"))
         case "distribution_conditions" | "territorial_exclusions":

@@ -119,7 +119,7 @@ _MAX_CHOICES = 64
 # "dual-licensed", "licensed under either X or Y", "at your option": the licences are a choice.
 _DISJUNCTION = re.compile(
     r"\bdual[- ]licen[cs]ed\b|\blicen[cs]ed under (?:the terms of )?either\b"
-    r"|\bat (?:your|the licensee'?s?) (?:option|choice|election)\b|\byou may (?:choose|elect)\b",
+    r"|\bat (?:your|the licensee'?s?) (?:option|choice|election)\b(?!\)? any later version)",
     re.I,
 )
 _SPDX_LINE = re.compile(r"SPDX-License-Identifier:\s*(?P<expr>[^\n*#]+?)\s*(?:\*/|-->|$)", re.M)
@@ -179,7 +179,7 @@ class LicenceExpression:
                 if len(found) > _MAX_CHOICES:
                     return (self.licences,)
         unique = {tuple(dict.fromkeys(c)): None for c in found}
-        return tuple(unique)[:_MAX_CHOICES] if len(unique) <= _MAX_CHOICES else (self.licences,)
+        return tuple(unique) if len(unique) <= _MAX_CHOICES else (self.licences,)
 
 
 def leaf(licence: Licence, exception: str | None = None) -> LicenceExpression:
@@ -232,12 +232,16 @@ def expression_tree(text: str, catalogue: Catalogue) -> LicenceExpression | None
 
 
 def expression_in(
-    text: str, licences: Sequence[Licence], catalogue: Catalogue
+    text: str,
+    licences: Sequence[Licence],
+    catalogue: Catalogue,
+    covered: Sequence[tuple[int, int]] = (),
 ) -> LicenceExpression | None:
     """How the *licences* found in *text* combine.
 
-    ``SPDX-License-Identifier`` lines keep their ``OR``; a text that says it is dual-licensed
-    ("at your option") offers its licences as a choice; otherwise they all apply.
+    ``SPDX-License-Identifier`` lines keep their ``OR``; a text that says, outside the licence
+    texts themselves (the *covered* spans), that it is dual-licensed ("at your option") offers
+    its licences as a choice; otherwise they all apply.
     """
     parsed = [
         tree
@@ -246,6 +250,9 @@ def expression_in(
     ]
     named = {lic.id for tree in parsed for lic in tree.licences}
     rest = [lic for lic in licences if lic.id not in named]
-    if not parsed and len(rest) >= 2 and _DISJUNCTION.search(text):
+    outside = text
+    for start, end in covered:  # a licence's own words ("at your option") are not the offer
+        outside = outside[:start] + " " * (end - start) + outside[end:]
+    if not parsed and len(rest) >= 2 and _DISJUNCTION.search(outside):
         return any_of(rest)
     return all_of([*parsed, *rest])

@@ -90,10 +90,15 @@ class UsePolicy:
 
 @dataclass(frozen=True)
 class Naming:
-    """Attribution and naming duties for derivatives."""
+    """Attribution and naming duties for derivatives.
+
+    ``condition`` says when the duties apply if not always, e.g. a display duty that only
+    binds products above a usage or revenue threshold (Kimi K2's modified MIT licence).
+    """
 
     attribution: tuple[str, ...] = ()
     name_prefix: str | None = None
+    condition: str | None = None
 
 
 @dataclass(frozen=True)

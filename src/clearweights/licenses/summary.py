@@ -100,7 +100,8 @@ def summarize(lic: Licence) -> Summary:
     must: list[str] = []
     naming = t.derivative_naming.value
     if naming:
-        must += [f'Display "{s}"' for s in naming.attribution]
+        when = f" ({naming.condition})" if naming.condition else ""
+        must += [f'Display "{s}"{when}' for s in naming.attribution]
         if naming.name_prefix:
             must.append(
                 "Begin the name of any model you distribute that was built with it "

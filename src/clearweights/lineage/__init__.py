@@ -46,7 +46,12 @@ __all__ = [
 
 def _declared(inventory: Inventory) -> tuple[Licence, ...]:
     """The licences the release states itself: card, top-level licence files, weights."""
-    top = [lic for lf in inventory.licence_files if "/" not in lf.path for lic in lf.licences]
+    top = [
+        lic
+        for lf in inventory.licence_files
+        if "/" not in lf.path and lf.applies  # not a NOTICE, use policy or third-party list
+        for lic in lf.licences
+    ]
     weights = inventory.components.get(MofComponent.MODEL_PARAMETERS_FINAL)
     found = [*inventory.card_licences, *top, *(weights.licences if weights else ())]
     return tuple({lic.id: lic for lic in found if lic.kind == "licence"}.values())

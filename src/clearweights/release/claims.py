@@ -14,6 +14,7 @@ import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 Statement = tuple[int, str]  # (line in the card file, the sentence)
 
@@ -42,49 +43,58 @@ _MARKUP = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])|\s\|\s|\s+[-*•]\s+")
-_CLAUSE = re.compile(r".*[,;:()\[\]\u2013\u2014]", re.DOTALL)
-_NEGATED = re.compile(
-    r"(?:\bnot|n't|\bnever|\bno\s+longer|\bnon|\bneither|\bnor|\bwithout|\bdespite)"
-    r"[\s-]+(?:[\w'\u2019-]+\s+){0,3}$",
-    re.IGNORECASE,
+_CLAUSE_MARKS = ",;:()[]\u2013\u2014"
+_WORD = re.compile(r"[\w'\u2019%-]+")
+# Word tests on the clause before a match (its last words, where a window is given).
+_NEGATIONS = frozenset({"not", "never", "non", "neither", "nor", "without", "despite", "longer"})
+_COMPARISONS = frozenset(
+    {"than", "versus", "vs", "other", "others", "many", "existing", "among", "competitive",
+     "par", "unlike", "like", "such", "including", "similar", "relative", "against",
+     "previous", "prior"}
+)  # fmt: skip
+_COMPARISON_STEMS = ("outperform", "compar", "surpass", "beat", "rival", "match", "exceed")
+_MENTIONS = frozenset({"using", "uses", "use", "from", "by", "via"})
+_MENTION_PAIRS = frozenset(
+    {("based", "on"), ("built", "on"), ("built", "with"), ("built", "upon"),
+     ("derived", "from"), ("fine-tuned", "from"), ("fine-tuned", "on"), ("finetuned", "from"),
+     ("finetuned", "on"), ("trained", "on"), ("trained", "with"), ("powered", "by"),
+     ("thanks", "to"), ("inspired", "by"), ("contributed", "to"), ("contributing", "to"),
+     ("compatible", "with"), ("integrated", "with"), ("integrates", "with"), ("served", "by"),
+     ("served", "with"), ("runs", "on"), ("run", "on"), ("runs", "with"), ("rely", "on"),
+     ("relies", "on"), ("of", "the"), ("leveraging", "the"), ("commitment", "to"),
+     ("committed", "to"), ("contribute", "to"), ("contributions", "to"), ("dedicated", "to"),
+     ("devoted", "to"), ("believe", "in"), ("back", "to")}
+)  # fmt: skip
+# Subjects that make "X is open source" about something else than the model.
+_OTHER_SUBJECTS = frozenset(
+    {"code", "codebase", "software", "script", "scripts", "library", "toolkit", "repository",
+     "repo", "dataset", "datasets", "data", "framework", "tokenizer", "implementation", "paper"}
+)  # fmt: skip
+_MODEL_WORDS = frozenset(
+    {"model", "models", "weights", "llm", "llms", "checkpoint", "checkpoints", "release", "we"}
 )
-_COMPARISON = re.compile(
-    r"\b(?:outperform\w*|than|compar\w*|versus|vs\.?|other|many|existing"
-    r"|among|surpass\w*|beat\w*|rival\w*|competitive|par|match(?:es|ing)?|exceed\w*|unlike"
-    r"|like|such|including|similar|relative|against|previous|prior)\b",
-    re.IGNORECASE,
+# After the term: "open source is the future", "open-source models such as ..." (generic).
+_CONCEPT_VERB = re.compile(
+    r"^[\s-]*(?:is|are|was|were|has|have|will|can|should|must|matters)\b", re.IGNORECASE
 )
-_MENTION = re.compile(
-    r"\b(?:based\s+on|built\s+(?:on|with|upon)|derived\s+from|fine-?tuned\s+(?:from|on)"
-    r"|trained\s+(?:on|with)|using|uses|use|powered\s+by|thanks\s+to|inspired\s+by"
-    r"|contribut\w*\s+to|compatible\s+with|integrat\w*\s+(?:with|into)|served\s+(?:by|with)"
-    r"|runs?\s+(?:on|with|in)|rely\s+on|relies\s+on|leverag\w*|from|of\s+the|by)"
-    r"\s+(?:[\w'\u2019.-]+\s+){0,3}$",
-    re.IGNORECASE,
+_GENERIC_PLURAL = re.compile(
+    r"^[\s-]*(?:[\w-]+\s+)?(?:models|llms|alternatives|systems|solutions|ais)\b", re.IGNORECASE
 )
+_COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "being", "remain", "remains"})
+_SELVES = frozenset({"our", "this", "these", "it", "its", "we", "we've", "we're", "present"})
+_INTENSIFIERS = frozenset({"fully", "truly", "completely", "entirely", "100%", "100"})
+_WE_VERBS = ("open-sourc", "opensourc", "releas", "make", "made", "making", "provid",
+             "publish", "shar")  # fmt: skip
 # Words after "open source" that make it a mention of other work, not of this release.
 _OTHER_NOUN = re.compile(
-    r"^[\s-]*(?:[\w.-]+\s+)?(?:communit|project|librar|tool|framework|software|package"
+    r"^[\s-]*(?:(?!(?:for|to|by|in|with|from|on|of|and|or|under)\b)[\w.-]+\s+){0,2}"
+    r"(?:communit|project|librar|tool|framework|software|package"
     r"|ecosystem|implementation|repositor|repo\b|dataset|data\b|corp[uo]|contributor|developer"
     r"|effort|initiative|movement|alternative|counterpart|peer|competitor|baseline|platform"
     r"|engine|stack|code\b|codebase|world|space|landscape|research|enthusiast|friend|partner"
     r"|app|program|release\s+of|version\s+of|llm\s+leaderboard|leaderboard|evaluation|benchmark)",
     re.IGNORECASE,
 )
-_COPULA = re.compile(
-    r"\b(?:is|are|was|were|be|been|being|remains?|'s|\u2019s)\s+(?:[\w'\u2019/.%-]+\s+){0,6}$",
-    re.IGNORECASE,
-)
-_SELF = re.compile(
-    r"\b(?:our|this|these|the\s+present|it|its|we|we've|we're)\s+(?:[\w'\u2019/.-]+\s+){0,3}$",
-    re.IGNORECASE,
-)
-_WE_MAKE = re.compile(
-    r"\bwe\s+(?:\w+\s+){0,2}(?:open[-\s]?sourc\w*|releas\w*|make|made|making|provide\w*"
-    r"|publish\w*|share\w*)\b",
-    re.IGNORECASE,
-)
-_AS = re.compile(r"\bas\s+(?:an?\s+)?(?:[\w-]+\s+)?$", re.IGNORECASE)
 _LICENCE_AFTER = re.compile(r"^[\s-]*(?:[\w-]+\s+)?licen[cs]", re.IGNORECASE)
 # A title or fragment: "Vicuna: An Open-Source Chatbot", "A fully open-source 7B model".
 _TITLE = re.compile(
@@ -170,31 +180,72 @@ def _paragraphs(body: str) -> Iterator[_Paragraph]:
         yield current
 
 
+def _clause(before: str) -> str:
+    """The end of *before* after its last comma, colon, bracket or dash."""
+    return before[max(before.rfind(mark) for mark in _CLAUSE_MARKS) + 1 :]
+
+
+def _words(clause: str) -> list[str]:
+    return _WORD.findall(clause.lower().replace("\u2019", "'"))
+
+
+def _negated(words: list[str]) -> bool:
+    return any(w in _NEGATIONS or w.endswith("n't") for w in words[-5:])
+
+
+def _compares(words: list[str]) -> bool:
+    return any(w in _COMPARISONS or w.startswith(_COMPARISON_STEMS) for w in words)
+
+
+def _mentions(words: list[str]) -> bool:
+    """A preposition or verb naming other work ("built with", "based on") just before."""
+    tail = words[-5:]
+    return any(w in _MENTIONS for w in tail[-4:]) or any(
+        (a, b) in _MENTION_PAIRS for a, b in pairwise(tail)
+    )
+
+
+def _we_make(words: list[str]) -> bool:
+    """ "we have made ... open source", "we are open-sourcing", "we release ... as open source"."""
+    return any(
+        w == "we" and any(v.startswith(_WE_VERBS) for v in words[i + 1 : i + 4])
+        for i, w in enumerate(words)
+    )
+
+
 def _is_claim(sentence: str, m: re.Match[str]) -> bool:
     """Whether an "open source" match states that this release is open source."""
     before = sentence[max(0, m.start() - _BEFORE) : m.start()]
     after = sentence[m.end() : m.end() + _AFTER]
-    clause = _CLAUSE.sub("", before)
-    if _NEGATED.search(clause) or _COMPARISON.search(clause) or _MENTION.search(clause):
+    words = _words(_clause(before))
+    if _negated(words) or _compares(words) or _mentions(words) or _OTHER_NOUN.match(after):
         return False
-    if _OTHER_NOUN.match(after):
+    if sentence.rstrip().endswith("?") or _about_other(words):
         return False
+    if _CONCEPT_VERB.match(after) or (not words and _GENERIC_PLURAL.match(after)):
+        return False  # "open source is the future", "Open-source models such as ..."
     return bool(
         _VERB.search(m[0])
-        or re.match(r"(?i)fully|truly|completely|entirely|100", m[0])
-        or re.search(r"(?i)(?:fully|truly|completely|entirely|100\s?%)[-\s]+$", clause)
-        or _COPULA.search(clause)
-        or _SELF.search(clause)
-        or _AS.search(clause)
+        or m[0].split()[0].split("-")[0].lower() in _INTENSIFIERS
+        or (words and words[-1] in _INTENSIFIERS)
+        or any(w in _COPULAS or w.endswith("'s") for w in words[-7:])
+        or any(w in _SELVES for w in words[-4:])
+        or "as" in words[-3:]
         or _LICENCE_AFTER.match(after)
-        or _WE_MAKE.search(before)
-        or (m.start() <= _BEFORE and _TITLE.match(before))
+        or _we_make(_words(before))
+        or (m.start() <= _BEFORE and after.strip(" .!") != "" and _TITLE.match(before))
     )
 
 
+def _about_other(words: list[str]) -> bool:
+    """ "The code is open source": the clause is about code or data, not the model."""
+    found = set(words)
+    return bool(found & _OTHER_SUBJECTS) and not found & _MODEL_WORDS
+
+
 def _is_weights_statement(sentence: str, m: re.Match[str]) -> bool:
-    before = _CLAUSE.sub("", sentence[max(0, m.start() - _BEFORE) : m.start()])
-    return not _NEGATED.search(before) and not _COMPARISON.search(before)
+    words = _words(_clause(sentence[max(0, m.start() - _BEFORE) : m.start()]))
+    return not _negated(words) and not _compares(words)
 
 
 def _evidence(sentence: str, start: int) -> str:
@@ -202,7 +253,8 @@ def _evidence(sentence: str, start: int) -> str:
     if len(text) <= _EVIDENCE_CHARS:
         return text
     at = max(0, min(start, len(text)) - _EVIDENCE_CHARS // 2)
-    return ("…" if at else "") + text[at : at + _EVIDENCE_CHARS].strip() + "…"
+    end = at + _EVIDENCE_CHARS
+    return ("…" if at else "") + text[at:end].strip() + ("…" if end < len(text) else "")
 
 
 def find_statements(body: str, first_line: int = 1, tags: Sequence[Statement] = ()) -> Statements:

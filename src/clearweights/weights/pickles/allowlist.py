@@ -124,6 +124,17 @@ def _estimator_class(module: str, name: str) -> bool:
     )
 
 
+def _cython_rebuild(module: str, name: str) -> bool:
+    """Cython's generated ``__pyx_unpickle_<Class>`` of numpy, scipy and scikit-learn: they
+    rebuild one extension class (checking its layout) and call nothing else."""
+    top = module.partition(".")[0]
+    return (
+        top in {"numpy", "scipy", "sklearn"}
+        and name.startswith("__pyx_unpickle_")
+        and (name[len("__pyx_unpickle_") :].isidentifier())
+    )
+
+
 def trusted_namespace(qualified: str) -> bool:
     """Whether *qualified* lies inside a namespace whose import is harmless."""
     return any(qualified.startswith(ns + ".") for ns in TRUSTED_NAMESPACES)
@@ -141,6 +152,8 @@ def judge(module: str, name: str, uses: Iterable[str]) -> str | None:
         return None
     if not trusted_namespace(qualified):
         return "outside the allow-list"
+    if _cython_rebuild(module, name):
+        return None
     if any(part.startswith("__") for part in name.split(".")):
         return "reaches a private attribute"  # ``cls.__init__.__globals__`` and the like
     if CALL in used and not _estimator_class(module, name):

@@ -25,6 +25,7 @@ PICKLE_NAMES = frozenset({
     ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".th", ".joblib", ".dat", ".model",
 })  # fmt: skip
 MAX_MEMBERS = 1 << 16
+MAX_CENTRAL = 32 << 20  # bytes of central directory read into memory
 MAX_DEPTH = 3
 _HEAD = 1 << 12
 _STORAGE = ("data", ".data")
@@ -121,7 +122,8 @@ def _other(stream: IO[bytes] | _Prefixed, head: bytes, name: str, found: Found, 
         inner_head = inner.read(_HEAD)
         _stream_content(_Prefixed(inner_head, inner), inner_head, name, found, depth + 1)
     elif PurePosixPath(name).suffix.lower() in PICKLE_NAMES - {".dat", ".model"}:
-        _pickle(stream, found)  # named as a pickle: read as pickle.load would read it
+        # pickle.load would fail on these bytes before running anything: nothing to judge.
+        found.error(found.scan.member, "not a pickle, zip, tar or numpy file")
 
 
 def _stream_content(stream: _Prefixed, head: bytes, name: str, found: Found, depth: int) -> None:
@@ -248,8 +250,27 @@ def _storages(names: list[str]) -> set[str]:
     return {name[: -len("data.pkl")] for name in names if name.endswith("data.pkl")}
 
 
+def _central_size(handle: IO[bytes]) -> int:
+    """The central directory's size, from the end record (zip64's when it says so)."""
+    size = handle.seek(0, 2)
+    handle.seek(max(0, size - (1 << 16) - 22))
+    tail = handle.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) < end + 22:
+        return 0
+    central = int(struct.unpack("<I", tail[end + 12 : end + 16])[0])
+    locator = tail.rfind(b"PK\x06\x07", 0, end)
+    if central == 0xFFFFFFFF and locator >= 0:
+        handle.seek(int(struct.unpack("<Q", tail[locator + 8 : locator + 16])[0]) + 40)
+        central = int(struct.unpack("<Q", handle.read(8).ljust(8, b"\0"))[0])
+    return central
+
+
 def _zip(handle: IO[bytes], found: Found, depth: int) -> None:
     outer = found.scan.member
+    if _central_size(handle) > MAX_CENTRAL:
+        found.error(outer, f"zip central directory larger than {MAX_CENTRAL >> 20} MiB")
+        return
     try:
         archive = zipfile.ZipFile(handle)
         infos = archive.infolist()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from clearweights.weights.pickles.machine import Machine
 
 Op = Callable[["Machine"], None]
+MAX_MARKS = 1 << 21
 OPS: dict[int, Op] = {}
 
 
@@ -181,6 +182,8 @@ def _pop(m: Machine) -> None:
 
 
 def _mark(m: Machine) -> None:
+    if len(m.marks) >= MAX_MARKS:
+        raise PickleError(f"more than {MAX_MARKS} open MARKs at offset {m.at}")
     m.marks.append(len(m.stack))
 
 

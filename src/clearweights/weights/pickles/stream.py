@@ -22,6 +22,8 @@ _ELEMENT_SIZES = {
 }  # fmt: skip
 ERRORS = (PickleError, EOFError, ValueError, struct.error, OverflowError, RecursionError)
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x01\x02")
+# Containers whose magic happens to read as opcodes ("PK" is PERSID): never protocol 0 pickles.
+_NOT_PICKLES = (b"PK", b"\x93NUMPY", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"GGUF")
 
 
 @dataclass
@@ -43,14 +45,17 @@ def _identifier(text: str | None) -> bool:
 
 
 def weak_sniff(head: bytes) -> bool:
-    """Whether *head* (a file's first bytes) reads as a protocol 0/1 pickle: a complete one, or
-    one that imports a well-formed name before it breaks (pickle.load runs what precedes)."""
-    if not head or head[0] not in OPS or head[0] == 0x80:
+    """Whether *head* (a file's first bytes) reads as a protocol 0/1 pickle: a complete one, one
+    whose every byte is a valid opcode, or one that imports a well-formed name before it breaks.
+    Bytes that fail sooner would make ``pickle.load`` fail before it runs anything."""
+    if not head or head[0] not in OPS or head[0] == 0x80 or head.startswith(_NOT_PICKLES):
         return False
     scan = Scan("")
     machine = Machine(Reader(io.BytesIO(head)), scan)
     try:
         machine.run()
+    except EOFError:  # every byte read was a valid opcode: a pickle longer than its head
+        return len(head) >= 64 or any(_identifier(g.module) for g in scan.globals)
     except ERRORS:
         named = [g for g in scan.globals if _identifier(g.module) and _identifier(g.name)]
         return bool(named) and machine.r.pos > named[0].offset + 4
