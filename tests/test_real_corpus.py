@@ -245,3 +245,12 @@ def test_licence_text_after_an_open_licence_is_not_dropped(name: str, terms: str
     assert not all(is_open(m.licence) for m in found), [m.licence.id for m in found]
     for term in terms.split():
         assert any(getattr(m.licence.terms, term).value is True for m in found), term
+
+
+def test_deepfloyd_if_is_not_the_llama_1_licence() -> None:
+    deepfloyd = "LicenseRef-clearweights-deepfloyd-if"
+    llama_1 = "LicenseRef-scancode-llama-license-2023"
+    for licence_id in (deepfloyd, llama_1):
+        for text in (_reference(licence_id), _rewrap(_reference(licence_id))):
+            best = identify(text).licences[0]
+            assert best.licence.id == licence_id

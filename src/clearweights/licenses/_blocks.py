@@ -361,6 +361,8 @@ def rest_of_file(
     body with a royalty clause after it); other licence text is kept as an unidentified
     licence with its terms, never dropped.
     """
+    if any(m.match is MatchKind.VARIANT for m in matches):
+        return matches  # a variant's changes may lie anywhere: the rest is part of it
     spans = _uncovered(text, covered)
     rest = "\n\n".join(text[start:end] for start, end in spans)
     if len(rest) < _MIN_REST:
