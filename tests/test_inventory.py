@@ -47,6 +47,7 @@ def test_chatglm_weights_keep_their_model_licence(tmp_path: Path) -> None:
     inventory = build_inventory(open_release(str(_chatglm(tmp_path / "chatglm3-6b"))))
     weights = inventory.components[M.MODEL_PARAMETERS_FINAL]
     assert weights.licence_source == "MODEL_LICENSE"
+    # The ChatGLM3-6B licence is in the catalogue: named, with its revocable grant.
     assert [lic.id for lic in weights.licences] == ["LicenseRef-clearweights-chatglm3-6b"]
     assert weights.licences[0].terms.revocable.value is True
     code = inventory.components[M.MODEL_ARCHITECTURE]
