@@ -1,4 +1,4 @@
-"""Licence files by other names, fine-tuning output and model code, on realistic releases."""
+"""Licence files by other names, model code and card links, on realistic releases."""
 
 from __future__ import annotations
 
