@@ -28,7 +28,7 @@ def _components(root: Path) -> dict[MofComponent, Component]:
 def _chatglm(root: Path) -> Path:
     """Laid out like THUDM/chatglm3-6b: Apache-2.0 code, the ChatGLM3 licence for the weights."""
     licence("Apache-2.0", root / "LICENSE")
-    licence("chatglm3-MODEL_LICENSE", root / "MODEL_LICENSE")
+    licence("LicenseRef-clearweights-chatglm3-6b", root / "MODEL_LICENSE")
     config(root / "config.json", "ChatGLMModel", "chatglm")
     for name in ("configuration_chatglm.py", "modeling_chatglm.py", "tokenization_chatglm.py"):
         write(root / name, "import torch\n\n\nclass Placeholder:\n    pass\n")
