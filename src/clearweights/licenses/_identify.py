@@ -22,6 +22,7 @@ from clearweights.licenses._blocks import (
 )
 from clearweights.licenses._catalogue import Catalogue, load
 from clearweights.licenses._clauses import evidence_at, extract
+from clearweights.licenses._consistency import reconcile_commercial
 from clearweights.licenses._expression import parse_expression
 from clearweights.licenses._matcher import (
     IDENTIFIED,
@@ -173,7 +174,7 @@ def _unidentified(extracted: tuple[ExtractedTerm, ...]) -> Licence:
         id=UNIDENTIFIED,
         name="Unidentified licence text",
         category=category,
-        terms=Terms(**values),
+        terms=Terms(**reconcile_commercial(values)),
         notes="No catalogue text matches; terms were read from the text by clause extraction.",
     )
 
