@@ -79,7 +79,7 @@ def details(console: Console, a: ReleaseAudit) -> None:
             files.add_row(lf.path, lf.role.value, lf.why, held)
         console.print(files)
     for base in a.lineage.bases:
-        licence = str(base.expression) if base.expression else "licence unknown"
+        licence = _n(str(base.expression)) if base.expression else "licence unknown"
         via = f", via {base.via}" if base.via else ""
         console.print(
             _n(

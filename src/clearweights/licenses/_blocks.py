@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from clearweights.licenses._clauses import evidence_at, extract, sentence_around
+from clearweights.licenses._consistency import reconcile_commercial
 from clearweights.licenses._normalize import bigram_hashes, tokens
 from clearweights.licenses.model import (
     Category,
@@ -201,7 +202,7 @@ def modified_licence(licence: Licence, added: tuple[ExtractedTerm, ...]) -> Lice
         hf_id=None,
         osi_approved=False,
         fsf_libre=False,
-        terms=Terms(**values),
+        terms=Terms(**reconcile_commercial(values)),
         notes=f"The text is close to the {licence.name} but adds: {what}.",
     )
 
@@ -325,7 +326,7 @@ def _unidentified(extracted: tuple[ExtractedTerm, ...]) -> Licence:
         id=UNIDENTIFIED,
         name="Unidentified licence text",
         category=category,
-        terms=Terms(**values),
+        terms=Terms(**reconcile_commercial(values)),
         notes="No catalogue text matches; terms were read from the text by clause extraction.",
     )
 
