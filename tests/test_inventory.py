@@ -28,7 +28,7 @@ def _components(root: Path) -> dict[MofComponent, Component]:
 def _chatglm(root: Path) -> Path:
     """Laid out like THUDM/chatglm3-6b: Apache-2.0 code, the ChatGLM3 licence for the weights."""
     licence("Apache-2.0", root / "LICENSE")
-    licence("chatglm3-MODEL_LICENSE", root / "MODEL_LICENSE")
+    licence("LicenseRef-clearweights-chatglm3-6b", root / "MODEL_LICENSE")
     config(root / "config.json", "ChatGLMModel", "chatglm")
     for name in ("configuration_chatglm.py", "modeling_chatglm.py", "tokenization_chatglm.py"):
         write(root / name, "import torch\n\n\nclass Placeholder:\n    pass\n")
@@ -48,7 +48,8 @@ def test_chatglm_weights_keep_their_model_licence(tmp_path: Path) -> None:
     inventory = build_inventory(open_release(str(_chatglm(tmp_path / "chatglm3-6b"))))
     weights = inventory.components[M.MODEL_PARAMETERS_FINAL]
     assert weights.licence_source == "MODEL_LICENSE"
-    assert [lic.id for lic in weights.licences] == ["LicenseRef-clearweights-unidentified"]
+    # The ChatGLM3-6B licence is in the catalogue: named, with its revocable grant.
+    assert [lic.id for lic in weights.licences] == ["LicenseRef-clearweights-chatglm3-6b"]
     assert weights.licences[0].terms.revocable.value is True
     code = inventory.components[M.MODEL_ARCHITECTURE]
     assert code.licence_name == "Apache-2.0" and code.licence_source == "LICENSE"
@@ -179,7 +180,7 @@ def test_licence_files_are_in_the_json_report(
     jsonschema.validate(doc, json.loads(schema_path.read_text(encoding="utf-8")))
     files = {f["path"]: f for f in doc["audits"][0]["license_files"]}
     assert files["MODEL_LICENSE"]["role"] == "weights"
-    assert files["MODEL_LICENSE"]["licenses"] == ["LicenseRef-clearweights-unidentified"]
+    assert files["MODEL_LICENSE"]["licenses"] == ["LicenseRef-clearweights-chatglm3-6b"]
     assert files["LICENSE"] == {
         "path": "LICENSE",
         "role": "general",

@@ -300,7 +300,12 @@ def test_an_unlisted_import_is_always_unsafe(data: bytes, wrap: int) -> None:
 
 
 @_FUZZ
-@given(st.binary(max_size=2048), st.sampled_from([b"", b"\x80\x02", b"\x80\x04", b"PK\x03\x04"]))
+@given(
+    st.binary(max_size=2048),
+    st.sampled_from(
+        [b"", b"\x80\x02", b"\x80\x04", b"PK\x03\x04", b"\x93NUMPY\x01\x00", b"\x1f\x8b", b"x\x9c"]
+    ),
+)
 def test_no_exception_escapes_on_arbitrary_bytes(data: bytes, prefix: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.pt"

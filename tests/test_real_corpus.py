@@ -200,3 +200,13 @@ def test_deprecated_ids_and_spellings_resolve_to_current_and_hub_ids(
     match = identify_name(name)
     assert match is not None
     assert (match.licence.id, match.licence.hf_id) == (expected, hf_id)
+
+
+@pytest.mark.parametrize(("name", "terms"), _labels("custom"))
+def test_licence_text_after_an_open_licence_is_not_dropped(name: str, terms: str) -> None:
+    text = f"{_reference('MIT')}\n\n{_text(REAL / 'custom' / name)}"
+    found = identify(text).licences
+    assert found
+    assert not all(is_open(m.licence) for m in found), [m.licence.id for m in found]
+    for term in terms.split():
+        assert any(getattr(m.licence.terms, term).value is True for m in found), term

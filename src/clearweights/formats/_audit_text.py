@@ -82,8 +82,10 @@ def details(console: Console, a: ReleaseAudit) -> None:
         licence = _n(str(base.expression)) if base.expression else "licence unknown"
         via = f", via {base.via}" if base.via else ""
         console.print(
-            f"Base model: {base.repo_id} ({base.relation}{via}): {licence} "
-            f"[{base.resolved_by}: {base.licence_source}]",
+            _n(
+                f"Base model: {base.repo_id} ({base.relation}{via}): {licence} "
+                f"[{base.resolved_by}: {base.licence_source}]"
+            ),
             markup=False,
         )
     for p in a.profiles:

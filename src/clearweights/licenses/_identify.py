@@ -7,10 +7,10 @@ import re
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 from clearweights.errors import UsageError
 from clearweights.licenses._blocks import (
+    UNIDENTIFIED,
     added_restrictions,
     adds_terms,
     is_open,
@@ -18,11 +18,12 @@ from clearweights.licenses._blocks import (
     line_span,
     looks_like_licence,
     modified_licence,
+    rest_of_file,
     restarts,
+    unidentified_match,
 )
 from clearweights.licenses._catalogue import Catalogue, load
 from clearweights.licenses._clauses import evidence_at, extract
-from clearweights.licenses._consistency import reconcile_commercial
 from clearweights.licenses._expression import parse_expression
 from clearweights.licenses._matcher import (
     IDENTIFIED,
@@ -34,20 +35,22 @@ from clearweights.licenses._matcher import (
 from clearweights.licenses._normalize import tokens
 from clearweights.licenses._notices import find_notices, resolve_name
 from clearweights.licenses.model import (
-    Category,
-    Citation,
     Difference,
     Evidence,
-    ExtractedTerm,
     FileResult,
     Identification,
-    Licence,
-    LicenceId,
     LicenceMatch,
     MatchKind,
-    Term,
-    Terms,
 )
+
+__all__ = [
+    "MAX_BYTES",
+    "UNIDENTIFIED",
+    "identify_bytes",
+    "identify_file",
+    "identify_name",
+    "identify_text",
+]
 
 MAX_BYTES = 1 << 20  # read at most this much of one file
 _NOTICE_CONFIDENCE = {"SPDX-License-Identifier": 1.0, "licence sentence": 0.9, "licence link": 0.85}
@@ -56,7 +59,6 @@ _SUBSET = 0.85  # share of a reference present for a text that adds nothing to b
 _ADDED = 0.03  # share of the input's word pairs that may be new in such a text
 _REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
-UNIDENTIFIED = LicenceId("LicenseRef-clearweights-unidentified")
 
 
 def _query_size(catalogue: Catalogue, scored: Scored) -> int:
@@ -153,32 +155,6 @@ def _full_text_match(
     )
 
 
-def _unidentified(extracted: tuple[ExtractedTerm, ...]) -> Licence:
-    values: dict[str, Term[Any]] = {}
-    for item in extracted:
-        values[item.term] = Term(
-            item.value, Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
-        )
-    by_term = {item.term: item.value for item in extracted}
-    if by_term.get("research_only"):
-        category = Category.RESEARCH_ONLY
-    elif by_term.get("non_commercial"):
-        category = Category.NON_COMMERCIAL
-    else:
-        category = Category.PROPRIETARY
-    if category is not Category.PROPRIETARY:
-        values["commercial_use"] = Term(
-            False, Citation("extracted", "non-commercial or research-only terms", "extracted")
-        )
-    return Licence(
-        id=UNIDENTIFIED,
-        name="Unidentified licence text",
-        category=category,
-        terms=Terms(**reconcile_commercial(values)),
-        notes="No catalogue text matches; terms were read from the text by clause extraction.",
-    )
-
-
 def _spans(
     catalogue: Catalogue, text: str, found: list[Scored]
 ) -> list[tuple[Scored, tuple[int, int] | None]]:
@@ -210,41 +186,6 @@ def _pieces(
     return out if len(out) >= 2 else None
 
 
-def _outside(text: str, matches: list[LicenceMatch]) -> str:
-    """The text no full-text match covers."""
-    kept, position = [], 0
-    for start, end in sorted((m.evidence[0].start, m.evidence[0].end) for m in matches):
-        kept.append(text[position:start])
-        position = max(position, end)
-    kept.append(text[position:])
-    return "\n\n".join(part for part in kept if part.strip())
-
-
-def _restricted_outside(text: str, matches: list[LicenceMatch]) -> list[LicenceMatch]:
-    """Open licences found as blocks become modified ones when the rest of the file is
-    licence text that restricts them (an Apache-2.0 body with a royalty clause after it)."""
-    blocks = [m for m in matches if m.match is MatchKind.FUZZY and is_open(m.licence)]
-    if not blocks:
-        return matches
-    rest = _outside(text, matches)
-    if not looks_like_licence(rest, 1):
-        return matches
-    added = added_restrictions(rest, frozenset(), blocks[0].licence)
-    if not added:
-        return matches
-    return [
-        replace(
-            m,
-            licence=modified_licence(m.licence, added),
-            match=MatchKind.VARIANT,
-            rule=m.rule + "; the rest of the file adds restrictions",
-        )
-        if m in blocks
-        else m
-        for m in matches
-    ]
-
-
 def _merge(matches: list[LicenceMatch]) -> list[LicenceMatch]:
     """One match per licence: copies with other copyright holders are one licence."""
     merged: dict[str, LicenceMatch] = {}
@@ -267,7 +208,7 @@ def _full_text_matches(catalogue: Catalogue, text: str, words: list[str]) -> lis
             *(catalogue.fingerprint(o.ref) for o, _ in placed if o.ref is not scored.ref)
         )
         matches.append(_full_text_match(catalogue, text, scored, span, digest, others))
-    return _merge(_restricted_outside(text, matches))
+    return _merge(rest_of_file(text, matches)) if matches else matches
 
 
 def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identification:
@@ -310,16 +251,8 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
     extracted = () if identified else extract(text)
     full = any(m.match in _FULL_TEXT for m in matches)
     if not full and looks_like_licence(text, len(extracted)):
-        matches.append(
-            LicenceMatch(
-                licence=_unidentified(extracted),
-                match=MatchKind.EXTRACTED,
-                confidence=round(min(0.6, 0.2 + 0.1 * len(extracted)), 2),
-                evidence=tuple(item.evidence for item in extracted)
-                or (evidence_at(text, 0, len(text.rstrip())),),
-                rule="clause extraction",
-            )
-        )
+        matches.append(unidentified_match(text, extracted, [(0, len(text.rstrip()))]))
+    if any(m.match is MatchKind.EXTRACTED for m in matches):
         notes.append(
             "no catalogue licence matches this text; its terms were extracted clause by clause"
         )

@@ -112,9 +112,10 @@ class Machine:
         self.stack, self.marks = [], []
         from clearweights.weights.pickles.opcodes import OPS as ops
 
+        reader = self.r
         while True:
-            self.at = self.r.pos
-            code = self.r.byte()
+            self.at = reader.pos
+            code = reader.byte()
             if code is None:
                 raise EOFError(f"the pickle ends without STOP at offset {self.at}")
             op = ops.get(code)

@@ -46,11 +46,13 @@ class Reader:
         return out
 
     def byte(self) -> int | None:
-        if not self._fill(1):
-            return None
-        value = self._buf[self._i]
-        self._i += 1
-        return value
+        i = self._i
+        if i >= len(self._buf):  # the buffer is refilled only once a megabyte
+            if not self._fill(1):
+                return None
+            i = self._i
+        self._i = i + 1
+        return self._buf[i]
 
     def readline(self, limit: int = 1 << 16) -> bytes:
         """One newline-terminated line, newline excluded."""
