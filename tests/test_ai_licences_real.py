@@ -55,7 +55,7 @@ EXPECTED: dict[str, Expected] = {
     ),
     "thudm-chatglm-6b-MODEL_LICENSE": Expected(
         "LicenseRef-clearweights-chatglm-6b",
-        "The ChatGLM-6B License",
+        "The ChatGLM-6B License (revised, no commercial-use limit)",
         commercial_use=True,
         research_only=False,
         outputs_restricted=False,
@@ -333,10 +333,12 @@ def test_names_people_write_resolve(name: str, licence_id: str) -> None:
     assert get(name).id == licence_id
 
 
-def test_yi_hub_name_does_not_pick_a_version() -> None:
-    # yi-license named the non-commercial 1.0 and the commercial 2.1 alike.
+@pytest.mark.parametrize("name", ["yi-license", "The ChatGLM-6B License"])
+def test_names_shared_by_versions_with_opposite_terms_pick_none(name: str) -> None:
+    # yi-license named Yi 1.0 (non-commercial) and 2.1 (commercial) alike; the ChatGLM-6B
+    # licence kept its title when it dropped its non-commercial clause.
     with pytest.raises(UnknownLicenceError):
-        get("yi-license")
+        get(name)
 
 
 def test_falcon_llm_1_is_never_apache() -> None:

@@ -117,16 +117,21 @@ def _restricts(term: str, value: Any) -> bool:
 
 
 def added_restrictions(
-    text: str, fingerprint: frozenset[int], licence: Licence
+    text: str,
+    fingerprint: frozenset[int],
+    licence: Licence,
+    area: tuple[int, int] | None = None,
 ) -> tuple[ExtractedTerm, ...]:
     """Restrictions stated in passages the reference text does not have ("MIT, non-commercial").
 
-    Only paragraphs with new word pairs are read, and a term counts only when the sentence
-    stating it is new and the licence does not already have that term.
+    Only paragraphs with new word pairs (of *area*, the whole text by default) are read, and
+    a term counts only when the sentence stating it is new and the licence does not already
+    have that term. Evidence is placed in *text*.
     """
     found: dict[str, ExtractedTerm] = {}
-    position = 0
-    for block in _PARAGRAPH.split(text):
+    first, last = area or (0, len(text))
+    position = first
+    for block in _PARAGRAPH.split(text[first:last]):
         start = text.find(block, position)
         position = start + len(block)
         if not bigram_hashes(tokens(block)) - fingerprint:
@@ -326,10 +331,10 @@ def _unidentified(extracted: tuple[ExtractedTerm, ...]) -> Licence:
     )
 
 
-def _uncovered(text: str, matches: list[LicenceMatch]) -> list[tuple[int, int]]:
-    """The spans of the text that no full-text match covers."""
+def _uncovered(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of the text outside the *covered* ones."""
     spans, position = [], 0
-    for start, end in sorted((e.start, e.end) for m in matches for e in m.evidence):
+    for start, end in sorted(covered):
         if text[position:start].strip():
             spans.append((position, start))
         position = max(position, end)
@@ -348,14 +353,18 @@ def _extract_in(text: str, spans: list[tuple[int, int]]) -> tuple[ExtractedTerm,
     return tuple(found.values())
 
 
-def rest_of_file(text: str, matches: list[LicenceMatch]) -> list[LicenceMatch]:
+def rest_of_file(
+    text: str, matches: list[LicenceMatch], covered: list[tuple[int, int]]
+) -> list[LicenceMatch]:
     """What a file says outside its licence blocks, when it is licence text.
 
     Restrictions there make an open licence found as a block a modified one (an Apache-2.0
     body with a royalty clause after it); other licence text is kept as an unidentified
     licence with its terms, never dropped.
     """
-    spans = _uncovered(text, matches)
+    if any(m.match is MatchKind.VARIANT for m in matches):
+        return matches  # a variant's changes may lie anywhere: the rest is part of it
+    spans = _uncovered(text, covered)
     rest = "\n\n".join(text[start:end] for start, end in spans)
     if len(rest) < _MIN_REST:
         return matches
@@ -363,7 +372,17 @@ def rest_of_file(text: str, matches: list[LicenceMatch]) -> list[LicenceMatch]:
     if not looks_like_licence(rest, len(extracted)):
         return matches
     blocks = [m for m in matches if m.match is MatchKind.FUZZY and is_open(m.licence)]
-    added = added_restrictions(rest, frozenset(), blocks[0].licence) if blocks else ()
+    added = (
+        tuple(
+            item
+            for item in extracted
+            if item.term in _RESTRICTIVE
+            and _restricts(item.term, item.value)
+            and not _restricts(item.term, getattr(blocks[0].licence.terms, item.term).value)
+        )
+        if blocks
+        else ()
+    )
     if not added:
         return [*matches, unidentified_match(text, extracted, spans)]
     return [

@@ -92,6 +92,7 @@ def _full_text_match(
     span: tuple[int, int] | None,
     digest: str,
     others: frozenset[int] = frozenset(),
+    piece: tuple[int, int] | None = None,
 ) -> LicenceMatch:
     """The match of one reference; *span* is the block it sits in, ``None`` for the whole text.
 
@@ -132,8 +133,9 @@ def _full_text_match(
         rule += ", anchors"
     if kind is not MatchKind.EXACT:
         # A block that is not the licence as a whole may have its changes anywhere in the file.
-        region = text if kind is MatchKind.VARIANT and span is not None else block
-        added = added_restrictions(region, fingerprint, licence)
+        area = (piece or (0, len(text))) if kind is MatchKind.VARIANT and span else (start, end)
+        region = text[area[0] : area[1]]
+        added = added_restrictions(text, fingerprint, licence, area)
         # Passages of terms the licence lacks, read or not, make an open licence another one.
         unread = (
             kind is MatchKind.VARIANT
@@ -155,18 +157,20 @@ def _full_text_match(
     )
 
 
-def _spans(
-    catalogue: Catalogue, text: str, found: list[Scored]
-) -> list[tuple[Scored, tuple[int, int] | None]]:
+Placed = tuple[Scored, tuple[int, int] | None, tuple[int, int]]  # reference, block, piece
+
+
+def _spans(catalogue: Catalogue, text: str, found: list[Scored]) -> list[Placed]:
     """Where each reference sits: the whole text for a lone Dice match, else its block."""
+    whole = (0, len(text))
     if len(found) == 1 and found[0].dice >= VARIANT:
-        return [(found[0], None)]
-    return [(s, line_span(text, catalogue.fingerprint(s.ref))) for s in found]
+        return [(found[0], None, whole)]
+    return [(s, line_span(text, catalogue.fingerprint(s.ref)), whole) for s in found]
 
 
 def _pieces(
     catalogue: Catalogue, text: str, found: list[Scored], words: int
-) -> list[tuple[Scored, tuple[int, int] | None]] | None:
+) -> list[Placed] | None:
     """Cut a text that repeats itself (MIT twice, BSD-2 then BSD-3) and match each piece.
 
     Word-pair sets hide repetition, so a file much longer than the licences found in it is
@@ -178,11 +182,11 @@ def _pieces(
     if not cuts:
         return None
     bounds = [0, *cuts, len(text)]
-    out: list[tuple[Scored, tuple[int, int] | None]] = []
+    out: list[Placed] = []
     for start, end in pairwise(bounds):
         for scored in match_text(catalogue, tokens(text[start:end])):
             left, right = line_span(text[start:end], catalogue.fingerprint(scored.ref))
-            out.append((scored, (start + left, start + right)))
+            out.append((scored, (start + left, start + right), (start, end)))
     return out if len(out) >= 2 else None
 
 
@@ -201,14 +205,19 @@ def _merge(matches: list[LicenceMatch]) -> list[LicenceMatch]:
 def _full_text_matches(catalogue: Catalogue, text: str, words: list[str]) -> list[LicenceMatch]:
     digest = hashlib.sha256(" ".join(words).encode()).hexdigest()
     found = match_text(catalogue, words, digest)
-    placed = _pieces(catalogue, text, found, len(words)) or _spans(catalogue, text, found)
-    matches = []
-    for scored, span in placed:
+    pieces = _pieces(catalogue, text, found, len(words))
+    placed = pieces or _spans(catalogue, text, found)
+    refs = {scored.ref.offset: scored.ref for scored, _, _ in placed}
+    matches, covered = [], []
+    for scored, span, piece in placed:
         others = frozenset().union(
-            *(catalogue.fingerprint(o.ref) for o, _ in placed if o.ref is not scored.ref)
+            *(catalogue.fingerprint(ref) for key, ref in refs.items() if key != scored.ref.offset)
         )
-        matches.append(_full_text_match(catalogue, text, scored, span, digest, others))
-    return _merge(rest_of_file(text, matches)) if matches else matches
+        match = _full_text_match(catalogue, text, scored, span, digest, others, piece)
+        matches.append(match)
+        # A matched piece is explained as a whole; elsewhere only the licence's block is.
+        covered.append(piece if pieces else (match.evidence[0].start, match.evidence[0].end))
+    return _merge(rest_of_file(text, matches, covered)) if matches else matches
 
 
 def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identification:
