@@ -52,10 +52,17 @@ test: lint typecheck unit
 	$(PYTHON) -m venv .bench/scancode-venv
 	.bench/scancode-venv/bin/python -m pip install -q scancode-toolkit-mini==32.5.0 'pluggy<1.7'
 
-bench: dev .bench/scancode-venv/bin/python
+## The pickle scanners compared (and the frameworks that write real checkpoints) likewise.
+.bench/pickle-venv/bin/python:
+	$(PYTHON) -m venv .bench/pickle-venv
+	.bench/pickle-venv/bin/python -m pip install -q picklescan==1.0.5 fickling==0.1.12 \
+		modelscan==0.8.8 'typing_extensions>=4.10' 'scikit-learn>=1.5,<2' 'numpy<3' 'joblib<2'
+
+bench: dev .bench/scancode-venv/bin/python .bench/pickle-venv/bin/python
 	$(BIN)/python bench/licence_identify.py
 	$(BIN)/python bench/audit_releases.py
 	$(BIN)/python bench/hashing.py
+	$(BIN)/python bench/pickle_scan.py
 
 ## Rebuild the shipped licence data from its sources (needs the package registry).
 data: dev

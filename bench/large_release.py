@@ -4,7 +4,8 @@
 2. 20,000 licence files: a LICENSE in each of 20,000 folders, next to one code file each.
 
 Each is timed as a whole ``clearweights audit PATH --format json`` process and a whole
-``clearweights bom PATH`` process (best of ``--repeat`` runs). Run: ``python bench/large_release.py``.
+``clearweights bom PATH`` process (best of ``--repeat`` runs).
+Run: ``python bench/large_release.py``.
 """
 
 from __future__ import annotations

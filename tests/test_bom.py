@@ -351,3 +351,55 @@ def test_spec_version_is_for_cyclonedx(capsys: pytest.CaptureFixture[str]) -> No
     target = str(ROOT / "examples/releases/gemma-release")
     assert main(["bom", target, "--format", "spdx3", "--spec-version", "1.7"]) == 2
     capsys.readouterr()
+
+
+def _dual_release(folder: Path) -> Path:
+    """A release whose LICENSE offers MIT or Apache-2.0, with an MIT-or-GPL script."""
+    corpus = ROOT / "tests" / "corpus" / "licences"
+    folder.mkdir()
+    texts = [(corpus / f"{i}.txt").read_text("utf-8") for i in ("MIT", "Apache-2.0")]
+    (folder / "LICENSE").write_text(
+        "Licensed under either of the Apache License, Version 2.0 or the MIT license, at your "
+        "option.\n\n" + "\n\n".join(texts),
+        "utf-8",
+    )
+    (folder / "README.md").write_text(
+        "---\nlicense: apache-2.0\nbase_model: meta-llama/Llama-3.2-1B\n---\n\n# dual\n", "utf-8"
+    )
+    header = b'{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'
+    header += b" " * (-len(header) % 8)
+    (folder / "model.safetensors").write_bytes(
+        len(header).to_bytes(8, "little") + header + bytes(8)
+    )
+    (folder / "inference.py").write_text(
+        "# SPDX-License-Identifier: MIT OR GPL-3.0-only\nprint('hello')\n", "utf-8"
+    )
+    return folder
+
+
+def test_boms_keep_or(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    release = _dual_release(tmp_path / "dual")
+    llama = "LicenseRef-scancode-llama-3.2-license-2024"
+    cdx = json.loads(build_bom(str(release), "cyclonedx"))
+    model = cdx["metadata"]["component"]
+    (concluded,) = model["licenses"]
+    expression = concluded["expression"]
+    assert " OR " in expression and llama in expression and concluded["acknowledgement"]
+    declared = [p for p in model["properties"] if p["name"] == "clearweights:declared-license"]
+    assert declared[0]["value"] == "Apache-2.0"
+    script = next(c for c in cdx["components"] if c["name"] == "inference.py")
+    assert script["licenses"] == [
+        {"expression": "MIT OR GPL-3.0-only", "acknowledgement": "concluded"}
+    ]
+    ancestor = model["pedigree"]["ancestors"][0]
+    assert ancestor["licenses"][0]["license"]["name"].endswith(f"({llama})")
+    spdx = json.loads(build_bom(str(release), "spdx3"))
+    found = {
+        n["simplelicensing_licenseExpression"]
+        for n in spdx["@graph"]
+        if n["type"] == "simplelicensing_LicenseExpression"
+    }
+    weights = next(e for e in found if llama in e and " OR " in e)
+    assert weights in (f"(MIT OR Apache-2.0) AND {llama}", f"(Apache-2.0 OR MIT) AND {llama}")
+    assert llama in found  # the base model package's own concluded licence

@@ -322,3 +322,199 @@ def test_eu_profile_can_pass_in_check(capsys: pytest.CaptureFixture[str], tmp_pa
         == 0
     )
     capsys.readouterr()
+
+
+# --- licence expressions: an OR is a choice -------------------------------------------------
+
+CORPUS = ROOT / "tests" / "corpus" / "licences"
+CARD = "---\nlicense: {licence}\npipeline_tag: text-generation\n---\n\n# {name}\n\nA small model.\n"
+RUST_STYLE = (
+    "This project is dual-licensed under the MIT license or the Apache License, Version 2.0, "
+    "at your option.\n\n"
+)
+
+
+def _weights(path: Path) -> None:
+    header = b'{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}'
+    header += b" " * (-len(header) % 8)
+    path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(16))
+
+
+def _release(folder: Path, card_licence: str, licence_text: str | None) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text(CARD.format(licence=card_licence, name=folder.name), "utf-8")
+    if licence_text is not None:
+        (folder / "LICENSE").write_text(licence_text, "utf-8")
+    _weights(folder / "model.safetensors")
+    return folder
+
+
+def _policy(rules: str) -> str:
+    return f"policy: team\nversion: 1\nrules:\n{rules}"
+
+
+def test_spdx_or_in_a_header_is_a_choice(tmp_path: Path) -> None:
+    release = _release(tmp_path / "tiny-chat", "mit", (CORPUS / "MIT.txt").read_text("utf-8"))
+    (release / "inference.py").write_text(
+        "# SPDX-License-Identifier: MIT OR GPL-3.0-only\nimport json\n", "utf-8"
+    )
+    deny_copyleft = parse_policy(_policy("  licences:\n    code: {deny: [copyleft]}\n"))
+    report = check([str(release)], deny_copyleft)
+    assert report.passed, report.checks[0].violations
+    deny_both = parse_policy(_policy("  licences:\n    code: {deny: [copyleft, permissive]}\n"))
+    violations = check([str(release)], deny_both).checks[0].violations
+    assert {v.found for v in violations} == {"MIT", "GPL-3.0-only"}
+    (release / "inference.py").write_text(
+        "# SPDX-License-Identifier: MIT AND GPL-3.0-only\nimport json\n", "utf-8"
+    )
+    violations = check([str(release)], deny_copyleft).checks[0].violations
+    assert [v.found for v in violations] == ["GPL-3.0-only"]
+
+
+def test_dual_licence_file_is_a_choice(tmp_path: Path) -> None:
+    texts = [(CORPUS / f"{i}.txt").read_text("utf-8") for i in ("MIT", "Apache-2.0")]
+    release = _release(tmp_path / "dual", "apache-2.0", RUST_STYLE + "\n\n".join(texts))
+    audited = check([str(release)], parse_policy(_policy("  pickles: forbid\n")))
+    assert audited.passed
+    from clearweights.audit import audit_release
+
+    weights = next(c for c in audit_release(str(release)).components if "Final" in c.name)
+    assert weights.licence_name in ("MIT OR Apache-2.0", "Apache-2.0 OR MIT")
+    no_apache = parse_policy(_policy("  licences:\n    weights: {deny: [Apache-2.0]}\n"))
+    assert check([str(release)], no_apache).passed
+    # Without the dual-licence sentence both texts apply, so the denial holds.
+    plain = _release(tmp_path / "both", "apache-2.0", "\n\n".join(texts))
+    assert not check([str(plain)], no_apache).passed
+
+
+def test_term_under_or_counts_only_when_every_choice_has_it(tmp_path: Path) -> None:
+    release = _release(tmp_path / "nc-or-mit", "mit", None)
+    (release / "LICENSE").write_text("SPDX-License-Identifier: MIT OR CC-BY-NC-4.0\n", "utf-8")
+    forbid = parse_policy(_policy("  terms:\n    non_commercial: forbid\n"))
+    assert check([str(release)], forbid).passed
+    (release / "LICENSE").write_text("SPDX-License-Identifier: MIT AND CC-BY-NC-4.0\n", "utf-8")
+    violations = check([str(release)], forbid).checks[0].violations
+    assert [v.rule for v in violations] == ["terms.non_commercial"]
+
+
+# --- unknown licences fail closed -----------------------------------------------------------
+
+ALL_RIGHTS_RESERVED = "Copyright (c) 2025 Acme Robotics GmbH. All rights reserved.\n"
+ACME_LICENCE = """\
+ACME MODEL LICENSE AGREEMENT
+
+1. Grant. Subject to this Agreement, ACME grants you a worldwide, royalty-free licence to use,
+reproduce and modify the Model.
+2. Restrictions. You may not use the Model or any output of the Model to train, fine-tune or
+otherwise improve any other large language model.
+3. Termination. ACME may revoke this licence at any time, and may update these terms from time
+to time.
+4. Governing law. This Agreement is governed by the laws of the State of Delaware.
+"""
+
+
+def test_all_rights_reserved_fails_the_commercial_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release = _release(tmp_path / "acme-7b", "other", ALL_RIGHTS_RESERVED)
+    policy, base = load_policy("commercial-product")
+    violations = check([str(release)], policy, base=base).checks[0].violations
+    unknown = [v for v in violations if v.rule == "licences.weights"]
+    assert [v.found for v in unknown] == ["no licence"]
+    assert "unknown: allow" in unknown[0].message
+    assert main(["check", str(release), "--policy", "commercial-product"]) == 1
+    capsys.readouterr()
+
+
+def test_unidentified_licence_fails_closed_unless_allowed(tmp_path: Path) -> None:
+    release = _release(tmp_path / "acme-7b", "other", ACME_LICENCE)
+    rules = "  licences:\n    weights: {deny: [non-commercial, research-only]%s}\n"
+    strict = parse_policy(_policy(rules % ""))
+    violations = check([str(release)], strict).checks[0].violations
+    assert [v.found for v in violations] == ["LicenseRef-clearweights-unidentified"]
+    relaxed = parse_policy(_policy(rules % ", unknown: allow"))
+    assert check([str(release)], relaxed).passed
+    waived = parse_policy(
+        _policy(rules % "") + "exceptions:\n  - release: acme-*\n    rules: [licences.weights]\n"
+        "    reason: reviewed by legal, LEGAL-7\n    expires: 2999-01-01\n"
+    )
+    checked = check([str(release)], waived).checks[0]
+    assert checked.passed and checked.violations[0].waived
+
+
+def test_unknown_key_is_validated() -> None:
+    with pytest.raises(PolicyError, match="unknown"):
+        parse_policy(_policy("  licences:\n    weights: {unknown: maybe}\n"))
+
+
+def test_duties_of_one_side_of_an_or_are_conditional(tmp_path: Path) -> None:
+    from clearweights.audit import audit_release
+
+    release = _release(tmp_path / "tiny-chat", "mit", (CORPUS / "MIT.txt").read_text("utf-8"))
+    (release / "train.py").write_text(
+        "# SPDX-License-Identifier: MIT OR GPL-3.0-only\nimport json\n", "utf-8"
+    )
+    duties = [o for o in audit_release(str(release)).obligations if o.licence == "GPL-3.0-only"]
+    assert duties and all(o.text.startswith("If you take it under GPL-3.0-only: ") for o in duties)
+    (release / "train.py").write_text(
+        "# SPDX-License-Identifier: MIT AND GPL-3.0-only\nimport json\n", "utf-8"
+    )
+    duties = [o for o in audit_release(str(release)).obligations if o.licence == "GPL-3.0-only"]
+    assert duties and not any(o.text.startswith("If you take it") for o in duties)
+
+
+def test_expression_trees_keep_or_and_with() -> None:
+    from clearweights.licenses import parse_expression
+
+    tree = parse_expression(
+        "mit OR (Apache-2.0 AND GPL-2.0-only WITH Classpath-exception-2.0)"
+    ).tree
+    assert tree is not None
+    assert str(tree) == "MIT OR (Apache-2.0 AND GPL-2.0-only WITH Classpath-exception-2.0)"
+    choices = [[lic.id for lic in choice] for choice in tree.choices()]
+    assert choices == [["MIT"], ["Apache-2.0", "GPL-2.0-only"]]
+    assert tree.holds(lambda lic: lic.category.value == "permissive")
+    assert not tree.holds(lambda lic: lic.id == "GPL-2.0-only")
+    unknown = parse_expression("LicenseRef-acme-model OR MIT").tree
+    assert unknown is not None and [lic.id for lic in unknown.licences] == [
+        "LicenseRef-acme-model",
+        "MIT",
+    ]
+    pairs = [
+        ("MIT", "ISC"),
+        ("BSD-2-Clause", "Zlib"),
+        ("BSD-3-Clause", "0BSD"),
+        ("Apache-2.0", "MPL-2.0"),
+        ("GPL-2.0-only", "GPL-3.0-only"),
+        ("LGPL-2.1-only", "LGPL-3.0-only"),
+        ("AGPL-3.0-only", "EPL-2.0"),
+    ]
+    six = parse_expression(" AND ".join(f"({a} OR {b})" for a, b in pairs[:6])).tree
+    assert six is not None and len(six.choices()) == 64  # 2**6 combinations, all kept
+    # Beyond that, one choice of every licence: never more permissive than the truth.
+    seven = parse_expression(" AND ".join(f"({a} OR {b})" for a, b in pairs)).tree
+    assert seven is not None and [len(c) for c in seven.choices()] == [14]
+
+
+def test_mof_file_expressions_keep_every_licence(tmp_path: Path) -> None:
+    text = (EXAMPLES / "mof-release.yml").read_text("utf-8")
+    text = text.replace(
+        "- {name: 'Model parameters (Final)'}",
+        "- {name: 'Model parameters (Final)', license: 'Apache-2.0 AND CC-BY-NC-4.0'}",
+    ).replace(
+        "- {name: 'Inference code'}", "- {name: 'Inference code', license: 'MIT OR GPL-3.0-only'}"
+    )
+    release = tmp_path / "mof-expressions.yml"
+    release.write_text(text, "utf-8")
+    policy = parse_policy(
+        _policy(
+            "  licences:\n    weights: {deny: [non-commercial]}\n    code: {deny: [copyleft]}\n"
+        )
+    )
+    violations = check([str(release)], policy).checks[0].violations
+    found = sorted((v.rule, v.found, v.message.split(":")[0].split(" has ")[0]) for v in violations)
+    # Inference code may be taken under MIT; the unlicensed training code fails closed.
+    assert found == [
+        ("licences.code", "no licence", "Training code"),
+        ("licences.weights", "CC-BY-NC-4.0", "Model parameters (Final)"),
+    ]

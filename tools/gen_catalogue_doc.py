@@ -9,13 +9,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from clearweights.formats._plain import key_terms, yes_no  # noqa: E402
-from clearweights.licenses import catalogue, catalogue_version  # noqa: E402
+from clearweights.licenses import Licence, catalogue, catalogue_version  # noqa: E402
 
 TARGET = ROOT / "docs" / "catalogue.md"
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
+
+
+def _source(lic: Licence) -> str:
+    """Where the record comes from; for a licence known by name only, where it is published."""
+    if lic.has_reference_text or not lic.url:
+        return lic.source
+    return f"{lic.source} (published at {lic.url}; {lic.notes})" if lic.notes else lic.source
 
 
 def render() -> str:
@@ -30,7 +37,7 @@ def render() -> str:
         "reference text fingerprint. Sources: the SPDX License List 3.29 (ids, names, OSI and",
         "FSF flags), ScanCode LicenseDB 32.5.0 (texts and keys, CC-BY-4.0), the licensors' own",
         "texts for those LicenseDB lacks (`tools/sources/texts/SOURCES.md`), and the curated AI",
-        "records in `tools/sources/ai_licences.toml`. `make data` rebuilds everything.",
+        "records in `tools/sources/ai_licences*.toml`. `make data` rebuilds everything.",
         "",
         "## AI model licences and use policies",
         "",
@@ -41,7 +48,8 @@ def render() -> str:
         lines.append(
             f"| `{lic.id}` | {_cell(lic.name)} | {lic.kind} | {lic.category.value} "
             f"| {lic.hf_id or ''} "
-            f"| {_cell(key_terms(lic))} | {yes_no(lic.has_reference_text)} | {_cell(lic.source)} |"
+            f"| {_cell(key_terms(lic))} | {yes_no(lic.has_reference_text)} "
+            f"| {_cell(_source(lic))} |"
         )
     lines += [
         "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from clearweights.licenses._expression import LicenceExpression, all_of
 from clearweights.licenses.model import Licence
 
 
@@ -69,6 +70,8 @@ class Component:
         licence_source: where the licence came from (a file, a card field, a global default).
         reason: why these files were placed in this component.
         external: the component lives outside the release (a linked repo, paper or dataset).
+        expression: how ``licences`` combine (``MIT OR GPL-3.0-only``); ``None`` means they
+            all apply, so read it through ``licence_expression``.
     """
 
     kind: MofComponent
@@ -78,6 +81,12 @@ class Component:
     licence_source: str = ""
     reason: str = ""
     external: bool = False
+    expression: LicenceExpression | None = None
+
+    @property
+    def licence_expression(self) -> LicenceExpression | None:
+        """The licences as an expression: an OR is a choice, an AND means all apply."""
+        return self.expression or all_of(self.licences)
 
     @property
     def name(self) -> str:

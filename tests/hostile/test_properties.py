@@ -25,9 +25,7 @@ SETTINGS = settings(
 _WORDS = st.text(alphabet=string.ascii_letters + " -", max_size=8)
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | _WORDS,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(_WORDS, inner, max_size=4)
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_WORDS, inner, max_size=4),
     max_leaves=12,
 )
 

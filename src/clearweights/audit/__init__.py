@@ -9,13 +9,22 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from clearweights._untrusted import MAX_CONFIG_BYTES, read_json
+from clearweights.audit._lineage import lineage_findings
 from clearweights.audit.findings import find
-from clearweights.audit.model import AuditReport, Finding, Obligation, ReleaseAudit, Severity
+from clearweights.audit.model import (
+    AuditReport,
+    Finding,
+    Obligation,
+    ReleaseAudit,
+    Severity,
+    by_severity,
+)
 from clearweights.audit.obligations import obligations
 from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError, UsageError
@@ -23,15 +32,18 @@ from clearweights.frameworks import PROFILES, AuditSubject, Declarations, framew
 from clearweights.inventory import Inventory, build_inventory
 from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
+from clearweights.lineage import inherit, trace
 from clearweights.progress import Progress, Silent
 from clearweights.release.model import Release
 from clearweights.sources import open_release
-from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_pickle
+from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_release_file
 from clearweights.weights.model import PickleScan, WeightsHeader
 
 NO_DECLARATIONS = Declarations()
 HEADER_SUFFIXES = {".safetensors", ".gguf"}
 WEIGHT_KINDS = (MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE)
+# Stands for the weights of a card-only or metadata-only release while licences are assigned.
+ABSENT_WEIGHTS = "model.safetensors"
 
 __all__ = [
     "PROFILES",
@@ -51,19 +63,47 @@ def _weights(
 ) -> tuple[tuple[WeightsHeader, ...], tuple[PickleScan, ...]]:
     by_path = {f.path: f for f in release.files}
     headers: list[WeightsHeader] = []
-    pickles: list[PickleScan] = []
+    weights: set[str] = set()
     for kind in WEIGHT_KINDS:
         component = inventory.components.get(kind)
         for path in component.paths if component else ():
             entry = by_path.get(path)
-            if entry is None:
-                continue
-            suffix = PurePosixPath(path).suffix.lower()
-            if suffix in HEADER_SUFFIXES:
+            if entry is not None and PurePosixPath(path).suffix.lower() in HEADER_SUFFIXES:
                 headers.append(read_header(Path(entry.absolute), path))
-            elif suffix in PICKLE_SUFFIXES:
-                pickles.append(scan_pickle(Path(entry.absolute), path))
+            weights.add(path)
+    pickles: list[PickleScan] = []
+    for entry in release.files:  # any file may be or hold a pickle, whatever its name
+        suffix = PurePosixPath(entry.path).suffix.lower()
+        if entry.absolute and suffix not in HEADER_SUFFIXES:
+            expected = entry.path in weights and suffix in PICKLE_SUFFIXES
+            scan = scan_release_file(Path(entry.absolute), entry.path, expected=expected)
+            if scan is not None:
+                pickles.append(scan)
     return tuple(headers), tuple(pickles)
+
+
+def _inventory(release: Release) -> tuple[Inventory, bool]:
+    """The release's inventory, and whether its weights are absent (card or metadata only).
+
+    A card's ``license`` is the licence of the whole repository, weights included, so weights
+    that were not downloaded still get the licence the card and licence files give them: the
+    inventory licenses a stand-in weight file, whose path is then dropped.
+    """
+    inventory = build_inventory(release)
+    if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
+        return inventory, False
+    weights = inventory.place(
+        ABSENT_WEIGHTS,
+        MofComponent.MODEL_PARAMETERS_FINAL,
+        "weights not present: the licence the repository declares for them",
+    )
+    absent = replace(
+        weights, paths=(), licence_source=f"{weights.licence_source}; weights not present"
+    )
+    components = dict(inventory.components)
+    components[MofComponent.MODEL_PARAMETERS_FINAL] = absent
+    ordered = dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid))
+    return replace(inventory, components=ordered), True
 
 
 def _config(release: Release) -> dict[str, Any]:
@@ -110,14 +150,20 @@ def audit_release(
     mof_mode: str = "strict",
     declarations: Declarations = NO_DECLARATIONS,
     download: bool = False,
+    bases: Mapping[str, str] | None = None,
 ) -> ReleaseAudit:
-    """Audit one release; a release that cannot be read gives an audit with ``error`` set."""
+    """Audit one release; a release that cannot be read gives an audit with ``error`` set.
+
+    *bases* maps base-model repo ids (or ``"*"``) to local copies for lineage.
+    """
     try:
         release = open_release(location, download=download)
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)
-    inventory = build_inventory(release)
+    inventory, weights_absent = _inventory(release)
+    lineage = trace(release, inventory, bases=bases)
+    inventory = replace(inventory, components=inherit(inventory.components, lineage))
     headers, pickles = _weights(release, inventory)
     config = _config(release) if release.kind != "mof-file" else {}
     subject = AuditSubject(
@@ -129,6 +175,7 @@ def audit_release(
         weights=headers,
         pickles=pickles,
         architecture=_architecture(config),
+        weights_absent=weights_absent,
     )
     results = tuple(framework(name, mof_mode=mof_mode).evaluate(subject) for name in profiles)
     notices = tuple(
@@ -140,14 +187,18 @@ def audit_release(
         release=release,
         components=components,
         profiles=results,
-        findings=find(subject, results),
-        obligations=obligations(components, notices),
+        findings=by_severity(
+            find(subject, results, inventory.licence_files) + lineage_findings(lineage)
+        ),
+        obligations=obligations(components, notices, lineage),
         weights=headers,
         pickles=pickles,
         unassigned=inventory.unassigned,
+        licence_files=inventory.licence_files,
         skipped=release.skipped,
         architecture=subject.architecture,
         settings=_settings(config),
+        lineage=lineage,
     )
 
 
@@ -159,6 +210,7 @@ def audit(
     declarations: Declarations = NO_DECLARATIONS,
     download: bool = False,
     progress: Progress | None = None,
+    bases: Mapping[str, str] | None = None,
 ) -> AuditReport:
     """Audit every release in *locations* (directories, Hub repo ids or MOF YAML files)."""
     unknown = [p for p in profiles if p not in PROFILES]
@@ -175,6 +227,7 @@ def audit(
                 mof_mode=mof_mode,
                 declarations=declarations,
                 download=download,
+                bases=bases,
             )
         )
         observer.advance(location)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from clearweights.components import Component
 from clearweights.frameworks.interface import ProfileResult
+from clearweights.inventory import LicenceFile
+from clearweights.lineage.model import Lineage
 from clearweights.release.model import Release, Skipped
 from clearweights.weights.model import PickleScan, WeightsHeader
 
@@ -43,6 +45,14 @@ class Obligation:
     source: str = ""  # clause or quote
 
 
+SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2, Severity.INFO: 3}
+
+
+def by_severity(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Findings most severe first, then by code and message (a stable order)."""
+    return tuple(sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.message)))
+
+
 @dataclass(frozen=True)
 class ReleaseAudit:
     """Everything the audit concluded about one release."""
@@ -56,10 +66,12 @@ class ReleaseAudit:
     weights: tuple[WeightsHeader, ...] = ()
     pickles: tuple[PickleScan, ...] = ()
     unassigned: tuple[str, ...] = ()
+    licence_files: tuple[LicenceFile, ...] = ()  # every licence file, notice and use policy read
     skipped: tuple[Skipped, ...] = ()
     architecture: str | None = None  # from config.json
     settings: tuple[tuple[str, str], ...] = ()  # scalar settings of config.json
     error: str | None = None
+    lineage: Lineage = field(default_factory=Lineage)  # base models, inherited licences
 
     def profile(self, name: str) -> ProfileResult | None:
         """The result of one framework, if it was run."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from clearweights.audit.model import Obligation
 from clearweights.components import Component
 from clearweights.licenses import get
 from clearweights.licenses.model import Licence
+from clearweights.lineage.model import Lineage
 
 ALL = ("use", "fine-tune", "redistribute")
 DERIVE = ("fine-tune", "redistribute")
@@ -21,11 +24,12 @@ def for_licence(licence: Licence, notice_files: tuple[str, ...]) -> list[Obligat
     t = licence.terms
     out: list[Obligation] = []
     if (naming := t.derivative_naming.value) is not None:
+        when = f" ({naming.condition})" if naming.condition else ""
         for text in naming.attribution:
             out.append(
                 Obligation(
                     "attribution",
-                    f'Display "{text}"',
+                    f'Display "{text}"{when}',
                     DERIVE,
                     licence.id,
                     _cite(licence, "derivative_naming"),
@@ -134,19 +138,62 @@ def for_licence(licence: Licence, notice_files: tuple[str, ...]) -> list[Obligat
     return out
 
 
+def _inherited(lineage: Lineage) -> list[Obligation]:
+    """The release carries its base models' licences: say so, once per base licence."""
+    out = []
+    for base in lineage.bases:
+        for licence in base.licences:
+            out.append(
+                Obligation(
+                    "lineage",
+                    f"This release is a {base.relation} of {base.repo_id}: the {licence.name} "
+                    "applies to it; keep its terms and give a copy with every copy you pass on",
+                    ALL,
+                    licence.id,
+                    base.licence_source,
+                )
+            )
+    return out
+
+
 def obligations(
-    components: tuple[Component, ...], notice_files: tuple[str, ...]
+    components: tuple[Component, ...],
+    notice_files: tuple[str, ...],
+    lineage: Lineage | None = None,
 ) -> tuple[Obligation, ...]:
-    """Every duty from every licence in the release, once each, weights' licences first."""
-    seen: set[str] = set()
-    out: list[Obligation] = []
+    """Every duty from every licence in the release, once each, weights' licences first.
+
+    Licences inherited from base models come first, with their own duties, even when the
+    release has no weight files (a card-only audit).
+    """
+    out: list[Obligation] = _inherited(lineage) if lineage else []
+    inherited = [lic for base in lineage.bases for lic in base.licences] if lineage else []
     ordered = sorted(
         components, key=lambda c: (c.kind.spec.content_type != "data", c.kind.spec.cid)
     )
-    for component in ordered:
-        for licence in component.licences:
-            if licence.id in seen:
-                continue
-            seen.add(licence.id)
-            out.extend(for_licence(licence, notice_files))
+    licences = {lic.id: lic for lic in inherited}
+    licences.update((lic.id, lic) for c in ordered for lic in c.licences)
+    # A licence offered only as one side of an OR binds only those who choose it.
+    required = {lic.id for lic in inherited} | {
+        lic.id for c in ordered for lic in _in_every_choice(c)
+    }
+    for licence in licences.values():
+        duties = for_licence(licence, notice_files)
+        if licence.id not in required:
+            duties = [
+                replace(
+                    d, text=f"If you take it under {licence.id}: {d.text[0].lower()}{d.text[1:]}"
+                )
+                for d in duties
+            ]
+        out.extend(duties)
     return tuple(out)
+
+
+def _in_every_choice(component: Component) -> tuple[Licence, ...]:
+    """The licences that apply however the component is taken."""
+    expression = component.licence_expression
+    if expression is None:
+        return ()
+    choices = expression.choices()
+    return tuple(lic for lic in choices[0] if all(lic in c for c in choices[1:]))

@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from clearweights.audit import NO_DECLARATIONS, Declarations, audit_release
 from clearweights.bom.hashing import FileDigest, hash_files, root_digest
 from clearweights.bom.subject import BomSubject, build_subject
@@ -40,8 +42,11 @@ def build_bom(
     spec_version: str = "1.6",
     progress: Progress | None = None,
     declarations: Declarations = NO_DECLARATIONS,
+    bases: Mapping[str, str] | None = None,
 ) -> str:
     """Audit the release at *location* and return its BOM in *fmt*, validated.
+
+    *bases* maps base-model repo ids (or ``"*"``) to local copies, for lineage.
 
     Raises:
         UsageError: for an unknown format or a release that cannot be audited.
@@ -49,7 +54,7 @@ def build_bom(
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown BOM format {fmt!r}; choose from {', '.join(FORMATS)}")
-    audit = audit_release(location, declarations=declarations)
+    audit = audit_release(location, declarations=declarations, bases=bases)
     if audit.error:
         from clearweights.errors import ReleaseError
 

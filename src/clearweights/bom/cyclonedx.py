@@ -15,6 +15,7 @@ from typing import Any
 from clearweights import __version__
 from clearweights.bom.subject import BomSubject
 from clearweights.components import MofComponent
+from clearweights.licenses import LicenceExpression, all_of
 from clearweights.licenses.model import Licence
 
 SPEC_VERSIONS = ("1.6", "1.7")
@@ -32,6 +33,26 @@ def _licence(lic: Licence, acknowledgement: str) -> Any:
     return DisjunctiveLicense(
         name=f"{lic.name} ({lic.id})", url=XsUri(lic.url) if lic.url else None, acknowledgement=ack
     )
+
+
+def _licences(expression: LicenceExpression | None, acknowledgement: str) -> list[Any]:
+    """Licences as CycloneDX wants them: a list when they all apply, one expression for a choice.
+
+    CycloneDX allows one ``expression`` and nothing beside it, so a choice is written whole.
+    """
+    from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
+
+    if expression is None:
+        return []
+    if "OR" in _operators(expression):
+        ack = LicenseAcknowledgement(acknowledgement)
+        return [LicenseExpression(str(expression), acknowledgement=ack)]
+    return [_licence(lic, acknowledgement) for lic in expression.licences]
+
+
+def _operators(expression: LicenceExpression) -> set[str]:
+    found = {expression.operator} if expression.operator else set()
+    return found.union(*(_operators(a) for a in expression.args))
 
 
 def _purl(repo_id: str) -> Any:
@@ -97,12 +118,16 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentType, Pedigree
     from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.model.license import LicenseExpression
     from cyclonedx.output.json import JsonV1Dot6, JsonV1Dot7
 
     if spec_version not in SPEC_VERSIONS:
         raise ValueError(f"unsupported CycloneDX version {spec_version}")
-    licences = [_licence(lic, "declared") for lic in subject.declared]
-    licences += [_licence(lic, "concluded") for lic in subject.concluded]
+    declared = [_licence(lic, "declared") for lic in subject.declared]
+    concluded = _licences(subject.concluded_expression or all_of(subject.concluded), "concluded")
+    choice = any(isinstance(lic, LicenseExpression) for lic in concluded)
+    # An expression must stand alone: the declared licences then go in a property.
+    licences = concluded if choice else declared + concluded
     weights_hashes = [
         HashType(alg=HashAlgorithm.SHA_256, content=f.sha256)
         for f in subject.files
@@ -114,6 +139,7 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
             name=base,
             bom_ref=f"base-model:{base}",
             purl=_purl(base),
+            licenses=_licences(subject.base_licences.get(base), "concluded"),
         )
         for base in subject.base_models
     ]
@@ -125,6 +151,13 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
     if subject.base_relation:
         properties.append(
             Property(name="clearweights:hf:base_model_relation", value=subject.base_relation)
+        )
+    if choice and subject.declared:
+        properties.append(
+            Property(
+                name="clearweights:declared-license",
+                value=" AND ".join(lic.id for lic in subject.declared),
+            )
         )
     if subject.declared_text:
         properties.append(
@@ -152,23 +185,23 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
         else None,
     )
     files = []
-    licences_of: dict[str, tuple[Licence, ...]] = {}  # one lookup per file, not a scan
+    owners: dict[str, Any] = {}  # the first component holding each file: one lookup per file
     for c in subject.components:
         for p in c.paths:
-            licences_of.setdefault(p, c.licences)
+            owners.setdefault(p, c)
     for f in subject.files:
         kind = subject.component_of.get(f.path)
         file_props = (
             [Property(name="clearweights:mof-component", value=kind.spec.name)] if kind else []
         )
-        component_licences = licences_of.get(f.path, ())
+        owner = owners.get(f.path)
         files.append(
             Component(
                 type=ComponentType.FILE,
                 name=f.path,
                 bom_ref=f"file:{f.path}",
                 hashes=[HashType(alg=HashAlgorithm.SHA_256, content=f.sha256)],
-                licenses=[_licence(lic, "concluded") for lic in component_licences],
+                licenses=_licences(owner.licence_expression if owner else None, "concluded"),
                 properties=[*file_props, Property(name="clearweights:size", value=str(f.size))],
             )
         )

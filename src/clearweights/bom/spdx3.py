@@ -11,6 +11,7 @@ from typing import Any
 from clearweights import __version__
 from clearweights.bom.subject import BomSubject
 from clearweights.components import MofComponent
+from clearweights.licenses import LicenceExpression
 from clearweights.licenses.model import Licence
 
 NAMESPACE = "https://clearweights.invalid/spdx"
@@ -29,7 +30,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
 
 
-def _expression(licences: tuple[Licence, ...]) -> str | None:
+def _expression(
+    licences: tuple[Licence, ...], expression: LicenceExpression | None = None
+) -> str | None:
+    """The SPDX expression: the audit's own (keeping OR), else every licence joined by AND."""
+    if expression is not None:
+        return str(expression)
     return " AND ".join(dict.fromkeys(lic.id for lic in licences)) or None
 
 
@@ -86,8 +92,10 @@ class _Builder:
             )
         )
 
-    def licence(self, name: str, licences: tuple[Licence, ...]) -> Any:
-        expression = _expression(licences)
+    def licence(
+        self, name: str, licences: tuple[Licence, ...], tree: LicenceExpression | None = None
+    ) -> Any:
+        expression = _expression(licences, tree)
         if expression is None:
             return self.s.expandedlicensing_IndividualLicensingInfo.NoAssertionLicense
         element = self.s.simplelicensing_LicenseExpression(
@@ -165,7 +173,11 @@ def build(subject: BomSubject) -> str:
             for m in subject.metrics
         ]
     b.relate(model, "hasDeclaredLicense", [b.licence("declared", subject.declared)])
-    b.relate(model, "hasConcludedLicense", [b.licence("concluded", subject.concluded)])
+    b.relate(
+        model,
+        "hasConcludedLicense",
+        [b.licence("concluded", subject.concluded, subject.concluded_expression)],
+    )
 
     files = []
     for f in subject.files:
@@ -216,6 +228,10 @@ def build(subject: BomSubject) -> str:
         )
         if "/" in base:
             package.software_packageUrl = f"pkg:huggingface/{base}"
+        inherited = subject.base_licences.get(base)
+        if inherited is not None:
+            concluded = b.licence(f"base-model-{base}", inherited.licences, inherited)
+            b.relate(package, "hasConcludedLicense", [concluded])
         bases.append(package)
     if bases:
         b.relate(model, "descendantOf", bases)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -12,6 +12,7 @@ from clearweights.bom.hashing import FileDigest, hash_files, root_digest
 from clearweights.components import Component, MofComponent
 from clearweights.errors import UsageError
 from clearweights.inventory import card_licences
+from clearweights.licenses import LicenceExpression
 from clearweights.licenses.model import Licence
 from clearweights.progress import Progress
 from clearweights.release.model import CardData
@@ -57,6 +58,9 @@ class BomSubject:
     verdicts: dict[str, str]
     component_of: dict[str, MofComponent]
     hyperparameters: tuple[tuple[str, str], ...] = ()  # scalar settings from config.json
+    # how the weights' licences combine (an OR is a choice), and each base model's licence
+    concluded_expression: LicenceExpression | None = None
+    base_licences: dict[str, LicenceExpression | None] = field(default_factory=dict)
 
 
 def _metrics(card: CardData | None) -> tuple[Metric, ...]:
@@ -143,4 +147,6 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
         },
         component_of=component_of,
         hyperparameters=audit.settings,
+        concluded_expression=weights.licence_expression if weights else None,
+        base_licences={b.repo_id: b.expression for b in audit.lineage.bases},
     )

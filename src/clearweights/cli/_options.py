@@ -54,6 +54,30 @@ def declaration_options(func: F) -> F:
     )(func)
 
 
+def _bases(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        repo, sep, path = value.rpartition("=")
+        key = repo if sep else "*"
+        if not Path(path).is_dir():
+            raise click.BadParameter(f"{path}: not a directory", ctx=ctx, param=param)
+        out[key] = path
+    return out
+
+
+def base_option(func: F) -> F:
+    """``--base [REPO=]PATH``: a local copy of a base model, for lineage (repeatable)."""
+    return click.option(
+        "--base",
+        "bases",
+        multiple=True,
+        callback=_bases,
+        metavar="[REPO=]PATH",
+        help="A local copy of the base model (its card and LICENSE) to read the inherited "
+        "licence from; REPO= names which base when there are several (repeatable).",
+    )(func)
+
+
 def output_option(func: F) -> F:
     """``-o/--output FILE``: write the result there instead of stdout."""
     return click.option(

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from clearweights.cli._options import declaration_options, emit, format_option
+from clearweights.cli._options import base_option, declaration_options, emit, format_option
 from clearweights.errors import ExitCode
 from clearweights.formats import REPORT_FORMATS, OutputFormat
 from clearweights.frameworks.names import MOF_MODES, PROFILES
@@ -46,6 +46,7 @@ def _audit_formats(func: click.decorators.FC) -> click.decorators.FC:
     help="Fetch Hub repo ids from the Hub first (otherwise offline, cache only).",
 )
 @declaration_options
+@base_option
 def audit_command(
     paths: tuple[str, ...],
     output_format: str,
@@ -55,6 +56,7 @@ def audit_command(
     download: bool,
     systemic_risk: bool | None,
     monetised: bool | None,
+    bases: dict[str, str],
 ) -> int:
     """Audit model releases: licences, openness under four frameworks, open-washing, duties.
 
@@ -67,6 +69,7 @@ def audit_command(
       clearweights audit meta-llama/Llama-3.1-8B --format json
       clearweights audit ./my-model --fail-on redhat --profile redhat
       clearweights audit ./my-model --format mof-yaml > my-model.yml
+      clearweights audit ./my-adapter --base ./Llama-3.1-8B
     """
     # The audit machinery loads only when this command runs, to keep other commands fast.
     from clearweights.audit import Declarations, audit
@@ -87,6 +90,7 @@ def audit_command(
         declarations=Declarations(systemic_risk=systemic_risk, monetised=monetised),
         download=download,
         progress=progress,
+        bases=bases,
     )
     emit(report, output_format)
     for entry in report.audits:

@@ -9,7 +9,12 @@ import click
 
 from clearweights._untrusted import MAX_DOCUMENT_BYTES, read_bounded
 from clearweights.cli._default_group import DefaultGroup
-from clearweights.cli._options import declaration_options, output_option, write_output
+from clearweights.cli._options import (
+    base_option,
+    declaration_options,
+    output_option,
+    write_output,
+)
 from clearweights.errors import ExitCode, InputError
 
 
@@ -42,6 +47,7 @@ def bom_group() -> None:
 )
 @output_option
 @declaration_options
+@base_option
 def build(
     path: str,
     fmt: str,
@@ -49,6 +55,7 @@ def build(
     output: Path | None,
     systemic_risk: bool | None,
     monetised: bool | None,
+    bases: dict[str, str],
 ) -> int:
     """Build the BOM of the release at PATH (validated before it is written)."""
     from clearweights.bom import build_bom
@@ -65,6 +72,7 @@ def build(
         spec_version=spec_version or "1.6",
         progress=progress,
         declarations=Declarations(systemic_risk, monetised),
+        bases=bases,
     )
     write_output(output, text)
     return ExitCode.OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from clearweights.cli._options import declaration_options, emit, format_option
+from clearweights.cli._options import base_option, declaration_options, emit, format_option
 from clearweights.errors import ExitCode
 from clearweights.formats import CHECK_FORMATS
 
@@ -23,12 +23,14 @@ def _check_formats(func: click.decorators.FC) -> click.decorators.FC:
 )
 @_check_formats
 @declaration_options
+@base_option
 def check_command(
     paths: tuple[str, ...],
     policy_path: str,
     output_format: str,
     systemic_risk: bool | None,
     monetised: bool | None,
+    bases: dict[str, str],
 ) -> int:
     """Audit releases and apply an organisation policy.
 
@@ -46,7 +48,7 @@ def check_command(
 
     policy, base = load_policy(policy_path)
     declarations = Declarations(systemic_risk=systemic_risk, monetised=monetised)
-    report = check(list(paths), policy, base=base, declarations=declarations)
+    report = check(list(paths), policy, base=base, declarations=declarations, bases=bases)
     emit(report, output_format)
     for entry in report.checks:
         if entry.error:

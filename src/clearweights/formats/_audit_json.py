@@ -9,6 +9,43 @@ from clearweights.components import Component
 from clearweights.formats.json import licence_json
 from clearweights.frameworks.interface import ProfileResult
 from clearweights.frameworks.mof import LABELS
+from clearweights.licenses import LicenceExpression
+from clearweights.lineage import Lineage
+
+
+def expression_json(e: LicenceExpression | None) -> dict[str, Any] | None:
+    """A licence expression as a tree: ``{"license": id}`` or ``{"operator", "args"}``."""
+    if e is None:
+        return None
+    if e.licence is not None:
+        leaf: dict[str, Any] = {"license": e.licence.id}
+        if e.exception:
+            leaf["exception"] = e.exception
+        return leaf
+    return {"operator": e.operator, "args": [expression_json(a) for a in e.args]}
+
+
+def lineage_json(lineage: Lineage) -> dict[str, Any]:
+    """The base models of a release and what it inherits from them."""
+    inherited = lineage.inherited
+    return {
+        "bases": [
+            {
+                "repo_id": b.repo_id,
+                "relation": b.relation,
+                "relation_source": b.relation_source,
+                "license": str(b.expression) if b.expression else None,
+                "tree": expression_json(b.expression),
+                "resolved_by": b.resolved_by,
+                "license_source": b.licence_source,
+                "via": b.via,
+            }
+            for b in lineage.bases
+        ],
+        "inherited": str(inherited) if inherited else None,
+        "declared": [lic.id for lic in lineage.declared],
+        "dropped": sorted({lic.id for _, lic in lineage.dropped}),
+    }
 
 
 def component_json(c: Component) -> dict[str, Any]:
@@ -19,6 +56,7 @@ def component_json(c: Component) -> dict[str, Any]:
             "expression": c.licence_name,
             "source": c.licence_source,
             "licenses": [licence_json(lic) for lic in c.licences],
+            "tree": expression_json(c.licence_expression),
         }
     return {
         "name": c.name,
@@ -81,8 +119,10 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
             "datasets": list(card.datasets),
             "pipeline_tag": card.pipeline_tag,
             "claims": [{"line": line, "text": text} for line, text in card.claims],
+            "open_weights": [{"line": line, "text": text} for line, text in card.open_weights],
         },
         "components": [component_json(c) for c in a.components],
+        "lineage": lineage_json(a.lineage),
         "profiles": {p.profile: profile_json(p) for p in a.profiles},
         "findings": [
             {
@@ -116,9 +156,30 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
             for w in a.weights
         ],
         "pickles": [
-            {"path": s.path, "imports": list(s.imports), "unsafe": list(s.unsafe), "error": s.error}
+            {
+                "path": s.path,
+                "imports": list(s.imports),
+                "unsafe": list(s.unsafe),
+                "error": s.error,
+                "pickles": s.pickles,
+                "framework": s.framework,
+                "issues": [
+                    {"member": i.member, "offset": i.offset, "reason": i.reason} for i in s.issues
+                ],
+            }
             for s in a.pickles
         ],
         "unassigned": list(a.unassigned),
+        "license_files": [
+            {
+                "path": lf.path,
+                "role": lf.role.value,
+                "role_from": lf.why,
+                "scope": lf.scope,
+                "licenses": [lic.id for lic in lf.licences],
+                "error": lf.error,
+            }
+            for lf in a.licence_files
+        ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in a.skipped],
     }

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from clearweights.audit.model import AuditReport, ReleaseAudit
 from clearweights.frameworks.interface import ProfileResult, Status
+from clearweights.licenses import names_for_people as _n
 
 PROFILE_COLUMNS = (
     ("redhat", "Red Hat"),
@@ -62,11 +63,31 @@ def details(console: Console, a: ReleaseAudit) -> None:
         paths = ", ".join(c.paths[:3]) + (f" (+{len(c.paths) - 3})" if len(c.paths) > 3 else "")
         components.add_row(
             c.name,
-            c.licence_name or "none",
+            _n(c.licence_name) if c.licence_name else "none",
             c.licence_source,
             paths + (" [external]" if c.external else ""),
         )
     console.print(components)
+    if a.licence_files:
+        files = Table(title="Licence files", title_justify="left")
+        for column in ("file", "covers", "because of", "holds"):
+            files.add_column(column, overflow="fold")
+        for lf in a.licence_files:
+            held = ", ".join(lic.name for lic in lf.licences) or (
+                f"unreadable: {lf.error}" if lf.error else "no known licence"
+            )
+            files.add_row(lf.path, lf.role.value, lf.why, held)
+        console.print(files)
+    for base in a.lineage.bases:
+        licence = _n(str(base.expression)) if base.expression else "licence unknown"
+        via = f", via {base.via}" if base.via else ""
+        console.print(
+            _n(
+                f"Base model: {base.repo_id} ({base.relation}{via}): {licence} "
+                f"[{base.resolved_by}: {base.licence_source}]"
+            ),
+            markup=False,
+        )
     for p in a.profiles:
         console.print(f"{p.title}: {p.verdict.value.upper()} - {p.summary}", markup=False)
         for criterion in p.criteria:
@@ -74,18 +95,22 @@ def details(console: Console, a: ReleaseAudit) -> None:
                 criterion.blocking or p.profile == "redhat"
             ):
                 label = "improve" if not criterion.blocking else criterion.status.value
-                advice = criterion.fix or "; ".join(criterion.evidence)
+                advice = _n(criterion.fix or "; ".join(criterion.evidence))
                 console.print(f"  [{label}] {criterion.title}: {advice}", markup=False)
         for note in p.notes:
-            console.print(f"  note: {note}", markup=False)
+            console.print(f"  note: {_n(note)}", markup=False)
     if a.findings:
         console.print("Findings:")
         for f in a.findings:
-            console.print(f"  {f.severity.value.upper():6} {f.code:12} {f.message}", markup=False)
+            console.print(
+                f"  {f.severity.value.upper():6} {f.code:12} {_n(f.message)}", markup=False
+            )
     if a.obligations:
         console.print("What you must do:")
         for o in a.obligations:
-            console.print(f"  - {o.text} ({'/'.join(o.applies_to)}; {o.licence})", markup=False)
+            console.print(
+                f"  - {_n(o.text)} ({'/'.join(o.applies_to)}; {_n(o.licence)})", markup=False
+            )
 
 
 def render_text(console: Console, report: AuditReport) -> None:
@@ -101,7 +126,7 @@ def render_text(console: Console, report: AuditReport) -> None:
             console.print(f"{name_of(a)}:", markup=False)
             for f in serious:
                 console.print(
-                    f"  {f.severity.value.upper():6} {f.code:12} {f.message}", markup=False
+                    f"  {f.severity.value.upper():6} {f.code:12} {_n(f.message)}", markup=False
                 )
     if len(audited) > 1:
         console.print(

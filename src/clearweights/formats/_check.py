@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from clearweights.licenses import names_for_people as _n
 from clearweights.policy.model import CheckReport, ReleaseCheck, Violation
 
 
@@ -70,10 +71,10 @@ def check_text(console: Console, report: CheckReport) -> None:
             state = f"waived: {v.waived}" if v.waived else v.level
             where = f" ({_where(v)})" if _where(v) else ""
             console.print(
-                f"{c.name or c.path}: [{state}] {v.rule}: {v.message}{where}", markup=False
+                f"{c.name or c.path}: [{state}] {v.rule}: {_n(v.message)}{where}", markup=False
             )
         for note in c.notes:
-            console.print(f"{c.name or c.path}: note: {note}", markup=False)
+            console.print(f"{c.name or c.path}: note: {_n(note)}", markup=False)
 
 
 def check_markdown(report: CheckReport) -> list[str]:
@@ -97,5 +98,5 @@ def check_markdown(report: CheckReport) -> list[str]:
         for v in c.violations:
             state = "waived" if v.waived else v.level
             where = f" — `{_where(v)}`" if _where(v) else ""
-            lines.append(f"- `{v.rule}` ({state}): {v.message}{where}")
+            lines.append(f"- `{v.rule}` ({state}): {_n(v.message)}{where}")
     return lines

@@ -15,6 +15,7 @@ from clearweights.audit.model import AuditReport, ReleaseAudit
 from clearweights.components import Component, MofComponent
 from clearweights.errors import UsageError
 from clearweights.formats._audit_text import PROFILE_COLUMNS, cell, name_of
+from clearweights.licenses import names_for_people as _n
 from clearweights.licenses.model import Category
 from clearweights.licenses.summary import summarize
 
@@ -69,7 +70,7 @@ def state_of(kind: MofComponent, component: Component | None) -> str:
 def _cell(kind: MofComponent, component: Component | None) -> str:
     state = state_of(kind, component)
     symbol, word = STATES[state]
-    detail = component.licence_name if component and component.licence_name else word
+    detail = _n(component.licence_name) if component and component.licence_name else word
     return (
         f'<td class="state-{state}" data-component="{escape(kind.spec.name)}" data-state="{state}">'
         f'<span aria-hidden="true">{symbol}</span> {escape(word)}'
@@ -114,7 +115,7 @@ def _comparison(report: AuditReport) -> str:
         weights = next(
             (c for c in a.components if c.kind is MofComponent.MODEL_PARAMETERS_FINAL), None
         )
-        licence = weights.licence_name if weights and weights.licence_name else "none found"
+        licence = _n(weights.licence_name) if weights and weights.licence_name else "none found"
         rows.append(
             f'<tr><th scope="row">{escape(name_of(a))}</th>{"".join(cells)}<td>{escape(licence)}</td></tr>'
         )
@@ -143,12 +144,12 @@ def _release(a: ReleaseAudit) -> str:
     for p in a.profiles:
         items = "".join(
             f'<li><span class="verdict-{c.status.value}">{escape(c.status.value)}</span> {escape(c.title)}'
-            + (f" — {escape(c.fix)}" if c.fix else "")
-            + (f"<br><small>{escape('; '.join(c.evidence))}</small>" if c.evidence else "")
+            + (f" — {escape(_n(c.fix))}" if c.fix else "")
+            + (f"<br><small>{escape(_n('; '.join(c.evidence)))}</small>" if c.evidence else "")
             + "</li>"
             for c in p.criteria
         )
-        notes = "".join(f"<p>{escape(n)}</p>" for n in p.notes)
+        notes = "".join(f"<p>{escape(_n(n))}</p>" for n in p.notes)
         parts.append(
             f'<details><summary>{escape(p.title)}: <span class="verdict-{p.verdict.value}">{escape(p.verdict.value)}</span>'
             f" — {escape(p.summary)}</summary><ul>{items}</ul>{notes}</details>"
@@ -156,16 +157,16 @@ def _release(a: ReleaseAudit) -> str:
     if a.findings:
         rows = "".join(
             f'<li><span class="sev-{f.severity.value}">{escape(f.severity.value)}</span> <code>{escape(f.code)}</code> '
-            f"{escape(f.message)}"
-            + "".join(f"<br><small><code>{escape(e)}</code></small>" for e in f.evidence[:4])
+            f"{escape(_n(f.message))}"
+            + "".join(f"<br><small><code>{escape(_n(e))}</code></small>" for e in f.evidence[:4])
             + "</li>"
             for f in a.findings
         )
         parts.append(f"<h3>Findings</h3><ul>{rows}</ul>")
     if a.obligations:
         rows = "".join(
-            f'<li><label><input type="checkbox"> {escape(o.text)}</label> '
-            f"<small>({escape(', '.join(o.applies_to))}; {escape(o.licence)})</small></li>"
+            f'<li><label><input type="checkbox"> {escape(_n(o.text))}</label> '
+            f"<small>({escape(', '.join(o.applies_to))}; {escape(_n(o.licence))})</small></li>"
             for o in a.obligations
         )
         parts.append(f'<h3>What you must do</h3><ul class="checklist">{rows}</ul>')

@@ -53,6 +53,7 @@ def licence_json(licence: Licence) -> dict[str, Any]:
         "policies": list(licence.policies),
         "terms": terms_json(licence),
         "term_sources": sources_json(licence.terms),
+        "unknown_terms": {name: t.reason for name, t in licence.terms.items() if not t.known},
         "notes": licence.notes,
     }
 

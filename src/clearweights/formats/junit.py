@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from clearweights.errors import UsageError
+from clearweights.licenses import names_for_people as _n
 from clearweights.policy.model import CheckReport
 
 if TYPE_CHECKING:
@@ -34,17 +35,17 @@ def junit_xml(report: CheckReport) -> str:
                 if active:
                     failures += 1
                     failure = ET.SubElement(
-                        case, "failure", message=active[0].message, type=rule_id
+                        case, "failure", message=_n(active[0].message), type=rule_id
                     )
                     failure.text = "\n".join(
-                        f"{v.message} (got {v.found}, expected {v.expected})" for v in active
+                        _n(f"{v.message} (got {v.found}, expected {v.expected})") for v in active
                     )
                 elif broken:
                     skipped += 1
-                    reason = broken[0].waived or f"warning: {broken[0].message}"
+                    reason = broken[0].waived or f"warning: {_n(broken[0].message)}"
                     ET.SubElement(case, "skipped", message=reason)
                 else:
-                    ET.SubElement(case, "system-out").text = description
+                    ET.SubElement(case, "system-out").text = _n(description)
         suite.set("tests", str(cases))
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from clearweights.audit.model import AuditReport
 from clearweights.formats._plain import key_terms, yes_no
+from clearweights.licenses import names_for_people as _n
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
 from clearweights.policy.model import CheckReport
 
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    # Cells are read by people: licence ids in them become names.
+    return _n(text).replace("|", "\\|").replace("\n", " ")
 
 
 class MarkdownFormat:
@@ -114,5 +116,5 @@ def _audit(report: AuditReport) -> list[str]:
             lines += [f"- **{f.severity.value}** `{f.code}` {_cell(f.message)}" for f in a.findings]
         if a.obligations:
             lines += ["", "**What you must do**", ""]
-            lines += [f"- {_cell(o.text)} ({o.licence})" for o in a.obligations]
+            lines += [f"- {_cell(o.text)} ({_cell(o.licence)})" for o in a.obligations]
     return lines

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from clearweights import __version__
 from clearweights.errors import UsageError
+from clearweights.licenses import names_for_people as _n
 from clearweights.policy.model import CheckReport
 
 if TYPE_CHECKING:
@@ -53,8 +54,9 @@ def sarif_log(report: CheckReport) -> dict[str, Any]:
                 "ruleId": v.rule,
                 "level": _LEVELS.get(v.level, "note"),
                 "message": {
-                    "text": f"{c.name or c.path}: {v.message} "
-                    f"(got {v.found}, expected {v.expected})"
+                    "text": _n(
+                        f"{c.name or c.path}: {v.message} (got {v.found}, expected {v.expected})"
+                    )
                 },
                 "locations": locations,
             }
@@ -63,7 +65,7 @@ def sarif_log(report: CheckReport) -> dict[str, Any]:
             if v.waived:
                 result["suppressions"] = [{"kind": "external", "justification": v.waived}]
             results.append(result)
-    rules = [{"id": rid, "shortDescription": {"text": text}} for rid, text in report.rules]
+    rules = [{"id": rid, "shortDescription": {"text": _n(text)}} for rid, text in report.rules]
     rules.append({"id": "audit", "shortDescription": {"text": "the release could be audited"}})
     return {
         "$schema": SCHEMA,

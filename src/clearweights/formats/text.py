@@ -11,6 +11,7 @@ from rich.table import Table
 
 from clearweights.audit.model import AuditReport
 from clearweights.formats._plain import key_terms, yes_no
+from clearweights.licenses import names_for_people as _n
 from clearweights.licenses.model import FileResult
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
 from clearweights.policy.model import CheckReport
@@ -50,9 +51,9 @@ def _result(console: Console, result: FileResult) -> None:
     for m in result.licences:
         if m.coverage is not None and m.coverage < 0.98:
             missing = 1 - m.coverage
-            console.print(f"  {missing:.0%} of the {m.licence.id} text is missing from this file")
+            console.print(f"  {missing:.0%} of the {m.licence.name} text is missing from this file")
         for diff in m.differences[:5]:
-            console.print(f"  differs from {m.licence.id} at line {diff.line}: {diff.text[:120]}")
+            console.print(f"  differs from {m.licence.name} at line {diff.line}: {diff.text[:120]}")
     if (
         result.identification
         and result.identification.extracted
@@ -63,7 +64,7 @@ def _result(console: Console, result: FileResult) -> None:
                 f"  extracted {item.term} (line {item.evidence.line}): {item.evidence.text[:100]}"
             )
     for note in notes:
-        console.print(f"  note: {note}")
+        console.print(f"  note: {_n(note)}")
 
 
 class TextFormat:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from clearweights.components import Component, MofComponent
 from clearweights.frameworks.interface import Criterion, Status
 from clearweights.frameworks.subject import AuditSubject
@@ -16,6 +18,14 @@ OPEN_DATA_FOR_WEIGHTS = {
     "OpenMDW-1.0",
 }
 OPEN_DATA_FOR_WEIGHTS_REFS = {"LicenseRef-clearweights-openmdw-1.1"}
+# Card-only and metadata-only audits: what needs the weight files themselves says so.
+WEIGHTS_ABSENT = "not verified: weights not present"
+
+
+def where(component: Component) -> str:
+    """Where a component is, without its licence (for criteria about presence only)."""
+    shown = ", ".join(component.paths[:3]) + (" ..." if len(component.paths) > 3 else "")
+    return shown or "declared"
 
 
 def describe(component: Component) -> str:
@@ -78,4 +88,29 @@ def code_criterion(
         evidence,
         f"{name.lower()} {reason}; release it under an OSI-approved licence",
         blocking,
+    )
+
+
+def model_code_runs(subject: AuditSubject, ident: str) -> Criterion | None:
+    """Inference judged on the model's own code when the release has no separate inference code.
+
+    A release whose Python files define the network (``musicgen.py``, ``unet.py``, classes built
+    on ``nn.Module``) runs the model with that code; ``None`` when there is inference code or no
+    model code.
+    """
+    architecture = subject.get(MofComponent.MODEL_ARCHITECTURE)
+    if subject.get(MofComponent.INFERENCE_CODE) is not None or architecture is None:
+        return None
+    code = tuple(p for p in architecture.paths if p.endswith(".py"))
+    if architecture.external or not code:
+        return None
+    judged = code_criterion(subject, MofComponent.MODEL_ARCHITECTURE, ident)
+    shown = ", ".join(code[:3]) + (" ..." if len(code) > 3 else "")
+    return replace(
+        judged,
+        title="Inference code under an OSI-approved licence",
+        evidence=(
+            f"no separate inference code; the model code runs the model: {shown}",
+            *judged.evidence,
+        ),
     )

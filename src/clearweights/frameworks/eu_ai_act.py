@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clearweights.components import MofComponent as M
-from clearweights.frameworks._common import describe
+from clearweights.frameworks._common import WEIGHTS_ABSENT, describe, where
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.licenses.model import Category
@@ -66,15 +66,23 @@ def _public(subject: AuditSubject) -> list[Criterion]:
         Criterion(
             "eu.weights-public",
             "Parameters, including the weights, are public",
-            Status.PASS if weights else Status.FAIL,
-            (describe(weights),) if weights else ("no weights",),
-            None if weights else "publish the weights",
+            Status.UNKNOWN if subject.weights_absent else Status.PASS if weights else Status.FAIL,
+            (WEIGHTS_ABSENT,)
+            if subject.weights_absent
+            else (where(weights),)
+            if weights
+            else ("no weights",),
+            "audit the release with its weight files"
+            if subject.weights_absent
+            else None
+            if weights
+            else "publish the weights",
         ),
         Criterion(
             "eu.architecture-public",
             "Information on the model architecture is public",
             Status.PASS if architecture else Status.FAIL,
-            (describe(architecture),) if architecture else ("no config.json or architecture code",),
+            (where(architecture),) if architecture else ("no config.json or architecture code",),
             None if architecture else "publish config.json or the architecture code",
         ),
     ]

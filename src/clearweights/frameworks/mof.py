@@ -10,12 +10,13 @@ current SPDX flags and fixes those quirks. Type-appropriateness only produces wa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from clearweights.components import Component, MofComponent
+from clearweights.frameworks._common import WEIGHTS_ABSENT
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status
 from clearweights.frameworks.names import MOF_MODES
 from clearweights.frameworks.subject import AuditSubject
@@ -215,12 +216,17 @@ class MofFramework:
         """Classify the release and explain every component of every class."""
         components = dict(subject.components)
         mof_class, progress, warnings, ev = classify(components, self.mode)
+        # Links from a model card say nothing of their licence; a MOF file's declarations do.
+        linked = subject.release.kind != "mof-file"
         criteria: list[Criterion] = []
         for c in (3, 2, 1):
             for kind in MofComponent:
                 if kind.spec.mof_class != c:
                     continue
-                criteria.append(_criterion(kind, components.get(kind), ev[c], self.mode))
+                criteria.append(_criterion(kind, components.get(kind), ev[c], linked))
+        if subject.weights_absent:  # classified on the declared licence, like a MOF file
+            criteria = [_absent(c) if c.id == "mof.c10" else c for c in criteria]
+            warnings.append(f"{MofComponent.MODEL_PARAMETERS_FINAL.spec.name}: {WEIGHTS_ABSENT}")
         verdict = Status.PASS if mof_class else Status.FAIL
         summary = f"{LABELS[mof_class]}; progress " + ", ".join(
             f"Class {ROMAN[int(k)]} {v:.0f}%" for k, v in sorted(progress.items(), reverse=True)
@@ -237,8 +243,12 @@ class MofFramework:
         )
 
 
+def _absent(criterion: Criterion) -> Criterion:
+    return replace(criterion, evidence=(*criterion.evidence, WEIGHTS_ABSENT))
+
+
 def _criterion(
-    kind: MofComponent, component: Component | None, ev: _ClassEval, mode: str
+    kind: MofComponent, component: Component | None, ev: _ClassEval, linked: bool
 ) -> Criterion:
     spec = kind.spec
     ident = f"mof.c{spec.cid}"
@@ -255,6 +265,11 @@ def _criterion(
         state = ev.status(kind)
         if state == "included" or (not spec.required and kind in ev.optional):
             status, fix = Status.PASS, None
+        elif state == "unlicensed" and linked and component.external:
+            status, fix = (
+                Status.UNKNOWN,
+                f"state the licence of the linked {spec.name.lower()} (counted as unlicensed)",
+            )
         elif state == "unlicensed":
             status, fix = (
                 Status.FAIL,

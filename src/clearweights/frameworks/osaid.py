@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from clearweights.components import Component
 from clearweights.components import MofComponent as M
-from clearweights.frameworks._common import code_criterion, describe, open_data_weights, osi
+from clearweights.frameworks._common import (
+    WEIGHTS_ABSENT,
+    code_criterion,
+    describe,
+    model_code_runs,
+    open_data_weights,
+    osi,
+)
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.licenses.summary import restrictions
@@ -27,6 +35,14 @@ def _parameters(subject: AuditSubject) -> Criterion:
             "osaid.parameters", title, Status.FAIL, ("no weights",), "publish the parameters"
         )
     licences = weights_licences(subject)
+    if subject.weights_absent and (osi(licences) or open_data_weights(licences)):
+        return Criterion(
+            "osaid.parameters",
+            title,
+            Status.UNKNOWN,
+            (describe(weights), WEIGHTS_ABSENT),
+            "audit the release with its weight files",
+        )
     if osi(licences):
         return Criterion("osaid.parameters", title, Status.PASS, (describe(weights),))
     if open_data_weights(licences):
@@ -58,19 +74,15 @@ def _data_information(subject: AuditSubject) -> Criterion:
             ("none of: data card, technical report, research paper, datasets",),
             "publish a complete description of the training data (data card or datasheet)",
         )
-    evidence = (
-        *(f"{c.name}: {describe(c)}" for c in present),
-        "whether it lets a skilled person build a substantially equivalent system: human review",
+    review = (
+        "whether it lets a skilled person build a substantially equivalent system: human review"
     )
-    if any(
-        c.licences
-        and all(
-            lic.osi_approved or lic.category.value in ("open-data", "open-documentation")
-            for lic in c.licences
-        )
-        for c in present
-    ):
-        return Criterion("osaid.data-information", title, Status.PASS, evidence)
+    evidence = (*(f"{c.name}: {describe(c)}" for c in present), review)
+    open_ones = [c for c in present if _open_documentation(c)]
+    if open_ones:
+        # Cite what carries the verdict, not the links whose licence is unknown.
+        cited = (*(f"{c.name}: {describe(c)}" for c in open_ones), review)
+        return Criterion("osaid.data-information", title, Status.PASS, cited)
     if all(c.external and not c.licences for c in present):
         return Criterion(
             "osaid.data-information",
@@ -88,6 +100,21 @@ def _data_information(subject: AuditSubject) -> Criterion:
     )
 
 
+def _open_documentation(component: Component) -> bool:
+    return bool(component.licences) and all(
+        lic.osi_approved or lic.category.value in ("open-data", "open-documentation")
+        for lic in component.licences
+    )
+
+
+def _code(subject: AuditSubject, kind: M, ident: str) -> Criterion:
+    if kind is M.INFERENCE_CODE:
+        runs = model_code_runs(subject, ident)
+        if runs is not None:
+            return runs
+    return code_criterion(subject, kind, ident)
+
+
 class OsaidFramework:
     """The Open Source AI Definition 1.0."""
 
@@ -97,7 +124,7 @@ class OsaidFramework:
         """Parameters, every code element and Data Information, each with its licence."""
         criteria = (
             _parameters(subject),
-            *(code_criterion(subject, kind, ident) for kind, ident in CODE),
+            *(_code(subject, kind, ident) for kind, ident in CODE),
             _data_information(subject),
         )
         verdict = verdict_of(criteria)

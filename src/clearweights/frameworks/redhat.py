@@ -5,8 +5,17 @@ Data cards, training code and datasets are reported as improvement areas, not fa
 
 from __future__ import annotations
 
+from clearweights.components import Component
 from clearweights.components import MofComponent as M
-from clearweights.frameworks._common import code_criterion, describe, open_data_weights, osi
+from clearweights.frameworks._common import (
+    WEIGHTS_ABSENT,
+    code_criterion,
+    describe,
+    model_code_runs,
+    open_data_weights,
+    osi,
+    where,
+)
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 
@@ -31,8 +40,16 @@ def _weights(subject: AuditSubject) -> list[Criterion]:
             ),
         ]
     present = Criterion(
-        "redhat.weights", "Model weights are released", Status.PASS, (describe(weights),)
+        "redhat.weights", "Model weights are released", Status.PASS, (where(weights),)
     )
+    if subject.weights_absent:
+        present = Criterion(
+            "redhat.weights",
+            "Model weights are released",
+            Status.UNKNOWN,
+            (WEIGHTS_ABSENT,),
+            "audit the release with its weight files",
+        )
     licences = weights_licences(subject)
     notes: tuple[str, ...] = ()
     if osi(licences):
@@ -61,7 +78,10 @@ def _weights(subject: AuditSubject) -> list[Criterion]:
 def _software(subject: AuditSubject) -> list[Criterion]:
     out = [code_criterion(subject, M.MODEL_ARCHITECTURE, "redhat.architecture")]
     inference = subject.get(M.INFERENCE_CODE)
-    if inference is None and subject.architecture:
+    model_code = model_code_runs(subject, "redhat.inference")
+    if model_code is not None:
+        out.append(model_code)
+    elif inference is None and subject.architecture:
         out.append(
             Criterion(
                 "redhat.inference",
@@ -91,6 +111,15 @@ def _clarity(subject: AuditSubject) -> Criterion:
         return Criterion(
             "redhat.clarity", title, Status.FAIL, evidence, "use a known licence for the weights"
         )
+    component = subject.get(M.MODEL_PARAMETERS_FINAL)
+    if component is not None and not weights:
+        return Criterion(
+            "redhat.clarity",
+            title,
+            Status.FAIL,
+            (*evidence, f"weights: {describe(component)}"),
+            "state the weights' licence in a LICENSE file and the model card",
+        )
     if declared and detected and not declared & detected:
         return Criterion(
             "redhat.clarity",
@@ -113,29 +142,26 @@ def _improvements(subject: AuditSubject) -> list[Criterion]:
         (M.TRAINING_CODE, "redhat.training-code"),
         (M.DATASETS, "redhat.datasets"),
     ):
+        title = f"{kind.spec.name} published (improvement area)"
         component = subject.get(kind)
+        evidence: tuple[str, ...]
         if component is None:
-            out.append(
-                Criterion(
-                    ident,
-                    f"{kind.spec.name} published (improvement area)",
-                    Status.FAIL,
-                    ("not found",),
-                    f"publish the {kind.spec.name.lower()}",
-                    blocking=False,
-                )
-            )
+            status, evidence = Status.FAIL, ("not found",)
+            fix: str | None = f"publish the {kind.spec.name.lower()}"
+        elif not component.licences:
+            # Published perhaps, but a verdict is only as good as its evidence.
+            status, evidence = Status.UNKNOWN, (describe(component), _unverified(component))
+            fix = f"state the licence of the {kind.spec.name.lower()}"
         else:
-            out.append(
-                Criterion(
-                    ident,
-                    f"{kind.spec.name} published (improvement area)",
-                    Status.PASS,
-                    (describe(component),),
-                    blocking=False,
-                )
-            )
+            status, evidence, fix = Status.PASS, (describe(component),), None
+        out.append(Criterion(ident, title, status, evidence, fix, blocking=False))
     return out
+
+
+def _unverified(component: Component) -> str:
+    if component.external:
+        return "linked from the model card, not verified; licence unknown"
+    return "licence unknown"
 
 
 class RedHatFramework:

@@ -31,6 +31,8 @@ class AuditSubject:
     weights: tuple[WeightsHeader, ...] = ()
     pickles: tuple[PickleScan, ...] = ()
     architecture: str | None = None  # from config.json, e.g. "LlamaForCausalLM"
+    # Card or metadata only: the weights component carries the declared licence, no files.
+    weights_absent: bool = False
 
     def get(self, kind: MofComponent) -> Component | None:
         """The component of this kind, if the release has it."""

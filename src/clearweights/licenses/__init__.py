@@ -15,10 +15,11 @@ import difflib
 
 from clearweights.errors import UnknownLicenceError
 from clearweights.licenses._catalogue import load
-from clearweights.licenses._expression import Expression
+from clearweights.licenses._expression import Expression, LicenceExpression, all_of, any_of
 from clearweights.licenses._expression import parse_expression as _parse_expression
 from clearweights.licenses._identify import identify_bytes, identify_file, identify_name
 from clearweights.licenses._identify import identify_text as identify
+from clearweights.licenses._names import display_name, names_for_people
 from clearweights.licenses.model import (
     Category,
     Citation,
@@ -44,19 +45,24 @@ __all__ = [
     "FileResult",
     "Identification",
     "Licence",
+    "LicenceExpression",
     "LicenceId",
     "LicenceMatch",
     "MatchKind",
     "Summary",
     "Term",
     "Terms",
+    "all_of",
+    "any_of",
     "catalogue",
     "catalogue_version",
+    "display_name",
     "get",
     "identify",
     "identify_bytes",
     "identify_file",
     "identify_name",
+    "names_for_people",
     "parse_expression",
     "summarize",
 ]

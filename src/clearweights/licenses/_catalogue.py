@@ -71,7 +71,9 @@ def _term_value(name: str, raw: Any) -> Any:
         case "acceptable_use_policy":
             return UsePolicy(**raw)
         case "derivative_naming":
-            return Naming(tuple(raw.get("attribution", ())), raw.get("name_prefix"))
+            return Naming(
+                tuple(raw.get("attribution", ())), raw.get("name_prefix"), raw.get("condition")
+            )
         case "output_use_restriction":
             return OutputUse(bool(raw["restricted"]), raw.get("distillation_is_derivative"))
         case "distribution_conditions" | "territorial_exclusions":
@@ -87,10 +89,17 @@ def terms_from_json(raw: Mapping[str, Any]) -> Terms:
         entry = raw.get(name)
         if entry is None:
             continue
-        cite = Citation(entry["clause"], entry.get("quote", ""), entry.get("source", "text"))
+        cite = (
+            Citation(entry["clause"], entry.get("quote", ""), entry.get("source", "text"))
+            if "clause" in entry
+            else None
+        )
         value = entry.get("value")
         values[name] = Term(
-            None if value is None else _term_value(name, value), cite, bool(entry.get("absent"))
+            None if value is None else _term_value(name, value),
+            cite,
+            bool(entry.get("absent")),
+            entry.get("reason", ""),
         )
     return Terms(**values)
 
@@ -264,12 +273,14 @@ def terms_to_json(terms: Terms) -> dict[str, Any]:
     """Return the catalogue's JSON form of *terms* (values with their citations)."""
     out: dict[str, Any] = {}
     for name, term in terms.items():
-        if not term.known and term.cite is None:
+        if not term.known and term.cite is None and not term.reason:
             continue
         entry: dict[str, Any] = {"value": value_to_json(term.value)}
         if term.absent:
             entry["absent"] = True
         if term.cite is not None:
             entry.update(clause=term.cite.clause, quote=term.cite.quote, source=term.cite.source)
+        if term.reason and not term.known:
+            entry["reason"] = term.reason
         out[name] = entry
     return out

@@ -36,6 +36,10 @@ _REVENUE = (
         r"annual revenue (?:of )?(?:less than |under |below |more than |exceeding |in excess of |over )?(?:USD? ?)?\$ ?([\d,.]+) ?(million|m|billion)?"
     ),
     _rx(r"(?:USD? ?)?\$ ?([\d,.]+) ?(million|m|billion)? (?:or more )?(?:in |of )?annual revenue"),
+    # A royalty above a revenue threshold: "Attributable Revenue ... is greater than $1m".
+    _rx(
+        r"revenue[^.;]{0,80}?(?:greater than|more than|exceeds?|exceeding|in excess of|above|over) (?:USD? ?)?\$ ?(\d[\d,.]*) ?(million|m|billion)?\b"
+    ),
 )
 _ATTRIBUTION = _rx(r"\"((?:built with|powered by|built on|improved using) [^\"\n]{2,40}?)\"")
 _NAME_PREFIX = _rx(r"include \"([^\"\n]{2,40})\" at the beginning of any such")
@@ -69,7 +73,14 @@ _REVOCABLE = _rx(
     r"(?<!non-)\brevocable\b|may terminate this (?:license|agreement) [^.]{0,40}at any time"
 )
 _GOVERNING_LAW = _rx(
-    r"governed (?:and construed )?(?:by|under|in accordance with)(?: and construed (?:in accordance with|under))? (?:the )?laws? of (?:the )?([A-Z][^,.;:()\n]{2,60}?)(?= without| excluding| and the| and any|,|\.|;|\(|\n)"
+    r"governed (?:and construed )?(?:by|under|in accordance with)(?: and construed (?:in accordance with|under))? (?:the )?laws? of (?:the )?([A-Z][^,.;:()\n]{2,60}?)(?= without| excluding| and the| and any|,|\.|;|\(|\n|$)"
+)
+# A place name cut by a line wrap ("the State of" / "California") goes on after these words.
+_LAW_CONTINUES = re.compile(
+    r"(?:\b(?:of|the|and|de|du|State|Commonwealth|Republic|Kingdom|Province|Region|New|United))$"
+)
+_LAW_NEXT_LINE = re.compile(
+    r"[ \t]*\n[ \t>*_]*([A-Z][^,.;:()\n]{1,60}?)(?= without| excluding| and the| and any|,|\.|;|\(|\n|$)"
 )
 _EU = _rx(r"principal place of business in,? the european union")
 _COPY = _rx(r"(?:a )?copy of this (?:agreement|license)")
@@ -170,7 +181,10 @@ def _hits(text: str) -> Iterator[_Hit]:
     if m := _REVOCABLE.search(text):
         yield _Hit("revocable", True, m.start(), m.end())
     if m := _GOVERNING_LAW.search(text):
-        yield _Hit("governing_law", " ".join(m[1].split()).strip(" *_"), m.start(), m.end())
+        law, end = " ".join(m[1].split()).strip(" *_"), m.end()
+        if _LAW_CONTINUES.search(law) and (more := _LAW_NEXT_LINE.match(text, end)):
+            law, end = f"{law} {' '.join(more[1].split()).strip(' *_')}", more.end()
+        yield _Hit("governing_law", law, m.start(), end)
     if m := _EU.search(text):
         yield _Hit("territorial_exclusions", ("European Union",), m.start(), m.end())
     conditions: list[tuple[str, re.Match[str]]] = []

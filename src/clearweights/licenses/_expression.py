@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from license_expression import ExpressionError, LicenseSymbol, Licensing, get_spdx_licensing
 
@@ -31,6 +32,23 @@ def unknown_licence(key: str) -> Licence:
     )
 
 
+def current(catalogue: Catalogue, licence: Licence) -> Licence:
+    """The record a deprecated SPDX id stands for today (``GPL-3.0`` is ``GPL-3.0-only``).
+
+    Ids that now need an exception (``GPL-2.0-with-classpath-exception``) stay as they are.
+    """
+    if not licence.deprecated:
+        return licence
+    try:
+        parsed: Any = _licensing().parse(licence.id, validate=False, strict=False)
+    except ExpressionError:
+        return licence
+    replacement = catalogue.licences.get(LicenceId(str(parsed)))
+    if replacement is None or replacement.deprecated:
+        return licence
+    return replacement
+
+
 @dataclass(frozen=True)
 class Expression:
     """A parsed expression: its normalised form, the licences it names and what is unknown."""
@@ -40,6 +58,7 @@ class Expression:
     licence_ids: tuple[str, ...]
     unknown: tuple[str, ...]
     exceptions: tuple[str, ...]
+    tree: LicenceExpression | None = None  # the expression over catalogue records
 
     def licences(self, catalogue: Catalogue) -> list[Licence]:
         """Every licence the expression names, unknown ones included (as unknown records)."""
@@ -91,4 +110,149 @@ def parse_expression(text: str, catalogue: Catalogue, *, source: str | None = No
         licence_ids=tuple(dict.fromkeys(ids)),
         unknown=tuple(dict.fromkeys(unknown)),
         exceptions=tuple(dict.fromkeys(exceptions)),
+        tree=_tree(parsed, catalogue),
     )
+
+
+Op = Literal["", "AND", "OR"]
+_MAX_CHOICES = 64
+# "dual-licensed", "licensed under either X or Y", "at your option": the licences are a choice.
+_DISJUNCTION = re.compile(
+    r"\bdual[- ]licen[cs]ed\b|\blicen[cs]ed under (?:the terms of )?either\b"
+    r"|\bat (?:your|the licensee'?s?) (?:option|choice|election)\b(?!\)? any later version)",
+    re.I,
+)
+_SPDX_LINE = re.compile(r"SPDX-License-Identifier:\s*(?P<expr>[^\n*#]+?)\s*(?:\*/|-->|$)", re.M)
+
+
+@dataclass(frozen=True)
+class LicenceExpression:
+    """A licence, or licences joined by ``AND`` (all apply) or ``OR`` (the user may choose).
+
+    Example:
+        >>> from clearweights.licenses import get
+        >>> mit, gpl = get("MIT"), get("GPL-3.0-only")
+        >>> str(any_of([leaf(mit), leaf(gpl)]))
+        'MIT OR GPL-3.0-only'
+    """
+
+    operator: Op = ""
+    licence: Licence | None = None  # set on a leaf
+    args: tuple[LicenceExpression, ...] = ()  # set on AND / OR
+    exception: str | None = None  # a leaf's WITH exception
+
+    def __str__(self) -> str:
+        if self.licence is not None:
+            return self.licence.id + (f" WITH {self.exception}" if self.exception else "")
+        parts = [f"({a})" if a.operator not in ("", self.operator) else str(a) for a in self.args]
+        return f" {self.operator} ".join(parts)
+
+    @property
+    def licences(self) -> tuple[Licence, ...]:
+        """Every licence the expression names, once each, in order."""
+        if self.licence is not None:
+            return (self.licence,)
+        found = {lic.id: lic for a in self.args for lic in a.licences}
+        return tuple(found.values())
+
+    def holds(self, test: Callable[[Licence], bool]) -> bool:
+        """Whether *test* holds for the expression: any choice of an OR, every part of an AND."""
+        if self.licence is not None:
+            return test(self.licence)
+        results = (a.holds(test) for a in self.args)
+        return any(results) if self.operator == "OR" else all(results)
+
+    def choices(self) -> tuple[tuple[Licence, ...], ...]:
+        """The ways to take the release: each a set of licences that all apply.
+
+        An expression with too many combinations counts as one choice of every licence,
+        which is never more permissive than the truth.
+        """
+        if self.licence is not None:
+            return ((self.licence,),)
+        if self.operator == "OR":
+            found = [c for a in self.args for c in a.choices()]
+        else:
+            found = [()]
+            for a in self.args:
+                found = [(*left, *right) for left in found for right in a.choices()]
+                if len(found) > _MAX_CHOICES:
+                    return (self.licences,)
+        unique = {tuple(dict.fromkeys(c)): None for c in found}
+        return tuple(unique) if len(unique) <= _MAX_CHOICES else (self.licences,)
+
+
+def leaf(licence: Licence, exception: str | None = None) -> LicenceExpression:
+    """One licence as an expression."""
+    return LicenceExpression(licence=licence, exception=exception)
+
+
+def _join(op: Op, parts: Iterable[LicenceExpression | None]) -> LicenceExpression | None:
+    flat: dict[str, LicenceExpression] = {}
+    for part in parts:
+        if part is None:
+            continue
+        for item in part.args if part.operator == op else (part,):
+            flat.setdefault(str(item), item)
+    if len(flat) <= 1:
+        return next(iter(flat.values()), None)
+    return LicenceExpression(operator=op, args=tuple(flat.values()))
+
+
+def all_of(parts: Iterable[LicenceExpression | Licence | None]) -> LicenceExpression | None:
+    """Expressions (or licences) that all apply; ``None`` when there are none."""
+    return _join("AND", (leaf(p) if isinstance(p, Licence) else p for p in parts))
+
+
+def any_of(parts: Iterable[LicenceExpression | Licence | None]) -> LicenceExpression | None:
+    """Expressions (or licences) to choose from; ``None`` when there are none."""
+    return _join("OR", (leaf(p) if isinstance(p, Licence) else p for p in parts))
+
+
+def _tree(node: Any, catalogue: Catalogue) -> LicenceExpression:
+    licensing = _licensing()
+    if isinstance(node, licensing.AND | licensing.OR):
+        op: Op = "OR" if isinstance(node, licensing.OR) else "AND"
+        joined = _join(op, (_tree(a, catalogue) for a in node.args))
+        assert joined is not None  # NOTE: a parsed AND / OR always has arguments
+        return joined
+    inner = getattr(node, "license_symbol", node)
+    exception = getattr(node, "exception_symbol", None)
+    record = catalogue.get(inner.key) or unknown_licence(inner.key)
+    return leaf(record, exception.key if exception is not None else None)
+
+
+def expression_tree(text: str, catalogue: Catalogue) -> LicenceExpression | None:
+    """Parse an SPDX expression into a tree of catalogue licences, or ``None`` if malformed."""
+    try:
+        parsed: Any = _licensing().parse(text, validate=False, strict=False)
+    except ExpressionError:
+        return None
+    return _tree(parsed, catalogue) if parsed is not None else None
+
+
+def expression_in(
+    text: str,
+    licences: Sequence[Licence],
+    catalogue: Catalogue,
+    covered: Sequence[tuple[int, int]] = (),
+) -> LicenceExpression | None:
+    """How the *licences* found in *text* combine.
+
+    ``SPDX-License-Identifier`` lines keep their ``OR``; a text that says, outside the licence
+    texts themselves (the *covered* spans), that it is dual-licensed ("at your option") offers
+    its licences as a choice; otherwise they all apply.
+    """
+    parsed = [
+        tree
+        for m in _SPDX_LINE.finditer(text)
+        if (tree := expression_tree(m["expr"], catalogue)) is not None
+    ]
+    named = {lic.id for tree in parsed for lic in tree.licences}
+    rest = [lic for lic in licences if lic.id not in named]
+    outside = text
+    for start, end in covered:  # a licence's own words ("at your option") are not the offer
+        outside = outside[:start] + " " * (end - start) + outside[end:]
+    if not parsed and len(rest) >= 2 and _DISJUNCTION.search(outside):
+        return any_of(rest)
+    return all_of([*parsed, *rest])

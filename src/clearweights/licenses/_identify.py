@@ -5,180 +5,145 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 from clearweights.errors import UsageError
+from clearweights.licenses._blocks import (
+    UNIDENTIFIED,
+    added_restrictions,
+    adds_terms,
+    is_open,
+    is_whole,
+    line_span,
+    looks_like_licence,
+    modified_licence,
+    rest_of_file,
+    restarts,
+    unidentified_match,
+)
 from clearweights.licenses._catalogue import Catalogue, load
-from clearweights.licenses._clauses import evidence_at, extract, sentence_around
+from clearweights.licenses._clauses import evidence_at, extract
 from clearweights.licenses._expression import parse_expression
-from clearweights.licenses._matcher import IDENTIFIED, Scored, match_text, novel_passages
-from clearweights.licenses._normalize import bigram_hashes, tokens
+from clearweights.licenses._matcher import (
+    IDENTIFIED,
+    VARIANT,
+    Scored,
+    match_text,
+    novel_passages,
+)
+from clearweights.licenses._normalize import tokens
 from clearweights.licenses._notices import find_notices, resolve_name
 from clearweights.licenses.model import (
-    Category,
-    Citation,
     Difference,
     Evidence,
-    ExtractedTerm,
     FileResult,
     Identification,
-    Licence,
-    LicenceId,
     LicenceMatch,
     MatchKind,
-    Term,
-    Terms,
 )
+
+__all__ = [
+    "MAX_BYTES",
+    "UNIDENTIFIED",
+    "identify_bytes",
+    "identify_file",
+    "identify_name",
+    "identify_text",
+]
 
 MAX_BYTES = 1 << 20  # read at most this much of one file
 _NOTICE_CONFIDENCE = {"SPDX-License-Identifier": 1.0, "licence sentence": 0.9, "licence link": 0.85}
-_LICENCE_WORDS = re.compile(
-    r"\b(?:licen[cs]e|agreement|terms of use|permission is hereby|you may not)\b", re.I
-)
+_FULL_TEXT = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
+_SUBSET = 0.85  # share of a reference present for a text that adds nothing to be that licence
+_ADDED = 0.03  # share of the input's word pairs that may be new in such a text
+_LONG_TEXT = 1000  # characters: shorter texts without extracted terms are not read as licences
+_REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
-UNIDENTIFIED = LicenceId("LicenseRef-clearweights-unidentified")
 
 
-_MAX_GAP = 2  # lines of other text a licence's block may contain (headings, blank list items)
+def _query_size(catalogue: Catalogue, scored: Scored) -> int:
+    """The number of distinct word pairs of the input the score was computed on."""
+    size = len(catalogue.fingerprint(scored.ref))
+    return round(2 * len(scored.shared) / scored.dice) - size if scored.dice else 0
 
 
-def _line_spans(text: str, fingerprint: frozenset[int]) -> tuple[int, int]:
-    """Return the character span of the densest block of lines the reference explains.
-
-    Generic lines ("WITHOUT WARRANTY OF ANY KIND") match many licences, so the block is the
-    run of matching lines with the most matched word pairs, not first-to-last match.
-    """
-    best: tuple[int, int, int] | None = None  # (matched pairs, start, end)
-    run_start = run_end = None
-    run_score = gap = 0
-    position = 0
-    for line in text.splitlines(keepends=True):
-        pairs = bigram_hashes(tokens(line))
-        if len(pairs) >= 2:
-            matched = len(pairs & fingerprint)
-            if matched >= 0.5 * len(pairs):
-                if run_start is None:
-                    run_start, run_score = position, 0
-                run_end, run_score, gap = position + len(line.rstrip()), run_score + matched, 0
-            elif run_start is not None:
-                gap += 1
-                if gap > _MAX_GAP:
-                    if best is None or run_score > best[0]:
-                        best = (run_score, run_start, run_end or run_start)
-                    run_start = None
-        position += len(line)
-    if run_start is not None and (best is None or run_score > best[0]):
-        best = (run_score, run_start, run_end or run_start)
-    if best is None:
-        return 0, len(text.rstrip())
-    return best[1], best[2]
-
-
-_RESTRICTIVE = (
-    "non_commercial", "research_only", "output_use_restriction", "user_threshold",
-    "acceptable_use_policy", "revocable", "remote_restriction",
-)  # fmt: skip
-_PARAGRAPH = re.compile(r"\n\s*\n")
-
-
-def _restricts(term: str, value: Any) -> bool:
-    if term == "output_use_restriction":
-        return bool(value is not None and value.restricted)
-    return bool(value)
-
-
-def added_restrictions(
-    text: str, fingerprint: frozenset[int], licence: Licence
-) -> tuple[ExtractedTerm, ...]:
-    """Restrictions stated in passages the reference text does not have ("MIT, non-commercial").
-
-    Only paragraphs with new word pairs are read, and a term counts only when the sentence
-    stating it is new and the licence does not already have that term.
-    """
-    found: dict[str, ExtractedTerm] = {}
-    position = 0
-    for block in _PARAGRAPH.split(text):
-        start = text.find(block, position)
-        position = start + len(block)
-        if not bigram_hashes(tokens(block)) - fingerprint:
-            continue
-        for item in extract(block):
-            if item.term not in _RESTRICTIVE or item.term in found:
-                continue
-            if not _restricts(item.term, item.value):
-                continue
-            if _restricts(item.term, getattr(licence.terms, item.term).value):
-                continue
-            left, right = sentence_around(block, item.evidence.start, item.evidence.end)
-            if not bigram_hashes(tokens(block[left:right])) - fingerprint:
-                continue
-            at = evidence_at(text, start + item.evidence.start, start + item.evidence.end)
-            found[item.term] = ExtractedTerm(item.term, item.value, at)
-    return tuple(found.values())
-
-
-def modified_licence(licence: Licence, added: tuple[ExtractedTerm, ...]) -> Licence:
-    """The record of a known licence whose text adds restrictions: no longer that licence."""
-    values: dict[str, Term[Any]] = dict(licence.terms.items())
-    for item in added:
-        cite = Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
-        values[item.term] = Term(item.value, cite)
-    terms = {item.term for item in added}
-    if "research_only" in terms:
-        category = Category.RESEARCH_ONLY
-    elif "non_commercial" in terms:
-        category = Category.NON_COMMERCIAL
-    else:
-        category = Category.PROPRIETARY
-    if terms & {"research_only", "non_commercial"}:
-        cite = Citation("added terms", "non-commercial or research-only", "extracted")
-        values["commercial_use"] = Term(False, cite)
-    return replace(
-        licence,
-        id=LicenceId(f"LicenseRef-clearweights-modified-{licence.id.removeprefix('LicenseRef-')}"),
-        name=f"{licence.name}, modified to add restrictions",
-        category=category,
-        spdx_id=None,
-        osi_approved=False,
-        fsf_libre=False,
-        terms=Terms(**values),
-        notes=f"The text is close to the {licence.name} but adds: {', '.join(sorted(terms))}.",
-    )
+def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple[MatchKind, float]:
+    """Exact, fuzzy or variant from the score; a text that is the reference minus optional
+    parts (an appendix, a title) and adds nothing is the licence itself."""
+    if digest == scored.ref.sha256 or scored.dice >= 0.9995:
+        return MatchKind.EXACT, 1.0
+    if scored.dice >= IDENTIFIED:
+        return MatchKind.FUZZY, scored.dice
+    query = _query_size(catalogue, scored)
+    if (
+        query
+        and scored.containment >= _SUBSET
+        and len(scored.shared) >= (1 - _ADDED) * query
+        and not adds_terms(text, catalogue.fingerprint(scored.ref), frozenset())
+    ):
+        return MatchKind.FUZZY, scored.containment
+    return MatchKind.VARIANT, scored.dice
 
 
 def _full_text_match(
-    catalogue: Catalogue, text: str, scored: Scored, single: bool, digest: str
+    catalogue: Catalogue,
+    text: str,
+    scored: Scored,
+    span: tuple[int, int] | None,
+    digest: str,
+    others: frozenset[int] = frozenset(),
+    piece: tuple[int, int] | None = None,
 ) -> LicenceMatch:
+    """The match of one reference; *span* is the block it sits in, ``None`` for the whole text.
+
+    A match on the whole text is scored by Dice; a block in a longer file must hold the
+    licence as a whole, else the file holds a modified licence.
+    """
     licence = catalogue.licences[scored.ref.licence]
     fingerprint = catalogue.fingerprint(scored.ref)
-    if single and (digest == scored.ref.sha256 or scored.dice >= 0.9995):
-        kind, confidence = MatchKind.EXACT, 1.0
-    elif single and scored.dice >= IDENTIFIED:
-        kind, confidence = MatchKind.FUZZY, scored.dice
-    elif single:
-        kind, confidence = MatchKind.VARIANT, scored.dice
-    else:
+    start, end = span if span is not None else (0, len(text.rstrip()))
+    block = text[start:end]
+    if span is None:
+        kind, confidence = _kind(catalogue, scored, digest, text)
+        if kind is MatchKind.VARIANT:
+            # The licence whole in one block, the rest headers and notes that add no terms
+            # (front matter, "SPDX short identifier", a repository's title) is the licence.
+            left, right = line_span(text, fingerprint)
+            if is_whole(text[left:right], fingerprint) and not adds_terms(
+                text, fingerprint, frozenset()
+            ):
+                kind, confidence = MatchKind.FUZZY, scored.containment
+                start, end = left, right
+                block = text[start:end]
+    elif is_whole(block, fingerprint):
         kind, confidence = MatchKind.FUZZY, scored.containment
-    start, end = (0, len(text.rstrip())) if single else _line_spans(text, fingerprint)
+    else:
+        kind, confidence = MatchKind.VARIANT, scored.containment
     differences: tuple[Difference, ...] = ()
+    novel: list[tuple[int, str, float]] = []
     if kind is not MatchKind.EXACT:
-        passages = novel_passages(text[start:end], fingerprint)
+        novel = novel_passages(block, fingerprint)
         offset_line = text.count("\n", 0, start)
         differences = tuple(
             Difference(line + offset_line, passage[:300], novelty)
-            for line, passage, novelty in passages[:12]
+            for line, passage, novelty in novel[:12]
         )
-    if digest == scored.ref.sha256:
-        rule = "identical normalised text"
-    else:
-        rule = "bigram Dice" + (", anchors" if scored.anchored else "")
-        added = (
-            added_restrictions(text[start:end], fingerprint, licence)
-            if kind is not MatchKind.EXACT and single
-            else ()
+    rule = "identical normalised text" if digest == scored.ref.sha256 else "bigram Dice"
+    if scored.anchored and kind is not MatchKind.EXACT:
+        rule += ", anchors"
+    if kind is not MatchKind.EXACT:
+        # A block that is not the licence as a whole may have its changes anywhere in the file.
+        area = (piece or (0, len(text))) if kind is MatchKind.VARIANT and span else (start, end)
+        region = text[area[0] : area[1]]
+        added = added_restrictions(text, fingerprint, licence, area)
+        # Passages of terms the licence lacks, read or not, make an open licence another one.
+        unread = (
+            kind is MatchKind.VARIANT
+            and is_open(licence)
+            and adds_terms(region, fingerprint, others)
         )
-        if added:
+        if added or unread:
             licence = modified_licence(licence, added)
             kind, rule = MatchKind.VARIANT, rule + "; the text adds restrictions"
     return LicenceMatch(
@@ -193,30 +158,67 @@ def _full_text_match(
     )
 
 
-def _unidentified(extracted: tuple[ExtractedTerm, ...]) -> Licence:
-    values: dict[str, Term[Any]] = {}
-    for item in extracted:
-        values[item.term] = Term(
-            item.value, Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
+Placed = tuple[Scored, tuple[int, int] | None, tuple[int, int]]  # reference, block, piece
+
+
+def _spans(catalogue: Catalogue, text: str, found: list[Scored]) -> list[Placed]:
+    """Where each reference sits: the whole text for a lone Dice match, else its block."""
+    whole = (0, len(text))
+    if len(found) == 1 and found[0].dice >= VARIANT:
+        return [(found[0], None, whole)]
+    return [(s, line_span(text, catalogue.fingerprint(s.ref)), whole) for s in found]
+
+
+def _pieces(
+    catalogue: Catalogue, text: str, found: list[Scored], words: int
+) -> list[Placed] | None:
+    """Cut a text that repeats itself (MIT twice, BSD-2 then BSD-3) and match each piece.
+
+    Word-pair sets hide repetition, so a file much longer than the licences found in it is
+    cut where its text starts again; ``None`` when that finds no second licence text.
+    """
+    if not found or words <= _REPEAT * sum(s.ref.tokens for s in found):
+        return None
+    cuts = restarts(text)
+    if not cuts:
+        return None
+    bounds = [0, *cuts, len(text)]
+    out: list[Placed] = []
+    for start, end in pairwise(bounds):
+        for scored in match_text(catalogue, tokens(text[start:end])):
+            left, right = line_span(text[start:end], catalogue.fingerprint(scored.ref))
+            out.append((scored, (start + left, start + right), (start, end)))
+    return out if len(out) >= 2 else None
+
+
+def _merge(matches: list[LicenceMatch]) -> list[LicenceMatch]:
+    """One match per licence: copies with other copyright holders are one licence."""
+    merged: dict[str, LicenceMatch] = {}
+    for m in matches:
+        first = merged.get(m.licence.id)
+        if first is None:
+            merged[m.licence.id] = m
+        else:
+            merged[m.licence.id] = replace(first, evidence=first.evidence + m.evidence)
+    return list(merged.values())
+
+
+def _full_text_matches(catalogue: Catalogue, text: str, words: list[str]) -> list[LicenceMatch]:
+    digest = hashlib.sha256(" ".join(words).encode()).hexdigest()
+    found = match_text(catalogue, words, digest)
+    pieces = _pieces(catalogue, text, found, len(words))
+    placed = pieces or _spans(catalogue, text, found)
+    refs = {scored.ref.offset: scored.ref for scored, _, _ in placed}
+    matches, covered = [], []
+    for scored, span, piece in placed:
+        others = frozenset().union(
+            *(catalogue.fingerprint(ref) for key, ref in refs.items() if key != scored.ref.offset)
         )
-    by_term = {item.term: item.value for item in extracted}
-    if by_term.get("research_only"):
-        category = Category.RESEARCH_ONLY
-    elif by_term.get("non_commercial"):
-        category = Category.NON_COMMERCIAL
-    else:
-        category = Category.PROPRIETARY
-    if category is not Category.PROPRIETARY:
-        values["commercial_use"] = Term(
-            False, Citation("extracted", "non-commercial or research-only terms", "extracted")
-        )
-    return Licence(
-        id=UNIDENTIFIED,
-        name="Unidentified licence text",
-        category=category,
-        terms=Terms(**values),
-        notes="No catalogue text matches; terms were read from the text by clause extraction.",
-    )
+        match = _full_text_match(catalogue, text, scored, span, digest, others, piece)
+        matches.append(match)
+        # A matched piece is explained as a whole; elsewhere only the licence's block is.
+        covered.append(piece if pieces else (match.evidence[0].start, match.evidence[0].end))
+    return _merge(rest_of_file(text, matches, covered)) if matches else matches
 
 
 def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identification:
@@ -228,25 +230,18 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
         'Apache-2.0'
     """
     catalogue = catalogue or load()
-    matches: list[LicenceMatch] = []
     notes: list[str] = []
     stripped = text.strip()
     if stripped and "\n" not in stripped and len(stripped) <= 120:
         alias = _name_match(catalogue, stripped)
         if alias:
             return Identification(tuple(alias))
-    words = tokens(text)
-    digest = hashlib.sha256(" ".join(words).encode()).hexdigest()
-    found = match_text(catalogue, words, digest)
-    covered: list[tuple[int, int]] = []
-    for scored in found:
-        match = _full_text_match(catalogue, text, scored, single=len(found) == 1, digest=digest)
-        matches.append(match)
-        covered.append((match.evidence[0].start, match.evidence[0].end))
+    matches = _full_text_matches(catalogue, text, tokens(text))
+    covered = [(e.start, e.end) for m in matches for e in m.evidence]
     seen = {m.licence.id for m in matches}
-    # A single full-text match covers the whole input, so no notice could add anything.
-    notices = find_notices(catalogue, text) if len(found) != 1 else iter(())
-    for notice in notices:
+    whole = len(matches) == 1 and matches[0].evidence[0].start == 0
+    # A match on the whole text covers it, so no notice could add anything.
+    for notice in () if whole else find_notices(catalogue, text):
         inside = any(start <= notice.start and notice.end <= end + 1 for start, end in covered)
         if inside or notice.licence.id in seen:
             continue
@@ -262,20 +257,14 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
             )
         )
     # An identified text's terms are the catalogue's; extraction serves the rest.
-    identified = (
-        any(m.match in (MatchKind.EXACT, MatchKind.FUZZY) for m in matches[:1]) and len(found) == 1
-    )
+    identified = whole and matches[0].match in (MatchKind.EXACT, MatchKind.FUZZY)
     extracted = () if identified else extract(text)
-    if not matches and len(extracted) >= 2 and _LICENCE_WORDS.search(text[:3000]):
-        matches.append(
-            LicenceMatch(
-                licence=_unidentified(extracted),
-                match=MatchKind.EXTRACTED,
-                confidence=round(min(0.6, 0.2 + 0.1 * len(extracted)), 2),
-                evidence=tuple(item.evidence for item in extracted),
-                rule="clause extraction",
-            )
-        )
+    full = any(m.match in _FULL_TEXT for m in matches)
+    # Without extracted terms only a long text can carry enough marks of licence language.
+    maybe = bool(extracted) or len(text) >= _LONG_TEXT
+    if not full and maybe and looks_like_licence(text, len(extracted)):
+        matches.append(unidentified_match(text, extracted, [(0, len(text.rstrip()))]))
+    if any(m.match is MatchKind.EXTRACTED for m in matches):
         notes.append(
             "no catalogue licence matches this text; its terms were extracted clause by clause"
         )

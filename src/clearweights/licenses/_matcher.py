@@ -23,7 +23,8 @@ from clearweights.licenses._normalize import SAMPLE_MASK, bigram_hashes, tokens
 IDENTIFIED = 0.95  # Dice at or above: the licence itself
 VARIANT = 0.80  # Dice at or above: a variant of the licence
 CONTAINED = 0.90  # share of a reference present for it to count as one of several licences
-CLOSE = 0.03  # scores this close are resolved by anchors
+RIVAL = 0.08  # references scoring this close to the best are compared passage by passage
+_MIN_DISTINCT = 3  # word pairs only one rival has that must be present to prefer it
 _CANDIDATES = 8
 _MIN_BIGRAMS = 12
 _MIN_SHARED = 20  # bigrams a licence must contribute to count as one of several
@@ -69,20 +70,62 @@ def _score(catalogue: Catalogue, ref: Reference, query: set[int], joined: str) -
     return Scored(ref, dice, len(shared) / len(fingerprint), frozenset(shared), anchored)
 
 
-def _resolve(catalogue: Catalogue, scored: list[Scored]) -> Scored:
-    """Pick the best reference, letting anchors decide between near-identical family members."""
+# Pairs of references -> how many word pairs only the first, and only the second, has.
+_SIZES: dict[tuple[int, int], tuple[int, int]] = {}
+
+
+def _distinguishing(
+    catalogue: Catalogue, a: Scored, b: Scored, query: set[int]
+) -> tuple[int, float, int, float]:
+    """How much of what only *a* says, and of what only *b* says, the input contains."""
+    fa, fb = catalogue.fingerprint(a.ref), catalogue.fingerprint(b.ref)
+    key = (a.ref.offset, b.ref.offset)
+    if (sizes := _SIZES.get(key)) is None:
+        common = len(fa & fb)
+        sizes = _SIZES[key] = (len(fa) - common, len(fb) - common)
+    present_a = len(a.shared.difference(fb).intersection(query))
+    present_b = len(b.shared.difference(fa).intersection(query))
+    return (
+        present_a,
+        present_a / sizes[0] if sizes[0] else 0.0,
+        present_b,
+        present_b / sizes[1] if sizes[1] else 0.0,
+    )
+
+
+def _prefer(catalogue: Catalogue, current: Scored, other: Scored, query: set[int]) -> bool:
+    """Whether *other* beats *current*: an anchor, else the passages only it has are present.
+
+    Two texts that differ in a few passages (Apache-2.0 and the Pixar licence, the LLaMA 1
+    licence and DeepFloyd IF's, Llama 3 and 3.1) are told apart by those passages, not by the
+    score, which a missing appendix or title moves more than a changed clause.
+    """
+    if current.anchored != other.anchored:
+        same_family = catalogue.licences[current.ref.licence].family is not None and (
+            catalogue.licences[current.ref.licence].family
+            == catalogue.licences[other.ref.licence].family
+        )
+        if same_family:
+            return other.anchored
+    present_cur, share_cur, present_other, share_other = _distinguishing(
+        catalogue, current, other, query
+    )
+    if present_other >= _MIN_DISTINCT and present_cur == 0:
+        return True
+    if present_cur >= _MIN_DISTINCT and present_other == 0:
+        return False
+    return present_other >= _MIN_DISTINCT and share_other >= 2 * share_cur + 0.2
+
+
+def _resolve(catalogue: Catalogue, scored: list[Scored], query: set[int], by: str) -> Scored:
+    """Pick the best reference; near rivals are settled by anchors and distinguishing passages."""
     best = scored[0]
-    family = catalogue.licences[best.ref.licence].family
-    close = [
-        s
-        for s in scored
-        if best.dice - s.dice <= CLOSE
-        and family is not None
-        and catalogue.licences[s.ref.licence].family == family
-    ]
-    anchored = [s for s in close if s.anchored]
-    if anchored:
-        return max(anchored, key=lambda s: s.dice)
+    lead = getattr(best, by)
+    for other in scored[1:]:
+        if lead - getattr(other, by) > RIVAL or other.ref.licence == best.ref.licence:
+            continue
+        if _prefer(catalogue, best, other, query):
+            best = other
     return best
 
 
@@ -116,7 +159,7 @@ def match_text(
             ),
             key=lambda s: (-s.dice, -s.containment, s.ref.licence),
         )
-        best = _resolve(catalogue, scored)
+        best = _resolve(catalogue, scored, remaining, "dice")
         if not found and best.dice >= VARIANT:
             found.append(best)
         else:
@@ -133,7 +176,7 @@ def match_text(
             ranked = sorted(
                 contained, key=lambda s: (-round(s.containment, 2), -len(s.shared & remaining))
             )
-            best = _resolve(catalogue, ranked)
+            best = _resolve(catalogue, ranked, remaining, "containment")
             found.append(best)
         remaining -= catalogue.fingerprint(best.ref)
         if len(remaining) < _MIN_SHARED:

@@ -15,6 +15,14 @@ from itertools import pairwise
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _URL = re.compile(r"(?:https?://|www\.)\S+")
+# Markup that carries no words of the licence: HTML tags and the targets of markdown links
+# ("[**License**](#license)" is the word "License" once, not twice).
+_TAG = re.compile(
+    r"</?(?:a|b|i|u|p|br|hr|em|strong|code|pre|span|div|h[1-6]|ul|ol|li|sup|sub|img|table|"
+    r"thead|tbody|tr|td|th|blockquote|details|summary|center|font|small)\b[^<>\n]{0,200}/?>",
+    re.IGNORECASE,
+)
+_LINK_TARGET = re.compile(r"\]\((?:#|https?://|www\.|mailto:|\.{0,2}/)[^()\s]*\)")
 # A copyright statement, not a wrapped line that happens to start with "copyright notice".
 _COPYRIGHT_LINE = re.compile(
     r"^\W*(?:copyright\s*(?:\(c\)|©|\d{4}|by\b)|\(c\)\s*\d{4}|©)", re.IGNORECASE
@@ -41,7 +49,11 @@ COMMON_PAIR_SHARE = 0.2
 
 
 def clean(text: str) -> str:
-    """Unicode-normalise, straighten quotes, lowercase and drop URLs and copyright lines."""
+    """Drop markup, URLs and copyright lines; Unicode-normalise, straighten quotes, lowercase."""
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "](" in text:
+        text = _LINK_TARGET.sub("]", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
     lines = [line for line in text.splitlines() if not _COPYRIGHT_LINE.match(line)]
     return _URL.sub(" ", "\n".join(lines))

@@ -8,22 +8,27 @@ from dataclasses import dataclass
 
 from clearweights.errors import UsageError
 from clearweights.licenses._catalogue import Catalogue, alias_key
-from clearweights.licenses._expression import parse_expression
+from clearweights.licenses._expression import current, parse_expression
 from clearweights.licenses.model import Licence, LicenceId
 
 _SPDX_LINE = re.compile(
     r"SPDX-License-Identifier:\s*(?P<expr>[^\n*]+?)\s*(?:\*/|-->|#}|$)", re.MULTILINE
 )
+# Card metadata and "License:" header lines, also inside comments ("# License: GPL-3.0+",
+# " * License: MIT", "// License: GPL-3.0").
 _METADATA = re.compile(
-    r"^\s*(?P<field>license|license_name|license_link)\s*:\s*(?P<value>\S[^\n#]*?)\s*$",
-    re.MULTILINE,
+    r"^(?:\s|#|//|/?\*|;)*(?P<field>license|license_name|license_link)\s*:\s*"
+    r"(?P<value>\S[^\n#]*?)\s*$",
+    re.MULTILINE | re.IGNORECASE,
 )
+# A licence badge: "[![License: GPL-3.0](https://img.shields.io/...)](LICENSE)".
+_BADGE = re.compile(r"!\[licen[cs]e:?\s*(?P<name>[^\]\n]{1,60})\]", re.IGNORECASE)
 # "licensed under the X", "provided under and subject to the X", "Licensed by NVIDIA under the X"
 _SENTENCE = re.compile(
     r"\b(?:(?:licen[cs]ed|released|distributed|provided|made available|available|covered)"
     r"(?: by [A-Z][\w.,&]*(?: [A-Z][\w.,&]*){0,3})? under(?: and subject to)?"
     r"|governed by|subject to)"
-    r"(?: the terms of)?(?: the)? (?P<name>[A-Za-z0-9][^\n]{1,120})",
+    r"(?: the terms of)?(?: \[?the)? [\[*_`]*(?P<name>[A-Za-z0-9][^\n]{1,120})",
     re.IGNORECASE,
 )
 _LICENCE_WORD = re.compile(r"licen[cs]e|agreement|terms|policy|\d", re.IGNORECASE)
@@ -33,6 +38,8 @@ _CC_URL = re.compile(
     re.I,
 )
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
+_SPDX_URL = re.compile(r"spdx\.org/licenses/(?P<id>[A-Za-z0-9.+-]+?)(?:\.html)?/?$")
+_LINK_LIST = 3
 _KNOWN_URLS = {
     "mistral.ai/licenses/mrl-0.1": "LicenseRef-clearweights-mistral-mrl-0.1",
     "mistral.ai/licenses/mnpl-0.1": "LicenseRef-clearweights-mistral-mnpl-0.1",
@@ -65,6 +72,8 @@ _STOP = {
     "these",
 }
 _MAX_NAME_WORDS = 12
+_ASIDE = re.compile(r"^\[([^\]\n]+)\]\([^)\n]*\).*$|^([^(\n]+?)\s*\([^)\n]*\)[\s.,;]*$")
+_PUNCTUATION = "\"'`*_.,;:()[] \t"
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,16 @@ class Notice:
 
 def resolve_name(catalogue: Catalogue, name: str) -> Licence | None:
     """Resolve a free-text licence name (or Hub id) to a record, or ``None``."""
-    cleaned = name.strip().strip("\"'`*_.,;:()[] ")
+    cleaned = name.strip().strip(_PUNCTUATION)
     if not cleaned or cleaned.lower() in _STOP or cleaned.lower() in catalogue.hf_families:
         return None
-    return catalogue.get(cleaned)
+    found = catalogue.get(cleaned)
+    if found is None and (aside := _ASIDE.match(name.strip())):
+        # "MIT (see `LICENSE`)", "[CC BY-SA 4.0](https://...)": the name without the aside.
+        shorter = (aside[1] or aside[2]).strip(_PUNCTUATION)
+        if shorter and shorter.lower() not in _STOP:
+            found = catalogue.get(shorter)
+    return None if found is None else current(catalogue, found)
 
 
 def resolve_url(catalogue: Catalogue, url: str) -> Licence | None:
@@ -91,6 +106,9 @@ def resolve_url(catalogue: Catalogue, url: str) -> Licence | None:
     if m := _CC_URL.search(url):
         ident = f"CC-{m['kind'].upper()}-{m['ver']}" if m["kind"] else "CC0-1.0"
         return catalogue.get(ident)
+    if m := _SPDX_URL.search(url):
+        found = catalogue.licences.get(LicenceId(m["id"]))
+        return None if found is None else current(catalogue, found)
     key = re.sub(r"^https?://(?:www\.)?", "", url.lower()).rstrip("/")
     key = re.sub(r"\.(?:html?|md|txt)$", "", key)
     for prefix, licence_id in _KNOWN_URLS.items():
@@ -101,6 +119,7 @@ def resolve_url(catalogue: Catalogue, url: str) -> Licence | None:
 
 def _plausible(name: str, licence: Licence) -> bool:
     """Whether words in running text really name *licence* ("fair use" is not the Fair licence)."""
+    name = name.strip(_PUNCTUATION)
     if _LICENCE_WORD.search(name) or name in (licence.id, licence.hf_id):
         return True
     key = alias_key(name)
@@ -133,21 +152,29 @@ def find_notices(catalogue: Catalogue, text: str) -> Iterator[Notice]:
             )
     for m in _METADATA.finditer(text):
         value = m["value"].strip("\"'")
-        if m["field"] == "license_link":
+        if m["field"].lower() == "license_link":
             found = resolve_url(catalogue, value)
         else:
             found = resolve_name(catalogue, value)
         if found is not None:
             yield Notice(found, m.start(), m.end(), f"model card {m['field']}", "alias")
+    for m in _BADGE.finditer(text):
+        if (found := resolve_name(catalogue, m["name"])) is not None:
+            yield Notice(found, m.start(), m.end(), "licence badge", "notice")
     for m in _SENTENCE.finditer(text):
         words = _WORD.findall(m["name"])
         if (hit := _longest_name(catalogue, words)) is not None:
             licence, n = hit
             end = m.start("name") + _span_of_words(m["name"], n)
             yield Notice(licence, m.start(), end, "licence sentence", "notice")
-    for m in _URL.finditer(text):
-        if (found := resolve_url(catalogue, m[0])) is not None:
-            yield Notice(found, m.start(), m.end(), "licence link", "notice")
+    links = [
+        Notice(found, m.start(), m.end(), "licence link", "notice")
+        for m in _URL.finditer(text)
+        if (found := resolve_url(catalogue, m[0])) is not None
+    ]
+    # Links to many licences are a list of licences (a table, a lookup in code), not a notice.
+    if len({n.licence.id for n in links}) < _LINK_LIST:
+        yield from links
 
 
 def _span_of_words(text: str, n: int) -> int:

@@ -55,12 +55,14 @@ class Term(Generic[T]):
     """One term: a value and its citation.
 
     ``value`` is ``None`` either when the term is unknown or, with ``absent`` set, when the
-    licence is known to have no such term (no threshold, no use policy).
+    licence is known to have no such term (no threshold, no use policy). An unknown term
+    says why in ``reason`` (no reference text, the text leaves it open, ...).
     """
 
     value: T | None = None
     cite: Citation | None = None
     absent: bool = False
+    reason: str = ""
 
     @property
     def known(self) -> bool:
@@ -88,10 +90,15 @@ class UsePolicy:
 
 @dataclass(frozen=True)
 class Naming:
-    """Attribution and naming duties for derivatives."""
+    """Attribution and naming duties for derivatives.
+
+    ``condition`` says when the duties apply if not always, e.g. a display duty that only
+    binds products above a usage or revenue threshold (Kimi K2's modified MIT licence).
+    """
 
     attribution: tuple[str, ...] = ()
     name_prefix: str | None = None
+    condition: str | None = None
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ def _commercial(lic: Licence) -> Answer:
                 f"Yes, below {thr.value:,.0f} {thr.unit}; "
                 "above that you need the licensor's permission.",
             )
+        if (policy := t.acceptable_use_policy.value) is not None:
+            # Commercial, but not for every purpose: the use policy still binds products.
+            return Answer(q, "conditional", f"Yes, except the uses forbidden by: {policy.name}.")
         return Answer(q, "yes")
     return Answer(q, "unknown", "The terms could not be verified; read the licence text.")
 
@@ -100,7 +103,8 @@ def summarize(lic: Licence) -> Summary:
     must: list[str] = []
     naming = t.derivative_naming.value
     if naming:
-        must += [f'Display "{s}"' for s in naming.attribution]
+        when = f" ({naming.condition})" if naming.condition else ""
+        must += [f'Display "{s}"{when}' for s in naming.attribution]
         if naming.name_prefix:
             must.append(
                 "Begin the name of any model you distribute that was built with it "

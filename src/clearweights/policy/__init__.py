@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -47,11 +47,12 @@ def check(
     base: Path = Path("."),
     today: date | None = None,
     declarations: Declarations = NO_DECLARATIONS,
+    bases: Mapping[str, str] | None = None,
 ) -> CheckReport:
-    """Audit every release and apply *policy* to it."""
+    """Audit every release and apply *policy* to it (*bases*: local base models, for lineage)."""
     checks = []
     for location in locations:
-        audited = audit_release(location, declarations=declarations)
+        audited = audit_release(location, declarations=declarations, bases=bases)
         if audited.error:
             checks.append(ReleaseCheck(location, None, error=audited.error))
             continue

@@ -13,6 +13,7 @@ import yaml
 
 from clearweights._untrusted import MAX_POLICY_BYTES, compose_yaml, load_yaml, read_bounded, shorten
 from clearweights.errors import UsageError
+from clearweights.licenses._catalogue import load
 from clearweights.policy.model import Rule
 from clearweights.policy.rules import (
     AllOf,
@@ -82,6 +83,15 @@ def _key_line(node: yaml.Node | None, path: list[Any], key: str) -> int | None:
     return None
 
 
+def _current_ids(names: Any) -> tuple[str, ...]:
+    """Licence ids as the catalogue spells them now, so renamed ids in old policies still work."""
+    out: list[str] = []
+    for name in names or ():
+        found = load().get(str(name)) if str(name).startswith("LicenseRef-") else None
+        out.append(found.id if found is not None else str(name))
+    return tuple(out)
+
+
 def _rules(spec: dict[str, Any], leaves: list[Rule], prefix: str = "") -> Rule:
     rules: list[Rule] = []
     for name, verdict in (spec.get("profiles") or {}).items():
@@ -89,7 +99,8 @@ def _rules(spec: dict[str, Any], leaves: list[Rule], prefix: str = "") -> Rule:
             MofClassAtLeast(verdict["min_class"]) if name == "mof" else ProfilePasses(name)
         )
     for kind, lists in (spec.get("licences") or {}).items():
-        rules.append(LicencesFor(kind, tuple(lists.get("allow", ())), tuple(lists.get("deny", ()))))
+        allow, deny = _current_ids(lists.get("allow")), _current_ids(lists.get("deny"))
+        rules.append(LicencesFor(kind, allow, deny, lists.get("unknown", "deny")))
     for term, action in (spec.get("terms") or {}).items():
         if action != "allow":
             rules.append(TermAllowed(term, action))

@@ -5,72 +5,35 @@ Each rule's message reads "got X, expected Y"; the YAML file only builds these o
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
-from clearweights.components import Component, MofComponent
+from clearweights.components import MofComponent
 from clearweights.frameworks.interface import Status
-from clearweights.licenses.model import Licence
+from clearweights.policy._common import components_of
+from clearweights.policy._licences import LicencesFor, TermAllowed
 from clearweights.policy.model import CheckContext, Location, Rule, Violation
 from clearweights.weights import PICKLE_SUFFIXES
 
 MOF_CLASSES = {"III": 3, "II": 2, "I": 1}
 
-
-def components_of(ctx: CheckContext, kind: str) -> list[Component]:
-    """The release's components of a policy kind (weights, code, data, documentation)."""
-    weights = {MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE}
-    out = []
-    for c in ctx.audit.components:
-        if kind == "weights":
-            keep = c.kind in weights
-        elif kind == "data":
-            keep = c.kind.spec.content_type == "data" and c.kind not in weights
-        elif kind == "documentation":
-            keep = c.kind.spec.content_type == "document"
-        else:
-            keep = c.kind.spec.content_type == kind
-        if keep:
-            out.append(c)
-    return out
-
-
-def _where(ctx: CheckContext, component: Component) -> Location:
-    """The file a component's licence comes from (LICENSE, card, header), else its first file."""
-    files = {f.path for f in ctx.audit.release.files} if ctx.audit.release else set()
-    source = component.licence_source.split(";")[0].strip()
-    path = source.removesuffix(" license metadata").removesuffix(" header")
-    if path in files:
-        return Location(path)
-    return Location(component.paths[0] if component.paths and component.paths[0] in files else ".")
-
-
-def locate_quote(root: str, location: Location, quote: str) -> Location:
-    """Find the line of a licence file that holds *quote* (the cited words of a term)."""
-    pieces = [p.strip(" .\"'") for p in re.split(r"\.\.\.|…", quote) if len(p.strip()) > 12]
-    if not pieces or not root:
-        return location
-    try:
-        text = (Path(root) / location.path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return location
-    flat = " ".join(text.split()).lower()
-    needle = " ".join(max(pieces, key=len).split()).lower()[:60]
-    at = flat.find(needle)
-    if at < 0:
-        return location
-    # Map the position in the flattened text back to a line: count words before it.
-    words_before = len(flat[:at].split())
-    seen = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        seen += len(line.split())
-        if seen > words_before:
-            return Location(location.path, number)
-    return location
+# The licence rules live in their own module (policy/_licences.py) but belong to this API.
+__all__ = [
+    "AllOf",
+    "AnyOf",
+    "CardSections",
+    "LicencesFor",
+    "MofClassAtLeast",
+    "NoPickles",
+    "Policy",
+    "PolicyException",
+    "Prefixed",
+    "ProfilePasses",
+    "SignatureRequired",
+    "TermAllowed",
+]
 
 
 @dataclass(frozen=True)
@@ -178,128 +141,6 @@ class MofClassAtLeast:
                 (Location("."),),
             )
         ]
-
-
-def _matches(licence: Licence, names: Sequence[str]) -> bool:
-    return (
-        licence.id in names
-        or licence.category.value in names
-        or ("osi" in names and bool(licence.osi_approved))
-    )
-
-
-@dataclass(frozen=True)
-class LicencesFor:
-    """Licences of one kind of component: allowed and denied ids or categories.
-
-    ``osi`` stands for every OSI-approved licence.
-    """
-
-    kind: str
-    allow: tuple[str, ...] = ()
-    deny: tuple[str, ...] = ()
-
-    @property
-    def id(self) -> str:
-        return f"licences.{self.kind}"
-
-    @property
-    def description(self) -> str:
-        parts = [
-            f"allowed: {', '.join(self.allow)}" if self.allow else "",
-            f"denied: {', '.join(self.deny)}" if self.deny else "",
-        ]
-        return f"{self.kind} licences ({'; '.join(p for p in parts if p)})"
-
-    def check(self, ctx: CheckContext) -> list[Violation]:
-        out = []
-        for component in components_of(ctx, self.kind):
-            where = (_where(ctx, component),)
-            if not component.licences:
-                if self.allow:
-                    out.append(
-                        Violation(
-                            self.id,
-                            f"{component.name} has no licence; "
-                            f"expected one of {', '.join(self.allow)}",
-                            "no licence",
-                            ", ".join(self.allow),
-                            where,
-                        )
-                    )
-                continue
-            for lic in component.licences:
-                if self.allow and not _matches(lic, self.allow):
-                    out.append(
-                        Violation(
-                            self.id,
-                            f"{component.name}: got {lic.id} ({lic.category.value}), "
-                            "expected one of "
-                            f"{', '.join(self.allow)}",
-                            lic.id,
-                            ", ".join(self.allow),
-                            where,
-                        )
-                    )
-                if self.deny and _matches(lic, self.deny):
-                    out.append(
-                        Violation(
-                            self.id,
-                            f"{component.name}: got {lic.id} ({lic.category.value}), "
-                            "which is denied",
-                            lic.id,
-                            f"none of {', '.join(self.deny)}",
-                            where,
-                        )
-                    )
-        return out
-
-
-@dataclass(frozen=True)
-class TermAllowed:
-    """A licence term on the weights: ``forbid`` (a violation) or ``flag`` (a warning)."""
-
-    term: str
-    action: str  # forbid or flag
-
-    @property
-    def id(self) -> str:
-        return f"terms.{self.term}"
-
-    @property
-    def description(self) -> str:
-        return f"{self.term.replace('_', ' ')}: {self.action}"
-
-    def _present(self, licence: Licence) -> bool:
-        value = getattr(licence.terms, self.term).value
-        if self.term == "output_use_restriction":
-            return bool(value and value.restricted)
-        return bool(value)
-
-    def check(self, ctx: CheckContext) -> list[Violation]:
-        out = []
-        for component in components_of(ctx, "weights"):
-            for lic in component.licences:
-                if not self._present(lic):
-                    continue
-                cite = getattr(lic.terms, self.term).cite
-                where = _where(ctx, component)
-                if cite is not None and cite.quote:
-                    where = locate_quote(
-                        ctx.audit.release.location if ctx.audit.release else "", where, cite.quote
-                    )
-                clause = f" ({cite.clause})" if cite else ""
-                out.append(
-                    Violation(
-                        self.id,
-                        f"{lic.name}{clause} has {self.term.replace('_', ' ')}",
-                        self.term.replace("_", " "),
-                        f"no {self.term.replace('_', ' ')}",
-                        (where,),
-                        level="error" if self.action == "forbid" else "warning",
-                    )
-                )
-        return out
 
 
 @dataclass(frozen=True)

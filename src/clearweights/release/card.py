@@ -2,27 +2,57 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
 
 from clearweights._untrusted import check_front_matter
+from clearweights.release.claims import Statement, find_statements
 from clearweights.release.model import CardData
 
 MAX_CARD_BYTES = 2 << 20
-_CLAIM = re.compile(
-    r"\b(?:(?:fully|truly|completely|100%) )?open[- ]source(?: ai| model| llm| weights)?\b"
-    r"|\bopen[- ]weights?\b|\bfully open\b",
-    re.IGNORECASE,
-)
-_NEGATED = re.compile(r"\b(?:not|isn't|never|no longer)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s)\]>\"'`]+")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 class CardError(ValueError):
     """The card's front matter is not valid (broken or hostile YAML)."""
+
+
+class _Collect(logging.Filter):
+    """Keeps the Hub library's warnings about a card instead of letting them print."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.messages.append(record.getMessage())
+        return False
+
+
+@contextmanager
+def _hub_warnings() -> Iterator[_Collect]:
+    # Printed without the card's name they mislead; the audit reports them with the file.
+    loggers = [logging.getLogger(f"huggingface_hub.{m}") for m in ("repocard", "repocard_data")]
+    collect = _Collect()
+    for logger in loggers:
+        logger.addFilter(collect)
+    try:
+        yield collect
+    finally:
+        for logger in loggers:
+            logger.removeFilter(collect)
+
+
+def _note(message: str) -> str:
+    if "model-index" in message or "eval_results" in message:
+        return "model-index not read: not in the Hub's model-index format"
+    return f"front matter: {message}"
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -42,25 +72,29 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
         CardError: when the front matter is not a YAML mapping (only safe loading is used).
     """
     from huggingface_hub import ModelCard
+    from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
-    try:
-        check_front_matter(text)  # nesting and alias bombs refused before the Hub parses it
-        card = ModelCard(text, ignore_metadata_errors=True)
-        # NOTE: huggingface_hub's CardData.to_dict is not annotated.
-        data: dict[str, Any] = card.data.to_dict()  # type: ignore[no-untyped-call]
-    except yaml.YAMLError as exc:
-        raise CardError(f"front matter is not valid YAML: {exc}") from exc
-    except Exception as exc:  # the Hub library raises TypeError, ValueError... on odd values
-        raise CardError(f"front matter cannot be read: {type(exc).__name__}: {exc}") from exc
-    body = card.text
+    if REGEX_YAML_BLOCK.search(text) is None:
+        # No front matter: nothing to load, and no "metadata block was not found" warning.
+        data: dict[str, Any] = {}
+        body = text
+        notes: tuple[str, ...] = ()
+    else:
+        try:
+            check_front_matter(text)  # nesting and alias bombs refused before the Hub parses it
+            with _hub_warnings() as hub:
+                card = ModelCard(text, ignore_metadata_errors=True)
+            notes = tuple(dict.fromkeys(_note(m) for m in hub.messages))
+            # NOTE: huggingface_hub's CardData.to_dict is not annotated.
+            data = card.data.to_dict()  # type: ignore[no-untyped-call]
+        except yaml.YAMLError as exc:
+            raise CardError(f"front matter is not valid YAML: {exc}") from exc
+        except Exception as exc:  # the Hub library raises TypeError, ValueError... on odd values
+            raise CardError(f"front matter cannot be read: {type(exc).__name__}: {exc}") from exc
+        body = card.text
     offset = text.count("\n", 0, max(text.find(body[:80]), 0)) if body else 0
-    claims: list[tuple[int, str]] = []
-    for number, line in enumerate(body.splitlines(), start=offset + 1):
-        for m in _CLAIM.finditer(line):
-            if _NEGATED.search(line[max(0, m.start() - 80) : m.start()]):  # linear
-                continue
-            claims.append((number, " ".join(line.split())[:200]))
-            break
+    tags = _strings(data.get("tags"))
+    statements = find_statements(body, offset + 1, _tag_lines(text, offset, tags))
     licence = data.get("license")
     return CardData(
         license=licence if isinstance(licence, str | list) else None,
@@ -69,15 +103,17 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
         base_model=_strings(data.get("base_model")),
         base_model_relation=_first(data.get("base_model_relation")),
         datasets=_strings(data.get("datasets")),
-        tags=_strings(data.get("tags")),
+        tags=tags,
         pipeline_tag=_first(data.get("pipeline_tag")),
         model_index=tuple(x for x in data.get("model-index") or [] if isinstance(x, dict)),
-        claims=tuple(claims),
+        claims=statements.claims,
+        open_weights=statements.open_weights,
         links=tuple(dict.fromkeys(m.rstrip(".,") for m in _URL.findall(body))),
         sections=tuple(h.strip().lower() for h in _HEADING.findall(body)),
         limitations=_section(body, _LIMITATIONS),
         uses=_section(body, _USES),
         path=path,
+        notes=notes,
     )
 
 
@@ -95,6 +131,16 @@ def _section(body: str, heading: re.Pattern[str]) -> str | None:
             text = " ".join(body[m.end() : end].split())
             return text[:_SECTION_CHARS] or None
     return None
+
+
+def _tag_lines(text: str, front_lines: int, tags: tuple[str, ...]) -> tuple[Statement, ...]:
+    """Each tag with the line of the front matter that names it (1 when not found)."""
+    lines = text.split("\n", front_lines)[:front_lines]
+    out = []
+    for tag in tags:
+        number = next((i + 1 for i, line in enumerate(lines) if tag in line), 1)
+        out.append((number, tag))
+    return tuple(out)
 
 
 def _first(value: Any) -> str | None:

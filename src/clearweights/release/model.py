@@ -28,12 +28,14 @@ class CardData:
     tags: tuple[str, ...] = ()
     pipeline_tag: str | None = None
     model_index: tuple[dict[str, Any], ...] = ()
-    claims: tuple[tuple[int, str], ...] = ()  # (line, sentence) claiming openness
+    claims: tuple[tuple[int, str], ...] = ()  # (line, sentence) saying the release is open source
+    open_weights: tuple[tuple[int, str], ...] = ()  # (line, sentence) saying "open weights"
     links: tuple[str, ...] = ()  # URLs in the card text
     sections: tuple[str, ...] = ()  # headings, lowercased
     limitations: str | None = None  # the text under a limitations, bias or risks heading
     uses: str | None = None  # the text under an intended-use or uses heading
     path: str = "README.md"
+    notes: tuple[str, ...] = ()  # what the front matter held that could not be read
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from clearweights.weights.model import PickleScan, WeightsHeader
-from clearweights.weights.readers import PICKLE_SUFFIXES, read_header, scan_pickle
+from clearweights.weights.model import PickleIssue, PickleScan, WeightsHeader
+from clearweights.weights.pickles import PICKLE_SUFFIXES, scan_pickle, scan_release_file
+from clearweights.weights.readers import read_header
 
-__all__ = ["PICKLE_SUFFIXES", "PickleScan", "WeightsHeader", "read_header", "scan_pickle"]
+__all__ = [
+    "PICKLE_SUFFIXES",
+    "PickleIssue",
+    "PickleScan",
+    "WeightsHeader",
+    "read_header",
+    "scan_pickle",
+    "scan_release_file",
+]

@@ -1,0 +1,104 @@
+"""Lineage: the base models a release derives from, and the licences and duties they pass on.
+
+A fine-tune, adapter, merge or quantisation carries its base model's licence terms. The base
+is named by the model card (``base_model``, ``base_model_relation``) or by an adapter's
+``adapter_config.json``; its licence is read from a path the user gives, else from the local
+Hugging Face cache, else from a table of known base-model families (never from the network).
+A base that none of these resolves has an unknown licence, and says so.
+
+Example:
+    >>> from clearweights.inventory import build_inventory
+    >>> from clearweights.lineage import trace
+    >>> from clearweights.sources import open_release
+    >>> release = open_release("examples/releases/llama-3.1-finetune")
+    >>> lineage = trace(release, build_inventory(release))
+    >>> str(lineage.inherited)
+    'LicenseRef-scancode-llama-3.1-license-2024'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from clearweights.components import Component, MofComponent
+from clearweights.inventory import Inventory
+from clearweights.licenses._expression import all_of
+from clearweights.licenses.model import Licence
+from clearweights.lineage._resolve import base_ids, resolve
+from clearweights.lineage.families import Family, families, family_of
+from clearweights.lineage.model import RELATIONS, BaseModel, Lineage
+from clearweights.release.model import Release
+
+WEIGHTS = (MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE)
+
+__all__ = [
+    "RELATIONS",
+    "BaseModel",
+    "Family",
+    "Lineage",
+    "families",
+    "family_of",
+    "inherit",
+    "trace",
+]
+
+
+def _declared(inventory: Inventory) -> tuple[Licence, ...]:
+    """The licences the release states itself: card, top-level licence files, weights."""
+    top = [
+        lic
+        for lf in inventory.licence_files
+        if "/" not in lf.path and lf.applies  # not a NOTICE, use policy or third-party list
+        for lic in lf.licences
+    ]
+    weights = inventory.components.get(MofComponent.MODEL_PARAMETERS_FINAL)
+    found = [*inventory.card_licences, *top, *(weights.licences if weights else ())]
+    return tuple({lic.id: lic for lic in found if lic.kind == "licence"}.values())
+
+
+def trace(
+    release: Release, inventory: Inventory, *, bases: Mapping[str, str] | None = None
+) -> Lineage:
+    """Resolve the release's base models and the licences they pass on.
+
+    Args:
+        release: the release.
+        inventory: its components (for the licences it declares itself).
+        bases: local copies of base models: repo id to a directory, ``"*"`` for any direct base.
+    """
+    if release.kind == "mof-file" or not base_ids(release):
+        return Lineage()
+    return Lineage(resolve(release, dict(bases or {})), _declared(inventory))
+
+
+def inherit(
+    components: Mapping[MofComponent, Component], lineage: Lineage
+) -> dict[MofComponent, Component]:
+    """The components with the base models' licences added to the weights' (all apply).
+
+    Weights without a licence of their own stay unlicensed: the fine-tuner's part has no grant.
+    """
+    out = dict(components)
+    inherited = lineage.inherited
+    if inherited is None:
+        return out
+    note = "; ".join(
+        f"inherited from {b.repo_id} ({b.relation}): {b.licence_source}"
+        for b in lineage.bases
+        if b.expression is not None
+    )
+    for kind in WEIGHTS:
+        component = out.get(kind)
+        if component is None or not component.licences:
+            continue
+        expression = all_of([component.licence_expression, inherited])
+        assert expression is not None  # NOTE: both parts are set
+        out[kind] = replace(
+            component,
+            licence_name=str(expression),
+            licences=expression.licences,
+            expression=expression,
+            licence_source=f"{component.licence_source}; {note}",
+        )
+    return out

@@ -1,0 +1,64 @@
+"""Build realistic releases in a temporary folder: tiny safetensors, real licence texts, cards."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+CORPUS = Path(__file__).parent / "corpus"
+TINY = {"model.embed_tokens.weight": [8, 4], "lm_head.weight": [8, 4]}
+
+
+def safetensors(path: Path, tensors: dict[str, list[int]] | None = None) -> None:
+    """Write a valid safetensors file of float16 zeros."""
+    header: dict[str, object] = {}
+    offset = 0
+    for name, shape in (tensors or TINY).items():
+        size = 2 * shape[0] * shape[1]
+        header[name] = {"dtype": "F16", "shape": shape, "data_offsets": [offset, offset + size]}
+        offset += size
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(offset))
+
+
+def licence(licence_id: str, target: Path) -> None:
+    """Copy a real licence text from the corpus (``licences/<id>.txt``)."""
+    source = CORPUS / "licences" / f"{licence_id}.txt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def write(path: Path, text: str) -> None:
+    """Write a text file, creating folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def config(path: Path, architecture: str, model_type: str) -> None:
+    """A small config.json."""
+    body = {"architectures": [architecture], "model_type": model_type, "hidden_size": 4}
+    write(path, json.dumps(body, indent=2) + "\n")
+
+
+def card(front: str, body: str) -> str:
+    """A model card: YAML front matter and Markdown."""
+    return f"---\n{front.strip()}\n---\n\n{body.strip()}\n"
+
+
+def pickled_global(module: str, name: str, state: dict[str, str]) -> bytes:
+    """Protocol-2 pickle bytes of ``module.name`` built from *state* (written, never loaded).
+
+    The shape ``torch.save`` gives a Trainer's ``training_args.bin``: GLOBAL, EMPTY_TUPLE,
+    NEWOBJ, a dict of settings, BUILD, STOP.
+    """
+    out = b"\x80\x02" + f"c{module}\n{name}\n".encode() + b")\x81}"
+    for key, value in state.items():
+        for text in (key, value):
+            raw = text.encode()
+            out += b"X" + struct.pack("<I", len(raw)) + raw
+        out += b"s"
+    return out + b"b."
