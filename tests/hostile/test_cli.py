@@ -203,7 +203,7 @@ def test_non_utf8_file_names_in_every_format(tmp_path: Path) -> None:
     report = tmp_path / "report.html"
     run("report", str(folder), "-o", str(report), cwd=tmp_path).clean({0})
     assert report.stat().st_size > 0
-    for fmt in ("cyclonedx", "spdx"):
+    for fmt in ("cyclonedx", "spdx3"):
         out = tmp_path / f"bom.{fmt}.json"
         run("bom", str(folder), "--format", fmt, "-o", str(out), cwd=tmp_path).clean({0})
         assert "caf\\\\xe9.py" in out.read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +34,9 @@ def hash_files(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    locations: Mapping[str, str] | None = None,
 ) -> tuple[FileDigest, ...]:
-    """Hash *paths* (relative to *root*), sorted by path.
+    """Hash *paths* (relative to *root*, or where *locations* says each one is), sorted by path.
 
     Raises:
         InputError: when a file cannot be read, naming it.
@@ -44,7 +45,7 @@ def hash_files(
     observer.start(len(paths), "hashing")
 
     def one(rel: str) -> FileDigest:
-        full = root / rel
+        full = Path(locations[rel]) if locations and rel in locations else root / rel
         try:
             digest = FileDigest(rel, full.stat().st_size, sha256_file(full))
         except OSError as exc:

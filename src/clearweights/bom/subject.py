@@ -85,12 +85,18 @@ def _metrics(card: CardData | None) -> tuple[Metric, ...]:
     return tuple(out)
 
 
-def _release_time(root: Path, digests: tuple[FileDigest, ...]) -> datetime:
+def _release_time(
+    root: Path, digests: tuple[FileDigest, ...], where: dict[str, str] | None = None
+) -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the newest file's mtime."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         return datetime.fromtimestamp(int(epoch), UTC)
-    newest = max((int((root / d.path).stat().st_mtime) for d in digests), default=0)
+    places = where or {}
+    newest = max(
+        (int(Path(places.get(d.path) or root / d.path).stat().st_mtime) for d in digests),
+        default=0,
+    )
     return datetime.fromtimestamp(newest, UTC)
 
 
@@ -107,7 +113,8 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
         raise UsageError("a BOM needs the release's files, not a MOF file", path=audit.path)
     root = Path(release.location)
     paths = [f.path for f in release.files if PurePosixPath(f.path).name != SIGNATURE_FILE]
-    digests = hash_files(root, paths, progress=progress)
+    where = {f.path: f.absolute for f in release.files}  # shown names may escape odd bytes
+    digests = hash_files(root, paths, progress=progress, locations=where)
     card = release.card
     component_of = {p: c.kind for c in audit.components for p in c.paths}
     weights = next(
@@ -127,7 +134,7 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
         supplier=org or "NOASSERTION",
         download_location=f"{HUB}/{release.name}" if hub else "NOASSERTION",
         purl=f"pkg:huggingface/{release.name}" if hub else None,
-        release_time=_release_time(root, digests),
+        release_time=_release_time(root, digests, where),
         architecture=audit.architecture,
         task=card.pipeline_tag if card else None,
         card=card,
