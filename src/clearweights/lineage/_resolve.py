@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path, PurePosixPath
 
+from clearweights._untrusted import read_head, read_json
 from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError
 from clearweights.licenses._expression import LicenceExpression, all_of
@@ -30,7 +30,7 @@ def _adapter_base(release: Release) -> str | None:
     if entry is None or entry.size > _MAX_CONFIG:
         return None
     try:
-        config = json.loads(Path(entry.absolute).read_text(encoding="utf-8"))
+        config = read_json(entry.absolute, _MAX_CONFIG)  # bounded: size, nesting, regular file
     except (OSError, ValueError):
         return None
     value = config.get("base_model_name_or_path") if isinstance(config, dict) else None
@@ -86,11 +86,11 @@ def cached_snapshot(repo_id: str) -> Path | None:
         return None
     repo = cache_root() / f"models--{repo_id.replace('/', '--')}"
     try:
-        revision = (repo / "refs" / "main").read_text(encoding="utf-8").strip()
+        revision = read_head(repo / "refs" / "main", 256)[0].decode("utf-8").strip()
         if revision and (repo / "snapshots" / revision).is_dir():
             return repo / "snapshots" / revision
         snapshots = [p for p in (repo / "snapshots").iterdir() if p.is_dir()]
-    except OSError:
+    except (OSError, ValueError):  # ValueError: refs/main not a regular file or not UTF-8
         return None
     return max(snapshots, key=lambda p: p.stat().st_mtime, default=None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from clearweights._untrusted import read_head
 from clearweights.components import Component, MofComponent
 from clearweights.policy.model import CheckContext, Location
 
@@ -43,8 +44,8 @@ def locate_quote(root: str, location: Location, quote: str) -> Location:
     if not pieces or not root:
         return location
     try:
-        text = (Path(root) / location.path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_head(Path(root) / location.path, 1 << 20)[0].decode("utf-8", errors="replace")
+    except (OSError, ValueError):  # ValueError: not a regular file
         return location
     flat = " ".join(text.split()).lower()
     needle = " ".join(max(pieces, key=len).split()).lower()[:60]
