@@ -53,21 +53,51 @@ def _sink(output: Path | None, jsonl: bool) -> Iterator[TextIO | None]:
 
 @click.command(name="scan")
 @click.argument("sources", nargs=-1)
-@click.option("--store", "store_url", envvar="CLEARWEIGHTS_STORE", metavar="URL",
-              help="Keep audits in this store: an SQLite file path or URL (sqlite:///x.db, "
-              "postgresql+psycopg://...); a rerun then audits only what changed.")
-@click.option("--format", "output_format", type=click.Choice(["jsonl"]),
-              help="Write each audit as one line of JSON (the default without --store).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the JSON Lines here instead of stdout.")
-@click.option("--hf-cache", is_flag=False, flag_value="", default=None, metavar="[DIR]",
-              help="Every model repo in the local Hugging Face cache (or in DIR).")
-@click.option("--revision", default="main", show_default=True,
-              help="The revision (branch, tag or commit) of cached repos and repo ids.")
-@click.option("--from-file", metavar="FILE",
-              help="Release paths or repo ids, one a line; - reads standard input.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: the usable cores).")
+@click.option(
+    "--store",
+    "store_url",
+    envvar="CLEARWEIGHTS_STORE",
+    metavar="URL",
+    help="Keep audits in this store: an SQLite file path or URL (sqlite:///x.db, "
+    "postgresql+psycopg://...); a rerun then audits only what changed.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl"]),
+    help="Write each audit as one line of JSON (the default without --store).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON Lines here instead of stdout.",
+)
+@click.option(
+    "--hf-cache",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[DIR]",
+    help="Every model repo in the local Hugging Face cache (or in DIR).",
+)
+@click.option(
+    "--revision",
+    default="main",
+    show_default=True,
+    help="The revision (branch, tag or commit) of cached repos and repo ids.",
+)
+@click.option(
+    "--from-file",
+    metavar="FILE",
+    help="Release paths or repo ids, one a line; - reads standard input.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: the usable cores).",
+)
 @click.option("--force", is_flag=True, help="Audit again releases the store already holds.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")

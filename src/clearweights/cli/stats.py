@@ -11,12 +11,29 @@ from clearweights.errors import StoreError
 
 
 @click.command(name="stats")
-@click.option("--store", "store_url", envvar="CLEARWEIGHTS_STORE", metavar="URL", required=True,
-              help="The store a scan wrote: an SQLite file path or a database URL.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown"]),
-              default="text", show_default=True, help="Output format.")
-@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
-              help="How many licences text and markdown list.")
+@click.option(
+    "--store",
+    "store_url",
+    envvar="CLEARWEIGHTS_STORE",
+    metavar="URL",
+    required=True,
+    help="The store a scan wrote: an SQLite file path or a database URL.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many licences text and markdown list.",
+)
 @output_option
 def stats_command(store_url: str, output_format: str, top: int, output: Path | None) -> int:
     """Licence distribution, verdicts per framework and open-washing counts of a store.

@@ -106,7 +106,7 @@ def _row_item(raw: Any) -> Item:
     if not isinstance(repo, str) or not repo.strip():
         raise ValueError("no id or modelId")
     texts = _mapping(raw.get("texts"), "texts") or {}
-    if not all(isinstance(k, str) and isinstance(v, str | bytes) for k, v in texts.items()):
+    if not all(isinstance(v, str | bytes) for v in texts.values()):
         raise ValueError("texts must map file names to text")
     row = {
         "card": _text(raw.get("card")),
@@ -129,7 +129,11 @@ def _card_text(row: dict[str, Any]) -> str | None:
         return card[:MAX_CARD_BYTES].decode("utf-8", errors="replace")
     if isinstance(card, str) and card:
         raw = card.encode("utf-8", "surrogatepass")
-        return raw[:MAX_CARD_BYTES].decode("utf-8", errors="replace") if len(raw) > MAX_CARD_BYTES else card
+        return (
+            raw[:MAX_CARD_BYTES].decode("utf-8", errors="replace")
+            if len(raw) > MAX_CARD_BYTES
+            else card
+        )
     data = row["cardData"]
     if not data:
         licences = [t.split(":", 1)[1] for t in row["tags"] if t.startswith("license:")]

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from clearweights.scale.items import Item, directory_digest
 from clearweights.scale.rows import malformed_item, row_item
@@ -131,7 +131,7 @@ class ParquetDump:
 
     path: str
 
-    def _file(self):  # type: ignore[no-untyped-def]
+    def _file(self) -> Any:
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(self.path)
@@ -150,7 +150,9 @@ class ParquetDump:
         try:
             dump = self._file()
         except (pa.ArrowException, OSError) as exc:
-            yield Item("hf-metadata", self.path, "", error=f"{self.path}: not a Parquet file ({exc})")
+            yield Item(
+                "hf-metadata", self.path, "", error=f"{self.path}: not a Parquet file ({exc})"
+            )
             return
         start = 0
         for batch in dump.iter_batches(batch_size=_PARQUET_BATCH):

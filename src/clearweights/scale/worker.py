@@ -44,7 +44,9 @@ def collect(item: Item, pool: TextPool) -> Release:
         return row_release(item, pool)
     path = Path(item.location)
     if item.source == "hf-cache":  # .../models--org--name/snapshots/<commit>
-        return LocalDirectory(path, root=path.parent.parent, name=item.key, kind="hf-cache").collect()
+        return LocalDirectory(
+            path, root=path.parent.parent, name=item.key, kind="hf-cache"
+        ).collect()
     return LocalDirectory(path).collect()
 
 

@@ -44,7 +44,12 @@ def now() -> str:
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     """WAL lets readers query while the one writer writes; foreign keys make deletes cascade."""
     cursor = connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=10000",
+    ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -124,7 +129,12 @@ class Store:
 
     def finish_run(self, run: int, audited: int, unchanged: int, failed: int) -> None:
         """Record the end of a scan and its counts."""
-        values = {"finished_at": now(), "audited": audited, "unchanged": unchanged, "failed": failed}
+        values = {
+            "finished_at": now(),
+            "audited": audited,
+            "unchanged": unchanged,
+            "failed": failed,
+        }
         with self._guard(), self.engine.begin() as connection:
             connection.execute(update(RunRow).where(RunRow.id == run).values(**values))
 
@@ -187,9 +197,13 @@ class _Guard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: Any) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _tb: Any
+    ) -> None:
         if isinstance(exc, SQLAlchemyError):
-            raise StoreError(f"could not be written or read: {_reason(exc)}", path=self.shown) from None
+            raise StoreError(
+                f"could not be written or read: {_reason(exc)}", path=self.shown
+            ) from None
 
 
 def _reason(exc: SQLAlchemyError) -> str:

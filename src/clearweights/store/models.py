@@ -64,9 +64,7 @@ class LicenceRow(Base):
 
     __tablename__ = "audit_licenses"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    audit_id: Mapped[int] = mapped_column(
-        ForeignKey("audits.id", ondelete="CASCADE"), index=True
-    )
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
     component: Mapped[str] = mapped_column(String(64))
     license_id: Mapped[str] = mapped_column(String(128), index=True)
     category: Mapped[str] = mapped_column(String(64))
@@ -77,9 +75,7 @@ class VerdictRow(Base):
 
     __tablename__ = "audit_verdicts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    audit_id: Mapped[int] = mapped_column(
-        ForeignKey("audits.id", ondelete="CASCADE"), index=True
-    )
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
     framework: Mapped[str] = mapped_column(String(64))
     verdict: Mapped[str] = mapped_column(String(32))
     label: Mapped[str | None] = mapped_column(String(64))  # the MOF class, where there is one
@@ -90,9 +86,7 @@ class FindingRow(Base):
 
     __tablename__ = "audit_findings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    audit_id: Mapped[int] = mapped_column(
-        ForeignKey("audits.id", ondelete="CASCADE"), index=True
-    )
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(32), index=True)
     severity: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)

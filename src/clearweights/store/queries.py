@@ -20,11 +20,12 @@ def store_stats(store: Store) -> Stats:
     is_latest = AuditRow.id.in_(select(latest.c.id))
     ok = (AuditRow.status == "ok", is_latest)
     with store.engine.connect() as connection:
-        statuses = dict(
-            connection.execute(
+        statuses: dict[str, int] = {
+            str(s): int(n)
+            for s, n in connection.execute(
                 select(AuditRow.status, func.count()).where(is_latest).group_by(AuditRow.status)
-            ).all()
-        )
+            )
+        }
         licence = func.coalesce(AuditRow.weights_license, "(none found)")
         licenses = connection.execute(
             select(licence, func.count()).where(*ok).group_by(licence)

@@ -6,6 +6,8 @@ Revises:
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -78,7 +80,7 @@ def upgrade() -> None:
     op.create_index("ix_audit_findings_code", "audit_findings", ["code"])
 
 
-def _child(name: str, columns: list[sa.Column[object]]) -> None:
+def _child(name: str, columns: list[sa.Column[Any]]) -> None:
     """A table of rows belonging to one audit."""
     op.create_table(
         name,
