@@ -52,7 +52,9 @@ def expected(folder: Path) -> dict[str, dict[str, object]]:
     return by_name(out.getvalue())
 
 
-def test_folder_of_releases_matches_audit_json(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_folder_of_releases_matches_audit_json(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run(capsys, "scan", str(folder), "--jobs", "1", "-q")
     assert code == 0, err
     lines = out.splitlines()
@@ -106,7 +108,8 @@ def test_card_data_without_card_text(tmp_path: Path) -> None:
     dump = write_jsonl(
         [{"id": "org/llama-ft", "sha": "a" * 40, "cardData": {"license": "llama3.1"},
           "siblings": [{"rfilename": "README.md"}, {"rfilename": "config.json"},
-                       {"rfilename": "model.safetensors", "lfs": {"size": 10, "sha256": "0" * 64}}]}],
+                       {"rfilename": "model.safetensors",
+                        "lfs": {"size": 10, "sha256": "0" * 64}}]}],
         tmp_path / "d.jsonl",
     )  # fmt: skip
     out = io.StringIO()
@@ -157,17 +160,20 @@ def test_hf_cache_every_repo_at_main_or_revision(
     assert "no snapshot for revision" in next(a["error"] for a in audits(out) if a["error"])
 
 
-def test_from_file_and_globs(tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_from_file_and_globs(
+    tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     listing = tmp_path / "list.txt"
     listing.write_text(
-        f"# releases to check\n{folder / 'gemma-release'}\n\n{tmp_path / 'gone'}\nnot-cached/repo\n",
+        f"# releases to check\n{folder / 'gemma-release'}\n\n"
+        f"{tmp_path / 'gone'}\nnot-cached/repo\n",
         encoding="utf-8",
     )
     code, out, err = run(capsys, "scan", "--from-file", str(listing), "--hf-cache",
                          str(tmp_path / "empty-cache"), "--jobs", "1")  # fmt: skip
     assert code == 3
     results = audits(out)
-    assert [a["error"] is None for a in results][0] is True
+    assert results[0]["error"] is None
     errors = [a["error"] for a in results if a["error"]]
     assert any("gone: no such file or directory" in e for e in errors)
     assert any("not-cached/repo: is not in the local Hugging Face cache" in e for e in errors)
@@ -206,9 +212,12 @@ def test_bad_rows_are_recorded_and_the_rest_audited(
 
 
 def test_non_utf8_card_in_parquet_reads_as_the_directory_does(tmp_path: Path) -> None:
-    card = "---\nlicense: apache-2.0\n---\n# Mod\u00e8le\n\nCopyright \u00a9 Acme.\n".encode("latin-1")
+    card = "---\nlicense: apache-2.0\n---\n# Mod\u00e8le\n\nCopyright \u00a9 Acme.\n".encode(
+        "latin-1"
+    )
     write_parquet(
-        [{"id": "acme/latin1", "sha": "b" * 40, "card": card, "siblings": [{"rfilename": "README.md"}]}],
+        [{"id": "acme/latin1", "sha": "b" * 40, "card": card,
+          "siblings": [{"rfilename": "README.md"}]}],
         tmp_path / "d.parquet",
     )  # fmt: skip
     alone = tmp_path / "latin1"
@@ -235,7 +244,9 @@ def test_a_file_that_is_not_parquet(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert json.loads(out)["audited"] == 1  # what was stored is still there
 
 
-def test_process_pool_gives_the_same_results(folder: Path, expected: dict[str, dict[str, object]]) -> None:
+def test_process_pool_gives_the_same_results(
+    folder: Path, expected: dict[str, dict[str, object]]
+) -> None:
     out = io.StringIO()
     summary = scan(sources_for([str(folder)]), sink=out, jobs=2, batch=3)
     assert (summary.audited, summary.failed) == (len(NAMES), 0)

@@ -18,6 +18,8 @@ from clearweights.scale.rows import SOURCE as METADATA
 from clearweights.scale.rows import TextPool, row_release
 from clearweights.sources.local import LocalDirectory
 
+__all__ = ["audit_collected", "audit_document", "audit_item", "collect", "failed"]
+
 _FIRST = ("schema_version", "tool", "tool_version", "catalogue_version")
 WEIGHTS_COMPONENT = 10  # MOF component id of the final model parameters
 
