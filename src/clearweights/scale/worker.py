@@ -24,20 +24,16 @@ _FIRST = ("schema_version", "tool", "tool_version", "catalogue_version")
 WEIGHTS_COMPONENT = 10  # MOF component id of the final model parameters
 
 
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
-
-
 def audit_document(doc: dict[str, Any]) -> str:
-    """One line of JSON, ordered as ``audit --format json`` orders its document."""
-    ordered = {k: doc[k] for k in _FIRST} | {
-        k: _sorted(doc[k]) for k in sorted(doc) if k not in _FIRST
-    }
-    return json.dumps(ordered, ensure_ascii=False, separators=(",", ":"))
+    """One line of JSON, ordered as ``audit --format json`` orders its document.
+
+    The version fields come first, then every key sorted (json's C encoder sorts the rest).
+    """
+    compact = (",", ":")
+    head = json.dumps({k: doc[k] for k in _FIRST}, ensure_ascii=False, separators=compact)
+    rest = {k: v for k, v in doc.items() if k not in _FIRST}
+    tail = json.dumps(rest, ensure_ascii=False, separators=compact, sort_keys=True)
+    return head[:-1] + "," + tail[1:]
 
 
 def collect(item: Item, pool: TextPool) -> Release:
