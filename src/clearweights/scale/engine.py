@@ -13,11 +13,13 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from clearweights import __version__
+from clearweights.errors import ClearweightsError
 from clearweights.licenses import catalogue_version
 from clearweights.scale.items import Item, Outcome
 from clearweights.scale.sources import ScanSource
@@ -143,6 +145,11 @@ def scan(
                     store.write(summary.run or 0, outcomes)
                 if sink is not None:
                     sink.flush()
+    except BrokenProcessPool:
+        raise ClearweightsError(
+            "a worker process died (killed, or out of memory); the batches before it are stored",
+            hint="run the same scan again to resume, with fewer --jobs if memory is short",
+        ) from None
     finally:
         watch.finish()
         if executor is not None:

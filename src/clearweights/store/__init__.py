@@ -6,7 +6,8 @@ clearweights never imports this package.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -184,26 +185,14 @@ class Store:
             if rows:
                 connection.execute(insert(table), rows)
 
-    def _guard(self) -> _Guard:
-        return _Guard(self.shown)
-
-
-class _Guard:
-    """Turns database errors (a full disk, a lost server) into a :class:`StoreError`."""
-
-    def __init__(self, shown: str):
-        self.shown = shown
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, _tb: Any
-    ) -> None:
-        if isinstance(exc, SQLAlchemyError):
-            raise StoreError(
-                f"could not be written or read: {_reason(exc)}", path=self.shown
-            ) from None
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turns database errors (a full disk, a lost server) into a :class:`StoreError`."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            why = f"could not be written or read: {_reason(exc)}"
+            raise StoreError(why, path=self.shown) from None
 
 
 def _reason(exc: SQLAlchemyError) -> str:
