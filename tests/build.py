@@ -26,10 +26,8 @@ def safetensors(path: Path, tensors: dict[str, list[int]] | None = None) -> None
 
 
 def licence(licence_id: str, target: Path) -> None:
-    """Copy a real licence text from the corpus (``licences/<id>.txt`` or ``releases/<name>``)."""
+    """Copy a real licence text from the corpus (``licences/<id>.txt``)."""
     source = CORPUS / "licences" / f"{licence_id}.txt"
-    if not source.exists():
-        source = CORPUS / "releases" / licence_id
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from clearweights.errors import UnknownLicenceError
 from clearweights.licenses import Category, Licence, MatchKind, get, identify, summarize
 from tests.conftest import CORPUS, corpus
 
@@ -54,9 +55,16 @@ EXPECTED: dict[str, Expected] = {
     ),
     "thudm-chatglm-6b-MODEL_LICENSE": Expected(
         "LicenseRef-clearweights-chatglm-6b",
-        "The ChatGLM-6B License",
+        "The ChatGLM-6B License (revised, no commercial-use limit)",
         commercial_use=True,
         research_only=False,
+        outputs_restricted=False,
+    ),
+    "thudm-chatglm-6b-MODEL_LICENSE-2023-03": Expected(
+        "LicenseRef-clearweights-chatglm-6b-2023-03",
+        "The ChatGLM-6B License (first version, non-commercial research)",
+        commercial_use=False,
+        research_only=True,
         outputs_restricted=False,
     ),
     "thudm-chatglm2-6b-MODEL_LICENSE": Expected(
@@ -109,6 +117,14 @@ EXPECTED: dict[str, Expected] = {
         threshold=100_000_000,
         outputs_restricted=True,
         territories=("European Union", "United Kingdom", "South Korea"),
+    ),
+    "hunyuandit-LICENSE.txt": Expected(
+        "LicenseRef-clearweights-tencent-hunyuan-community-2024-05",
+        "Tencent Hunyuan Community License Agreement (2024-05-14)",
+        commercial_use=True,
+        research_only=False,
+        threshold=100_000_000,
+        outputs_restricted=True,
     ),
     "deepfloyd-if-LICENSE-MODEL": Expected(
         "LicenseRef-clearweights-deepfloyd-if",
@@ -214,7 +230,7 @@ def test_chatglm_generations_are_told_apart() -> None:
         for name in EXPECTED
         if name.startswith("thudm-") or name.startswith("glm-4")
     }
-    assert len(set(ids.values())) == 4
+    assert len(set(ids.values())) == 5
     for name, licence_id in ids.items():
         for shape in SHAPES.values():
             assert identify(shape(_fixture(name))).licences[0].licence.id == licence_id
@@ -227,6 +243,32 @@ def test_hunyuan_territorial_exclusion_is_reported_with_its_clause() -> None:
     forbidden = summarize(licence).forbidden
     for region in ("European Union", "United Kingdom", "South Korea"):
         assert f"Use by those excluded: {region}" in forbidden
+
+
+def test_hunyuan_versions_are_told_apart_by_the_territory_clause() -> None:
+    later = _fixture("hunyuanvideo-LICENSE.txt")
+    earlier = _fixture("hunyuandit-LICENSE.txt")
+    assert "DOES NOT APPLY IN THE EUROPEAN UNION" in later
+    assert "DOES NOT APPLY IN THE EUROPEAN UNION" not in earlier
+    for shape in SHAPES.values():
+        found = identify(shape(earlier)).licences[0].licence
+        assert found.id == EXPECTED["hunyuandit-LICENSE.txt"].licence_id
+        assert found.terms.territorial_exclusions.absent
+        assert identify(shape(later)).licences[0].licence.id == HUNYUAN
+
+
+def test_hunyuan_3d_keeps_its_own_hundredfold_lower_threshold() -> None:
+    three_d = "LicenseRef-scancode-tencent-hunyuan-3d-2.0-cla"
+    text = corpus("licences", f"{three_d}.txt").read_text("utf-8")
+    for shape in SHAPES.values():
+        licence = identify(shape(text)).licences[0].licence
+        assert licence.id == three_d
+        threshold = licence.terms.user_threshold.value
+        assert threshold is not None and threshold.value == 1_000_000
+        assert (
+            licence.terms.territorial_exclusions.value
+            == EXPECTED["hunyuanvideo-LICENSE.txt"].territories
+        )
 
 
 KIMI = "LicenseRef-scancode-moonshot-ai-modified-mit-2025"
@@ -261,7 +303,7 @@ NAMES = {
     # as model cards and READMEs write them
     "Databricks Open Model License": "LicenseRef-clearweights-databricks-open-model",
     "databricks-open-model-license": "LicenseRef-clearweights-databricks-open-model",
-    "yi-license": "LicenseRef-clearweights-yi-1.0",
+    "Yi Series Models License Agreement": "LicenseRef-clearweights-yi-1.0",
     "glm-4": "LicenseRef-clearweights-glm-4",
     "The glm-4-9b License": "LicenseRef-clearweights-glm-4",
     "ChatGLM2-6B License": "LicenseRef-clearweights-chatglm2-6b",
@@ -289,6 +331,14 @@ NAMES = {
 @pytest.mark.parametrize(("name", "licence_id"), sorted(NAMES.items()))
 def test_names_people_write_resolve(name: str, licence_id: str) -> None:
     assert get(name).id == licence_id
+
+
+@pytest.mark.parametrize("name", ["yi-license", "The ChatGLM-6B License"])
+def test_names_shared_by_versions_with_opposite_terms_pick_none(name: str) -> None:
+    # yi-license named Yi 1.0 (non-commercial) and 2.1 (commercial) alike; the ChatGLM-6B
+    # licence kept its title when it dropped its non-commercial clause.
+    with pytest.raises(UnknownLicenceError):
+        get(name)
 
 
 def test_falcon_llm_1_is_never_apache() -> None:

@@ -177,3 +177,37 @@ def test_ai_licence_terms_page_is_current() -> None:
     assert subprocess.run([sys.executable, str(tool), "--check"], check=False).returncode == 0
     page = (ROOT / "docs" / "ai-licence-terms.md").read_text(encoding="utf-8")
     assert page.count("\n## ") == len([lic for lic in catalogue() if lic.is_ai])
+
+
+RESEARCH_CLAUSE = "The Model may be used solely for research purposes."
+
+
+def _consistent(lic: Licence) -> bool:
+    t = lic.terms
+    if t.research_only.value and not (t.non_commercial.value and t.commercial_use.value is False):
+        return False
+    if t.commercial_use.value is None:
+        return t.non_commercial.value is None
+    return t.non_commercial.value is (not t.commercial_use.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A custom licence nobody catalogued: terms come from extraction alone.
+        "ACME MODEL LICENSE AGREEMENT\n\n1. Grant. Acme grants you a licence to use the Model "
+        "solely for research purposes.\n\n2. This Agreement is governed by the laws of the "
+        "State of New York.\n",
+        # The MIT text with a research-only clause added: a modified licence.
+        (CORPUS / "licences" / "MIT.txt")
+        .read_text(encoding="utf-8")
+        .replace("THE SOFTWARE IS PROVIDED", f"{RESEARCH_CLAUSE}\n\nTHE SOFTWARE IS PROVIDED"),
+    ],
+)
+def test_records_built_at_run_time_obey_the_same_rules(text: str) -> None:
+    licences = [m.licence for m in identify(text).licences]
+    assert licences
+    research = [lic for lic in licences if lic.terms.research_only.value]
+    assert research, [lic.id for lic in licences]
+    assert all(_consistent(lic) for lic in licences)
+    assert all(lic.terms.non_commercial.value is True for lic in research)

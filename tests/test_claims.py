@@ -41,7 +41,9 @@ CLAIMS = {
     "internlm-chat-7b.md": "InternLM has open-sourced a 7 billion parameter base model",
 }
 # Custom licences the catalogue has no text for: unclear, never called open.
-UNRESOLVED = {"baichuan2-7b-chat.md", "baichuan-13b-chat.md", "yi-34b.md", "internlm-chat-7b.md"}
+# Licences known by a name that does not say which licence (yi-license: Yi 1.0 or 2.1) or not at
+# all; Baichuan 2's community licence is in the catalogue, so its card is open-washing.
+UNRESOLVED = {"baichuan-13b-chat.md", "yi-34b.md", "internlm-chat-7b.md"}
 # card: an "open weights" statement it makes (information only), or None.
 HONEST = {
     "llama-2-7b-chat.md": None,
@@ -135,6 +137,18 @@ def test_a_true_claim_under_an_open_licence_is_no_finding(tmp_path: Path) -> Non
     assert not codes(result, Severity.HIGH, Severity.MEDIUM)
 
 
+def test_open_source_ai_claims_from_text_and_tags(tmp_path: Path) -> None:
+    result = audit_release(str(card_only(tmp_path, CARDS / "claims" / "llama32-osai.md")))
+    assert "OW-OSAID" in codes(result)
+    tagged = tmp_path / "tagged.md"
+    tagged.write_text(
+        "---\nlicense: llama3.1\ntags:\n- open-source-ai\n---\n# Model\n", encoding="utf-8"
+    )
+    result = audit_release(str(card_only(tmp_path, tagged)))
+    finding = next(f for f in result.findings if f.code == "OW-OSAID")
+    assert finding.evidence[0] == "README.md:4: tags: open-source-ai"
+
+
 def test_claims_and_comparisons_in_one_card(tmp_path: Path) -> None:
     text = (CARDS / "claims" / "llama3-chinese-chat.md").read_text(encoding="utf-8")
     card = parse_card(text)
@@ -142,6 +156,55 @@ def test_claims_and_comparisons_in_one_card(tmp_path: Path) -> None:
     line, sentence = card.claims[0]
     assert text.splitlines()[line - 1].startswith("Llama3-8B-Chinese-Chat-Open is a fully")
     assert sentence.endswith("with ORPO.")  # the sentence, not the comparison after it
+
+
+# Sentences as cards write them: (sentence, "claim" / "weights" / None).
+SENTENCES = [
+    ("InternLM has open-sourced a 7 billion parameter base model.", "claim"),
+    ("This model is released under an open-source license.", "claim"),
+    ("Our model is 100% open source.", "claim"),
+    ("Zephyr is the best open-source model in its class.", "claim"),
+    ("Vicuna: An Open-Source Chatbot Impressing GPT-4 with 90% ChatGPT Quality", "claim"),
+    ("We release the weights as open source under the Llama 3 license.", "claim"),
+    ("Llama 2-Chat models outperform open-source chat models on most benchmarks.", None),
+    ("We thank the open-source community for their contributions.", None),
+    ("See the [open source release notes](https://example.com/notes).", None),
+    ("Vicuna-13B is competitive compared to other open-source models like Alpaca.", None),
+    ("The Llama 2 license is not an open source license as defined by the OSI.", None),
+    ("We use vLLM, an open-source inference engine.", None),
+    ("Inference is supported by open source libraries such as llama.cpp and vLLM.", None),
+    ("It achieves state-of-the-art results among open-source models of its size.", None),
+    ("This model is a fine-tune of the open-source Mistral 7B.", None),
+    ("`pip install open-source-llm` installs the client.", None),
+    ('<img src="https://x.y/open-source.png" alt="open source badge">', None),
+    ("Open-source models such as Llama and Mistral have narrowed the gap.", None),
+    ("We believe open source is the future of AI.", None),
+    ("Our commitment to open source AI remains strong.", None),
+    ("The code is open source (MIT), the weights are under the Llama 3 license.", None),
+    ("We plan to open-source the training code soon.", None),
+    ("Is this model open source? No.", None),
+    ("## Open Source", None),
+    ("Unlike closed models, Mixtral is open source.", "claim"),
+    ("Open-source 7B chat model trained on 2T tokens.", "claim"),
+    ("The model weights are openly available under the Llama 3.1 Community License.", "weights"),
+    ("Phi-3 outperforms other open-weight models of its size.", None),
+]
+
+
+@pytest.mark.parametrize(("sentence", "kind"), SENTENCES)
+def test_sentence_kinds(sentence: str, kind: str | None) -> None:
+    found = find_statements(sentence)
+    assert bool(found.claims) == (kind == "claim")
+    assert bool(found.open_weights) == (kind == "weights")
+
+
+def test_a_claim_in_a_wrapped_paragraph_cites_its_own_line() -> None:
+    body = (
+        "# Model\n\nThis card describes a 7B model trained on web text and\n"
+        "code. It is a fully open model, and\nit outperforms other open models.\n"
+    )
+    claims = find_statements(body, first_line=5).claims
+    assert claims == ((8, "It is a fully open model, and it outperforms other open models."),)
 
 
 EXAMPLE_WEIGHTS_CRITERIA = ("redhat.weights-licence", "eu.licence", "osaid.parameters")
@@ -245,6 +308,23 @@ def test_card_without_front_matter_prints_no_hub_warning(
     assert result.error is None and result.release is not None
     assert result.release.card is not None and result.release.card.license is None
     assert "metadata block" not in caplog.text + captured.err + captured.out
+
+
+def test_hub_card_warnings_are_reported_with_the_file_not_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release = tmp_path / "bad-index"
+    shutil.copytree(EXAMPLES / "cc-by-nc-release", release)
+    card = (release / "README.md").read_text(encoding="utf-8")
+    broken = card.replace("---\n", "---\nmodel-index:\n- name: x\n  results: 3\n", 1)
+    (release / "README.md").write_text(broken, encoding="utf-8")
+    result = audit_release(str(release))
+    captured = capsys.readouterr()
+    assert "model-index" not in captured.err + captured.out
+    note = next(f for f in result.findings if "model-index" in f.message)
+    assert note.code == "REL-SKIPPED" and note.message.startswith("README.md: model-index")
+    assert result.release is not None and result.release.card is not None
+    assert result.release.card.license == "cc-by-nc-4.0"  # the rest of the card is read
 
 
 def test_hub_cache_snapshot_with_card_and_licence_only(

@@ -1,9 +1,8 @@
-"""Licence files by other names, fine-tuning output and model code, on realistic releases."""
+"""Licence files by other names, model code and card links, on realistic releases."""
 
 from __future__ import annotations
 
 import json
-import pickletools
 from pathlib import Path
 
 import jsonschema
@@ -16,7 +15,7 @@ from clearweights.inventory import Role, assign, build_inventory, licence_role
 from clearweights.inventory.rules import model_names
 from clearweights.licenses.summary import summarize
 from clearweights.sources import open_release
-from tests.build import card, config, licence, pickled_global, safetensors, write
+from tests.build import card, config, licence, safetensors, write
 
 M = MofComponent
 
@@ -28,7 +27,7 @@ def _components(root: Path) -> dict[MofComponent, Component]:
 def _chatglm(root: Path) -> Path:
     """Laid out like THUDM/chatglm3-6b: Apache-2.0 code, the ChatGLM3 licence for the weights."""
     licence("Apache-2.0", root / "LICENSE")
-    licence("chatglm3-MODEL_LICENSE", root / "MODEL_LICENSE")
+    licence("LicenseRef-clearweights-chatglm3-6b", root / "MODEL_LICENSE")
     config(root / "config.json", "ChatGLMModel", "chatglm")
     for name in ("configuration_chatglm.py", "modeling_chatglm.py", "tokenization_chatglm.py"):
         write(root / name, "import torch\n\n\nclass Placeholder:\n    pass\n")
@@ -48,7 +47,8 @@ def test_chatglm_weights_keep_their_model_licence(tmp_path: Path) -> None:
     inventory = build_inventory(open_release(str(_chatglm(tmp_path / "chatglm3-6b"))))
     weights = inventory.components[M.MODEL_PARAMETERS_FINAL]
     assert weights.licence_source == "MODEL_LICENSE"
-    assert [lic.id for lic in weights.licences] == ["LicenseRef-clearweights-unidentified"]
+    # The ChatGLM3-6B licence is in the catalogue: named, with its revocable grant.
+    assert [lic.id for lic in weights.licences] == ["LicenseRef-clearweights-chatglm3-6b"]
     assert weights.licences[0].terms.revocable.value is True
     code = inventory.components[M.MODEL_ARCHITECTURE]
     assert code.licence_name == "Apache-2.0" and code.licence_source == "LICENSE"
@@ -179,7 +179,7 @@ def test_licence_files_are_in_the_json_report(
     jsonschema.validate(doc, json.loads(schema_path.read_text(encoding="utf-8")))
     files = {f["path"]: f for f in doc["audits"][0]["license_files"]}
     assert files["MODEL_LICENSE"]["role"] == "weights"
-    assert files["MODEL_LICENSE"]["licenses"] == ["LicenseRef-clearweights-unidentified"]
+    assert files["MODEL_LICENSE"]["licenses"] == ["LicenseRef-clearweights-chatglm3-6b"]
     assert files["LICENSE"] == {
         "path": "LICENSE",
         "role": "general",
@@ -215,91 +215,6 @@ def test_licence_files_are_in_the_json_report(
 )
 def test_licence_file_names(path: str, role: Role | None) -> None:
     assert licence_role(path) is role
-
-
-def test_trainer_output_is_placed_by_what_each_file_is(tmp_path: Path) -> None:
-    root = tmp_path / "llama-3.2-1b-sft"
-    licence("Apache-2.0", root / "LICENSE")
-    args = pickled_global(
-        "transformers.training_args", "TrainingArguments", {"output_dir": "out", "seed": "42"}
-    )
-    assert "TrainingArguments" in _disassembly(args)
-    for folder in (root, root / "checkpoint-500"):
-        safetensors(folder / "model.safetensors")
-        config(folder / "config.json", "LlamaForCausalLM", "llama")
-        (folder / "training_args.bin").write_bytes(args)
-        write(folder / "trainer_state.json", '{"global_step": 500, "log_history": []}\n')
-    for name in ("optimizer.pt", "scheduler.pt", "rng_state.pth"):
-        state = pickled_global("collections", "OrderedDict", {})
-        (root / "checkpoint-500" / name).write_bytes(state)
-    write(root / "all_results.json", '{"eval_loss": 1.2}\n')
-    components = _components(root)
-    assert components[M.MODEL_PARAMETERS_FINAL].paths == ("model.safetensors",)
-    metadata = components[M.MODEL_METADATA]
-    assert set(metadata.paths) == {"training_args.bin", "trainer_state.json"}
-    assert "training arguments" in metadata.reason
-    intermediate = set(components[M.MODEL_PARAMETERS_INTERMEDIATE].paths)
-    assert intermediate == {
-        f"checkpoint-500/{n}"
-        for n in ("model.safetensors", "config.json", "training_args.bin", "trainer_state.json",
-                  "optimizer.pt", "scheduler.pt", "rng_state.pth")
-    }  # fmt: skip
-    assert components[M.MODEL_ARCHITECTURE].paths == ("config.json",)
-    # Placement never hides a pickle from the scanner: every one is read (never loaded).
-    scanned = {scan.path for scan in audit_release(str(root)).pickles}
-    assert "training_args.bin" in scanned and "checkpoint-500/optimizer.pt" in scanned
-
-
-def _disassembly(data: bytes) -> str:
-    import io
-
-    out = io.StringIO()
-    pickletools.dis(data, out=out)
-    return out.getvalue()
-
-
-@pytest.mark.parametrize(
-    ("path", "kind"),
-    [
-        ("optimizer.pt", M.MODEL_PARAMETERS_INTERMEDIATE),
-        ("scheduler.pt", M.MODEL_PARAMETERS_INTERMEDIATE),
-        ("rng_state_3.pth", M.MODEL_PARAMETERS_INTERMEDIATE),
-        ("random_states_0.pkl", M.MODEL_PARAMETERS_INTERMEDIATE),
-        ("global_step500/mp_rank_00_model_states.pt", M.MODEL_PARAMETERS_INTERMEDIATE),
-        ("training_args.bin", M.MODEL_METADATA),
-        ("trainer_state.json", M.MODEL_METADATA),
-        ("pytorch_model.bin", M.MODEL_PARAMETERS_FINAL),
-        ("adapter_model.safetensors", M.MODEL_PARAMETERS_FINAL),
-        ("adapter_config.json", M.MODEL_ARCHITECTURE),
-        ("checkpoint-200/adapter_model.safetensors", M.MODEL_PARAMETERS_INTERMEDIATE),
-    ],
-)
-def test_fine_tuning_files(path: str, kind: MofComponent) -> None:
-    placed = assign(path)
-    assert placed is not None and placed[0] is kind, placed
-
-
-def test_a_peft_adapter_is_the_final_parameters(tmp_path: Path) -> None:
-    root = tmp_path / "llama-3.1-8b-lora-med"
-    write(
-        root / "adapter_config.json",
-        '{"base_model_name_or_path": "meta-llama/Llama-3.1-8B", "peft_type": "LORA", "r": 16,\n'
-        ' "lora_alpha": 32, "target_modules": ["q_proj", "v_proj"], "task_type": "CAUSAL_LM"}\n',
-    )
-    safetensors(root / "adapter_model.safetensors", {"base_model.model.lora_A.weight": [16, 4]})
-    write(
-        root / "README.md",
-        card(
-            "base_model: meta-llama/Llama-3.1-8B\nlibrary_name: peft\nlicense: llama3.1",
-            "# Model Card for llama-3.1-8b-lora-med\n\n### Framework versions\n\n- PEFT 0.13.2\n",
-        ),
-    )
-    components = _components(root)
-    final = components[M.MODEL_PARAMETERS_FINAL]
-    assert final.paths == ("adapter_model.safetensors",)
-    assert "PEFT adapter" in final.reason and "base model" in final.reason
-    assert components[M.MODEL_ARCHITECTURE].paths == ("adapter_config.json",)
-    assert M.SUPPORTING_LIBRARIES not in components
 
 
 def _audiocraft(root: Path) -> Path:

@@ -97,17 +97,18 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
-@pytest.mark.parametrize("release", sorted(NAMED))
+@pytest.mark.parametrize("release", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()))
 def test_audit_outputs_for_people_name_licences(
     release: str, fmt: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = _run(["audit", str(EXAMPLES / release), "--format", fmt], capsys)
     assert LICENSE_REF.findall(out) == []
-    assert NAMED[release] in " ".join(out.split())
+    if release in NAMED:
+        assert NAMED[release] in " ".join(out.split())
 
 
 def test_html_report_names_licences() -> None:
-    page = render_html(audit([str(EXAMPLES / r) for r in sorted(NAMED)]))
+    page = render_html(audit([str(p) for p in sorted(EXAMPLES.iterdir()) if p.is_dir()]))
     assert LICENSE_REF.findall(page) == []
     for name in NAMED.values():
         assert escape(name) in page

@@ -494,3 +494,27 @@ def test_expression_trees_keep_or_and_with() -> None:
     # Beyond that, one choice of every licence: never more permissive than the truth.
     seven = parse_expression(" AND ".join(f"({a} OR {b})" for a, b in pairs)).tree
     assert seven is not None and [len(c) for c in seven.choices()] == [14]
+
+
+def test_mof_file_expressions_keep_every_licence(tmp_path: Path) -> None:
+    text = (EXAMPLES / "mof-release.yml").read_text("utf-8")
+    text = text.replace(
+        "- {name: 'Model parameters (Final)'}",
+        "- {name: 'Model parameters (Final)', license: 'Apache-2.0 AND CC-BY-NC-4.0'}",
+    ).replace(
+        "- {name: 'Inference code'}", "- {name: 'Inference code', license: 'MIT OR GPL-3.0-only'}"
+    )
+    release = tmp_path / "mof-expressions.yml"
+    release.write_text(text, "utf-8")
+    policy = parse_policy(
+        _policy(
+            "  licences:\n    weights: {deny: [non-commercial]}\n    code: {deny: [copyleft]}\n"
+        )
+    )
+    violations = check([str(release)], policy).checks[0].violations
+    found = sorted((v.rule, v.found, v.message.split(":")[0].split(" has ")[0]) for v in violations)
+    # Inference code may be taken under MIT; the unlicensed training code fails closed.
+    assert found == [
+        ("licences.code", "no licence", "Training code"),
+        ("licences.weights", "CC-BY-NC-4.0", "Model parameters (Final)"),
+    ]

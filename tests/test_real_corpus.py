@@ -10,6 +10,7 @@ import pytest
 
 from clearweights.licenses import MatchKind, identify, identify_name
 from clearweights.licenses._blocks import is_open
+from clearweights.licenses._catalogue import load
 from clearweights.licenses._clauses import extract
 from tests.conftest import CORPUS, corpus
 
@@ -159,19 +160,53 @@ def test_mit_twice_with_other_holders_is_one_mit() -> None:
     assert len(found[0].evidence) == 2
 
 
-def test_ai_licences_are_told_apart_without_their_titles() -> None:
-    # Without the title line, anchors on the title cannot decide: the passages only one
-    # member of a family has must.
-    for licence_id in (
-        "LicenseRef-clearweights-llama-3",
-        "LicenseRef-scancode-llama-3.1-license-2024",
-        "LicenseRef-scancode-llama-license-2023",
-        "LicenseRef-clearweights-tongyi-qianwen-research",
+def _close_relatives() -> list[str]:
+    """AI licences (and Apache-2.0, Pixar) with a near-identical relative (Dice >= 0.8),
+    long enough to lose a title line: family members and forks."""
+    cat = load()
+    refs = [r for r in cat.references if (CORPUS / "licences" / f"{r.licence}.txt").exists()]
+    prints = {r.licence: frozenset(cat.fingerprint(r)) for r in refs}
+    close: set[str] = set()
+    for a in refs:
+        if not (a.licence.startswith("LicenseRef-") or a.licence in {"Apache-2.0", "Pixar"}):
+            continue
+        if len(_reference(a.licence).strip().splitlines()) < 15:
+            continue
+        fa = prints[a.licence]
+        for b in refs:
+            fb = prints[b.licence]
+            if a.sha256 != b.sha256 and 2 * len(fa & fb) >= 0.8 * (len(fa) + len(fb)):
+                close.add(a.licence)
+                break
+    return sorted(close)
+
+
+RELATIVES = _close_relatives()
+
+
+def test_relatives_include_the_families_that_matter() -> None:
+    assert {
+        "Apache-2.0",
         "Pixar",
-    ):
-        lines = _reference(licence_id).strip().splitlines()
-        best = identify("\n".join(lines[1:])).licences[0]
-        assert best.licence.id == licence_id
+        "LicenseRef-scancode-llama-3.1-license-2024",
+        "LicenseRef-scancode-llama-3.2-license-2024",
+        "LicenseRef-clearweights-tongyi-qianwen-research",
+    } <= set(RELATIVES)
+
+
+@pytest.mark.parametrize("licence_id", RELATIVES)
+def test_relatives_are_told_apart_without_their_titles(licence_id: str) -> None:
+    # Without the title line, anchors on the title cannot decide: the passages only one
+    # relative has must (Apache-2.0 and Pixar, Llama 3 and 3.1, LLaMA 1 and its forks).
+    lines = _reference(licence_id).strip().splitlines()
+    best = identify("\n".join(lines[1:])).licences[0]
+    assert best.licence.id in _same_text(licence_id), (licence_id, best.licence.id)
+
+
+def _same_text(licence_id: str) -> set[str]:
+    cat = load()
+    digest = next(r.sha256 for r in cat.references if r.licence == licence_id)
+    return {str(r.licence) for r in cat.references if r.sha256 == digest}
 
 
 def test_governing_law_survives_a_line_wrap() -> None:
@@ -200,3 +235,22 @@ def test_deprecated_ids_and_spellings_resolve_to_current_and_hub_ids(
     match = identify_name(name)
     assert match is not None
     assert (match.licence.id, match.licence.hf_id) == (expected, hf_id)
+
+
+@pytest.mark.parametrize(("name", "terms"), _labels("custom"))
+def test_licence_text_after_an_open_licence_is_not_dropped(name: str, terms: str) -> None:
+    text = f"{_reference('MIT')}\n\n{_text(REAL / 'custom' / name)}"
+    found = identify(text).licences
+    assert found
+    assert not all(is_open(m.licence) for m in found), [m.licence.id for m in found]
+    for term in terms.split():
+        assert any(getattr(m.licence.terms, term).value is True for m in found), term
+
+
+def test_deepfloyd_if_is_not_the_llama_1_licence() -> None:
+    deepfloyd = "LicenseRef-clearweights-deepfloyd-if"
+    llama_1 = "LicenseRef-scancode-llama-license-2023"
+    for licence_id in (deepfloyd, llama_1):
+        for text in (_reference(licence_id), _rewrap(_reference(licence_id))):
+            best = identify(text).licences[0]
+            assert best.licence.id == licence_id

@@ -40,6 +40,7 @@ from clearweights.licenses._normalize import (  # noqa: E402
     bigram_hashes,
     tokens,
 )
+from clearweights.licenses.model import TERM_NAMES  # noqa: E402
 from licence_terms import (  # noqa: E402
     OPEN,
     Context,
@@ -187,13 +188,19 @@ def main() -> int:
             "source": "SPDX License List 3.29"
             + (f"; ScanCode LicenseDB {sc_key}" if sc_key else ""),
         }
-        open_trust = {"governing_law", "distribution_conditions", "derivative_naming"}
+        # The SPDX title already says NonCommercial; in other SPDX texts the word is noise
+        # ("non-commercial research" as one permitted purpose among others).
+        trust = (
+            {"governing_law", "distribution_conditions", "derivative_naming"}
+            if category in OPEN
+            else set(TERM_NAMES) - {"non_commercial", "research_only"}
+        )
         layers = [derived_terms(category, lic.osi_approved, lic.fsf_libre)]
         layers.append(creative_commons_terms(lic.id))
         if text and sc_key not in used_keys and len(tokens(text)) >= 8:
             used_keys.add(sc_key or "")
             texts[lic.id] = text
-            layers.insert(0, extracted_terms(text, open_trust if category in OPEN else None))
+            layers.insert(0, extracted_terms(text, trust))
         context = Context(category, has_text=lic.id in texts)
         record["terms"] = terms_to_json(complete(merge(*layers), context))
         records.append(record)

@@ -9,13 +9,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from clearweights.formats._plain import key_terms, yes_no  # noqa: E402
-from clearweights.licenses import catalogue, catalogue_version  # noqa: E402
+from clearweights.licenses import Licence, catalogue, catalogue_version  # noqa: E402
 
 TARGET = ROOT / "docs" / "catalogue.md"
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
+
+
+def _source(lic: Licence) -> str:
+    """Where the record comes from; for a licence known by name only, where it is published."""
+    if lic.has_reference_text or not lic.url:
+        return lic.source
+    return f"{lic.source} (published at {lic.url}; {lic.notes})" if lic.notes else lic.source
 
 
 def render() -> str:
@@ -41,7 +48,8 @@ def render() -> str:
         lines.append(
             f"| `{lic.id}` | {_cell(lic.name)} | {lic.kind} | {lic.category.value} "
             f"| {lic.hf_id or ''} "
-            f"| {_cell(key_terms(lic))} | {yes_no(lic.has_reference_text)} | {_cell(lic.source)} |"
+            f"| {_cell(key_terms(lic))} | {yes_no(lic.has_reference_text)} "
+            f"| {_cell(_source(lic))} |"
         )
     lines += [
         "",

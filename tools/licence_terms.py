@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clearweights.licenses._clauses import extract, heading_before
+from clearweights.licenses._consistency import reconcile_commercial
 from clearweights.licenses.model import (
     TERM_NAMES,
     Citation,
@@ -30,7 +31,7 @@ _CC = re.compile(r"^CC-BY-(?:NC|ND)")
 
 NO_TEXT = "no reference text in the catalogue: the licence text was not read"
 POLICY = "a use policy grants no licence: the licence that incorporates it decides this"
-NOT_READ = "not stated by the licence family and not found by clause extraction; read the text"
+NOT_READ = "the licence family does not decide it and no person has reviewed the text for it"
 OPEN_CONDITIONS = "the notice-keeping conditions of open licences are not catalogued one by one"
 
 
@@ -163,24 +164,6 @@ class Context:
     open_reasons: dict[str, str] = field(default_factory=dict)  # terms the text leaves open
 
 
-def _commercial_logic(terms: dict[str, Term[Any]]) -> None:
-    """commercial_use decides non_commercial; research-only implies non-commercial."""
-    commercial = terms.get("commercial_use", Term())
-    research = terms.get("research_only", Term())
-    if research.value is True and terms.get("non_commercial", Term()).value is not True:
-        terms["non_commercial"] = Term(True, research.cite)
-    non_commercial = terms.get("non_commercial", Term())
-    if commercial.value is None and non_commercial.value is True:
-        terms["commercial_use"] = Term(False, non_commercial.cite)
-        commercial = terms["commercial_use"]
-    if commercial.value is not None:
-        # A threshold or a use policy makes commercial use conditional, never non-commercial.
-        if terms.get("non_commercial", Term()).value is not (not commercial.value):
-            terms["non_commercial"] = Term(not commercial.value, commercial.cite)
-        if commercial.value and not research.known:
-            terms["research_only"] = Term(False, commercial.cite)
-
-
 def _closed(name: str, cite: Citation) -> Term[Any]:
     """The value of a term a reviewed text does not state: no such restriction."""
     if name == "output_use_restriction":
@@ -192,8 +175,7 @@ def _closed(name: str, cite: Citation) -> Term[Any]:
 
 def complete(terms: dict[str, Term[Any]], ctx: Context) -> Terms:
     """Make the terms consistent and decide or explain every one of them."""
-    out = dict(terms)
-    _commercial_logic(out)
+    out = reconcile_commercial(terms)
     closure = Citation("whole text read: no clause states this", "", "curated")
     open_text = Citation("no such clause found in the text (clause extraction)", "", "text")
     for name in TERM_NAMES:

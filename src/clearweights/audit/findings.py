@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from clearweights.audit._lineage import CODES as LINEAGE_CODES
@@ -27,6 +28,7 @@ CODES = {
     "OPEN-WEIGHTS": "the card calls the weights open or openly available (not open source)",
     **LINEAGE_CODES,
 }
+_OSAI = re.compile(r"\bopen[-_\s]?source[-_\s]+(?:ai|artificial intelligence)\b", re.IGNORECASE)
 # Licence files that may cover the weights (not code-only, third-party, NOTICE or policy files).
 _WEIGHTS_ROLES = (Role.WEIGHTS, Role.GENERAL)
 
@@ -182,7 +184,7 @@ def find(
         )
     out.extend(_unclear(subject, licence_files))
     out.extend(_open_weights(subject, names))
-    if any("open source ai" in c.lower() or "open-source ai" in c.lower() for c in claims):
+    if any(_OSAI.search(c) for c in claims):
         osaid = next((p for p in profiles if p.profile == "osaid-1.0"), None)
         missing = [c.title for c in osaid.criteria if c.status is not Status.PASS] if osaid else []
         if missing:

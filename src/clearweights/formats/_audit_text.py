@@ -73,17 +73,19 @@ def details(console: Console, a: ReleaseAudit) -> None:
         for column in ("file", "covers", "because of", "holds"):
             files.add_column(column, overflow="fold")
         for lf in a.licence_files:
-            held = ", ".join(lic.id for lic in lf.licences) or (
+            held = ", ".join(lic.name for lic in lf.licences) or (
                 f"unreadable: {lf.error}" if lf.error else "no known licence"
             )
             files.add_row(lf.path, lf.role.value, lf.why, held)
         console.print(files)
     for base in a.lineage.bases:
-        licence = str(base.expression) if base.expression else "licence unknown"
+        licence = _n(str(base.expression)) if base.expression else "licence unknown"
         via = f", via {base.via}" if base.via else ""
         console.print(
-            f"Base model: {base.repo_id} ({base.relation}{via}): {licence} "
-            f"[{base.resolved_by}: {base.licence_source}]",
+            _n(
+                f"Base model: {base.repo_id} ({base.relation}{via}): {licence} "
+                f"[{base.resolved_by}: {base.licence_source}]"
+            ),
             markup=False,
         )
     for p in a.profiles:

@@ -9,11 +9,11 @@ model's own files. Every licence file is read and listed, whether or not it lice
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from clearweights._untrusted import MAX_CONFIG_BYTES, UntrustedInputError, read_head, read_json
 from clearweights.components import Component, MofComponent
 from clearweights.inventory.external import external
 from clearweights.inventory.licence_files import (
@@ -41,7 +41,6 @@ from clearweights.release.model import Release, ReleaseFile
 M = MofComponent
 _HEADER_BYTES = 4096
 _CODE_BYTES = 32768  # enough to see a module's class definitions, bounded for huge files
-_CONFIG_BYTES = 1 << 20
 
 __all__ = [
     "CARD_LICENSED",
@@ -118,9 +117,8 @@ CARD_LICENSED = frozenset(
 
 def _read_head(f: ReleaseFile, size: int) -> str | None:
     try:
-        with open(f.absolute, "rb") as handle:
-            return handle.read(size).decode("utf-8", errors="replace")
-    except OSError:
+        return read_head(f.absolute, size)[0].decode("utf-8", errors="replace")
+    except (OSError, UntrustedInputError):
         return None
 
 
@@ -140,12 +138,11 @@ def _names(release: Release) -> frozenset[str]:
     """Words naming the model: the release, config.json's model type and architecture."""
     config: dict[str, object] = {}
     entry = next((f for f in release.files if f.path == "config.json"), None)
-    if entry is not None and entry.size <= _CONFIG_BYTES:
+    if entry is not None and entry.absolute:
         try:
-            with open(entry.absolute, encoding="utf-8") as handle:
-                loaded = json.load(handle)
+            loaded = read_json(entry.absolute, MAX_CONFIG_BYTES)
             config = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError):
+        except (OSError, UntrustedInputError):
             config = {}
     archs = config.get("architectures")
     first = archs[0] if isinstance(archs, list) and archs and isinstance(archs[0], str) else None
@@ -163,8 +160,9 @@ def build_inventory(release: Release) -> Inventory:
     card_source = f"{release.card.path if release.card else 'model card'} license metadata"
     drafts: dict[MofComponent, _Draft] = {}
     unassigned: list[str] = []
+    licence_paths = {lf.path for lf in index.files}
     for f in release.files:
-        if licence_role(f.path) is not None:
+        if f.path in licence_paths:
             continue
         suffix = PurePosixPath(f.path).suffix.lower()
         head = (

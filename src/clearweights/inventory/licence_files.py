@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import PurePosixPath
 
+from clearweights._untrusted import UntrustedInputError, read_head
 from clearweights.components import MofComponent
 from clearweights.licenses import LicenceMatch, MatchKind, identify_file
 from clearweights.licenses._catalogue import load
@@ -76,8 +77,7 @@ def _tokens(stem: str) -> list[str]:
 
 def _name_role(name: str) -> Role | None:
     """The role a file name gives, or ``None`` when the name is not a licence file's."""
-    pure = PurePosixPath(name)
-    if pure.suffix.lower() in _NOT_TEXT:
+    if _suffix(name) in _NOT_TEXT:
         return None
     tokens = _tokens(name)
     if not tokens:
@@ -139,20 +139,25 @@ class LicenceFile:
 
 def licence_role(path: str) -> Role | None:
     """The role of a release file if it is a licence file by its name or folder, else ``None``."""
-    pure = PurePosixPath(path)
-    role = _name_role(pure.name)
-    folder = pure.parent.name.lower()
-    if role is None and folder in _LICENCE_FOLDERS and pure.suffix.lower() not in _NOT_TEXT:
+    parent, _, name = path.rpartition("/")
+    role = _name_role(name)
+    folder = parent.rpartition("/")[2].lower()
+    if role is None and folder in _LICENCE_FOLDERS and _suffix(name) not in _NOT_TEXT:
         return Role.GENERAL
     return role
+
+
+def _suffix(name: str) -> str:
+    """The lowercase suffix of a file name, as ``PurePosixPath.suffix`` gives it."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def _title(path: str) -> str | None:
     """The line of a text's title (its first two non-empty lines) that names a model licence."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(_TITLE_BYTES).decode("utf-8", errors="replace")
-    except OSError:
+        head = read_head(path, _TITLE_BYTES)[0].decode("utf-8", errors="replace")
+    except (OSError, UntrustedInputError):
         return None
     lines = [line.strip(" #*=\t\ufeff") for line in head.splitlines() if line.strip(" #*=\t")]
     return next((line[:80] for line in lines[:2] if _TITLE.search(line)), None)
@@ -195,9 +200,8 @@ def _file_expression(f: ReleaseFile, found: LicenceFile) -> LicenceExpression | 
     if len(licences) < 2:
         return all_of(licences)
     try:
-        with open(f.absolute, "rb") as handle:
-            text = handle.read(MAX_BYTES).decode("utf-8-sig", errors="replace")
-    except OSError:
+        text = read_head(f.absolute, MAX_BYTES)[0].decode("utf-8-sig", errors="replace")
+    except (OSError, UntrustedInputError):
         return all_of(licences)
     texts = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
     covered = [(e.start, e.end) for m in found.matches if m.match in texts for e in m.evidence]
@@ -251,23 +255,23 @@ class LicenceIndex:
 
     def select(self, path: str, kind: MofComponent) -> tuple[LicenceFile, ...]:
         """The licence files that cover *path* as a file of *kind* (empty when none does)."""
-        folder = str(PurePosixPath(path).parent)
+        folder = path.rpartition("/")[0] or "."  # as str(PurePosixPath(path).parent)
         key = (folder, kind)
         if key not in self._memo:
             self._memo[key] = self._walk(folder, _prefs(kind))
         return self._memo[key]
 
     def _walk(self, folder: str, prefs: tuple[tuple[str, ...], ...]) -> tuple[LicenceFile, ...]:
-        current = PurePosixPath(folder)
+        current = folder
         while True:
-            here = self._by_scope.get(str(current), [])
+            here = self._by_scope.get(current, [])
             for group in prefs:
                 chosen = tuple(lf for lf in here if _fits(lf, group))
                 if chosen:
                     return chosen
-            if str(current) in ("", "."):
+            if current == ".":
                 return ()
-            current = current.parent
+            current = current.rpartition("/")[0] or "."
 
 
 def read_licence_files(files: Iterable[ReleaseFile]) -> tuple[LicenceFile, ...]:

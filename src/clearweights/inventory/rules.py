@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import PurePosixPath
 
 from clearweights.components import MofComponent
@@ -54,10 +55,9 @@ CODE_SUFFIXES = {
 _DATA = {".jsonl", ".parquet", ".csv", ".tsv", ".arrow", ".txt", ".json"}
 
 
-def _in(path: str, *names: str) -> bool:
-    """Whether a folder on *path* starts with one of *names*."""
-    parts = [p.lower() for p in PurePosixPath(path).parts[:-1]]
-    return any(p.startswith(names) for p in parts)
+@cache
+def _rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
 
 
 @dataclass(frozen=True)
@@ -73,20 +73,20 @@ class Rule:
     folders: tuple[str, ...] = ()  # a folder on the path starts with one of these
     exclude: str | None = None  # regex over the file name that rules the file out
 
-    def fits(self, path: str, name: str, suffix: str) -> bool:
-        """Whether the rule places this file."""
+    def fits(self, path: str, name: str, suffix: str, parents: tuple[str, ...] = ()) -> bool:
+        """Whether the rule places this file (*parents*: its lowercase folder names)."""
         if self.suffixes and suffix not in self.suffixes:
             return False
-        if self.exclude and re.search(self.exclude, name):
+        if self.exclude and _rx(self.exclude).search(name):
             return False
-        matchers = [
-            self.name is not None and bool(re.search(self.name, name)),
-            self.path is not None and bool(re.search(self.path, path, re.I)),
-            name in self.names,
-            bool(self.folders) and _in(path, *self.folders),
-        ]
-        has_matchers = self.name or self.path or self.names or self.folders
-        return any(matchers) if has_matchers else True
+        if not (self.name or self.path or self.names or self.folders):
+            return True
+        return (
+            (self.name is not None and _rx(self.name).search(name) is not None)
+            or (self.path is not None and _rx(self.path, re.I).search(path) is not None)
+            or name in self.names
+            or (bool(self.folders) and any(p.startswith(self.folders) for p in parents))
+        )
 
 
 W, C, D = frozenset(WEIGHT_SUFFIXES), frozenset(CODE_SUFFIXES), frozenset(_DATA)
@@ -161,9 +161,10 @@ CATCH_ALL = (M.INFERENCE_CODE, "other code (assumed to run the model)")
 MODEL_CODE = (M.MODEL_ARCHITECTURE, "architecture definition (defines the model's network)")
 NAMED_CODE = (M.MODEL_ARCHITECTURE, "architecture definition (named after the model)")
 # A class built on a network base class: torch, transformers, diffusers, Lightning, Keras, Flax.
+# The bases are bounded so that hostile text cannot make the search quadratic.
 _MODULE_CLASS = re.compile(
-    r"^class\s+\w+\s*\([^)]*\b(?:nn\.Module|torch\.nn\.Module|PreTrainedModel|PretrainedConfig|"
-    r"\w+PreTrainedModel|ModelMixin|LightningModule|keras\.Model|nn\.Layer|eqx\.Module)\b",
+    r"^class[ \t]+\w+[ \t]*\([^)]{0,300}?(?:\b(?:nn\.Module|PretrainedConfig|ModelMixin|"
+    r"LightningModule|keras\.Model|nn\.Layer|eqx\.Module)|PreTrainedModel)\b",
     re.M,
 )
 # Words of release names that name no model, or name what other code does (demo.py stays
@@ -199,14 +200,15 @@ def assign(
     """
     pure = PurePosixPath(path)
     name, suffix = pure.name.lower(), pure.suffix.lower()
+    parents = tuple(p.lower() for p in pure.parts[:-1])
     for rule in RULES:
-        if rule.fits(path, name, suffix):
+        if rule.fits(path, name, suffix, parents):
             return rule.kind, rule.reason
     stem = re.sub(r"[^a-z0-9]+", "_", pure.stem.lower()).strip("_")
     if suffix == ".py" and (stem in names or any(stem.startswith(n + "_") for n in names)):
         return NAMED_CODE
     for rule in LATER_RULES:
-        if rule.fits(path, name, suffix):
+        if rule.fits(path, name, suffix, parents):
             return rule.kind, rule.reason
     if suffix != ".py":
         return None

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from clearweights.licenses._clauses import evidence_at, extract, sentence_around
+from clearweights.licenses._consistency import reconcile_commercial
 from clearweights.licenses._normalize import bigram_hashes, tokens
 from clearweights.licenses.model import (
     Category,
@@ -21,6 +22,8 @@ from clearweights.licenses.model import (
     ExtractedTerm,
     Licence,
     LicenceId,
+    LicenceMatch,
+    MatchKind,
     OutputUse,
     Term,
     Terms,
@@ -48,6 +51,8 @@ _FREEDOMS = {
     "acceptable_use_policy", "output_use_restriction", "revocable", "remote_restriction",
     "unilateral_changes", "territorial_exclusions",
 }  # fmt: skip
+UNIDENTIFIED = LicenceId("LicenseRef-clearweights-unidentified")
+_MIN_REST = 200  # characters outside the licence blocks worth reading as licence text
 _RESTART_SHARE = 0.85  # share of a window's word pairs already seen: the text starts again
 _RESTART_LINES = 3
 
@@ -112,16 +117,21 @@ def _restricts(term: str, value: Any) -> bool:
 
 
 def added_restrictions(
-    text: str, fingerprint: frozenset[int], licence: Licence
+    text: str,
+    fingerprint: frozenset[int],
+    licence: Licence,
+    area: tuple[int, int] | None = None,
 ) -> tuple[ExtractedTerm, ...]:
     """Restrictions stated in passages the reference text does not have ("MIT, non-commercial").
 
-    Only paragraphs with new word pairs are read, and a term counts only when the sentence
-    stating it is new and the licence does not already have that term.
+    Only paragraphs with new word pairs (of *area*, the whole text by default) are read, and
+    a term counts only when the sentence stating it is new and the licence does not already
+    have that term. Evidence is placed in *text*.
     """
     found: dict[str, ExtractedTerm] = {}
-    position = 0
-    for block in _PARAGRAPH.split(text):
+    first, last = area or (0, len(text))
+    position = first
+    for block in _PARAGRAPH.split(text[first:last]):
         start = text.find(block, position)
         position = start + len(block)
         if not bigram_hashes(tokens(block)) - fingerprint:
@@ -192,7 +202,7 @@ def modified_licence(licence: Licence, added: tuple[ExtractedTerm, ...]) -> Lice
         hf_id=None,
         osi_approved=False,
         fsf_libre=False,
-        terms=Terms(**values),
+        terms=Terms(**reconcile_commercial(values)),
         notes=f"The text is close to the {licence.name} but adds: {what}.",
     )
 
@@ -293,3 +303,110 @@ def adds_terms(text: str, fingerprint: frozenset[int], others: frozenset[int]) -
         if len(pairs - fingerprint) >= 0.5 * len(pairs) and operative(line):
             return True
     return False
+
+
+def _unidentified(extracted: tuple[ExtractedTerm, ...]) -> Licence:
+    values: dict[str, Term[Any]] = {}
+    for item in extracted:
+        values[item.term] = Term(
+            item.value, Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
+        )
+    by_term = {item.term: item.value for item in extracted}
+    if by_term.get("research_only"):
+        category = Category.RESEARCH_ONLY
+    elif by_term.get("non_commercial"):
+        category = Category.NON_COMMERCIAL
+    else:
+        category = Category.PROPRIETARY
+    if category is not Category.PROPRIETARY:
+        values["commercial_use"] = Term(
+            False, Citation("extracted", "non-commercial or research-only terms", "extracted")
+        )
+    return Licence(
+        id=UNIDENTIFIED,
+        name="Unidentified licence text",
+        category=category,
+        terms=Terms(**reconcile_commercial(values)),
+        notes="No catalogue text matches; terms were read from the text by clause extraction.",
+    )
+
+
+def _uncovered(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of the text outside the *covered* ones."""
+    spans, position = [], 0
+    for start, end in sorted(covered):
+        if text[position:start].strip():
+            spans.append((position, start))
+        position = max(position, end)
+    if text[position:].strip():
+        spans.append((position, len(text)))
+    return spans
+
+
+def _extract_in(text: str, spans: list[tuple[int, int]]) -> tuple[ExtractedTerm, ...]:
+    """Clause extraction over parts of a text, with evidence at their places in the text."""
+    found: dict[str, ExtractedTerm] = {}
+    for start, end in spans:
+        for item in extract(text[start:end]):
+            at = evidence_at(text, start + item.evidence.start, start + item.evidence.end)
+            found.setdefault(item.term, ExtractedTerm(item.term, item.value, at))
+    return tuple(found.values())
+
+
+def rest_of_file(
+    text: str, matches: list[LicenceMatch], covered: list[tuple[int, int]]
+) -> list[LicenceMatch]:
+    """What a file says outside its licence blocks, when it is licence text.
+
+    Restrictions there make an open licence found as a block a modified one (an Apache-2.0
+    body with a royalty clause after it); other licence text is kept as an unidentified
+    licence with its terms, never dropped.
+    """
+    if any(m.match is MatchKind.VARIANT for m in matches):
+        return matches  # a variant's changes may lie anywhere: the rest is part of it
+    spans = _uncovered(text, covered)
+    rest = "\n\n".join(text[start:end] for start, end in spans)
+    if len(rest) < _MIN_REST:
+        return matches
+    extracted = _extract_in(text, spans)
+    if not looks_like_licence(rest, len(extracted)):
+        return matches
+    blocks = [m for m in matches if m.match is MatchKind.FUZZY and is_open(m.licence)]
+    added = (
+        tuple(
+            item
+            for item in extracted
+            if item.term in _RESTRICTIVE
+            and _restricts(item.term, item.value)
+            and not _restricts(item.term, getattr(blocks[0].licence.terms, item.term).value)
+        )
+        if blocks
+        else ()
+    )
+    if not added:
+        return [*matches, unidentified_match(text, extracted, spans)]
+    return [
+        replace(
+            m,
+            licence=modified_licence(m.licence, added),
+            match=MatchKind.VARIANT,
+            rule=m.rule + "; the rest of the file adds restrictions",
+        )
+        if m in blocks
+        else m
+        for m in matches
+    ]
+
+
+def unidentified_match(
+    text: str, extracted: tuple[ExtractedTerm, ...], spans: list[tuple[int, int]]
+) -> LicenceMatch:
+    """A licence text no catalogue record matches, with the terms read from it."""
+    return LicenceMatch(
+        licence=_unidentified(extracted),
+        match=MatchKind.EXTRACTED,
+        confidence=round(min(0.6, 0.2 + 0.1 * len(extracted)), 2),
+        evidence=tuple(item.evidence for item in extracted)
+        or tuple(evidence_at(text, start, end) for start, end in spans),
+        rule="clause extraction",
+    )

@@ -7,10 +7,10 @@ import re
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 from clearweights.errors import UsageError
 from clearweights.licenses._blocks import (
+    UNIDENTIFIED,
     added_restrictions,
     adds_terms,
     is_open,
@@ -18,7 +18,9 @@ from clearweights.licenses._blocks import (
     line_span,
     looks_like_licence,
     modified_licence,
+    rest_of_file,
     restarts,
+    unidentified_match,
 )
 from clearweights.licenses._catalogue import Catalogue, load
 from clearweights.licenses._clauses import evidence_at, extract
@@ -33,20 +35,22 @@ from clearweights.licenses._matcher import (
 from clearweights.licenses._normalize import tokens
 from clearweights.licenses._notices import find_notices, resolve_name
 from clearweights.licenses.model import (
-    Category,
-    Citation,
     Difference,
     Evidence,
-    ExtractedTerm,
     FileResult,
     Identification,
-    Licence,
-    LicenceId,
     LicenceMatch,
     MatchKind,
-    Term,
-    Terms,
 )
+
+__all__ = [
+    "MAX_BYTES",
+    "UNIDENTIFIED",
+    "identify_bytes",
+    "identify_file",
+    "identify_name",
+    "identify_text",
+]
 
 MAX_BYTES = 1 << 20  # read at most this much of one file
 _NOTICE_CONFIDENCE = {"SPDX-License-Identifier": 1.0, "licence sentence": 0.9, "licence link": 0.85}
@@ -55,7 +59,6 @@ _SUBSET = 0.85  # share of a reference present for a text that adds nothing to b
 _ADDED = 0.03  # share of the input's word pairs that may be new in such a text
 _REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
-UNIDENTIFIED = LicenceId("LicenseRef-clearweights-unidentified")
 
 
 def _query_size(catalogue: Catalogue, scored: Scored) -> int:
@@ -89,6 +92,7 @@ def _full_text_match(
     span: tuple[int, int] | None,
     digest: str,
     others: frozenset[int] = frozenset(),
+    piece: tuple[int, int] | None = None,
 ) -> LicenceMatch:
     """The match of one reference; *span* is the block it sits in, ``None`` for the whole text.
 
@@ -129,8 +133,9 @@ def _full_text_match(
         rule += ", anchors"
     if kind is not MatchKind.EXACT:
         # A block that is not the licence as a whole may have its changes anywhere in the file.
-        region = text if kind is MatchKind.VARIANT and span is not None else block
-        added = added_restrictions(region, fingerprint, licence)
+        area = (piece or (0, len(text))) if kind is MatchKind.VARIANT and span else (start, end)
+        region = text[area[0] : area[1]]
+        added = added_restrictions(text, fingerprint, licence, area)
         # Passages of terms the licence lacks, read or not, make an open licence another one.
         unread = (
             kind is MatchKind.VARIANT
@@ -152,44 +157,20 @@ def _full_text_match(
     )
 
 
-def _unidentified(extracted: tuple[ExtractedTerm, ...]) -> Licence:
-    values: dict[str, Term[Any]] = {}
-    for item in extracted:
-        values[item.term] = Term(
-            item.value, Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
-        )
-    by_term = {item.term: item.value for item in extracted}
-    if by_term.get("research_only"):
-        category = Category.RESEARCH_ONLY
-    elif by_term.get("non_commercial"):
-        category = Category.NON_COMMERCIAL
-    else:
-        category = Category.PROPRIETARY
-    if category is not Category.PROPRIETARY:
-        values["commercial_use"] = Term(
-            False, Citation("extracted", "non-commercial or research-only terms", "extracted")
-        )
-    return Licence(
-        id=UNIDENTIFIED,
-        name="Unidentified licence text",
-        category=category,
-        terms=Terms(**values),
-        notes="No catalogue text matches; terms were read from the text by clause extraction.",
-    )
+Placed = tuple[Scored, tuple[int, int] | None, tuple[int, int]]  # reference, block, piece
 
 
-def _spans(
-    catalogue: Catalogue, text: str, found: list[Scored]
-) -> list[tuple[Scored, tuple[int, int] | None]]:
+def _spans(catalogue: Catalogue, text: str, found: list[Scored]) -> list[Placed]:
     """Where each reference sits: the whole text for a lone Dice match, else its block."""
+    whole = (0, len(text))
     if len(found) == 1 and found[0].dice >= VARIANT:
-        return [(found[0], None)]
-    return [(s, line_span(text, catalogue.fingerprint(s.ref))) for s in found]
+        return [(found[0], None, whole)]
+    return [(s, line_span(text, catalogue.fingerprint(s.ref)), whole) for s in found]
 
 
 def _pieces(
     catalogue: Catalogue, text: str, found: list[Scored], words: int
-) -> list[tuple[Scored, tuple[int, int] | None]] | None:
+) -> list[Placed] | None:
     """Cut a text that repeats itself (MIT twice, BSD-2 then BSD-3) and match each piece.
 
     Word-pair sets hide repetition, so a file much longer than the licences found in it is
@@ -201,47 +182,12 @@ def _pieces(
     if not cuts:
         return None
     bounds = [0, *cuts, len(text)]
-    out: list[tuple[Scored, tuple[int, int] | None]] = []
+    out: list[Placed] = []
     for start, end in pairwise(bounds):
         for scored in match_text(catalogue, tokens(text[start:end])):
             left, right = line_span(text[start:end], catalogue.fingerprint(scored.ref))
-            out.append((scored, (start + left, start + right)))
+            out.append((scored, (start + left, start + right), (start, end)))
     return out if len(out) >= 2 else None
-
-
-def _outside(text: str, matches: list[LicenceMatch]) -> str:
-    """The text no full-text match covers."""
-    kept, position = [], 0
-    for start, end in sorted((m.evidence[0].start, m.evidence[0].end) for m in matches):
-        kept.append(text[position:start])
-        position = max(position, end)
-    kept.append(text[position:])
-    return "\n\n".join(part for part in kept if part.strip())
-
-
-def _restricted_outside(text: str, matches: list[LicenceMatch]) -> list[LicenceMatch]:
-    """Open licences found as blocks become modified ones when the rest of the file is
-    licence text that restricts them (an Apache-2.0 body with a royalty clause after it)."""
-    blocks = [m for m in matches if m.match is MatchKind.FUZZY and is_open(m.licence)]
-    if not blocks:
-        return matches
-    rest = _outside(text, matches)
-    if not looks_like_licence(rest, 1):
-        return matches
-    added = added_restrictions(rest, frozenset(), blocks[0].licence)
-    if not added:
-        return matches
-    return [
-        replace(
-            m,
-            licence=modified_licence(m.licence, added),
-            match=MatchKind.VARIANT,
-            rule=m.rule + "; the rest of the file adds restrictions",
-        )
-        if m in blocks
-        else m
-        for m in matches
-    ]
 
 
 def _merge(matches: list[LicenceMatch]) -> list[LicenceMatch]:
@@ -259,14 +205,19 @@ def _merge(matches: list[LicenceMatch]) -> list[LicenceMatch]:
 def _full_text_matches(catalogue: Catalogue, text: str, words: list[str]) -> list[LicenceMatch]:
     digest = hashlib.sha256(" ".join(words).encode()).hexdigest()
     found = match_text(catalogue, words, digest)
-    placed = _pieces(catalogue, text, found, len(words)) or _spans(catalogue, text, found)
-    matches = []
-    for scored, span in placed:
+    pieces = _pieces(catalogue, text, found, len(words))
+    placed = pieces or _spans(catalogue, text, found)
+    refs = {scored.ref.offset: scored.ref for scored, _, _ in placed}
+    matches, covered = [], []
+    for scored, span, piece in placed:
         others = frozenset().union(
-            *(catalogue.fingerprint(o.ref) for o, _ in placed if o.ref is not scored.ref)
+            *(catalogue.fingerprint(ref) for key, ref in refs.items() if key != scored.ref.offset)
         )
-        matches.append(_full_text_match(catalogue, text, scored, span, digest, others))
-    return _merge(_restricted_outside(text, matches))
+        match = _full_text_match(catalogue, text, scored, span, digest, others, piece)
+        matches.append(match)
+        # A matched piece is explained as a whole; elsewhere only the licence's block is.
+        covered.append(piece if pieces else (match.evidence[0].start, match.evidence[0].end))
+    return _merge(rest_of_file(text, matches, covered)) if matches else matches
 
 
 def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identification:
@@ -309,16 +260,8 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
     extracted = () if identified else extract(text)
     full = any(m.match in _FULL_TEXT for m in matches)
     if not full and looks_like_licence(text, len(extracted)):
-        matches.append(
-            LicenceMatch(
-                licence=_unidentified(extracted),
-                match=MatchKind.EXTRACTED,
-                confidence=round(min(0.6, 0.2 + 0.1 * len(extracted)), 2),
-                evidence=tuple(item.evidence for item in extracted)
-                or (evidence_at(text, 0, len(text.rstrip())),),
-                rule="clause extraction",
-            )
-        )
+        matches.append(unidentified_match(text, extracted, [(0, len(text.rstrip()))]))
+    if any(m.match is MatchKind.EXTRACTED for m in matches):
         notes.append(
             "no catalogue licence matches this text; its terms were extracted clause by clause"
         )

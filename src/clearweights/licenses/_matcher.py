@@ -70,18 +70,26 @@ def _score(catalogue: Catalogue, ref: Reference, query: set[int], joined: str) -
     return Scored(ref, dice, len(shared) / len(fingerprint), frozenset(shared), anchored)
 
 
+# Pairs of references -> how many word pairs only the first, and only the second, has.
+_SIZES: dict[tuple[int, int], tuple[int, int]] = {}
+
+
 def _distinguishing(
     catalogue: Catalogue, a: Scored, b: Scored, query: set[int]
 ) -> tuple[int, float, int, float]:
     """How much of what only *a* says, and of what only *b* says, the input contains."""
     fa, fb = catalogue.fingerprint(a.ref), catalogue.fingerprint(b.ref)
-    only_a, only_b = fa - fb, fb - fa
-    present_a, present_b = len(only_a & query), len(only_b & query)
+    key = (a.ref.offset, b.ref.offset)
+    if (sizes := _SIZES.get(key)) is None:
+        common = len(fa & fb)
+        sizes = _SIZES[key] = (len(fa) - common, len(fb) - common)
+    present_a = len(a.shared.difference(fb).intersection(query))
+    present_b = len(b.shared.difference(fa).intersection(query))
     return (
         present_a,
-        present_a / len(only_a) if only_a else 0.0,
+        present_a / sizes[0] if sizes[0] else 0.0,
         present_b,
-        present_b / len(only_b) if only_b else 0.0,
+        present_b / sizes[1] if sizes[1] else 0.0,
     )
 
 

@@ -50,7 +50,10 @@ COMMON_PAIR_SHARE = 0.2
 
 def clean(text: str) -> str:
     """Drop markup, URLs and copyright lines; Unicode-normalise, straighten quotes, lowercase."""
-    text = _LINK_TARGET.sub("]", _TAG.sub(" ", text))
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "](" in text:
+        text = _LINK_TARGET.sub("]", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
     lines = [line for line in text.splitlines() if not _COPYRIGHT_LINE.match(line)]
     return _URL.sub(" ", "\n".join(lines))

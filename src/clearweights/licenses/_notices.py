@@ -72,6 +72,7 @@ _STOP = {
     "these",
 }
 _MAX_NAME_WORDS = 12
+_ASIDE = re.compile(r"^\[([^\]\n]+)\]\([^)\n]*\).*$|^([^(\n]+?)\s*\([^)\n]*\)[\s.,;]*$")
 _PUNCTUATION = "\"'`*_.,;:()[] \t"
 
 
@@ -92,6 +93,11 @@ def resolve_name(catalogue: Catalogue, name: str) -> Licence | None:
     if not cleaned or cleaned.lower() in _STOP or cleaned.lower() in catalogue.hf_families:
         return None
     found = catalogue.get(cleaned)
+    if found is None and (aside := _ASIDE.match(name.strip())):
+        # "MIT (see `LICENSE`)", "[CC BY-SA 4.0](https://...)": the name without the aside.
+        shorter = (aside[1] or aside[2]).strip(_PUNCTUATION)
+        if shorter and shorter.lower() not in _STOP:
+            found = catalogue.get(shorter)
     return None if found is None else current(catalogue, found)
 
 

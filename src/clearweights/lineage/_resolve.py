@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError
-from clearweights.licenses._expression import LicenceExpression, all_of, leaf
+from clearweights.licenses._expression import LicenceExpression, all_of
 from clearweights.lineage.families import family_of
 from clearweights.lineage.model import RELATIONS, BaseModel
 from clearweights.release.model import Release
@@ -21,6 +21,7 @@ _ADAPTER_TAGS = {"lora", "peft", "qlora", "adapter"}
 _MERGE_TAGS = {"merge", "mergekit"}
 _QUANT_TAGS = {"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized"}
 _MAX_CONFIG = 1 << 20
+MAX_BASES = 16  # a card naming more is read up to here (a merge rarely has more)
 
 
 def _adapter_base(release: Release) -> str | None:
@@ -45,7 +46,7 @@ def base_ids(release: Release) -> tuple[str, ...]:
     card = [_normalise(b) for b in release.card.base_model] if release.card else []
     adapter = _adapter_base(release)
     found = [*card, *([_normalise(adapter)] if adapter else [])]
-    return tuple(dict.fromkeys(b for b in found if b))
+    return tuple(dict.fromkeys(b for b in found if b))[:MAX_BASES]
 
 
 def relation_of(release: Release) -> tuple[str, str]:
@@ -138,7 +139,7 @@ def _one(
     family = family_of(repo_id) or family_of("/".join(PurePosixPath(repo_id).parts[-2:]))
     if family is not None:
         source = f"known base-model family {family.patterns[0]} ({family.source})"
-        return BaseModel(repo_id, *relation, leaf(family.licence), "family", source, via), local
+        return BaseModel(repo_id, *relation, family.expression, "family", source, via), local
     reason = "not given with --base, not in the local Hugging Face cache, not a known family"
     if local is not None:
         reason = f"{local.location} states no licence, and it is not a known family"
@@ -146,7 +147,12 @@ def _one(
 
 
 def resolve(release: Release, bases: dict[str, str]) -> tuple[BaseModel, ...]:
-    """Every base model of *release*, and their bases as far as local copies go."""
+    """Every base model of *release*, and their bases as far as local copies go.
+
+    A path given for ``"*"`` stands for the base model only when there is exactly one.
+    """
+    if len(base_ids(release)) > 1:
+        bases = {k: v for k, v in bases.items() if k != "*"}
     out: list[BaseModel] = []
     seen = {release.name}
     queue: list[tuple[Release, str | None, int]] = [(release, None, 0)]

@@ -9,16 +9,29 @@ from functools import cache
 from importlib import resources
 
 from clearweights.licenses import get
-from clearweights.licenses.model import Licence
+from clearweights.licenses._catalogue import load
+from clearweights.licenses._expression import LicenceExpression, expression_tree, leaf
 
 
 @dataclass(frozen=True)
 class Family:
-    """Base models whose repo ids match ``patterns`` are released under ``licence``."""
+    """Base models whose repo ids match ``patterns`` are released under ``expression``."""
 
     patterns: tuple[str, ...]
-    licence: Licence
+    expression: LicenceExpression
     source: str
+
+
+def _licence(text: str) -> LicenceExpression:
+    """An id, Hub id or name (checked against the catalogue), or an SPDX expression of ids."""
+    if " AND " in text or " OR " in text:
+        tree = expression_tree(text, load())
+        if tree is None or any(
+            lic.id.startswith("LicenseRef-clearweights-unknown-") for lic in tree.licences
+        ):
+            raise ValueError(f"base-models.json: {text!r} is not an expression of known licences")
+        return tree
+    return leaf(get(text))
 
 
 @cache
@@ -27,7 +40,7 @@ def families() -> tuple[Family, ...]:
     raw = resources.files("clearweights").joinpath("data/lineage/base-models.json")
     data = json.loads(raw.read_text("utf-8"))
     return tuple(
-        Family(tuple(entry["match"]), get(entry["license"]), entry["source"])
+        Family(tuple(entry["match"]), _licence(entry["license"]), entry["source"])
         for entry in data["families"]
     )
 

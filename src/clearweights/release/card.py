@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -18,6 +21,38 @@ _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 class CardError(ValueError):
     """The card's front matter is not valid (broken or hostile YAML)."""
+
+
+class _Collect(logging.Filter):
+    """Keeps the Hub library's warnings about a card instead of letting them print."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.messages.append(record.getMessage())
+        return False
+
+
+@contextmanager
+def _hub_warnings() -> Iterator[_Collect]:
+    # Printed without the card's name they mislead; the audit reports them with the file.
+    loggers = [logging.getLogger(f"huggingface_hub.{m}") for m in ("repocard", "repocard_data")]
+    collect = _Collect()
+    for logger in loggers:
+        logger.addFilter(collect)
+    try:
+        yield collect
+    finally:
+        for logger in loggers:
+            logger.removeFilter(collect)
+
+
+def _note(message: str) -> str:
+    if "model-index" in message or "eval_results" in message:
+        return "model-index not read: not in the Hub's model-index format"
+    return f"front matter: {message}"
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -43,10 +78,13 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
         # No front matter: nothing to load, and no "metadata block was not found" warning.
         data: dict[str, Any] = {}
         body = text
+        notes: tuple[str, ...] = ()
     else:
         try:
             check_front_matter(text)  # nesting and alias bombs refused before the Hub parses it
-            card = ModelCard(text, ignore_metadata_errors=True)
+            with _hub_warnings() as hub:
+                card = ModelCard(text, ignore_metadata_errors=True)
+            notes = tuple(dict.fromkeys(_note(m) for m in hub.messages))
             # NOTE: huggingface_hub's CardData.to_dict is not annotated.
             data = card.data.to_dict()  # type: ignore[no-untyped-call]
         except yaml.YAMLError as exc:
@@ -75,6 +113,7 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
         limitations=_section(body, _LIMITATIONS),
         uses=_section(body, _USES),
         path=path,
+        notes=notes,
     )
 
 

@@ -61,8 +61,25 @@ _MENTION_PAIRS = frozenset(
      ("thanks", "to"), ("inspired", "by"), ("contributed", "to"), ("contributing", "to"),
      ("compatible", "with"), ("integrated", "with"), ("integrates", "with"), ("served", "by"),
      ("served", "with"), ("runs", "on"), ("run", "on"), ("runs", "with"), ("rely", "on"),
-     ("relies", "on"), ("of", "the"), ("leveraging", "the")}
+     ("relies", "on"), ("of", "the"), ("leveraging", "the"), ("commitment", "to"),
+     ("committed", "to"), ("contribute", "to"), ("contributions", "to"), ("dedicated", "to"),
+     ("devoted", "to"), ("believe", "in"), ("back", "to")}
 )  # fmt: skip
+# Subjects that make "X is open source" about something else than the model.
+_OTHER_SUBJECTS = frozenset(
+    {"code", "codebase", "software", "script", "scripts", "library", "toolkit", "repository",
+     "repo", "dataset", "datasets", "data", "framework", "tokenizer", "implementation", "paper"}
+)  # fmt: skip
+_MODEL_WORDS = frozenset(
+    {"model", "models", "weights", "llm", "llms", "checkpoint", "checkpoints", "release", "we"}
+)
+# After the term: "open source is the future", "open-source models such as ..." (generic).
+_CONCEPT_VERB = re.compile(
+    r"^[\s-]*(?:is|are|was|were|has|have|will|can|should|must|matters)\b", re.IGNORECASE
+)
+_GENERIC_PLURAL = re.compile(
+    r"^[\s-]*(?:[\w-]+\s+)?(?:models|llms|alternatives|systems|solutions|ais)\b", re.IGNORECASE
+)
 _COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "being", "remain", "remains"})
 _SELVES = frozenset({"our", "this", "these", "it", "its", "we", "we've", "we're", "present"})
 _INTENSIFIERS = frozenset({"fully", "truly", "completely", "entirely", "100%", "100"})
@@ -70,7 +87,8 @@ _WE_VERBS = ("open-sourc", "opensourc", "releas", "make", "made", "making", "pro
              "publish", "shar")  # fmt: skip
 # Words after "open source" that make it a mention of other work, not of this release.
 _OTHER_NOUN = re.compile(
-    r"^[\s-]*(?:[\w.-]+\s+)?(?:communit|project|librar|tool|framework|software|package"
+    r"^[\s-]*(?:(?!(?:for|to|by|in|with|from|on|of|and|or|under)\b)[\w.-]+\s+){0,2}"
+    r"(?:communit|project|librar|tool|framework|software|package"
     r"|ecosystem|implementation|repositor|repo\b|dataset|data\b|corp[uo]|contributor|developer"
     r"|effort|initiative|movement|alternative|counterpart|peer|competitor|baseline|platform"
     r"|engine|stack|code\b|codebase|world|space|landscape|research|enthusiast|friend|partner"
@@ -202,6 +220,10 @@ def _is_claim(sentence: str, m: re.Match[str]) -> bool:
     words = _words(_clause(before))
     if _negated(words) or _compares(words) or _mentions(words) or _OTHER_NOUN.match(after):
         return False
+    if sentence.rstrip().endswith("?") or _about_other(words):
+        return False
+    if _CONCEPT_VERB.match(after) or (not words and _GENERIC_PLURAL.match(after)):
+        return False  # "open source is the future", "Open-source models such as ..."
     return bool(
         _VERB.search(m[0])
         or m[0].split()[0].split("-")[0].lower() in _INTENSIFIERS
@@ -211,8 +233,14 @@ def _is_claim(sentence: str, m: re.Match[str]) -> bool:
         or "as" in words[-3:]
         or _LICENCE_AFTER.match(after)
         or _we_make(_words(before))
-        or (m.start() <= _BEFORE and _TITLE.match(before))
+        or (m.start() <= _BEFORE and after.strip(" .!") != "" and _TITLE.match(before))
     )
+
+
+def _about_other(words: list[str]) -> bool:
+    """ "The code is open source": the clause is about code or data, not the model."""
+    found = set(words)
+    return bool(found & _OTHER_SUBJECTS) and not found & _MODEL_WORDS
 
 
 def _is_weights_statement(sentence: str, m: re.Match[str]) -> bool:

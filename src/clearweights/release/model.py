@@ -35,6 +35,7 @@ class CardData:
     limitations: str | None = None  # the text under a limitations, bias or risks heading
     uses: str | None = None  # the text under an intended-use or uses heading
     path: str = "README.md"
+    notes: tuple[str, ...] = ()  # what the front matter held that could not be read
 
 
 @dataclass(frozen=True)

@@ -164,9 +164,10 @@ class LocalDirectory:
                 reason = f"only the first {cap} were read (size cap); the rest was not audited"
                 notes.append(Skipped(entry.path, reason))
         try:
-            return parse_card(text, entry.path), notes
+            card = parse_card(text, entry.path)
         except CardError as exc:
             return None, [*notes, Skipped(entry.path, f"model card ignored: {exc}")]
+        return card, [*notes, *(Skipped(entry.path, note) for note in card.notes)]
 
 
 def _why(exc: OSError) -> str:
