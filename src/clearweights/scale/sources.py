@@ -145,8 +145,12 @@ class ParquetDump:
 
     def items(self) -> Iterator[Item]:
         """One item per row; a file that is not Parquet is one error item."""
-        import pyarrow as pa
-
+        try:
+            import pyarrow as pa
+        except ImportError:
+            why = "reading Parquet needs pyarrow: pip install 'clearweights[store]'"
+            yield Item("hf-metadata", self.path, "", error=f"{self.path}: {why}")
+            return
         try:
             dump = self._file()
         except (pa.ArrowException, OSError) as exc:
@@ -171,8 +175,10 @@ class LocationList:
     revision: str = "main"
 
     def count(self) -> int | None:
-        """One per location (a folder of releases or a glob counts once)."""
-        return len(self.locations) if self.from_file is None else None
+        """Known when every location is one release directory (not a folder of them)."""
+        if self.from_file is not None or not all(map(is_release, self.locations)):
+            return None
+        return len(self.locations)
 
     def _lines(self) -> Iterator[str]:
         yield from self.locations
