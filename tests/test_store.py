@@ -220,3 +220,19 @@ def test_stats_count_each_release_once_by_its_latest_audit(
     stats = json.loads(run(capsys, "stats", "--store", str(db), "--format", "json")[1])
     assert stats["releases"] == 1
     assert [e["license"] for e in stats["licenses"]] == ["Apache-2.0"]
+
+
+def test_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from clearweights.store.models import Base
+
+    store = open_store(str(tmp_path / "s.db"))
+    try:
+        with store.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        store.close()
+    assert differences == []
+    assert rows(tmp_path / "s.db", "select version_num from alembic_version") == [("0001",)]

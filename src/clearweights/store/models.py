@@ -44,6 +44,8 @@ class AuditRow(Base):
     __tablename__ = "audits"
     __table_args__ = (
         UniqueConstraint("release_id", "tool_version", "catalogue_version", name="uq_audit"),
+        # Covers the resumption lookup: the audit rows (with their documents) are never read.
+        Index("ix_audit_lookup", "release_id", "tool_version", "catalogue_version", "status"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))

@@ -61,6 +61,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("release_id", "tool_version", "catalogue_version", name="uq_audit"),
     )
     op.create_index("ix_audits_run_id", "audits", ["run_id"])
+    lookup = ["release_id", "tool_version", "catalogue_version", "status"]
+    op.create_index("ix_audit_lookup", "audits", lookup)
     _child("audit_licenses", [
         sa.Column("component", sa.String(64), nullable=False),
         sa.Column("license_id", sa.String(128), nullable=False),
