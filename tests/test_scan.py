@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -259,4 +258,3 @@ def test_scan_needs_a_source(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     code, _, err = run(capsys, "scan", "--from-file", str(tmp_path / "missing.txt"))
     assert code == 3
     assert "missing.txt: no such file" in err
-    shutil.rmtree(tmp_path)
