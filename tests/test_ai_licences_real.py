@@ -410,3 +410,15 @@ def test_catalogue_texts_name_their_origin() -> None:
             filename = licence.source.split("file:")[1].split(" ")[0]
             assert filename in sources, licence.id
             assert sources[filename].split("\t")[1] in licence.source
+
+
+def test_falcon_llm_1_real_text_is_its_own_record_not_apache() -> None:
+    """The Falcon-40B LICENSE.txt as TII shipped it (May 2023): the TII record, never Apache."""
+    path = Path(__file__).parent / "corpus" / "real" / "common" / "falcon-40b-LICENSE.txt"
+    text = path.read_text(encoding="utf-8")
+    for shaped in (text, text.replace("\n", "\r\n"), "# LICENSE\n\n" + text):
+        found = [m.licence for m in identify(shaped).licences]
+        assert [lic.id for lic in found] == ["LicenseRef-clearweights-tii-falcon-llm-1.0"]
+        assert found[0].osi_approved is False
+        threshold = found[0].terms.user_threshold.value
+        assert threshold is not None and threshold.value == 1_000_000

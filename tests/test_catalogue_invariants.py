@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from clearweights.licenses import catalogue, get, identify
+from clearweights.licenses import catalogue, get, identify, summarize
 from clearweights.licenses._clauses import extract
 from clearweights.licenses.model import Category, Licence, Naming, OutputUse, Term
 from tests.conftest import CORPUS
@@ -211,3 +211,18 @@ def test_records_built_at_run_time_obey_the_same_rules(text: str) -> None:
     assert research, [lic.id for lic in licences]
     assert all(_consistent(lic) for lic in licences)
     assert all(lic.terms.non_commercial.value is True for lic in research)
+
+
+@pytest.mark.parametrize(
+    ("name", "answer"),
+    [
+        ("MIT", "yes"),
+        ("deepseek", "conditional"),  # use-based restrictions bind commercial products too
+        ("openrail++", "conditional"),
+        ("llama2", "conditional"),  # a user threshold
+        ("CC-BY-NC-SA-4.0", "no"),
+    ],
+)
+def test_commercial_answer_in_plain_words(name: str, answer: str) -> None:
+    answers = {a.question: a.answer for a in summarize(get(name)).answers}
+    assert answers["May I use it commercially?"] == answer

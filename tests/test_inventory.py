@@ -329,3 +329,17 @@ def test_an_unreadable_weights_licence_is_not_replaced_by_the_card(tmp_path: Pat
     (root / "LICENSE").write_text("", encoding="utf-8")
     weights = _components(root)[M.MODEL_PARAMETERS_FINAL]
     assert weights.licence_name == "Apache-2.0"
+
+
+def test_card_licence_expression_keeps_every_licence(tmp_path: Path) -> None:
+    """A card's ``license: MIT AND CC-BY-NC-4.0`` keeps the non-commercial part."""
+    from clearweights.inventory import card_licences
+
+    release = tmp_path / "mixed"
+    release.mkdir()
+    (release / "README.md").write_text(
+        "---\nlicense: MIT AND CC-BY-NC-4.0\n---\n# Mixed\n\nWeights for research.\n",
+        encoding="utf-8",
+    )
+    ids = [lic.id for lic in card_licences(open_release(str(release)))]
+    assert ids == ["MIT", "CC-BY-NC-4.0"]

@@ -254,3 +254,21 @@ def test_deepfloyd_if_is_not_the_llama_1_licence() -> None:
         for text in (_reference(licence_id), _rewrap(_reference(licence_id))):
             best = identify(text).licences[0]
             assert best.licence.id == licence_id
+
+
+def _reflow(text: str) -> str:
+    """Indentation flattened, paragraphs re-wrapped, a markdown title: how repositories copy."""
+    flat = "\n".join(line.strip() for line in text.splitlines())
+    lines = _rewrap(flat).splitlines()
+    return "\n".join([f"## {lines[0]}", *lines[1:]])
+
+
+@pytest.mark.parametrize("licence_id", ["Apache-2.0", "MIT", "BSD-2-Clause", "BSD-3-Clause"])
+def test_reflowed_common_licences_are_the_licence(licence_id: str) -> None:
+    text = _reference(licence_id)
+    if licence_id == "Apache-2.0":
+        text = _apache_without_appendix()
+    best = identify(_reflow(text)).licences
+    assert [m.licence.id for m in best] == [licence_id]
+    assert best[0].match in (MatchKind.EXACT, MatchKind.FUZZY)
+    assert best[0].licence.osi_approved is True

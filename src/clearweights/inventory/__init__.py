@@ -99,14 +99,13 @@ def card_licences(release: Release) -> tuple[Licence, ...]:
     for value in declared:
         if value in ("other", "unknown"):
             continue
-        match = identify_name(str(value))
-        if match is not None:
-            found.append(match.licence)
+        # "MIT AND CC-BY-NC-4.0" must keep both; an OR is read as AND here (never more open).
+        expression = _declared_expression(str(value))
+        found.extend(expression.licences if expression else ())
     if not found and card.license_name:
-        match = identify_name(card.license_name)
-        if match is not None:
-            found.append(match.licence)
-    return tuple(found)
+        expression = _declared_expression(card.license_name)
+        found.extend(expression.licences if expression else ())
+    return tuple({lic.id: lic for lic in found}.values())
 
 
 # The model's own files, which the card's ``license`` field covers when no LICENSE file does.
@@ -294,7 +293,7 @@ def _declared(release: Release) -> Inventory:
 
 
 def _declared_expression(name: str) -> LicenceExpression | None:
-    """A MOF file's licence: an SPDX expression keeps its AND / OR, a name is one licence."""
+    """A declared licence: an SPDX expression keeps its AND / OR, a name is one licence."""
     if re.search(r"\s(?:AND|OR|WITH)\s", name):
         parsed = parse_expression_tree(name, load())
         if parsed is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from clearweights.licenses._clauses import evidence_at, extract, sentence_around
@@ -236,24 +237,22 @@ def restarts(text: str) -> list[int]:
 
 
 # Marks of licence terms: a text with several of them grants, bars or disclaims something.
-_LICENCE_MARKS = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"\bhereby grants?\b|\bpermission is hereby granted\b|\bgrants? (?:to )?you\b",
-        r"\byou (?:may|must|shall|will) not\b|\bdo not use\b",
-        r"\blicensee\b|\blicensor\b",
-        r"\bterms and conditions\b",
-        r"\bsubject to the (?:terms|conditions|following)\b",
-        r"\byou agree\b",
-        r"\b(?:shall|will) (?:automatically )?terminate\b",
-        r"\bas[- ]is\b[\W_]{0,8}without warrant",
-        r"\bin no event shall\b|\bshall not be liable\b",
-        r"\bnon-?exclusive\b[^.]{0,40}\b(?:licen[cs]e|right)\b",
-        r"\broyalty[- ]free\b|\broyalt(?:y|ies) (?:payment|rate)",
-        r"\bredistribut(?:e|es|ion|ions)\b[^.]{0,60}\b(?:must|provided that|retain)\b",
-        r"\bthis (?:licen[cs]e|agreement)\b",
-        r"\bgoverned by\b[^.]{0,40}\blaws?\b",
-    )
+# Compiled on first use: only texts that no catalogue licence matches need them.
+_MARK_PATTERNS = (
+    r"\bhereby grants?\b|\bpermission is hereby granted\b|\bgrants? (?:to )?you\b",
+    r"\byou (?:may|must|shall|will) not\b|\bdo not use\b",
+    r"\blicensee\b|\blicensor\b",
+    r"\bterms and conditions\b",
+    r"\bsubject to the (?:terms|conditions|following)\b",
+    r"\byou agree\b",
+    r"\b(?:shall|will) (?:automatically )?terminate\b",
+    r"\bas[- ]is\b[\W_]{0,8}without warrant",
+    r"\bin no event shall\b|\bshall not be liable\b",
+    r"\bnon-?exclusive\b[^.]{0,40}\b(?:licen[cs]e|right)\b",
+    r"\broyalty[- ]free\b|\broyalt(?:y|ies) (?:payment|rate)",
+    r"\bredistribut(?:e|es|ion|ions)\b[^.]{0,60}\b(?:must|provided that|retain)\b",
+    r"\bthis (?:licen[cs]e|agreement)\b",
+    r"\bgoverned by\b[^.]{0,40}\blaws?\b",
 )
 # A first line that is the text's own title ("# Model Weights License (Non-Commercial)",
 # "License Agreement for Model Weights"), not a headline about a licence.
@@ -276,6 +275,11 @@ _MARKS_WITH_TERMS = 3
 _MARKS_WITHOUT_TERMS = 6
 
 
+@cache
+def _licence_marks() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in _MARK_PATTERNS)
+
+
 def looks_like_licence(text: str, terms: int) -> bool:
     """Whether *text* is licence terms (not a page that talks about licences).
 
@@ -289,7 +293,7 @@ def looks_like_licence(text: str, terms: int) -> bool:
         return False
     if len(_WEB.findall(head)) > len(_WORK.findall(head)):
         return False
-    marks = sum(1 for rx in _LICENCE_MARKS if rx.search(head))
+    marks = sum(1 for rx in _licence_marks() if rx.search(head))
     return marks >= (_MARKS_WITH_TERMS if terms else _MARKS_WITHOUT_TERMS)
 
 

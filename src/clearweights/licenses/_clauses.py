@@ -80,7 +80,7 @@ _LAW_CONTINUES = re.compile(
     r"(?:\b(?:of|the|and|de|du|State|Commonwealth|Republic|Kingdom|Province|Region|New|United))$"
 )
 _LAW_NEXT_LINE = re.compile(
-    r"[ \t]*\n[ \t>*_]*([A-Z][^,.;:()\n]{1,40}?)(?= without| excluding| and the| and any|,|\.|;|\(|\n|$)"
+    r"[ \t]*\n[ \t>*_]*([A-Z][^,.;:()\n]{1,60}?)(?= without| excluding| and the| and any|,|\.|;|\(|\n|$)"
 )
 _EU = _rx(r"principal place of business in,? the european union")
 _COPY = _rx(r"(?:a )?copy of this (?:agreement|license)")

@@ -57,6 +57,7 @@ _NOTICE_CONFIDENCE = {"SPDX-License-Identifier": 1.0, "licence sentence": 0.9, "
 _FULL_TEXT = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
 _SUBSET = 0.85  # share of a reference present for a text that adds nothing to be that licence
 _ADDED = 0.03  # share of the input's word pairs that may be new in such a text
+_LONG_TEXT = 1000  # characters: shorter texts without extracted terms are not read as licences
 _REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
 
@@ -259,7 +260,9 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
     identified = whole and matches[0].match in (MatchKind.EXACT, MatchKind.FUZZY)
     extracted = () if identified else extract(text)
     full = any(m.match in _FULL_TEXT for m in matches)
-    if not full and looks_like_licence(text, len(extracted)):
+    # Without extracted terms only a long text can carry enough marks of licence language.
+    maybe = bool(extracted) or len(text) >= _LONG_TEXT
+    if not full and maybe and looks_like_licence(text, len(extracted)):
         matches.append(unidentified_match(text, extracted, [(0, len(text.rstrip()))]))
     if any(m.match is MatchKind.EXTRACTED for m in matches):
         notes.append(

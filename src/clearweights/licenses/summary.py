@@ -43,6 +43,9 @@ def _commercial(lic: Licence) -> Answer:
                 f"Yes, below {thr.value:,.0f} {thr.unit}; "
                 "above that you need the licensor's permission.",
             )
+        if (policy := t.acceptable_use_policy.value) is not None:
+            # Commercial, but not for every purpose: the use policy still binds products.
+            return Answer(q, "conditional", f"Yes, except the uses forbidden by: {policy.name}.")
         return Answer(q, "yes")
     return Answer(q, "unknown", "The terms could not be verified; read the licence text.")
 
