@@ -19,7 +19,7 @@ import yaml
 
 MAX_DEPTH = 100  # nesting of lists and mappings; real cards, configs and policies stay under 20
 MAX_YAML_NODES = 250_000  # scalars and collections once every alias is expanded
-MAX_DOCUMENT_BYTES = 16 << 20  # JSON documents clearweights reads whole (BOMs, signatures)
+MAX_DOCUMENT_BYTES = 256 << 20  # JSON read whole (a BOM of 50,000 files is ~30 MB)
 MAX_CONFIG_BYTES = 1 << 20  # config.json, adapter_config.json
 MAX_POLICY_BYTES = 1 << 20
 MAX_KEY_BYTES = 1 << 20  # a PEM key is a few hundred bytes

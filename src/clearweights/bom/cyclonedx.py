@@ -185,12 +185,16 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
         else None,
     )
     files = []
+    owners: dict[str, Any] = {}  # the first component holding each file: one lookup per file
+    for c in subject.components:
+        for p in c.paths:
+            owners.setdefault(p, c)
     for f in subject.files:
         kind = subject.component_of.get(f.path)
         file_props = (
             [Property(name="clearweights:mof-component", value=kind.spec.name)] if kind else []
         )
-        owner = next((c for c in subject.components if f.path in c.paths), None)
+        owner = owners.get(f.path)
         files.append(
             Component(
                 type=ComponentType.FILE,
@@ -229,6 +233,7 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
         Component(type=ComponentType.APPLICATION, name="clearweights", version=__version__)
     )
     # The model is made of its files and trained on its datasets.
+    _register_linear(bom)
     bom.register_dependency(model, files + datasets)
     writer = JsonV1Dot6(bom) if spec_version == "1.6" else JsonV1Dot7(bom)
     doc = json.loads(writer.output_as_string())
@@ -239,3 +244,33 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
         if component.get("type") == "data":
             component["data"] = [{"type": "dataset", "name": component["name"]}]
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _register_linear(bom: Any) -> None:
+    """Make ``bom.register_dependency`` a dictionary lookup (on this instance only).
+
+    The library scans every registered dependency for each component it registers, and its
+    JSON writer registers every component: quadratic, minutes for 50,000 files.
+    """
+    from cyclonedx.model.dependency import Dependency
+
+    index: dict[Any, Any] = {}
+
+    def register(target: Any, depends_on: Any = None) -> None:
+        if len(index) != len(bom.dependencies):
+            index.clear()
+            index.update((d.ref, d) for d in bom.dependencies)
+        parts = list(depends_on or ())
+        known = index.get(target.bom_ref)
+        if known is not None:
+            known.dependencies.update(Dependency(ref=p.bom_ref) for p in parts)
+        else:
+            known = Dependency(
+                ref=target.bom_ref, dependencies=[Dependency(p.bom_ref) for p in parts]
+            )
+            bom.dependencies.add(known)
+            index[known.ref] = known
+        for part in parts:
+            register(part)
+
+    bom.register_dependency = register

@@ -10,7 +10,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from clearweights._untrusted import load_json
+from clearweights._untrusted import load_json, shorten
 
 # Rules of the SPDX 3.0.1 AI and Dataset profiles (model/AI/AI.md, model/Dataset/Dataset.md):
 # properties whose minimum count the profile raises to 1.
@@ -74,17 +74,35 @@ def validate_cyclonedx(doc: dict[str, Any]) -> list[Problem]:
         schema = SchemaVersion.from_version(version)
     except ValueError:
         return [Problem("$.specVersion", f"unsupported CycloneDX version {version!r}")]
-    errors = JsonStrictValidator(schema).validate_str(json.dumps(doc), all_errors=True)
     problems = []
-    for error in errors or ():
-        detail = error.data
-        problems.append(
-            Problem(
-                _json_path(getattr(detail, "absolute_path", ())),
-                getattr(detail, "message", str(detail)),
-            )
-        )
+    for error in _linear(JsonStrictValidator(schema)).iter_errors(doc):
+        problems.append(Problem(_json_path(error.absolute_path), shorten(error.message)))
     return problems
+
+
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
+    """``uniqueItems`` in linear time (jsonschema compares every pair of objects)."""
+    import jsonschema
+
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: set[str] = set()
+    for item in instance:
+        key = json.dumps(item, sort_keys=True)
+        if key in seen:
+            yield jsonschema.ValidationError(f"{shorten(key, 100)} is not unique in its array")
+            return
+        seen.add(key)
+
+
+def _linear(library: Any) -> Any:
+    """The CycloneDX library's strict validator, with ``uniqueItems`` checked in linear time."""
+    import jsonschema
+
+    # NOTE: cyclonedx-python-lib builds its validator (schema and registry) privately.
+    inner = library._validator
+    linear = jsonschema.validators.extend(type(inner), {"uniqueItems": _unique_items})  # type: ignore[no-untyped-call]
+    return linear(inner.schema, registry=inner._registry, format_checker=inner.format_checker)
 
 
 @cache

@@ -11,6 +11,7 @@ role sit at the same level, all of them apply.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from clearweights.licenses import LicenceMatch, MatchKind, identify_file
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
 from clearweights.licenses._identify import MAX_BYTES
-from clearweights.licenses.model import Category, Licence
+from clearweights.licenses.model import Category, FileResult, Licence
 from clearweights.release.model import ReleaseFile
 
 M = MofComponent
@@ -172,9 +173,24 @@ def _model_licence(licence: Licence) -> bool:
     )
 
 
-def read_licence_file(f: ReleaseFile, role: Role) -> LicenceFile:
+def _identify(path: str, cache: dict[bytes, FileResult] | None) -> FileResult:
+    """``identify_file``, once per distinct text (vendored copies of one licence are common)."""
+    if cache is None:
+        return identify_file(path)
+    try:
+        key = hashlib.sha256(read_head(path, MAX_BYTES + 1)[0]).digest()
+    except (OSError, UntrustedInputError):
+        return identify_file(path)  # it names the problem
+    if key not in cache:
+        cache[key] = identify_file(path)
+    return cache[key]
+
+
+def read_licence_file(
+    f: ReleaseFile, role: Role, cache: dict[bytes, FileResult] | None = None
+) -> LicenceFile:
     """Identify one licence file and settle its role and scope."""
-    result = identify_file(f.absolute)
+    result = _identify(f.absolute, cache)
     pure = PurePosixPath(f.path)
     parent = pure.parent
     scope, why, by_name = str(parent), "its name", True
@@ -277,8 +293,9 @@ class LicenceIndex:
 def read_licence_files(files: Iterable[ReleaseFile]) -> tuple[LicenceFile, ...]:
     """Read every licence file, notice and use policy of a release, in path order."""
     out = []
+    cache: dict[bytes, FileResult] = {}
     for f in files:
         role = licence_role(f.path)
         if role is not None:
-            out.append(read_licence_file(f, role))
+            out.append(read_licence_file(f, role, cache))
     return tuple(sorted(out, key=lambda lf: lf.path))
