@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from clearweights._untrusted import load_json
 from clearweights.components import MofComponent
 from clearweights.errors import ReleaseError
 from clearweights.inventory.rules import assign
@@ -59,7 +60,7 @@ def _mapping(value: Any, field: str) -> dict[str, Any] | None:
         return None
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = load_json(value)
         except ValueError as exc:
             raise ValueError(f"{field} is not JSON: {exc}") from None
     if isinstance(value, list) and all(isinstance(kv, tuple) and len(kv) == 2 for kv in value):

@@ -8,7 +8,6 @@ releases there are; what a source cannot read becomes an error item, recorded an
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 import sys
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from clearweights._untrusted import load_json
 from clearweights.scale.items import Item, directory_digest
 from clearweights.scale.rows import malformed_item, row_item
 
@@ -116,7 +116,7 @@ class JsonLinesDump:
                     continue
                 where = f"{self.path}:{number}"
                 try:
-                    raw = json.loads(line.decode("utf-8"))
+                    raw = load_json(line.decode("utf-8"))
                 except UnicodeDecodeError as exc:
                     yield malformed_item(where, f"not UTF-8 text (byte {exc.start})", line)
                 except ValueError as exc:
