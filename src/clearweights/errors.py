@@ -71,3 +71,7 @@ class VerificationFailed(ClearweightsError):
     """A signature does not match the release (files changed, or another key signed it)."""
 
     exit_code = ExitCode.FAILED
+
+
+class StoreError(ClearweightsError):
+    """The result store cannot be used: unreachable, corrupt, or from a newer clearweights."""

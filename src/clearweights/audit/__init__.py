@@ -54,6 +54,7 @@ __all__ = [
     "ReleaseAudit",
     "Severity",
     "audit",
+    "audit_collected",
     "audit_release",
 ]
 
@@ -161,6 +162,22 @@ def audit_release(
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)
+    return audit_collected(
+        release, location, profiles=profiles, mof_mode=mof_mode,
+        declarations=declarations, bases=bases,
+    )  # fmt: skip
+
+
+def audit_collected(
+    release: Release,
+    location: str,
+    *,
+    profiles: Sequence[str] = PROFILES,
+    mof_mode: str = "strict",
+    declarations: Declarations = NO_DECLARATIONS,
+    bases: Mapping[str, str] | None = None,
+) -> ReleaseAudit:
+    """Audit a release already read by a source (a directory, a cache snapshot, a Hub row)."""
     inventory, weights_absent = _inventory(release)
     lineage = trace(release, inventory, bases=bases)
     inventory = replace(inventory, components=inherit(inventory.components, lineage))

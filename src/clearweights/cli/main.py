@@ -14,7 +14,9 @@ from clearweights.cli.bom import bom_group
 from clearweights.cli.check import check_command
 from clearweights.cli.license import license_group
 from clearweights.cli.report import badge_command, report_command
+from clearweights.cli.scan import scan_command
 from clearweights.cli.sign import sign_command, verify_command
+from clearweights.cli.stats import stats_command
 from clearweights.errors import ClearweightsError, ExitCode
 
 EPILOG = """\b
@@ -42,6 +44,8 @@ cli.add_command(report_command)
 cli.add_command(badge_command)
 cli.add_command(sign_command)
 cli.add_command(verify_command)
+cli.add_command(scan_command)
+cli.add_command(stats_command)
 
 
 def main(argv: list[str] | None = None) -> int:

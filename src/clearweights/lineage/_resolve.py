@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
-from clearweights._untrusted import read_head, read_json
+from clearweights._untrusted import MAX_CONFIG_BYTES, read_head, read_json
 from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError
 from clearweights.licenses._expression import LicenceExpression, all_of
@@ -20,17 +20,16 @@ _ADAPTER_FILES = {"adapter_config.json", "adapter_model.safetensors", "adapter_m
 _ADAPTER_TAGS = {"lora", "peft", "qlora", "adapter"}
 _MERGE_TAGS = {"merge", "mergekit"}
 _QUANT_TAGS = {"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized"}
-_MAX_CONFIG = 1 << 20
 MAX_BASES = 16  # a card naming more is read up to here (a merge rarely has more)
 
 
 def _adapter_base(release: Release) -> str | None:
     """``base_model_name_or_path`` of the release's adapter_config.json (PEFT), if any."""
     entry = next((f for f in release.files if f.path == "adapter_config.json"), None)
-    if entry is None or entry.size > _MAX_CONFIG:
+    if entry is None or entry.size > MAX_CONFIG_BYTES:
         return None
     try:
-        config = read_json(entry.absolute, _MAX_CONFIG)  # bounded: size, nesting, regular file
+        config = read_json(entry.absolute, MAX_CONFIG_BYTES)
     except (OSError, ValueError):
         return None
     value = config.get("base_model_name_or_path") if isinstance(config, dict) else None

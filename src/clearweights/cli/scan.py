@@ -1,0 +1,173 @@
+"""``clearweights scan SOURCE... [--store URL]``: audit many releases, streaming."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from clearweights.errors import ExitCode, InputError, StoreError
+
+if TYPE_CHECKING:
+    from clearweights.scale.engine import ScanSummary
+    from clearweights.store import Store
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def open_store_or_explain(location: str) -> Store:
+    """Open the store, saying which extra to install when SQLAlchemy is missing."""
+    try:
+        from clearweights.store import open_store
+    except ImportError as exc:
+        raise StoreError(
+            f"the result store needs SQLAlchemy and Alembic ({exc.name} is missing)",
+            hint="pip install 'clearweights[store]'",
+        ) from None
+    return open_store(location)
+
+
+@contextmanager
+def _sink(output: Path | None, jsonl: bool) -> Iterator[TextIO | None]:
+    if output is None:
+        yield sys.stdout if jsonl else None
+        return
+    try:
+        handle = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", path=output) from exc
+    with handle:
+        yield handle
+
+
+@click.command(name="scan")
+@click.argument("sources", nargs=-1)
+@click.option(
+    "--store",
+    "store_url",
+    envvar="CLEARWEIGHTS_STORE",
+    metavar="URL",
+    help="Keep audits in this store: an SQLite file path or URL (sqlite:///x.db, "
+    "postgresql+psycopg://...); a rerun then audits only what changed.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl"]),
+    help="Write each audit as one line of JSON (the default without --store).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON Lines here instead of stdout.",
+)
+@click.option(
+    "--hf-cache",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[DIR]",
+    help="Every model repo in the local Hugging Face cache (or in DIR).",
+)
+@click.option(
+    "--revision",
+    default="main",
+    show_default=True,
+    help="The revision (branch, tag or commit) of cached repos and repo ids.",
+)
+@click.option(
+    "--from-file",
+    metavar="FILE",
+    help="Release paths or repo ids, one a line; - reads standard input.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: the usable cores).",
+)
+@click.option("--force", is_flag=True, help="Audit again releases the store already holds.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def scan_command(
+    sources: tuple[str, ...],
+    store_url: str | None,
+    output_format: str | None,
+    output: Path | None,
+    hf_cache: str | None,
+    revision: str,
+    from_file: str | None,
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+    no_progress: bool,
+) -> int:
+    """Audit many releases into a store and/or as JSON Lines, in constant memory.
+
+    SOURCE is a release directory, a glob, a folder of releases, a Hub repo id in the local
+    cache, or a Hub metadata dump (.jsonl, .parquet). Exit 3 when any release could not be
+    audited (each one's error is recorded; the others are audited).
+    """
+    from clearweights.scale import hf_cache_source, list_source, scan, sources_for
+    from clearweights.scale.sources import ScanSource
+
+    if not sources and hf_cache is None and from_file is None:
+        raise click.UsageError("give a SOURCE, --hf-cache or --from-file")
+    cache = hf_cache or None
+    chosen: list[ScanSource] = list(sources_for(sources, cache=cache, revision=revision))
+    if from_file is not None:
+        if from_file != "-" and not os.path.isfile(from_file):
+            raise InputError("no such file", path=from_file)
+        chosen.append(list_source(from_file, cache=cache, revision=revision))
+    if hf_cache is not None:
+        chosen.append(hf_cache_source(cache, revision))
+    store = open_store_or_explain(store_url) if store_url else None
+    jsonl = output_format == "jsonl" or output is not None or store is None
+    show = not quiet and not no_progress and sys.stderr.isatty()
+    try:
+        with _sink(output, jsonl) as sink:
+            from clearweights.cli._scan_progress import ScanBar
+
+            observer = ScanBar() if show else None
+            summary = scan(chosen, store=store, sink=sink, jobs=jobs or usable_cores(),
+                           force=force, observer=observer)  # fmt: skip
+        if not quiet:
+            _summary(summary, store, to_stderr=sink is sys.stdout)
+    finally:
+        if store is not None:
+            store.close()
+    return int(ExitCode.INCOMPLETE if summary.failed else ExitCode.OK)
+
+
+def _summary(summary: ScanSummary, store: Store | None, *, to_stderr: bool) -> None:
+    """Counts of this run, then the stats of the store (or of this run without one)."""
+    from clearweights.scale.stats import render_stats, summary_stats
+
+    line = (
+        f"scan: {summary.audited - summary.failed} audited, {summary.unchanged} unchanged, "
+        f"{summary.failed} could not be audited"
+    )
+    click.echo(line, err=True)
+    for error in summary.errors:
+        click.echo(f"  {error.splitlines()[0]}", err=True)
+    if summary.failed > len(summary.errors):
+        click.echo(f"  ... and {summary.failed - len(summary.errors)} more", err=True)
+    if store is not None:
+        from clearweights.store.queries import store_stats
+
+        stats = store_stats(store)
+    else:
+        stats = summary_stats(summary)
+    click.echo(render_stats(stats, "text", top=10), nl=False, err=to_stderr)

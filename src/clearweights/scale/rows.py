@@ -1,0 +1,185 @@
+"""Hub metadata rows as releases: the card parsed as a directory's, files listed without content.
+
+A row is one repository in the shape ``huggingface_hub`` returns (``list_models(full=True,
+cardData=True)``, ``model_info(files_metadata=True)``) or the public model-card dumps give:
+``id``/``modelId``, ``sha``/``lastModified``, ``tags``, ``cardData``, ``card`` and ``siblings``
+(``rfilename``, ``size``, ``lfs.sha256``). A row may also carry ``texts``, a mapping of file
+names to their text (licence files, config.json), which are then read like files on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from clearweights._untrusted import load_json
+from clearweights.components import MofComponent
+from clearweights.errors import ReleaseError
+from clearweights.inventory.rules import assign
+from clearweights.release.card import MAX_CARD_BYTES, CardError, parse_card
+from clearweights.release.model import CardData, Release, ReleaseFile, Skipped
+from clearweights.scale.items import Item
+
+SOURCE = "hf-metadata"
+WEIGHT_KINDS = (MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE)
+_CARD = "README.md"
+
+
+class TextPool:
+    """Texts carried by rows, written once each under their SHA-256 so readers can open them."""
+
+    def __init__(self, folder: str):
+        self.folder = Path(folder)
+
+    def path_for(self, data: bytes) -> str:
+        """A file holding *data* (written atomically: workers share the pool)."""
+        name = hashlib.sha256(data).hexdigest()
+        target = self.folder / name[:2] / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        return str(target)
+
+
+def _text(value: Any) -> str | bytes | None:
+    return value if isinstance(value, str | bytes) else None
+
+
+def _mapping(value: Any, field: str) -> dict[str, Any] | None:
+    """A mapping field, which dumps store as an object or as JSON text."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        try:
+            value = load_json(value)
+        except ValueError as exc:
+            raise ValueError(f"{field} is not JSON: {exc}") from None
+    if isinstance(value, list) and all(isinstance(kv, tuple) and len(kv) == 2 for kv in value):
+        value = dict(value)  # Parquet map columns read as key-value pairs
+    if not isinstance(value, dict):
+        raise ValueError(f"{field} is {type(value).__name__}, not a mapping")
+    return value
+
+
+def _siblings(value: Any) -> list[tuple[str, int]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"siblings is {type(value).__name__}, not a list")
+    files = []
+    for entry in value:
+        name = entry.get("rfilename") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name:
+            raise ValueError("a siblings entry has no rfilename")
+        lfs = entry.get("lfs") if isinstance(entry.get("lfs"), dict) else {}
+        size = entry.get("size") if entry.get("size") is not None else lfs.get("size")
+        files.append((name, int(size) if isinstance(size, int | float) else 0))
+    return files
+
+
+def row_item(raw: Any, where: str) -> Item:
+    """The work item for one dump row; a row that cannot be used becomes an error item."""
+    try:
+        return _row_item(raw)
+    except (ValueError, TypeError) as exc:
+        return malformed_item(where, str(exc), repr(raw).encode("utf-8", "replace"))
+
+
+def malformed_item(where: str, why: str, data: bytes) -> Item:
+    """An error item for a row that cannot be used (named by where it sits in the dump)."""
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    return Item(SOURCE, where, "sha256:" + digest, error=f"{where}: malformed row: {why}")
+
+
+def _row_item(raw: Any) -> Item:
+    if not isinstance(raw, dict):
+        raise ValueError(f"a row is {type(raw).__name__}, not an object")
+    repo = raw.get("id") or raw.get("modelId") or raw.get("repo_id")
+    if not isinstance(repo, str) or not repo.strip():
+        raise ValueError("no id or modelId")
+    texts = _mapping(raw.get("texts"), "texts") or {}
+    if not all(isinstance(v, str | bytes) for v in texts.values()):
+        raise ValueError("texts must map file names to text")
+    row = {
+        "card": _text(raw.get("card")),
+        "cardData": _mapping(raw.get("cardData"), "cardData"),
+        "tags": [str(t) for t in raw.get("tags") or [] if isinstance(t, str)],
+        "siblings": _siblings(raw.get("siblings")),
+        "texts": texts,
+    }
+    revision = raw.get("sha") or raw.get("lastModified") or raw.get("last_modified")
+    if not revision:
+        blob = json.dumps(row, sort_keys=True, default=repr).encode("utf-8", "replace")
+        revision = "sha256:" + hashlib.sha256(blob).hexdigest()[:32]
+    return Item(SOURCE, repo.strip(), str(revision), location=repo.strip(), row=row)
+
+
+def _card_text(row: dict[str, Any]) -> str | None:
+    """The card's text: the card itself, else its metadata (or the Hub's licence tag) as YAML."""
+    card = row["card"]
+    if isinstance(card, bytes):  # undecodable bytes replaced, as the directory reader does
+        return card[:MAX_CARD_BYTES].decode("utf-8", errors="replace")
+    if isinstance(card, str) and card:
+        raw = card.encode("utf-8", "surrogatepass")
+        return (
+            raw[:MAX_CARD_BYTES].decode("utf-8", errors="replace")
+            if len(raw) > MAX_CARD_BYTES
+            else card
+        )
+    data = row["cardData"]
+    if not data:
+        licences = [t.split(":", 1)[1] for t in row["tags"] if t.startswith("license:")]
+        data = {"license": licences[0] if len(licences) == 1 else licences} if licences else None
+    if not data:
+        return None
+    return "---\n" + yaml.safe_dump(data, sort_keys=True, allow_unicode=True) + "---\n"
+
+
+def _card(text: str | None) -> tuple[CardData | None, list[Skipped]]:
+    if text is None:
+        return None, []
+    try:
+        return parse_card(text, _CARD), []
+    except CardError as exc:
+        return None, [Skipped(_CARD, f"model card ignored: {exc}")]
+
+
+def row_release(item: Item, pool: TextPool) -> Release:
+    """The release a metadata row describes; weights listed in it are absent (not downloaded)."""
+    row = item.row or {}
+    text = _card_text(row)
+    card, skipped = _card(text)
+    files: dict[str, ReleaseFile] = {}
+    weights = []
+    for name, size in row["siblings"]:
+        placed = assign(name)
+        if placed is not None and placed[0] in WEIGHT_KINDS:
+            weights.append(name)
+        else:
+            files[name] = ReleaseFile(name, size, "")
+    if text is not None:
+        data = text.encode("utf-8", "surrogatepass")
+        files[_CARD] = ReleaseFile(_CARD, files[_CARD].size if _CARD in files else len(data), "")
+    for name, content in row["texts"].items():
+        data = content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass")
+        files[name] = ReleaseFile(name, len(data), pool.path_for(data))
+    if not files and not weights:
+        raise ReleaseError("the row has no card, card data or file list", path=item.key)
+    return Release(
+        name=item.key,
+        kind=SOURCE,
+        location=item.key,
+        files=tuple(sorted(files.values(), key=lambda f: f.path)),
+        card=card,
+        skipped=tuple(skipped),
+        metadata={"revision": item.revision, "weights_listed": weights, "tags": row["tags"]},
+    )

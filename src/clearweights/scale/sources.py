@@ -1,0 +1,277 @@
+"""Sources of many releases, read lazily: directories, globs, folders of releases, the local
+Hugging Face cache, lists of paths or repo ids, and Hub metadata dumps (JSON Lines, Parquet).
+
+Every source yields :class:`Item` values one at a time, so memory stays flat however many
+releases there are; what a source cannot read becomes an error item, recorded and reported.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from clearweights._untrusted import load_json
+from clearweights.scale.items import Item, directory_digest
+from clearweights.scale.rows import malformed_item, row_item
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_MARKERS = re.compile(r"^(?:readme\.md|config\.json|modelcard\.md|.*licen[cs]e.*|copying.*)$", re.I)
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_PARQUET_BATCH = 512
+
+
+class ScanSource(Protocol):
+    """Many releases, yielded lazily."""
+
+    def items(self) -> Iterator[Item]:
+        """The releases, one at a time."""
+        ...
+
+    def count(self) -> int | None:
+        """How many items there will be, when cheap to know (for the progress bar)."""
+        ...
+
+
+def _hub_cache() -> str:
+    from huggingface_hub import constants
+
+    return str(constants.HF_HUB_CACHE)
+
+
+def is_release(folder: str) -> bool:
+    """Whether *folder* holds a model card, a config.json or a licence file at its top."""
+    try:
+        with os.scandir(folder) as listing:
+            return any(_MARKERS.match(e.name) and not e.is_dir() for e in listing)
+    except OSError:
+        return False
+
+
+def _directory(path: str) -> Item:
+    resolved = str(Path(path).resolve())
+    return Item("directory", resolved, directory_digest(resolved), location=path)
+
+
+def _folder(path: str) -> Iterator[Item]:
+    """A release directory, or a folder whose subfolders are releases."""
+    if is_release(path):
+        yield _directory(path)
+        return
+    found = False
+    for name in sorted(os.listdir(path)):
+        sub = os.path.join(path, name)
+        if os.path.isdir(sub) and is_release(sub):
+            found = True
+            yield _directory(sub)
+    if not found:
+        yield Item(
+            "directory",
+            str(Path(path).resolve()),
+            "",
+            error=f"{path}: no release in it (no README.md, config.json or licence file "
+            "at its top or in its subfolders)",
+        )
+
+
+def cached_repo(repo_id: str, cache: str, revision: str) -> Item:
+    """The snapshot of *repo_id* at *revision* (a branch, tag or commit) in the cache."""
+    folder = Path(cache) / ("models--" + repo_id.replace("/", "--"))
+    ref = folder / "refs" / revision
+    try:
+        commit = ref.read_text(encoding="utf-8").strip() if ref.is_file() else revision
+    except (OSError, UnicodeDecodeError):
+        commit = ""
+    snapshot = folder / "snapshots" / commit
+    if not commit or "/" in commit or not snapshot.is_dir():
+        where = "is not in the local Hugging Face cache" if not folder.is_dir() else (
+            f"has no snapshot for revision {revision!r} in the local Hugging Face cache"
+        )  # fmt: skip
+        return Item("hf-cache", repo_id, "", error=f"{repo_id}: {where}")
+    return Item("hf-cache", repo_id, commit, location=str(snapshot))
+
+
+@dataclass(frozen=True)
+class JsonLinesDump:
+    """A Hub metadata dump in JSON Lines: one repository per line."""
+
+    path: str
+
+    def count(self) -> int | None:
+        """The number of lines."""
+        with open(self.path, "rb") as handle:
+            return sum(1 for line in handle if line.strip())
+
+    def items(self) -> Iterator[Item]:
+        """One item per line; a line that is not a JSON object in UTF-8 is an error item."""
+        with open(self.path, "rb") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                where = f"{self.path}:{number}"
+                try:
+                    raw = load_json(line.decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    yield malformed_item(where, f"not UTF-8 text (byte {exc.start})", line)
+                except ValueError as exc:
+                    yield malformed_item(where, f"not JSON ({exc})", line)
+                else:
+                    yield row_item(raw, where)
+
+
+@dataclass(frozen=True)
+class ParquetDump:
+    """A Hub metadata dump in Parquet: one repository per row, read in batches."""
+
+    path: str
+
+    def _file(self) -> Any:
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(self.path)
+
+    def count(self) -> int | None:
+        """The number of rows, from the file's footer."""
+        try:
+            return int(self._file().metadata.num_rows)
+        except Exception:  # not Parquet: items() says so
+            return None
+
+    def items(self) -> Iterator[Item]:
+        """One item per row; a file that is not Parquet is one error item."""
+        try:
+            import pyarrow as pa
+        except ImportError:
+            why = "reading Parquet needs pyarrow: pip install 'clearweights[store]'"
+            yield Item("hf-metadata", self.path, "", error=f"{self.path}: {why}")
+            return
+        try:
+            dump = self._file()
+        except (pa.ArrowException, OSError) as exc:
+            yield Item(
+                "hf-metadata", self.path, "", error=f"{self.path}: not a Parquet file ({exc})"
+            )
+            return
+        start = 0
+        for batch in dump.iter_batches(batch_size=_PARQUET_BATCH):
+            for offset, raw in enumerate(batch.to_pylist()):
+                yield row_item(raw, f"{self.path}#{start + offset + 1}")
+            start += batch.num_rows
+
+
+@dataclass(frozen=True)
+class LocationList:
+    """Release locations given on the command line or in a file (``-``: standard input)."""
+
+    locations: Sequence[str] = ()
+    from_file: str | None = None
+    cache: str | None = None
+    revision: str = "main"
+
+    def count(self) -> int | None:
+        """Known when every location is one release directory (not a folder of them)."""
+        if self.from_file is not None or not all(map(is_release, self.locations)):
+            return None
+        return len(self.locations)
+
+    def _lines(self) -> Iterator[str]:
+        yield from self.locations
+        if self.from_file is None:
+            return
+        if self.from_file == "-":
+            lines = (line for line in sys.stdin)
+            yield from (s for line in lines if (s := line.strip()) and not s.startswith("#"))
+            return
+        with open(self.from_file, encoding="utf-8", errors="surrogateescape") as handle:
+            yield from (s for line in handle if (s := line.strip()) and not s.startswith("#"))
+
+    def items(self) -> Iterator[Item]:
+        """The releases each location names."""
+        for location in self._lines():
+            yield from location_items(location, self.cache or _hub_cache(), self.revision)
+
+
+def location_items(location: str, cache: str, revision: str) -> Iterator[Item]:
+    """The releases one location names: directory, glob, dump file or cached repo id."""
+    if os.path.isdir(location):
+        yield from _folder(location)
+    elif os.path.isfile(location):
+        lower = location.lower()
+        if lower.endswith(JSONL_SUFFIXES):
+            yield from JsonLinesDump(location).items()
+        elif lower.endswith(PARQUET_SUFFIXES):
+            yield from ParquetDump(location).items()
+        else:
+            why = "is not a release, a folder of releases or a dump (.jsonl, .parquet)"
+            yield Item("file", str(Path(location).resolve()), "", error=f"{location}: {why}")
+    elif glob.has_magic(location):
+        matches = sorted(glob.glob(location))
+        if not matches:
+            yield Item("glob", location, "", error=f"{location}: matches nothing")
+        for match in matches:
+            yield from location_items(match, cache, revision)
+    elif _REPO_ID.match(location):
+        yield cached_repo(location, cache, revision)
+    else:
+        error = f"{location}: no such file or directory, nor a repo id"
+        yield Item("directory", location, "", error=error)
+
+
+@dataclass(frozen=True)
+class HubCacheSource:
+    """Every model repository in a local Hugging Face cache, at one revision."""
+
+    cache: str
+    revision: str = "main"
+
+    def _repos(self) -> list[str]:
+        try:
+            names = os.listdir(self.cache)
+        except OSError:
+            return []
+        return sorted(n for n in names if n.startswith("models--"))
+
+    def count(self) -> int | None:
+        """The number of cached model repositories."""
+        return len(self._repos())
+
+    def items(self) -> Iterator[Item]:
+        """One item per cached repository."""
+        if not os.path.isdir(self.cache):
+            yield Item("hf-cache", self.cache, "", error=f"{self.cache}: no such cache folder")
+            return
+        for name in self._repos():
+            repo_id = name[len("models--") :].replace("--", "/")
+            yield cached_repo(repo_id, self.cache, self.revision)
+
+
+def hf_cache_source(cache: str | None = None, revision: str = "main") -> HubCacheSource:
+    """The whole local Hugging Face cache (the default one when *cache* is None)."""
+    return HubCacheSource(cache or _hub_cache(), revision)
+
+
+def list_source(path: str, *, cache: str | None = None, revision: str = "main") -> LocationList:
+    """Paths or repo ids, one a line, in *path* (``-`` for standard input)."""
+    return LocationList(from_file=path, cache=cache, revision=revision)
+
+
+def sources_for(
+    locations: Sequence[str], *, cache: str | None = None, revision: str = "main"
+) -> list[ScanSource]:
+    """Sources for command-line locations (dumps get their own, for an exact count)."""
+    sources: list[ScanSource] = []
+    for location in locations:
+        lower = location.lower()
+        if os.path.isfile(location) and lower.endswith(JSONL_SUFFIXES):
+            sources.append(JsonLinesDump(location))
+        elif os.path.isfile(location) and lower.endswith(PARQUET_SUFFIXES):
+            sources.append(ParquetDump(location))
+        else:
+            sources.append(LocationList((location,), cache=cache, revision=revision))
+    return sources

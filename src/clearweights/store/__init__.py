@@ -1,0 +1,210 @@
+"""The result store: audits kept in SQLite (the default) or PostgreSQL, migrated by Alembic.
+
+Imports SQLAlchemy and Alembic, which the ``store`` extra installs; the base install of
+clearweights never imports this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, tuple_, update
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from clearweights.errors import StoreError
+from clearweights.scale.items import Outcome
+from clearweights.store.models import (
+    AuditRow,
+    FindingRow,
+    LicenceRow,
+    ReleaseRow,
+    RunRow,
+    VerdictRow,
+)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+Identity = tuple[str, str, str]
+
+
+def store_url(location: str) -> str:
+    """A database URL for *location*: a URL as given, a plain path as an SQLite file."""
+    if "://" in location:
+        return location
+    return f"sqlite:///{Path(location).expanduser().resolve()}"
+
+
+def now() -> str:
+    """The time, in UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """WAL lets readers query while the one writer writes; foreign keys make deletes cascade."""
+    cursor = connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=10000",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _migrate(engine: Engine, shown: str) -> None:
+    """Bring the schema to this version's head; refuse a schema from a newer clearweights."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    head = script.get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    known = {s.revision for s in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"its schema is at revision {current}, newer than this clearweights knows "
+            f"(up to {head}); nothing was changed",
+            path=shown,
+            hint="upgrade clearweights to use this store, or pass another --store",
+        )
+    if current != head:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+
+class Store:
+    """Where scans keep their audits; one writer (this object), any number of readers."""
+
+    def __init__(self, location: str):
+        url = store_url(location)
+        try:
+            self.engine = create_engine(url)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise StoreError(f"is not a usable store URL: {exc}", path=location) from None
+        self.shown = self.engine.url.render_as_string(hide_password=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            _migrate(self.engine, self.shown)
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise StoreError(f"could not be opened: {_reason(exc)}", path=self.shown) from None
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    def done(self, items: Sequence[Identity], tool: str, catalogue: str) -> set[Identity]:
+        """Which of *items* already have a successful audit by these versions."""
+        if not items:
+            return set()
+        query = (
+            select(ReleaseRow.source, ReleaseRow.key, ReleaseRow.revision)
+            .join(AuditRow, AuditRow.release_id == ReleaseRow.id)
+            .where(
+                tuple_(ReleaseRow.source, ReleaseRow.key, ReleaseRow.revision).in_(list(items)),
+                AuditRow.tool_version == tool,
+                AuditRow.catalogue_version == catalogue,
+                AuditRow.status == "ok",
+            )
+        )
+        with self._guard(), self.engine.connect() as connection:
+            return {(s, k, r) for s, k, r in connection.execute(query)}
+
+    def start_run(self, tool: str, catalogue: str) -> int:
+        """Record the start of a scan."""
+        row = {"started_at": now(), "tool_version": tool, "catalogue_version": catalogue,
+               "audited": 0, "unchanged": 0, "failed": 0}  # fmt: skip
+        with self._guard(), self.engine.begin() as connection:
+            return int(connection.execute(insert(RunRow).returning(RunRow.id), row).scalar_one())
+
+    def finish_run(self, run: int, audited: int, unchanged: int, failed: int) -> None:
+        """Record the end of a scan and its counts."""
+        values = {
+            "finished_at": now(),
+            "audited": audited,
+            "unchanged": unchanged,
+            "failed": failed,
+        }
+        with self._guard(), self.engine.begin() as connection:
+            connection.execute(update(RunRow).where(RunRow.id == run).values(**values))
+
+    def write(self, run: int, outcomes: Iterable[Outcome]) -> None:
+        """Store a batch of audits in one transaction (replacing any by the same versions)."""
+        with self._guard(), self.engine.begin() as connection:
+            for outcome in outcomes:
+                self._write_one(connection, run, outcome)
+
+    def _write_one(self, connection: Any, run: int, o: Outcome) -> None:
+        source, key, revision = o.item.identity
+        release = connection.execute(
+            select(ReleaseRow.id).where(
+                ReleaseRow.source == source, ReleaseRow.key == key, ReleaseRow.revision == revision
+            )
+        ).scalar()
+        if release is None:
+            values = {"source": source, "key": key, "revision": revision}
+            release = connection.execute(insert(ReleaseRow).returning(ReleaseRow.id), values)
+            release = release.scalar_one()
+        same = (
+            AuditRow.release_id == release,
+            AuditRow.tool_version == o.tool_version,
+            AuditRow.catalogue_version == o.catalogue_version,
+        )
+        old = connection.execute(select(AuditRow.id).where(*same)).scalar()
+        if old is not None:
+            for table in (LicenceRow, VerdictRow, FindingRow):
+                connection.execute(delete(table).where(table.audit_id == old))
+            connection.execute(delete(AuditRow).where(AuditRow.id == old))
+        row = {
+            "release_id": release, "run_id": run, "tool_version": o.tool_version,
+            "catalogue_version": o.catalogue_version, "status": "error" if o.failed else "ok",
+            "error": o.error, "name": o.name, "weights_license": o.weights_license,
+            "document": o.document, "audited_at": now(), "seconds": o.seconds,
+        }  # fmt: skip
+        audit = connection.execute(insert(AuditRow).returning(AuditRow.id), row).scalar_one()
+        children: list[tuple[type[Any], list[dict[str, Any]]]] = [
+            (LicenceRow, [{"audit_id": audit, "component": c, "license_id": i, "category": k}
+                          for c, i, k in o.licenses]),
+            (VerdictRow, [{"audit_id": audit, "framework": f, "verdict": v, "label": lab}
+                          for f, v, lab in o.verdicts]),
+            (FindingRow, [{"audit_id": audit, "code": c, "severity": s, "message": m}
+                          for c, s, m in o.findings]),
+        ]  # fmt: skip
+        for table, rows in children:
+            if rows:
+                connection.execute(insert(table), rows)
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turns database errors (a full disk, a lost server) into a :class:`StoreError`."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            why = f"could not be written or read: {_reason(exc)}"
+            raise StoreError(why, path=self.shown) from None
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The database's own words, without SQLAlchemy's statement dump."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return str(exc.orig).strip().splitlines()[0]
+    return str(exc).splitlines()[0]
+
+
+def open_store(location: str) -> Store:
+    """Open (and create or migrate) the store at *location*: a URL or an SQLite file path."""
+    return Store(location)
+
+
+__all__ = ["Store", "open_store", "store_url"]
