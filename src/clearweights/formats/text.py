@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, assert_never
 from rich.console import Console
 from rich.table import Table
 
-from clearweights.audit.model import AuditReport
 from clearweights.formats._plain import key_terms, yes_no
 from clearweights.licenses import names_for_people as _n
 from clearweights.licenses.model import FileResult
 from clearweights.licenses.report import IdentifyReport, LicenceCard, LicenceListing
-from clearweights.policy.model import CheckReport
 
 if TYPE_CHECKING:
+    from clearweights.audit.model import AuditReport
     from clearweights.formats.interface import Report
+    from clearweights.policy.model import CheckReport
 
 
 def _console(buffer: io.StringIO) -> Console:
@@ -119,14 +119,23 @@ class TextFormat:
                     )
                 console.print(table)
                 console.print(f"{len(licences)} licences")
-            case AuditReport():
-                from clearweights.formats._audit_text import render_text
-
-                render_text(console, report)
-            case CheckReport():
-                from clearweights.formats._check import check_text
-
-                check_text(console, report)
             case _:
-                assert_never(report)
+                _audit_or_check(console, report)
         return buffer.getvalue()
+
+
+def _audit_or_check(console: Console, report: AuditReport | CheckReport) -> None:
+    # Imported here: `license identify` should not pay for the audit and policy modules.
+    from clearweights.audit.model import AuditReport
+    from clearweights.policy.model import CheckReport
+
+    if isinstance(report, AuditReport):
+        from clearweights.formats._audit_text import render_text
+
+        render_text(console, report)
+    elif isinstance(report, CheckReport):
+        from clearweights.formats._check import check_text
+
+        check_text(console, report)
+    else:
+        assert_never(report)

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from clearweights.errors import UsageError
-from clearweights.frameworks.interface import Criterion, Framework, ProfileResult, Status
 from clearweights.frameworks.names import MOF_MODES, PROFILES
-from clearweights.frameworks.subject import AuditSubject, Declarations
+
+if TYPE_CHECKING:
+    from clearweights.frameworks.interface import Criterion, Framework, ProfileResult, Status
+    from clearweights.frameworks.subject import AuditSubject, Declarations
+
+# Loaded on first use, so that commands which only need the profile names start fast.
+_LAZY = {
+    "Criterion": "interface",
+    "Framework": "interface",
+    "ProfileResult": "interface",
+    "Status": "interface",
+    "AuditSubject": "subject",
+    "Declarations": "subject",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
 
 
 def framework(name: str, *, mof_mode: str = "strict") -> Framework:

@@ -129,6 +129,32 @@ def _licence_from_json(raw: Mapping[str, Any]) -> Licence:
     )
 
 
+class _Records(Mapping[LicenceId, Licence]):
+    """Licence records by id, each built from its JSON the first time it is asked for.
+
+    Start-up reads only ids and names; most runs touch a handful of the 800 records.
+    """
+
+    def __init__(self, entries: dict[LicenceId, Mapping[str, Any]]):
+        self._entries = entries
+        self._built: dict[LicenceId, Licence] = {}
+
+    def __getitem__(self, key: LicenceId) -> Licence:
+        found = self._built.get(key)
+        if found is None:
+            found = self._built[key] = _licence_from_json(self._entries[key])
+        return found
+
+    def __iter__(self) -> Iterator[LicenceId]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+
 class Catalogue:
     """All licence records, their look-up tables and reference fingerprints."""
 
@@ -140,19 +166,18 @@ class Catalogue:
                 hint="reinstall clearweights",
             )
         self.meta: dict[str, Any] = {k: v for k, v in raw.items() if k != "licences"}
-        self.licences: dict[LicenceId, Licence] = {}
+        entries = {LicenceId(entry["id"]): entry for entry in raw["licences"]}
+        self.licences: Mapping[LicenceId, Licence] = _Records(entries)
         self.references: list[Reference] = []
         self._aliases: dict[str, LicenceId] = {}
         self.hf_families: frozenset[str] = frozenset(raw.get("hf_families", ()))
-        for entry in raw["licences"]:
-            licence = _licence_from_json(entry)
-            self.licences[licence.id] = licence
+        for licence_id, entry in entries.items():
             ref = entry.get("reference")
             if ref is not None:
                 anchors = tuple(re.compile(a) for a in ref.get("anchors", ()))
                 self.references.append(
                     Reference(
-                        licence.id,
+                        licence_id,
                         ref["offset"],
                         ref["count"],
                         ref["tokens"],
@@ -162,20 +187,21 @@ class Catalogue:
                     )
                 )
         # Look-up keys in priority order: current ids, Hub ids, deprecated ids, other names.
-        current = [lic for lic in self.licences.values() if not lic.deprecated]
-        for licence in current:
-            self._add(licence.id, licence.id)
-        for licence in self.licences.values():
-            if licence.hf_id and licence.hf_id != "other":
-                self._add(licence.hf_id, licence.id)
-        for licence in self.licences.values():
-            self._add(licence.id, licence.id)
-        for licence in self.licences.values():
-            names = [licence.name, *licence.aliases]
-            if licence.scancode_key:
-                names += [licence.scancode_key, f"LicenseRef-scancode-{licence.scancode_key}"]
+        for licence_id, entry in entries.items():
+            if not entry.get("deprecated", False):
+                self._add(licence_id, licence_id)
+        for licence_id, entry in entries.items():
+            hf_id = entry.get("hf_id")
+            if hf_id and hf_id != "other":
+                self._add(hf_id, licence_id)
+        for licence_id in entries:
+            self._add(licence_id, licence_id)
+        for licence_id, entry in entries.items():
+            names = [entry["name"], *entry.get("aliases", ())]
+            if key := entry.get("scancode_key"):
+                names += [key, f"LicenseRef-scancode-{key}"]
             for name in names:
-                self._add(name, licence.id)
+                self._add(name, licence_id)
         self._fingerprints: dict[int, frozenset[int]] = {}
         self._blob = array("I")
         if self._blob.itemsize != 4:  # pragma: no cover - platform without 32-bit "I"
