@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from clearweights._untrusted import MAX_DOCUMENT_BYTES, read_bounded
 from clearweights.cli._default_group import DefaultGroup
 from clearweights.cli._options import (
     base_option,
@@ -85,6 +84,7 @@ def validate(file: Path) -> int:
 
     Exit 0 when valid, 1 when it has problems, 3 when the file cannot be read.
     """
+    from clearweights._untrusted import MAX_DOCUMENT_BYTES, read_bounded
     from clearweights.bom import validate_document
 
     try:

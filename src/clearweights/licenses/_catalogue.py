@@ -169,7 +169,6 @@ class Catalogue:
         entries = {LicenceId(entry["id"]): entry for entry in raw["licences"]}
         self.licences: Mapping[LicenceId, Licence] = _Records(entries)
         self.references: list[Reference] = []
-        self._aliases: dict[str, LicenceId] = {}
         self.hf_families: frozenset[str] = frozenset(raw.get("hf_families", ()))
         for licence_id, entry in entries.items():
             ref = entry.get("reference")
@@ -186,22 +185,7 @@ class Catalogue:
                         ref["indexed"],
                     )
                 )
-        # Look-up keys in priority order: current ids, Hub ids, deprecated ids, other names.
-        for licence_id, entry in entries.items():
-            if not entry.get("deprecated", False):
-                self._add(licence_id, licence_id)
-        for licence_id, entry in entries.items():
-            hf_id = entry.get("hf_id")
-            if hf_id and hf_id != "other":
-                self._add(hf_id, licence_id)
-        for licence_id in entries:
-            self._add(licence_id, licence_id)
-        for licence_id, entry in entries.items():
-            names = [entry["name"], *entry.get("aliases", ())]
-            if key := entry.get("scancode_key"):
-                names += [key, f"LicenseRef-scancode-{key}"]
-            for name in names:
-                self._add(name, licence_id)
+        self._entries = entries
         self._fingerprints: dict[int, frozenset[int]] = {}
         self._blob = array("I")
         if self._blob.itemsize != 4:  # pragma: no cover - platform without 32-bit "I"
@@ -210,9 +194,33 @@ class Catalogue:
         if sys.byteorder != "little":  # pragma: no cover - the blob is little-endian
             self._blob.byteswap()
 
-    def _add(self, name: str, licence: LicenceId) -> None:
-        for key in _alias_keys(name):
-            self._aliases.setdefault(key, licence)
+    @cached_property
+    def _aliases(self) -> dict[str, LicenceId]:
+        """Look-up keys, built on the first look-up by name (most runs match by text only)."""
+        aliases: dict[str, LicenceId] = {}
+        entries = self._entries
+
+        def add(name: str, licence: LicenceId) -> None:
+            for key in _alias_keys(name):
+                aliases.setdefault(key, licence)
+
+        # Look-up keys in priority order: current ids, Hub ids, deprecated ids, other names.
+        for licence_id, entry in entries.items():
+            if not entry.get("deprecated", False):
+                add(licence_id, licence_id)
+        for licence_id, entry in entries.items():
+            hf_id = entry.get("hf_id")
+            if hf_id and hf_id != "other":
+                add(hf_id, licence_id)
+        for licence_id in entries:
+            add(licence_id, licence_id)
+        for licence_id, entry in entries.items():
+            names = [entry["name"], *entry.get("aliases", ())]
+            if key := entry.get("scancode_key"):
+                names += [key, f"LicenseRef-scancode-{key}"]
+            for name in names:
+                add(name, licence_id)
+        return aliases
 
     def get(self, name: str) -> Licence | None:
         """Return the record for an id, Hugging Face id, ScanCode key or common name."""
