@@ -285,3 +285,17 @@ def test_every_finding_code_is_documented_and_in_the_schema() -> None:
     for code in CODES:
         assert f"`{code}`" in frameworks_doc, code
         assert code in schema_codes, code
+
+
+def test_unreadable_config_json_is_named_and_the_rest_still_audited(tmp_path: Path) -> None:
+    """A config.json nested past the limit is named (REL-SKIPPED), never silently dropped."""
+    release = tmp_path / "deep-config"
+    release.mkdir()
+    (release / "README.md").write_text("---\nlicense: mit\n---\n# Tiny\n", encoding="utf-8")
+    (release / "config.json").write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
+    result = audit_release(str(release))
+    assert result.error is None
+    skipped = [s for s in result.skipped if s.path == "config.json"]
+    assert skipped and "nested" in skipped[0].reason
+    assert any(f.code == "REL-SKIPPED" and "config.json" in f.message for f in result.findings)
+    assert any(c.licence_name == "MIT" for c in result.components)

@@ -34,7 +34,7 @@ from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
 from clearweights.lineage import inherit, trace
 from clearweights.progress import Progress, Silent
-from clearweights.release.model import Release
+from clearweights.release.model import Release, Skipped
 from clearweights.sources import open_release
 from clearweights.weights import PICKLE_SUFFIXES, read_header, scan_release_file
 from clearweights.weights.model import PickleScan, WeightsHeader
@@ -107,16 +107,20 @@ def _inventory(release: Release) -> tuple[Inventory, bool]:
     return replace(inventory, components=ordered), True
 
 
-def _config(release: Release) -> dict[str, Any]:
-    """The release's config.json (at most 1 MiB), or an empty mapping."""
+def _config(release: Release) -> tuple[dict[str, Any], Skipped | None]:
+    """The release's config.json (at most 1 MiB), or an empty mapping and why it was not read."""
     entry = next((f for f in release.files if f.path == "config.json"), None)
-    if entry is None or entry.size > 1 << 20:
-        return {}
+    if entry is None:
+        return {}, None
+    if entry.size > MAX_CONFIG_BYTES:
+        return {}, Skipped(entry.path, f"config.json not read: over {MAX_CONFIG_BYTES} bytes")
     try:
         config = read_json(entry.absolute, MAX_CONFIG_BYTES)
-    except (OSError, ValueError):
-        return {}
-    return config if isinstance(config, dict) else {}
+    except (OSError, ValueError) as exc:
+        return {}, Skipped(entry.path, f"config.json not read: {exc}")
+    if not isinstance(config, dict):
+        return {}, Skipped(entry.path, "config.json not read: not a JSON object")
+    return config, None
 
 
 def _architecture(config: dict[str, Any]) -> str | None:
@@ -182,7 +186,9 @@ def audit_collected(
     lineage = trace(release, inventory, bases=bases)
     inventory = replace(inventory, components=inherit(inventory.components, lineage))
     headers, pickles = _weights(release, inventory)
-    config = _config(release) if release.kind != "mof-file" else {}
+    config, unread = _config(release) if release.kind != "mof-file" else ({}, None)
+    if unread is not None:  # named in the report (REL-SKIPPED), the rest is still audited
+        release = replace(release, skipped=(*release.skipped, unread))
     subject = AuditSubject(
         release=release,
         components=inventory.components,
