@@ -38,6 +38,17 @@ def write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def write_files(folder: Path, files: dict[str, bytes | str]) -> None:
+    """Write files (text or bytes) under *folder*, creating folders."""
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+
+
 def config(path: Path, architecture: str, model_type: str) -> None:
     """A small config.json."""
     body = {"architectures": [architecture], "model_type": model_type, "hidden_size": 4}

@@ -15,6 +15,7 @@ from clearweights.cli.main import main
 from clearweights.components import MofComponent
 from clearweights.licenses import identify
 from clearweights.weights import read_header, scan_pickle
+from tests.build import write_files
 from tests.conftest import corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,13 +30,7 @@ def _release(tmp_path: Path, files: dict[str, bytes | str], licence: str = "MIT"
         corpus("licences", f"{licence}.txt").read_text(encoding="utf-8"), encoding="utf-8"
     )
     (folder / "config.json").write_text('{"architectures": ["LlamaForCausalLM"]}', encoding="utf-8")
-    for name, content in files.items():
-        path = folder / name.replace("__", "/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            path.write_text(content, encoding="utf-8")
-        else:
-            path.write_bytes(content)
+    write_files(folder, {name.replace("__", "/"): content for name, content in files.items()})
     return folder
 
 

@@ -8,6 +8,8 @@ import stat
 import struct
 from pathlib import Path
 
+from tests.build import write_files
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 MIT = (ROOT / "tests" / "corpus" / "licences" / "MIT.txt").read_text(encoding="utf-8")
 CONFIG = '{"architectures": ["LlamaForCausalLM"]}'
@@ -34,13 +36,7 @@ def release(folder: Path, files: dict[str, bytes | str] | None = None) -> Path:
         "config.json": CONFIG,
         "model.safetensors": GOOD_WEIGHTS,
     }
-    for name, content in {**base, **(files or {})}.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            path.write_text(content, encoding="utf-8")
-        else:
-            path.write_bytes(content)
+    write_files(folder, {**base, **(files or {})})
     return folder
 
 
