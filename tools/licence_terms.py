@@ -48,14 +48,7 @@ def derived_terms(category: str, osi: bool, fsf: bool) -> dict[str, Term[Any]]:
         return {
             "commercial_use": Term(True, cite),
             "non_commercial": Term(False, cite),
-            "research_only": Term(False, cite),
-            "user_threshold": Term(None, cite, absent=True),
-            "acceptable_use_policy": Term(None, cite, absent=True),
-            "output_use_restriction": Term(OutputUse(False), cite),
-            "territorial_exclusions": Term(None, cite, absent=True),
-            "revocable": Term(False, fixed),
-            "remote_restriction": Term(False, fixed),
-            "unilateral_changes": Term(False, fixed),
+            **_public_grant(cite, fixed),
         }
     if category == "non-commercial":
         cite = Citation("licence title (NonCommercial)", "", "category")
@@ -64,6 +57,21 @@ def derived_terms(category: str, osi: bool, fsf: bool) -> dict[str, Term[Any]]:
         cite = Citation("licence title (research only)", "", "category")
         return {"commercial_use": Term(False, cite), "research_only": Term(True, cite)}
     return {}
+
+
+def _public_grant(cite: Citation, fixed: Citation) -> dict[str, Term[Any]]:
+    """A public licence's fixed grant: no research limit, threshold, use policy, output clause
+    or territory (*cite*), and no revocation, remote restriction or change (*fixed*)."""
+    return {
+        "research_only": Term(False, cite),
+        "user_threshold": Term(None, cite, absent=True),
+        "acceptable_use_policy": Term(None, cite, absent=True),
+        "output_use_restriction": Term(OutputUse(False), cite),
+        "territorial_exclusions": Term(None, cite, absent=True),
+        "revocable": Term(False, fixed),
+        "remote_restriction": Term(False, fixed),
+        "unilateral_changes": Term(False, fixed),
+    }
 
 
 def creative_commons_terms(spdx_id: str) -> dict[str, Term[Any]]:
@@ -79,16 +87,7 @@ def creative_commons_terms(spdx_id: str) -> dict[str, Term[Any]]:
         "",
         "category",
     )
-    out: dict[str, Term[Any]] = {
-        "research_only": Term(False, cite),
-        "user_threshold": Term(None, cite, absent=True),
-        "acceptable_use_policy": Term(None, cite, absent=True),
-        "output_use_restriction": Term(OutputUse(False), cite),
-        "territorial_exclusions": Term(None, cite, absent=True),
-        "revocable": Term(False, cite),
-        "remote_restriction": Term(False, cite),
-        "unilateral_changes": Term(False, cite),
-    }
+    out = _public_grant(cite, cite)
     if "-NC" not in spdx_id:
         title = Citation("licence title (no NonCommercial element)", "", "category")
         out["commercial_use"] = Term(True, title)
