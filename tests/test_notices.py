@@ -79,3 +79,24 @@ def test_every_catalogue_record_answers_to_its_id_and_name() -> None:
         by_name = identify_name(licence.name)
         assert by_name is not None, licence.name
         assert by_name.licence.name == licence.name or licence.deprecated
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Licensed under the Apache License, Version 2.0, except that commercial use is prohibited.",
+        "This model is released under the MIT License. You may not use the model for commercial"
+        " purposes.",
+        "The weights are available under the MIT license for non-commercial research use only.",
+    ],
+)
+def test_an_open_licence_named_with_a_restriction_beside_it_is_never_open(text: str) -> None:
+    found = identify(text).licences
+    assert found
+    assert all(not m.licence.osi_approved for m in found), [m.licence.id for m in found]
+    assert all(m.licence.terms.commercial_use.value is not True for m in found)
+
+
+def test_an_open_licence_named_beside_a_permission_stays_open() -> None:
+    text = "This model is released under the MIT License. Commercial use is welcome."
+    assert [m.licence.id for m in identify(text).licences] == ["MIT"]

@@ -152,6 +152,23 @@ def added_restrictions(
     return tuple(found.values())
 
 
+def restrictions_beside(text: str, start: int, end: int) -> tuple[ExtractedTerm, ...]:
+    """Restrictions stated in the sentence of a notice at *start*:*end* or in the next one.
+
+    "Licensed under the Apache License 2.0, except that commercial use is prohibited" and
+    "released under the MIT License. You may not use it commercially." name an open licence
+    and take its freedoms away: the release is not under that licence as written.
+    """
+    left, right = sentence_around(text, start, end)
+    _, right = sentence_around(text, right, right)
+    found: dict[str, ExtractedTerm] = {}
+    for item in extract(text[left:right]):
+        if item.term in _RESTRICTIVE and _restricts(item.term, item.value):
+            at = evidence_at(text, left + item.evidence.start, left + item.evidence.end)
+            found.setdefault(item.term, ExtractedTerm(item.term, item.value, at))
+    return tuple(found.values())
+
+
 def _unknown(licence: Licence, name: str, term: Term[Any]) -> Term[Any]:
     """A freedom of the original licence that the changed text may take away."""
     value = term.value

@@ -20,6 +20,7 @@ from clearweights.licenses._blocks import (
     modified_licence,
     rest_of_file,
     restarts,
+    restrictions_beside,
     unidentified_match,
 )
 from clearweights.licenses._catalogue import Catalogue, load
@@ -247,9 +248,12 @@ def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identific
             continue
         seen.add(notice.licence.id)
         kind = MatchKind.ALIAS if notice.kind == "alias" else MatchKind.NOTICE
+        licence = notice.licence
+        if is_open(licence) and (added := restrictions_beside(text, notice.start, notice.end)):
+            licence = modified_licence(licence, added)  # "MIT, no commercial use" is not MIT
         matches.append(
             LicenceMatch(
-                licence=notice.licence,
+                licence=licence,
                 match=kind,
                 confidence=_NOTICE_CONFIDENCE.get(notice.rule, 0.95),
                 evidence=(evidence_at(text, notice.start, notice.end),),
