@@ -100,3 +100,18 @@ def test_an_open_licence_named_with_a_restriction_beside_it_is_never_open(text: 
 def test_an_open_licence_named_beside_a_permission_stays_open() -> None:
     text = "This model is released under the MIT License. Commercial use is welcome."
     assert [m.licence.id for m in identify(text).licences] == ["MIT"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Apache-2.0 (modified, research use only)",
+        "[Apache 2.0](LICENSE) plus the use restrictions in Attachment A",
+        "MIT (non-commercial use only)",
+    ],
+)
+def test_a_name_with_an_aside_that_changes_it_does_not_resolve_to_the_open_licence(
+    name: str,
+) -> None:
+    match = identify_name(name)
+    assert match is None or not match.licence.osi_approved

@@ -74,6 +74,13 @@ _STOP = {
 _MAX_NAME_WORDS = 12
 _ASIDE = re.compile(r"^\[([^\]\n]+)\]\([^)\n]*\).*$|^([^(\n]+?)\s*\([^)\n]*\)[\s.,;]*$")
 _PUNCTUATION = "\"'`*_.,;:()[] \t"
+# An aside that changes the licence ("MIT (non-commercial)", "[Apache-2.0](L) plus terms"):
+# the name alone would say more than the text grants.
+_CHANGES = re.compile(
+    r"\b(?:only|except|but|plus|and|with|modif\w*|restrict\w*|commercial|research|prohibit\w*|"
+    r"not|no|addendum|additional|attachment|exhibit|terms?|polic\w*|royalt\w*|fees?)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,8 @@ def resolve_name(catalogue: Catalogue, name: str) -> Licence | None:
     if found is None and (aside := _ASIDE.match(name.strip())):
         # "MIT (see `LICENSE`)", "[CC BY-SA 4.0](https://...)": the name without the aside.
         shorter = (aside[1] or aside[2]).strip(_PUNCTUATION)
-        if shorter and shorter.lower() not in _STOP:
+        rest = name.strip()[len(aside[1] or aside[2]) + 2 :]
+        if shorter and shorter.lower() not in _STOP and not _CHANGES.search(rest):
             found = catalogue.get(shorter)
     return None if found is None else current(catalogue, found)
 
