@@ -475,3 +475,20 @@ def test_a_bare_base_path_is_not_guessed_onto_one_of_several(tmp_path: Path) -> 
         "LIN-DROPPED",
         "LIN-UNKNOWN",
     ]
+
+
+def test_dual_licence_wording_never_offers_a_restricted_licence_as_a_choice() -> None:
+    from clearweights.licenses import get
+    from clearweights.licenses._catalogue import load
+    from clearweights.licenses._expression import expression_in
+
+    text = (
+        "The code is dual-licensed under MIT or Apache-2.0. The model weights are released "
+        "under the Llama 3.1 Community License."
+    )
+    licences = [get("MIT"), get("Apache-2.0"), get("llama3.1")]
+    expression = expression_in(text, licences, load())
+    assert expression is not None and expression.operator == "AND"
+    wrapped = "GPL-3.0, or (at your option)\nany later version; weights: Llama 3.1"
+    expression = expression_in(wrapped, [get("GPL-3.0-only"), get("llama3.1")], load())
+    assert expression is not None and expression.operator == "AND"

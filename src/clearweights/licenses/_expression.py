@@ -119,7 +119,7 @@ _MAX_CHOICES = 64
 # "dual-licensed", "licensed under either X or Y", "at your option": the licences are a choice.
 _DISJUNCTION = re.compile(
     r"\bdual[- ]licen[cs]ed\b|\blicen[cs]ed under (?:the terms of )?either\b"
-    r"|\bat (?:your|the licensee'?s?) (?:option|choice|election)\b(?!\)? any later version)",
+    r"|\bat (?:your|the licensee'?s?) (?:option|choice|election)\b(?!\)?\s+any\s+later\s+version)",
     re.I,
 )
 _SPDX_LINE = re.compile(r"SPDX-License-Identifier:\s*(?P<expr>[^\n*#]+?)\s*(?:\*/|-->|$)", re.M)
@@ -253,6 +253,13 @@ def expression_in(
     outside = text
     for start, end in covered:  # a licence's own words ("at your option") are not the offer
         outside = outside[:start] + " " * (end - start) + outside[end:]
-    if not parsed and len(rest) >= 2 and _DISJUNCTION.search(outside):
+    # Only open licences are offered as a choice: "code dual-licensed MIT or Apache; weights
+    # under Llama 3.1" must not let the weights be taken under MIT.
+    if (
+        not parsed
+        and len(rest) >= 2
+        and all(lic.osi_approved for lic in rest)
+        and _DISJUNCTION.search(outside)
+    ):
         return any_of(rest)
     return all_of([*parsed, *rest])
