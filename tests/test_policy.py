@@ -518,3 +518,14 @@ def test_mof_file_expressions_keep_every_licence(tmp_path: Path) -> None:
         ("licences.code", "no licence", "Training code"),
         ("licences.weights", "CC-BY-NC-4.0", "Model parameters (Final)"),
     ]
+
+
+def test_deny_lists_match_hub_ids_and_deprecated_ids() -> None:
+    from clearweights.policy.loader import _current_ids
+
+    assert _current_ids(["llama3", "GPL-3.0", "osi", "permissive"]) == (
+        "LicenseRef-clearweights-llama-3",
+        "GPL-3.0-only",
+        "osi",
+        "permissive",
+    )

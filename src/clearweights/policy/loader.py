@@ -14,6 +14,8 @@ import yaml
 from clearweights._untrusted import MAX_POLICY_BYTES, compose_yaml, load_yaml, read_bounded, shorten
 from clearweights.errors import UsageError
 from clearweights.licenses._catalogue import load
+from clearweights.licenses._expression import current
+from clearweights.licenses.model import Category
 from clearweights.policy.model import Rule
 from clearweights.policy.rules import (
     AllOf,
@@ -85,10 +87,13 @@ def _key_line(node: yaml.Node | None, path: list[Any], key: str) -> int | None:
 
 def _current_ids(names: Any) -> tuple[str, ...]:
     """Licence ids as the catalogue spells them now, so renamed ids in old policies still work."""
+    # Every spelling people use (Hub ids, names, deprecated ids) is matched by its current id,
+    # so `deny: [llama3]` or `deny: [GPL-3.0]` catches what the audit reports.
+    categories = {c.value for c in Category} | {"osi"}
     out: list[str] = []
-    for name in names or ():
-        found = load().get(str(name)) if str(name).startswith("LicenseRef-") else None
-        out.append(found.id if found is not None else str(name))
+    for name in map(str, names or ()):
+        found = None if name in categories else load().get(name)
+        out.append(current(load(), found).id if found is not None else name)
     return tuple(out)
 
 
