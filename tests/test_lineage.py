@@ -324,7 +324,13 @@ def test_unknown_base_says_unknown(tmp_path: Path) -> None:
     unknown = [f for f in result.findings if f.code == "LIN-UNKNOWN"]
     assert len(unknown) == 1 and "--base" in unknown[0].message
     weights = next(c for c in result.components if c.kind is WEIGHTS)
-    assert weights.licence_name == "Apache-2.0"
+    # The base's licence travels with the adapter even when unknown: never assumed open.
+    assert weights.licence_name == (
+        "Apache-2.0 AND LicenseRef-clearweights-unknown-base-model-someone-obscure-model-7b"
+    )
+    assert not all(lic.osi_approved for lic in weights.licences)
+    redhat = next(p for p in result.profiles if p.profile == "redhat")
+    assert redhat.verdict.value != "pass"
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from clearweights.components import Component, MofComponent
 from clearweights.inventory import Inventory
-from clearweights.licenses._expression import all_of
+from clearweights.licenses._expression import all_of, leaf, unknown_licence
 from clearweights.licenses.model import Licence
 from clearweights.lineage._resolve import base_ids, resolve
 from clearweights.lineage.families import Family, families, family_of
@@ -80,13 +80,15 @@ def inherit(
     Weights without a licence of their own stay unlicensed: the fine-tuner's part has no grant.
     """
     out = dict(components)
-    inherited = lineage.inherited
+    # A base whose licence is unknown still passes its licence on: unknown, never assumed open.
+    inherited = all_of(
+        b.expression or leaf(unknown_licence(f"base-model-{b.repo_id}")) for b in lineage.bases
+    )
     if inherited is None:
         return out
     note = "; ".join(
         f"inherited from {b.repo_id} ({b.relation}): {b.licence_source}"
         for b in lineage.bases
-        if b.expression is not None
     )
     for kind in WEIGHTS:
         component = out.get(kind)
