@@ -299,3 +299,13 @@ def test_unreadable_config_json_is_named_and_the_rest_still_audited(tmp_path: Pa
     assert skipped and "nested" in skipped[0].reason
     assert any(f.code == "REL-SKIPPED" and "config.json" in f.message for f in result.findings)
     assert any(c.licence_name == "MIT" for c in result.components)
+
+
+@pytest.mark.parametrize("closing", ["---", "--- ", "---\t"])
+def test_front_matter_limits_apply_to_the_block_the_hub_parses(closing: str) -> None:
+    """A closing line with trailing blanks is still front matter, so it is still checked."""
+    from clearweights.release.card import CardError, parse_card
+
+    deep = "---\na: " + "[" * 150 + "]" * 150 + f"\n{closing}\n# Model\n"
+    with pytest.raises(CardError, match="nested"):
+        parse_card(deep)

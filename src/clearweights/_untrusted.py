@@ -215,7 +215,9 @@ def load_yaml(text: str | bytes, *, limit: int = MAX_DOCUMENT_BYTES) -> Any:
     return yaml.load(text, Loader=_Loader)  # a safe loader (C when available)
 
 
-_FRONT_MATTER = re.compile(r"\A\s*---[\r\n]+([\s\S]*?)[\r\n]+---(?:\r\n|\n|$)")
+# The same block huggingface_hub's REGEX_YAML_BLOCK finds (a closing "--- " included), so what
+# is checked here is exactly what the Hub library then parses.
+_FRONT_MATTER = re.compile(r"\A\s*---(?:\r\n|\r|\n)([\S\s]*?)(?:\r\n|\r|\n)---[ \t]*(?:\r\n|\n|$)")
 
 
 def front_matter(text: str) -> str | None:

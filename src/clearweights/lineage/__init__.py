@@ -87,8 +87,7 @@ def inherit(
     if inherited is None:
         return out
     note = "; ".join(
-        f"inherited from {b.repo_id} ({b.relation}): {b.licence_source}"
-        for b in lineage.bases
+        f"inherited from {b.repo_id} ({b.relation}): {b.licence_source}" for b in lineage.bases
     )
     for kind in WEIGHTS:
         component = out.get(kind)
