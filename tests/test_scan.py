@@ -22,8 +22,6 @@ from tests.scale_corpus import (
     write_parquet,
 )
 
-pytest.importorskip("sqlalchemy")
-
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))

@@ -15,11 +15,8 @@ from clearweights.cli.main import main
 from clearweights.errors import StoreError
 from clearweights.scale import scan, sources_for
 from clearweights.scale import worker as scale_worker
-from tests.scale_corpus import NAMES, card_only_dirs
-
-pytest.importorskip("sqlalchemy")
-
 from clearweights.store import open_store
+from tests.scale_corpus import NAMES, card_only_dirs
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -61,8 +61,8 @@ def test_safetensors_reader_on_odd_headers(
 @SETTINGS
 @given(
     version=st.integers(0, 5),
-    tensors=st.integers(0, 1 << 64 - 1),
-    kv=st.integers(0, 1 << 64 - 1),
+    tensors=st.integers(0, (1 << 64) - 1),
+    kv=st.integers(0, (1 << 64) - 1),
     body=st.binary(max_size=256),
 )
 def test_gguf_reader_on_arbitrary_headers(

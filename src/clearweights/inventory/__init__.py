@@ -187,6 +187,7 @@ def build_inventory(release: Release) -> Inventory:
         for lic in card_draft.licences.values():
             draft.licences[lic.id] = lic
         draft.expressions.extend(card_draft.expressions)
+        draft.unlicensed = card_draft.unlicensed  # never more open than the card it comes from
         _source(draft, "as the model card")
     components = {kind: _finish(kind, d) for kind, d in drafts.items()}
     components.update(external(release, components))
