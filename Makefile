@@ -48,21 +48,31 @@ unit: dev browser
 test: lint typecheck unit
 
 ## ScanCode lives in its own environment: a comparison point, never a dependency.
-.bench/scancode-venv/bin/python:
+## A stamp marks a finished install, so an interrupted or failed one is retried.
+.bench/scancode-venv/.installed:
 	$(PYTHON) -m venv .bench/scancode-venv
 	.bench/scancode-venv/bin/python -m pip install -q scancode-toolkit-mini==32.5.0 'pluggy<1.7'
+	touch $@
 
 ## The pickle scanners compared (and the frameworks that write real checkpoints) likewise.
-.bench/pickle-venv/bin/python:
-	$(PYTHON) -m venv .bench/pickle-venv
+## modelscan 0.8.8 needs Python < 3.13: set BENCH_PYTHON where python3 is newer.
+BENCH_PYTHON ?= $(PYTHON)
+.bench/pickle-venv/.installed:
+	$(BENCH_PYTHON) -c 'import sys; sys.exit(sys.version_info >= (3, 13))' || \
+		{ echo "the pickle benchmark needs Python < 3.13 (set BENCH_PYTHON=...)" >&2; exit 2; }
+	$(BENCH_PYTHON) -m venv .bench/pickle-venv
 	.bench/pickle-venv/bin/python -m pip install -q picklescan==1.0.5 fickling==0.1.12 \
 		modelscan==0.8.8 'typing_extensions>=4.10' 'scikit-learn>=1.5,<2' 'numpy<3' 'joblib<2'
+	touch $@
 
-bench: dev .bench/scancode-venv/bin/python .bench/pickle-venv/bin/python
+bench: dev .bench/scancode-venv/.installed .bench/pickle-venv/.installed
 	$(BIN)/python bench/licence_identify.py
 	$(BIN)/python bench/audit_releases.py
 	$(BIN)/python bench/hashing.py
 	$(BIN)/python bench/pickle_scan.py
+	$(BIN)/python bench/card_claims.py
+	$(BIN)/python bench/large_release.py
+	$(BIN)/python bench/scan_releases.py
 
 ## Rebuild the shipped licence data from its sources (needs the package registry).
 data: dev
