@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from clearweights._untrusted import load_json
+from clearweights._untrusted import load_json, read_head
 from clearweights.scale.items import Item, directory_digest
 from clearweights.scale.rows import malformed_item, row_item
 
@@ -85,8 +85,8 @@ def cached_repo(repo_id: str, cache: str, revision: str) -> Item:
     folder = Path(cache) / ("models--" + repo_id.replace("/", "--"))
     ref = folder / "refs" / revision
     try:
-        commit = ref.read_text(encoding="utf-8").strip() if ref.is_file() else revision
-    except (OSError, UnicodeDecodeError):
+        commit = read_head(ref, 256)[0].decode("utf-8").strip() if ref.is_file() else revision
+    except (OSError, ValueError):  # UnicodeDecodeError and UntrustedInputError are ValueErrors
         commit = ""
     snapshot = folder / "snapshots" / commit
     if not commit or "/" in commit or not snapshot.is_dir():
