@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from clearweights import __version__
-from clearweights.server import api, badges, docs, problems, submit
+from clearweights.server import api, badges, docs, downloads, problems, submit
 from clearweights.server.jobs import JobPool
 from clearweights.server.registry import Registry
 from clearweights.server.security import GuardMiddleware, RateLimiter
@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(GuardMiddleware, max_body=settings.max_body_bytes)
     app.include_router(api.router)
     app.include_router(badges.router)
+    app.include_router(downloads.router)
     app.include_router(submit.router)
     app.include_router(docs.router)
     # The web UI (clearweights.server.ui) mounts its router here.

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from clearweights.formats.badge import COLOURS, svg
 from clearweights.server import catalog
-from clearweights.server.api import PREFIX, read_access, registry_of
+from clearweights.server.api import PREFIX, READ_RESPONSES, read_access, registry_of
 from clearweights.server.http import cached
 from clearweights.server.problems import Problem
 from clearweights.server.records import ReleaseSummary
@@ -81,7 +81,9 @@ class _Cache:
             self.items.popitem(last=False)
 
 
-router = APIRouter(prefix=PREFIX, tags=["badges"], dependencies=[Depends(read_access)])
+router = APIRouter(
+    prefix=PREFIX, tags=["badges"], dependencies=[Depends(read_access)], responses=READ_RESPONSES
+)
 Ref = Annotated[
     str, Query(min_length=1, max_length=1000, description="A release id, repo id or path.")
 ]

@@ -23,7 +23,7 @@ from clearweights.server.api import PREFIX, registry_of
 from clearweights.server.archive import ArchiveRejected, Limits, unpack
 from clearweights.server.http import json_bytes
 from clearweights.server.jobs import JobPool, Submission
-from clearweights.server.problems import Problem
+from clearweights.server.problems import Problem, responses
 from clearweights.server.security import RateLimiter, check_token
 from clearweights.server.tokens import Scope, TokenInfo
 
@@ -45,7 +45,9 @@ def _writer(needed: Scope) -> Any:
 
 Submitter = Annotated[TokenInfo, _writer(Scope.SUBMIT)]
 Admin = Annotated[TokenInfo, _writer(Scope.ADMIN)]
-router = APIRouter(prefix=PREFIX, tags=["submissions"])
+router = APIRouter(
+    prefix=PREFIX, tags=["submissions"], responses=responses(400, 401, 403, 404, 413, 422, 429)
+)
 
 
 class HubSubmission(BaseModel):
