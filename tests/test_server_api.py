@@ -116,7 +116,7 @@ def test_history_says_what_changed_and_why(client: TestClient, db: Path) -> None
     history = client.get(f"{API}/releases/{entry}/history").json()
     assert [h["reasons"] for h in history] == [
         ["first audit"],
-        ["new revision", "new licence catalogue " + original["catalogue_version"] + " -> 2099.01.01"],
+        ["new revision", f"new licence catalogue {original['catalogue_version']} -> 2099.01.01"],
     ]
     assert {"field": "mof", "before": "fail", "after": "pass"} in history[1]["changes"]
     latest = client.get(f"{API}/releases/{entry}").json()["release"]
@@ -179,7 +179,8 @@ def test_licences_and_search(client: TestClient) -> None:
 def test_openapi_and_docs_are_served_from_the_package(client: TestClient) -> None:
     spec = client.get(f"{API}/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
-    assert {"/api/v1/releases", "/api/v1/badges/{kind}.svg", "/api/v1/submissions"} <= set(spec["paths"])
+    wanted = {"/api/v1/releases", "/api/v1/badges/{kind}.svg", "/api/v1/submissions"}
+    assert wanted <= set(spec["paths"])
     page = client.get(f"{API}/docs/")
     assert page.status_code == 200 and "docs.js" in page.text
     for asset in ("docs.js", "docs.css"):
