@@ -135,9 +135,18 @@ async def submit_archive(
         shutil.rmtree(root, ignore_errors=True)
         raise Problem(422, exc.message, title="Archive refused") from None
     revision = "sha256:" + hashlib.sha256(data).hexdigest()[:32]
-    item = Item("upload", name, revision, location=str(folder))
+    item = Item("upload", name, revision, location=str(_release_root(folder)))
     job, new = jobs_of(request).submit("archive", name, item, token=token.id)
     return _accepted(job, new)
+
+
+def _release_root(folder: FilePath) -> FilePath:
+    """The release's folder: an archive made as ``tar czf r.tgz release/`` holds one folder."""
+    entries = list(folder.iterdir())
+    while len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        folder = entries[0]
+        entries = list(folder.iterdir())
+    return folder
 
 
 def _outcomes(document: Any, key: str | None, revision: str | None) -> list[Outcome]:
