@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from clearweights.server import catalog
 from clearweights.server.api import PREFIX, READ_RESPONSES, read_access, registry_of
 from clearweights.server.http import cached
-from clearweights.server.problems import Problem
+from clearweights.server.problems import Problem, responses
 
 if TYPE_CHECKING:
     from clearweights.audit.model import AuditReport, ReleaseAudit
@@ -131,7 +131,10 @@ def render(kind: Download, document: str, revision: str, audited_at: str, policy
 
 
 router = APIRouter(
-    prefix=PREFIX, tags=["downloads"], dependencies=[Depends(read_access)], responses=READ_RESPONSES
+    prefix=PREFIX,
+    tags=["downloads"],
+    dependencies=[Depends(read_access)],
+    responses={**READ_RESPONSES, **responses(409, 501)},
 )
 
 
