@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,7 +69,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
     @given(case=schema.as_strategy())
     @settings(max_examples=250, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip
-    def explore(case: schemathesis.Case) -> None:
+    def explore(case: schemathesis.Case[Any]) -> None:
         headers = {"Authorization": f"Bearer {secret}"} if case.method != "GET" else None
         case.call_and_validate(base_url=base, headers=headers, checks=checks, timeout=30)
 
