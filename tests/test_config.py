@@ -82,8 +82,8 @@ def test_a_command_table_wins_over_shared_keys(tmp_path: Path) -> None:
     audit = config.options("audit")
     assert audit.policy == str(tmp_path / ".clearweights" / "policy.yml")
     assert audit.format is None
-    assert "format" not in audit.items()
-    assert audit.items()["profile"] == ("redhat", "mof")
+    assert "format" not in audit.set_keys()
+    assert audit.set_keys()["profile"] == ("redhat", "mof")
 
 
 def test_feature_sections_read_as_mappings(tmp_path: Path) -> None:
@@ -168,7 +168,7 @@ BAD = [
     ("jobs = 0\n", "jobs: expected a positive integer, got 0"),
     ("profile = ['redhat', 1]\n", "profile[1]: expected a string, got an integer (1)"),
     ("polcy = 'pragmatic'\n", "polcy: unknown key (known keys: base, download,"),
-    ("output = ''\n", "output: expected a non-empty string, got an empty one"),
+    ("[audit]\noutput = ''\n", "[audit] output: expected a non-empty string, got an empty one"),
     ("[check]\noutput-format = 'sarif=x'\n", "[check] output-format: expected a table"),
     ("[check.output-format]\nsarif = 1\n", "[check] output-format.sarif: expected a string"),
     ("base = ['a']\n", "base: expected a table, got an array (['a'])"),
@@ -216,4 +216,16 @@ def test_overlaid_and_items_round_trip() -> None:
     own = Options(jobs=8, quiet=True)
     merged = shared.overlaid(own)
     assert merged == Options(policy="pragmatic", jobs=8, profile=("mof",), quiet=True)
-    assert merged.items() == {"policy": "pragmatic", "jobs": 8, "profile": ("mof",), "quiet": True}
+    expected = {"policy": "pragmatic", "jobs": 8, "profile": ("mof",), "quiet": True}
+    assert merged.set_keys() == expected
+
+
+def test_output_files_belong_to_one_command(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool.clearweights]\noutput = 'report.txt'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.message == (
+        "[tool.clearweights] output: belongs in a command's table, such as "
+        "[tool.clearweights.check]"
+    )

@@ -60,6 +60,8 @@ KEYS: Mapping[str, str] = MappingProxyType(
         "no-progress": "bool",
     }
 )
+# Output files belong to one command: a shared one would make every command write the same file.
+TABLE_ONLY = frozenset({"output", "output-format"})
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
 
 
@@ -93,7 +95,7 @@ class Options:
     verbose: bool | None = None
     no_progress: bool | None = None
 
-    def items(self) -> dict[str, Any]:
+    def set_keys(self) -> dict[str, Any]:
         """The keys this config sets, by long option name (``fail-on``), with their values."""
         out: dict[str, Any] = {}
         for f in fields(self):
@@ -104,7 +106,7 @@ class Options:
 
     def overlaid(self, other: Options) -> Options:
         """These options with every key *other* sets replaced by *other*'s value."""
-        return replace(self, **{k.replace("-", "_"): v for k, v in other.items().items()})
+        return replace(self, **{k.replace("-", "_"): v for k, v in other.set_keys().items()})
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,12 @@ class ProjectConfig:
     def unknown_keys(self, name: str) -> tuple[str, ...]:
         """Keys of table *name* that are no option (a feature's own settings, or typos)."""
         return tuple(k for k in self.section(name) if k not in KEYS)
+
+    def locate(self, key: str, command: str) -> str:
+        """Where *command*'s value of *key* comes from: ``[tool.clearweights.check] policy``."""
+        own = self.tables.get(command)
+        table = command if own is not None and key in own.set_keys() else None
+        return _where(self.table_prefix, table, key)
 
     def error(self, key: str, reason: str, table: str | None = None) -> ConfigError:
         """A :class:`ConfigError` naming this file and *key* (in *table*), for feature sections."""
@@ -240,6 +248,9 @@ class _Reader:
         values: dict[str, Any] = {}
         for key, raw in doc.items():
             if key in KEYS:
+                if table is None and key in TABLE_ONLY:
+                    where = f"[{self.prefix}.check]" if self.prefix else "[check]"
+                    raise self.fail(table, key, f"belongs in a command's table, such as {where}")
                 values[key.replace("-", "_")] = self.value(table, key, raw)
             elif strict and not isinstance(raw, dict):
                 known = ", ".join(sorted(KEYS))

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from clearweights.cli._options import base_option, declaration_options, emit, format_option
+from clearweights.cli._options import (
+    base_option,
+    declaration_options,
+    emit,
+    format_option,
+    revision_option,
+)
 from clearweights.errors import ExitCode
 from clearweights.formats import CHECK_FORMATS
 
@@ -22,12 +28,14 @@ def _check_formats(func: click.decorators.FC) -> click.decorators.FC:
     help="A policy file, or a built-in policy: pragmatic, strict-osaid, commercial-product.",
 )
 @_check_formats
+@revision_option
 @declaration_options
 @base_option
 def check_command(
     paths: tuple[str, ...],
     policy_path: str,
     output_format: str,
+    revision: str | None,
     systemic_risk: bool | None,
     monetised: bool | None,
     bases: dict[str, str],
@@ -40,15 +48,18 @@ def check_command(
     \b
     Examples:
       clearweights check ./my-model --policy pragmatic
-      clearweights check ./models/* --policy policy.yml --format sarif > results.sarif
-      clearweights check ./my-model --policy commercial-product --format junit > junit.xml
+      clearweights check ./models/* --policy policy.yml --output-format sarif=results.sarif
+      clearweights check ./my-model --policy pragmatic --format markdown \\
+          --output-format sarif=results.sarif --output-format junit=junit.xml
     """  # fmt: skip
     from clearweights.frameworks import Declarations
     from clearweights.policy import check, load_policy
 
     policy, base = load_policy(policy_path)
     declarations = Declarations(systemic_risk=systemic_risk, monetised=monetised)
-    report = check(list(paths), policy, base=base, declarations=declarations, bases=bases)
+    report = check(
+        list(paths), policy, base=base, declarations=declarations, bases=bases, revision=revision
+    )
     emit(report, output_format)
     for entry in report.checks:
         if entry.error:

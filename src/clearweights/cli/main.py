@@ -9,6 +9,7 @@ import traceback
 import click
 
 from clearweights import __version__
+from clearweights.cli._conventions import apply_conventions
 from clearweights.cli.audit import audit_command
 from clearweights.cli.bom import bom_group
 from clearweights.cli.check import check_command
@@ -46,6 +47,7 @@ cli.add_command(sign_command)
 cli.add_command(verify_command)
 cli.add_command(scan_command)
 cli.add_command(stats_command)
+apply_conventions(cli)  # last: every command registered above gets the shared options
 
 
 def main(argv: list[str] | None = None) -> int:

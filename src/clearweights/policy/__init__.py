@@ -48,11 +48,13 @@ def check(
     today: date | None = None,
     declarations: Declarations = NO_DECLARATIONS,
     bases: Mapping[str, str] | None = None,
+    revision: str | None = None,
 ) -> CheckReport:
-    """Audit every release and apply *policy* to it (*bases*: local base models, for lineage)."""
+    """Audit every release and apply *policy* to it (*bases*: local base models, for lineage;
+    *revision*: the branch, tag or commit of Hub repo ids)."""
     checks = []
     for location in locations:
-        audited = audit_release(location, declarations=declarations, bases=bases)
+        audited = audit_release(location, declarations=declarations, bases=bases, revision=revision)
         if audited.error:
             checks.append(ReleaseCheck(location, None, error=audited.error))
             continue
