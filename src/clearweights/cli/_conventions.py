@@ -77,8 +77,7 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
         known = {k for leaf in _leaves(root.commands[top]) for k in _options_of(leaf)}
         for key in config.section(top):
             if key not in known:
-                reason = f"not an option of clearweights {top}"
-                raise ConfigError(f"{config.locate(key, top)}: {reason}", path=config.path)
+                raise config.error(key, f"not an option of clearweights {top}", table=top)
     mine = _options_of(ctx.command)
     out: dict[str, Any] = {}
     for key, raw in config.options(top).set_keys().items():
