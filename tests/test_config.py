@@ -229,3 +229,19 @@ def test_output_files_belong_to_one_command(tmp_path: Path) -> None:
         "[tool.clearweights] output: belongs in a command's table, such as "
         "[tool.clearweights.check]"
     )
+
+
+def test_the_documented_example_loads_and_every_key_is_documented(tmp_path: Path) -> None:
+    from clearweights.config import KEYS
+
+    doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "pyproject.toml").write_text(example, encoding="utf-8")
+    config = load_config(tmp_path / "pyproject.toml")
+    check = config.options("check")
+    assert check.policy == str(tmp_path / ".clearweights" / "policy.yml")
+    assert dict(check.output_format)["junit"] == tmp_path / "reports" / "junit.xml"
+    assert config.options("audit").fail_on == ("redhat",)
+    reference = doc.split("| key | value | commands |", 1)[1].split("\n\n", 1)[0]
+    for key in KEYS:
+        assert f"`{key}`" in reference, key
