@@ -218,7 +218,10 @@ def test_missing_path_is_named(capsys: pytest.CaptureFixture[str], repo: Path) -
     assert "clearweights: no/such-dir/here: no such file or directory" in err
     code, _, err = run(capsys, "check", "acme/not-cached", "--policy", "pragmatic")
     assert code == 3
-    assert "acme/not-cached: is not in the local Hugging Face cache" in err
+    assert (
+        "acme/not-cached: is not in the local Hugging Face cache "
+        "(nor is it a file or folder here; pass --download to fetch it from the Hub)"
+    ) in err
 
 
 def cached_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

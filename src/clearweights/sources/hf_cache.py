@@ -53,7 +53,7 @@ class HubCache:
             raise ReleaseError(
                 "is not in the local Hugging Face cache",
                 path=self.repo_id,
-                hint="pass --download to fetch it from the Hub",
+                hint="nor is it a file or folder here; pass --download to fetch it from the Hub",
             )
         return next((p for p in revisions if p.name == ref), revisions[0])
 
