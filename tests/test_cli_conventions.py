@@ -193,6 +193,9 @@ def test_two_outputs_to_one_file_is_a_usage_error(
     code, _, err = run(capsys, "audit", NC, "--output-format", "json")
     assert code == 2
     assert "expected FORMAT=FILE" in err
+    code, _, err = run(capsys, "audit", NC, "--output-format", f"json={repo}")
+    assert code == 2
+    assert f"{repo} is a directory" in err
     assert not list(repo.rglob("x.sarif"))
 
 

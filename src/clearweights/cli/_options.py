@@ -75,6 +75,8 @@ def _output_formats(formats: Sequence[OutputFormat]) -> Callable[..., Any]:
                 reason = f"{value!r}: expected FORMAT=FILE, such as sarif=results.sarif"
             elif name not in names:
                 reason = f"{value!r}: {name!r} is not one of {', '.join(names)}"
+            elif Path(file).is_dir():
+                reason = f"{value!r}: {file} is a directory"
             if reason is not None:
                 raise config_error(ctx, param, reason) or click.BadParameter(
                     reason, ctx=ctx, param=param
