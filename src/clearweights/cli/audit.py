@@ -75,7 +75,9 @@ def audit_command(
       clearweights audit ./my-model
       clearweights audit meta-llama/Llama-3.1-8B --format json
       clearweights audit ./my-model --fail-on redhat --profile redhat
-      clearweights audit ./my-model --format mof-yaml > my-model.yml
+      clearweights audit ./my-model --format mof-yaml -o my-model.yml
+      clearweights audit ./models/* --format json -o audit.json --output-format markdown=audit.md
+      clearweights audit org/name --revision v1.0
       clearweights audit ./my-adapter --base ./Llama-3.1-8B
     """
     # The audit machinery loads only when this command runs, to keep other commands fast.
