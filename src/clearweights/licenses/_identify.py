@@ -355,6 +355,11 @@ def identify_bytes(data: bytes, name: str = "-", *, max_bytes: int = MAX_BYTES) 
     text, note = _decode(data)
     if text is None:
         return FileResult(name, None, error=note, notes=tuple(notes), bytes_read=len(data))
+    found = identify_text(text)
+    if note and note.startswith("not valid UTF-8") and not found.licences:
+        # Nothing read as a licence in a guessed encoding: the file is unreadable, not empty.
+        error = "not valid UTF-8, and no licence text when read as Windows-1252"
+        return FileResult(name, None, error=error, notes=tuple(notes), bytes_read=len(data))
     if note:
         notes.append(note)
-    return FileResult(name, identify_text(text), notes=tuple(notes), bytes_read=len(data))
+    return FileResult(name, found, notes=tuple(notes), bytes_read=len(data))
