@@ -247,8 +247,8 @@ def test_policy_results_match_clearweights_check(db: Path) -> None:
                 break
             time.sleep(0.3)
         assert view["name"] == "pragmatic" and view["rules"]
-        approved = names(client.get(f"{API}/releases", params={"policy": "pragmatic",
-                                                               "policy_status": "approved"}))  # fmt: skip
+        wanted = {"policy": "pragmatic", "policy_status": "approved"}
+        approved = names(client.get(f"{API}/releases", params=wanted))
         assert sorted(approved) == sorted(n for n, ok in expected.items() if ok)
         assert counts["approved"] == len(approved)
         assert counts["violates"] + counts["waived"] == len(EXAMPLE_NAMES) - len(approved)
