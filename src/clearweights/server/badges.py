@@ -90,6 +90,7 @@ Ref = Annotated[
 
 
 def _render(request: Request, ref: str, kind: BadgeKind, fmt: str) -> Response:
+    """The badge, from the cache when the index has not changed (no thread, no query)."""
     registry = registry_of(request)
     registry.refresh()
     cache: _Cache = request.app.state.badges
@@ -120,7 +121,7 @@ def _render(request: Request, ref: str, kind: BadgeKind, fmt: str) -> Response:
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
 )
-def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response:
+async def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response:
     """A badge for a model card: ``![](https://registry/api/v1/badges/mof.svg?release=org/name)``."""
     return _render(request, release, kind, "svg")
 
@@ -128,7 +129,7 @@ def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response:
 @router.get(
     "/badges/{kind}.json", summary="shields.io endpoint badge", response_model=dict[str, str | int]
 )
-def badge_json(request: Request, kind: BadgeKind, release: Ref) -> Response:
+async def badge_json(request: Request, kind: BadgeKind, release: Ref) -> Response:
     """shields.io's endpoint format: ``{"schemaVersion": 1, "label", "message", "color"}``."""
     return _render(request, release, kind, "json")
 
