@@ -116,6 +116,7 @@ class EntryRow(Base):
         Index("ix_entry_category", "license_category", "id"),
         Index("ix_entry_mof", "mof_class", "id"),
         Index("ix_entry_base", "base_model", "id"),
+        Index("ix_entry_audit", "audit_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(32))

@@ -22,6 +22,7 @@ _ENTRY_INDEXES = {
     "ix_entry_category": ["license_category", "id"],
     "ix_entry_mof": ["mof_class", "id"],
     "ix_entry_base": ["base_model", "id"],
+    "ix_entry_audit": ["audit_id"],  # joins to the audit tables; replaced audits (NULL)
 }
 
 
