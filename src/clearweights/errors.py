@@ -75,3 +75,10 @@ class VerificationFailed(ClearweightsError):
 
 class StoreError(ClearweightsError):
     """The result store cannot be used: unreachable, corrupt, or from a newer clearweights."""
+
+
+class TaxonomyError(InputError):
+    """A taxonomy leaf or its documents could not be read (bad YAML, missing repository or commit).
+
+    ``path`` names the leaf's ``qna.yaml`` (or the taxonomy root).
+    """
