@@ -82,3 +82,7 @@ class TaxonomyError(InputError):
 
     ``path`` names the leaf's ``qna.yaml`` (or the taxonomy root).
     """
+
+
+class RepositoryUnavailableError(TaxonomyError):
+    """A leaf's document repository is out of reach (offline, or cloning failed): not checked."""

@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from clearweights.errors import TaxonomyError
+from clearweights.errors import RepositoryUnavailableError, TaxonomyError
 from clearweights.taxonomy._load import load_leaf
 from clearweights.taxonomy.model import ATTRIBUTION_FILE, QNA_FILE, Document, Leaf
 
@@ -93,7 +93,7 @@ def changed_leaf_paths(root: str | Path, base_ref: str) -> tuple[Path, ...]:
         if file.name in (QNA_FILE, ATTRIBUTION_FILE) and file.is_relative_to(base):
             qna = file.parent / QNA_FILE
             if qna.is_file():
-                found.add(qna)
+                found.add(Path(root) / qna.relative_to(base))
     return tuple(sorted(found))
 
 
@@ -128,7 +128,7 @@ def _clone(repo: str, cache: Path, leaf: Leaf) -> Path:
         try:
             git(cache, "clone", "--bare", "--quiet", "--", repo, str(target))
         except GitError as exc:
-            raise TaxonomyError(
+            raise RepositoryUnavailableError(
                 f"document repository {repo} cannot be cloned: {exc}", path=leaf.path
             ) from exc
     return target
@@ -158,7 +158,7 @@ def resolve_repository(
             raise TaxonomyError(f"document repository {repo} does not exist", path=leaf.path)
         return local
     if cache is None:
-        raise TaxonomyError(
+        raise RepositoryUnavailableError(
             f"document repository {repo} is not available offline",
             path=leaf.path,
             hint="map it to a local clone (mirrors), or allow cloning into a cache directory",

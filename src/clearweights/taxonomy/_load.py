@@ -81,17 +81,22 @@ def parse_yaml(path: Path) -> ParsedYaml:
 
 
 def leaf_name(path: Path, root: Path | None = None) -> str:
-    """The leaf's directory relative to *root*, or from its top folder (``knowledge/...``)."""
+    """The leaf's directory from its top folder (``knowledge/...``), as upstream names leaves.
+
+    Relative to *root* when that starts at a top folder; from the last top folder in the path
+    otherwise; relative to *root* (or the bare directory name) when the path has none.
+    """
     directory = path.resolve().parent
-    if root is not None:
-        base = root.resolve()
-        if directory.is_relative_to(base):
-            return directory.relative_to(base).as_posix() or directory.name
+    relative = None
+    if root is not None and directory.is_relative_to(root.resolve()):
+        relative = directory.relative_to(root.resolve()).as_posix()
+        if relative.split("/", 1)[0] in TOP_FOLDERS:
+            return relative
     parts = directory.parts
     for i in range(len(parts) - 1, -1, -1):
         if parts[i] in TOP_FOLDERS:
             return "/".join(parts[i:])
-    return directory.name
+    return relative if relative and relative != "." else directory.name
 
 
 def leaf_kind(name: str, data: dict[str, Any]) -> LeafKind:
