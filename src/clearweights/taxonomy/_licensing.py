@@ -224,8 +224,8 @@ def check_license(
         )
     if c.refused:
         verdict = LicenseVerdict.NOT_ALLOWED
-    elif c.unknown or not c.ids:
-        verdict = LicenseVerdict.UNKNOWN
+    elif c.unknown or not c.ids or (license_files is None and leaf.document is not None):
+        verdict = LicenseVerdict.UNKNOWN  # an unread document repository may restrict more
     else:
         verdict = LicenseVerdict.ALLOWED
     found = [duties(licenses.get(i)) for i in sorted(c.ids)]
