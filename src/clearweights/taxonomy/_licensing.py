@@ -120,7 +120,7 @@ class _Collector:
                 "write its SPDX id (e.g. CC-BY-4.0)",
             )
             return
-        self._check(ids, tree, path, line, origin)
+        self._check(ids, tree, path, line, "the licence stated in attribution.txt")
 
     def _check(
         self, ids: tuple[str, ...], tree: LicenceExpression, path: str, line: int, origin: str
@@ -134,8 +134,8 @@ class _Collector:
                 line,
                 "license/not-allowed",
                 Severity.ERROR,
-                f"{origin} licence {names} is not on the allow-list (got {' '.join(ids)}, "
-                f"expected one of {self.allowed_text})",
+                f"{origin} is {names}, which is not on the allow-list "
+                f"(got {' '.join(ids)}, expected one of {self.allowed_text})",
             )
 
     def license_file(self, label: str, name: str, data: bytes) -> None:
@@ -145,7 +145,7 @@ class _Collector:
         self.sources.append(LicenseSource(name, name, found))
         tree = _ids(" AND ".join(found))[1] if found else None
         if tree is not None:
-            self._check(found, tree, path, 1, f"repository file {name}:")
+            self._check(found, tree, path, 1, f"the licence in the repository's {name} file")
             return
         text = data.decode("utf-8", "replace")
         if _RESERVED.search(text):
