@@ -7,6 +7,7 @@ licence engine. Nothing unidentified is ever taken as allowed.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -70,6 +71,12 @@ def duties(licence: Licence) -> LicenseDuties | None:
             "keep the copyright and licence notices (and a NOTICE file, when there is one)"
         )
     return LicenseDuties(lid, share_alike, attribution, keep_notices, tuple(notes))
+
+
+@functools.lru_cache(maxsize=64)
+def _identify(data: bytes) -> tuple[str, ...]:
+    """Licence ids in a licence file (cached: one repository serves many leaves)."""
+    return tuple(sorted({m.licence.id for m in licenses.identify_bytes(data).licences}))
 
 
 def _ids(text: str) -> tuple[tuple[str, ...], LicenceExpression | None]:
@@ -140,8 +147,7 @@ class _Collector:
 
     def license_file(self, label: str, name: str, data: bytes) -> None:
         path = f"{label}/{name}"
-        result = licenses.identify_bytes(data, path)
-        found = tuple(sorted({m.licence.id for m in result.licences}))
+        found = _identify(data)
         self.sources.append(LicenseSource(name, name, found))
         tree = _ids(" AND ".join(found))[1] if found else None
         if tree is not None:
