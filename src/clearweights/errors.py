@@ -55,6 +55,10 @@ class InputError(ClearweightsError, OSError):
     """An input could not be read (missing, a directory, unreadable, not text)."""
 
 
+class AuditDocumentError(InputError, ValueError):
+    """An audit document (JSON) cannot be loaded: not JSON, not the schema, or too new."""
+
+
 class DataError(ClearweightsError):
     """The data shipped with clearweights is missing or corrupt."""
 
@@ -86,3 +90,7 @@ class TaxonomyError(InputError):
 
 class RepositoryUnavailableError(TaxonomyError):
     """A leaf's document repository is out of reach (offline, or cloning failed): not checked."""
+
+
+class ConfigError(UsageError):
+    """The project config file is wrong: not TOML, an unknown key, a value of the wrong type."""
