@@ -115,3 +115,44 @@ def test_diff_checks_the_branch_only(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert f"{haiku}:31:1 [yaml/empty-lines] too many blank lines (2 > 0)" in out
     assert main(["taxonomy", "diff", str(root), "--base", "no-such-ref"]) == 3
     assert "--base empty" in capsys.readouterr().err
+
+
+def test_the_project_config_sets_the_allow_list_and_mirrors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_fixture_repos(tmp_path / "repos")
+    leaf = HERE / "broken/compositional_skills/rules/license_non_commercial"
+    config = tmp_path / "pyproject.toml"
+    config.write_text(
+        '[tool.clearweights.taxonomy]\nlicenses = ["CC-BY-NC-4.0", "CC-BY-SA-4.0"]\n'
+        'mirrors = { "https://github.com/clearweights-fixtures/phoenix-docs" = "repos/phoenix" }\n'
+        "context-words = 40\n",
+        encoding="utf-8",
+    )
+    assert main(["taxonomy", "validate", str(leaf), "--no-config"]) == 1
+    capsys.readouterr()
+    assert main(["taxonomy", "validate", str(leaf), "--config", str(config)]) == 0
+    capsys.readouterr()
+    # The mirror is found from the config file's folder; the size guidance is the config's.
+    assert (
+        main(["taxonomy", "validate", str(VALID), "--config", str(config), "--format", "json"]) == 1
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["not_checked"] == []
+    assert {f["rule"] for f in data["findings"]} == {"license/not-allowed", "size/context-words"}
+    # The command line wins over the file.
+    assert main(["taxonomy", "validate", str(leaf), "--config", str(config),
+                 "--allow-license", "MIT"]) == 1  # fmt: skip
+
+
+def test_a_wrong_config_key_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "clearweights.toml"
+    config.write_text('[taxonomy]\nlicences = ["MIT"]\n', encoding="utf-8")
+    assert main(["taxonomy", "validate", str(VALID), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"{config}: [taxonomy] licences: unknown key" in err
+    config.write_text('[taxonomy]\nqna-words = "many"\n', encoding="utf-8")
+    assert main(["taxonomy", "validate", str(VALID), "--config", str(config)]) == 2
+    assert "qna-words: expected a positive integer, got 'many'" in capsys.readouterr().err

@@ -10,9 +10,12 @@ from typing import Any, TypeVar, assert_never
 
 import click
 
-from clearweights.cli._options import output_option, write_output
+from clearweights.cli._options import CONFIG_KEY, output_option, write_output
+from clearweights.config import NO_CONFIG
 from clearweights.errors import ExitCode
+from clearweights.taxonomy._config import settings
 from clearweights.taxonomy._format import format_json, format_text, summary
+from clearweights.taxonomy._pii import PHONE_REGIONS
 from clearweights.taxonomy.report import ValidationReport
 from clearweights.taxonomy.validate import (
     DEFAULT_ALLOWED_LICENSES,
@@ -63,7 +66,7 @@ def _mirrors(
     return out
 
 
-def _default_cache() -> Path:
+def _cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "clearweights" / "taxonomy-repos"
 
@@ -124,10 +127,15 @@ def _options(
     cache_dir: Path | None,
     jobs: int | None,
 ) -> ValidationOptions:
+    """The command line over ``[tool.clearweights.taxonomy]`` over the built-in defaults."""
+    config = click.get_current_context().meta.get(CONFIG_KEY, NO_CONFIG)
+    found = settings(config)
     return ValidationOptions(
-        allowed_licenses=resolve_allowed(allowed or DEFAULT_ALLOWED_LICENSES),
-        mirrors=mirrors,
-        cache=None if offline else (cache_dir or _default_cache()),
+        allowed_licenses=resolve_allowed(allowed or found.licenses or DEFAULT_ALLOWED_LICENSES),
+        mirrors={**found.mirrors, **mirrors},
+        cache=None if offline or found.offline else (cache_dir or found.cache_dir or _cache()),
+        phone_regions=found.phone_regions or PHONE_REGIONS,
+        size=found.size,
         workers=jobs or min(os.cpu_count() or 1, 8),
     )
 

@@ -38,7 +38,7 @@ class ValidationOptions:
     mirrors: Mapping[str, Path] = field(default_factory=dict)
     cache: Path | None = None  # where remote document repositories are cloned; None: offline
     phone_regions: tuple[str, ...] = PHONE_REGIONS
-    size: SizeGuidance = SizeGuidance()
+    size: SizeGuidance = field(default_factory=SizeGuidance)
     workers: int = 1  # processes checking leaves in parallel
 
 
