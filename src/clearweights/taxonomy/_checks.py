@@ -12,7 +12,13 @@ import yaml
 from clearweights.errors import RepositoryUnavailableError, TaxonomyError
 from clearweights.taxonomy import _schema
 from clearweights.taxonomy._dedup import SeedText, shingles
-from clearweights.taxonomy._git import read_documents, read_license_files
+from clearweights.taxonomy._git import (
+    is_path,
+    local_repository,
+    read_documents,
+    read_license_files,
+    taxonomy_root,
+)
 from clearweights.taxonomy._licensing import DEFAULT_ALLOWED_LICENSES, check_license
 from clearweights.taxonomy._load import TOP_FOLDERS, ParsedYaml, build_leaf, leaf_name, parse_yaml
 from clearweights.taxonomy._pii import PHONE_REGIONS, find_pii
@@ -166,6 +172,16 @@ def _documents(
         return None
 
 
+def _repo_label(leaf: Leaf) -> str | None:
+    """``repo@commit`` for findings; a relative path is shown from the working directory."""
+    if leaf.document is None:
+        return None
+    repo = leaf.document.repo
+    if is_path(repo) and not Path(repo).is_absolute():
+        repo = str(local_repository(repo, taxonomy_root(leaf)))
+    return f"{repo}@{leaf.document.commit[:12]}"
+
+
 def _position(parsed: ParsedYaml, path: list[str | int], text: str, start: int) -> tuple[int, int]:
     """Line and column of character *start* of the scalar at *path*."""
     node = _schema.find_node(parsed.node, path)
@@ -292,7 +308,7 @@ def check_leaf(path: Path, options: ValidationOptions, root: Path | None = None)
         return LeafOutcome(str(path), check.name, tuple(check.findings))
     _attribution(check, leaf)
     license_files = _documents(check, leaf, options)
-    label = f"{leaf.document.repo}@{leaf.document.commit[:12]}" if leaf.document else None
+    label = _repo_label(leaf)
     verdict, license_findings = check_license(leaf, license_files, label, options.allowed_licenses)
     check.findings += license_findings
     _pii(check, leaf, parsed, options)

@@ -105,7 +105,7 @@ def changed_leaves(root: str | Path, base_ref: str) -> tuple[Leaf, ...]:
     return tuple(load_leaf(path, root) for path in changed_leaf_paths(root, base_ref))
 
 
-def _is_path(repo: str) -> bool:
+def is_path(repo: str) -> bool:
     """A plain path (used in place); URLs, ``file://`` included, are cloned into the cache."""
     return "://" not in repo and not repo.startswith("git@")
 
@@ -155,7 +155,7 @@ def resolve_repository(
     repo = leaf.document.repo
     if mirrors and repo in mirrors:
         return mirrors[repo]
-    if _is_path(repo):
+    if is_path(repo):
         local = local_repository(repo, taxonomy_root(leaf))
         if not local.is_dir():
             raise TaxonomyError(f"document repository {repo} does not exist", path=leaf.path)
