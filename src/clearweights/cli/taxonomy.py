@@ -11,6 +11,7 @@ from typing import Any, TypeVar, assert_never
 import click
 
 from clearweights.cli._options import CONFIG_KEY, output_option, write_output
+from clearweights.cli._output import note
 from clearweights.config import NO_CONFIG
 from clearweights.errors import ExitCode
 from clearweights.taxonomy._config import settings
@@ -144,7 +145,7 @@ def _finish(report: ValidationReport, output_format: str, output: Path | None) -
     text = TaxonomyFormat(output_format).render(report)
     if text or output is not None:
         write_output(output, text)
-    click.echo(summary(report), err=True)
+    note(summary(report))
     if report.errors:
         return ExitCode.FAILED
     return ExitCode.INCOMPLETE if report.incomplete else ExitCode.OK
