@@ -116,7 +116,9 @@ def test_messages_say_what_and_where(broken: ValidationReport) -> None:
     )
     assert reserved.leaf == "knowledge/rules/license_all_rights_reserved"
     nc = next(f for f in broken.findings if f.rule == "license/not-allowed" and "NC" in f.message)
-    assert "which is not on the allow-list (got CC-BY-NC-4.0, expected one of Apache-2.0" in nc.message
+    assert (
+        "which is not on the allow-list (got CC-BY-NC-4.0, expected one of Apache-2.0" in nc.message
+    )
     email = next(f for f in broken.findings if f.rule == "pii/email")
     assert "jane" not in email.message  # masked: the report does not spread it
 
