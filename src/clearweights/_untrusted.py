@@ -146,6 +146,11 @@ def _events(text: str | bytes) -> Any:
         try:
             while (event := parser.get_event()) is not None:
                 yield event
+        except yaml.YAMLError as exc:
+            # libyaml scans flow collections ahead of its events and stops at its own limit.
+            if "maximum nesting depth" in str(exc):
+                raise UntrustedInputError("is nested too deeply (over libyaml's limit)") from exc
+            raise
         finally:
             parser.dispose()
     else:  # pragma: no cover - PyYAML without libyaml
