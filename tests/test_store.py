@@ -232,4 +232,4 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None
     finally:
         store.close()
     assert differences == []
-    assert rows(tmp_path / "s.db", "select version_num from alembic_version") == [("0001",)]
+    assert rows(tmp_path / "s.db", "select version_num from alembic_version") == [("0100",)]

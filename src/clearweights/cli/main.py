@@ -15,6 +15,7 @@ from clearweights.cli.check import check_command
 from clearweights.cli.license import license_group
 from clearweights.cli.report import badge_command, report_command
 from clearweights.cli.scan import scan_command
+from clearweights.cli.serve import serve_group
 from clearweights.cli.sign import sign_command, verify_command
 from clearweights.cli.stats import stats_command
 from clearweights.errors import ClearweightsError, ExitCode
@@ -46,6 +47,7 @@ cli.add_command(sign_command)
 cli.add_command(verify_command)
 cli.add_command(scan_command)
 cli.add_command(stats_command)
+cli.add_command(serve_group)
 
 
 def main(argv: list[str] | None = None) -> int:
