@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from clearweights import __version__
-from clearweights.server import api, problems
+from clearweights.server import api, problems, ui
 from clearweights.server.registry import Registry
 from clearweights.server.security import GuardMiddleware
 from clearweights.server.settings import Settings
@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     app.add_middleware(GuardMiddleware, max_body=settings.max_body_bytes)
     app.include_router(api.router)
-    # The web UI (clearweights.server.ui) mounts its router here.
+    app.include_router(ui.router)  # the web UI: pages, stylesheet, script
     return app
 
 
