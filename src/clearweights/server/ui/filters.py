@@ -64,15 +64,20 @@ class Filters:
         return bool(self.params(sort=None, cursor=None))
 
 
-def _text(value: str | None) -> str | None:
+def _text(value: str | None, problems: list[str] | None = None) -> str | None:
     value = (value or "").strip()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        # Databases treat NUL and other control characters unevenly: such a value is dropped.
+        if problems is not None:
+            problems.append("a filter value held control characters and was ignored")
+        return None
     return value[:TEXT_LIMIT] if value else None
 
 
 def read_filters(single: Mapping[str, str], multi: Mapping[str, Sequence[str]]) -> Filters:
     """Filters from a request's query parameters (*multi* holds the repeatable ones)."""
     problems: list[str] = []
-    texts = {name: _text(single.get(name)) for name in SINGLE}
+    texts = {name: _text(single.get(name), problems) for name in SINGLE}
     if texts["status"] not in (None, "ok", "error"):
         problems.append(f"status must be ok or error, got {texts['status']!r}")
         texts["status"] = None
@@ -85,7 +90,8 @@ def read_filters(single: Mapping[str, str], multi: Mapping[str, Sequence[str]]) 
             verdicts.append((framework, value))
         else:
             problems.append(f"a verdict filter reads FRAMEWORK:VERDICT, got {item[:80]!r}")
-    findings = tuple(dict.fromkeys(c.strip()[:32] for c in multi.get("finding", ()) if c.strip()))
+    codes = (_text(c, problems) for c in multi.get("finding", ()))
+    findings = tuple(dict.fromkeys(c[:32] for c in codes if c))
     mof_class = None
     if raw := (single.get("mof_class") or "").strip():
         if raw in ("0", "1", "2", "3"):
