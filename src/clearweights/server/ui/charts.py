@@ -25,7 +25,7 @@ class Bar:
 
     label: str
     value: int
-    href: str | None = None  # a page listing what was counted
+    href: str | None = None  # a page listing what was counted (linked from the data table)
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class Table:
     caption: str
     head: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    links: tuple[str | None, ...] = ()  # per row: a page listing what the row counts
 
 
 def _open(chart: Chart, height: int) -> str:
@@ -130,9 +131,9 @@ def bar_chart(chart: BarChart) -> str:
         y = 4 + i * ROW
         length = round(room * b.value / top)
         label = escape(_clip(b.label))
+        # No links inside the image (an img role holds nothing interactive): the data
+        # table beside the chart carries them.
         text = _text(LABEL_W - 8, y + 18, label, anchor="end")
-        if b.href:
-            text = f'<a href="{escape(b.href)}">{text}</a>'
         parts.append(
             f'<g class="bar"><title>{escape(b.label)}: {b.value}</title>{text}'
             f'<rect x="{LABEL_W}" y="{y + 4}" width="{max(length, 1)}" height="{ROW - 8}" '
@@ -260,7 +261,10 @@ def table(chart: Chart) -> Table:
     match chart:
         case BarChart():
             return Table(
-                chart.title, ("", "releases"), tuple((b.label, str(b.value)) for b in chart.bars)
+                chart.title,
+                ("", "releases"),
+                tuple((b.label, str(b.value)) for b in chart.bars),
+                tuple(b.href for b in chart.bars),
             )
         case StackedChart():
             return Table(
