@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from clearweights.server import catalog
 from clearweights.server.http import cached, json_response
-from clearweights.server.problems import Problem
+from clearweights.server.problems import Problem, responses
 from clearweights.server.records import (
     MAX_LIMIT,
     Counts,
@@ -43,7 +43,13 @@ def read_access(request: Request) -> None:
         check_token(request, Scope.READ)
 
 
-router = APIRouter(prefix=PREFIX, tags=["registry"], dependencies=[Depends(read_access)])
+READ_RESPONSES = responses(304, 400, 401, 403, 404, 413, 422)
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["registry"],
+    dependencies=[Depends(read_access)],
+    responses=READ_RESPONSES,
+)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from clearweights import __version__
-from clearweights.server import api, problems, ui
+from clearweights.server import api, badges, docs, downloads, problems, submit, ui
+from clearweights.server.jobs import JobPool
 from clearweights.server.registry import Registry
-from clearweights.server.security import GuardMiddleware
+from clearweights.server.security import GuardMiddleware, RateLimiter
 from clearweights.server.settings import Settings
 
 DESCRIPTION = """\
@@ -28,12 +29,14 @@ requires a token; writes need a token with the `submit` or `admin` scope, sent a
 def create_app(settings: Settings) -> FastAPI:
     """A FastAPI application serving the registry in *settings*' store (migrated on start)."""
     registry = Registry(settings)
+    jobs = JobPool(registry)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            jobs.shutdown()
             registry.close()
 
     app = FastAPI(
@@ -46,9 +49,16 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.registry = registry
+    app.state.jobs = jobs
+    app.state.write_limiter = RateLimiter(settings.write_rate)
+    badges.install(app)
     problems.install(app)
     app.add_middleware(GuardMiddleware, max_body=settings.max_body_bytes)
     app.include_router(api.router)
+    app.include_router(badges.router)
+    app.include_router(downloads.router)
+    app.include_router(submit.router)
+    app.include_router(docs.router)
     app.include_router(ui.router)  # the web UI: pages, stylesheet, script
     return app
 

@@ -195,12 +195,16 @@ def get_summary(connection: Connection, entry: int) -> ReleaseSummary | None:
 
 
 def find_release(connection: Connection, ref: str) -> ReleaseSummary | None:
-    """A release by registry id (digits) or by key (a repo id or path; the newest such entry)."""
+    """A release by registry id (digits), key (a repo id or path) or name; the newest such."""
     if ref.isdigit() and len(ref) < 19:
         return get_summary(connection, int(ref))
     entry = connection.execute(
         select(EntryRow.id).where(EntryRow.key == ref).order_by(EntryRow.id.desc()).limit(1)
     ).scalar()
+    if entry is None:  # a directory's key is its absolute path: accept its name too
+        entry = connection.execute(
+            select(EntryRow.id).where(EntryRow.name == ref).order_by(EntryRow.id.desc()).limit(1)
+        ).scalar()
     return None if entry is None else get_summary(connection, int(entry))
 
 

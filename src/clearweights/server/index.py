@@ -79,7 +79,7 @@ def _entry_values(row: Any) -> dict[str, Any]:
         "audit_id": row.id,
         "revision": row.revision,
         "status": row.status,
-        "name": row.name or row.key,
+        "name": row.key if row.source == "upload" else (row.name or row.key),
         "weights_license": row.weights_license,
         "license_name": found.license_name,
         "license_category": found.license_category,

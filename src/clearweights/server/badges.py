@@ -1,0 +1,141 @@
+"""Live badges per release and profile: SVG, and shields.io endpoint JSON.
+
+Drawn from the registry index (no audit document is read), with the words and colours of
+``clearweights badge`` (``formats.badge``), so an embedded badge says what the CLI says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from clearweights.formats.badge import COLOURS, svg
+from clearweights.server import catalog
+from clearweights.server.api import PREFIX, READ_RESPONSES, read_access, registry_of
+from clearweights.server.http import cached
+from clearweights.server.problems import Problem
+from clearweights.server.records import ReleaseSummary
+
+
+class BadgeKind(StrEnum):
+    """What a badge shows (the kinds of ``clearweights badge --kind``)."""
+
+    REDHAT = "redhat"
+    OSAID = "osaid"
+    MOF = "mof"
+    EU = "eu"
+    LICENCE = "licence"
+
+
+_PROFILES = {"redhat": "redhat", "osaid": "osaid-1.0", "eu": "eu-ai-act-53-2"}
+_LABELS = {"redhat": "open source AI", "osaid": "OSAID 1.0", "eu": "EU AI Act 53(2)"}
+_CLASSES = {0: "unclassified", 1: "Class I", 2: "Class II", 3: "Class III"}
+CACHE = "public, max-age=300"
+
+
+def badge_parts(release: ReleaseSummary, kind: BadgeKind) -> tuple[str, str, str]:
+    """The label, message and colour of one badge."""
+    match kind:
+        case BadgeKind.REDHAT | BadgeKind.OSAID | BadgeKind.EU:
+            verdict = next(
+                (v.verdict for v in release.verdicts if v.framework == _PROFILES[kind]), "unknown"
+            )
+            prefix = "Red Hat minimum: " if kind is BadgeKind.REDHAT else ""
+            colour = {"pass": "good", "fail": "bad"}.get(verdict, "none")
+            return _LABELS[kind], f"{prefix}{verdict}", COLOURS[colour]
+        case BadgeKind.MOF:
+            if release.status != "ok":
+                return "MOF", "unknown", COLOURS["none"]
+            got = release.mof_class or 0
+            return "MOF", _CLASSES.get(got, "unclassified"), COLOURS["good" if got else "bad"]
+        case BadgeKind.LICENCE:
+            if not release.license_name:
+                return "licence", "unknown", COLOURS["none"]
+            name = release.license_name.replace(" Community License Agreement", "")
+            name = name.replace(" License", "")
+            if release.weights_open:
+                return "licence", f"{name[:32]}: open", COLOURS["good"]
+            return "licence", f"{name[:32]}: restricted", COLOURS["warn"]
+
+
+class _Cache:
+    """Rendered badges, keyed by release, kind, format and the index's generation."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self.items: OrderedDict[tuple[str, str, str, int], tuple[bytes, str]] = OrderedDict()
+
+    def get(self, key: tuple[str, str, str, int]) -> tuple[bytes, str] | None:
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, str, str, int], value: tuple[bytes, str]) -> None:
+        self.items[key] = value
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+router = APIRouter(
+    prefix=PREFIX, tags=["badges"], dependencies=[Depends(read_access)], responses=READ_RESPONSES
+)
+Ref = Annotated[
+    str, Query(min_length=1, max_length=1000, description="A release id, repo id or path.")
+]
+
+
+def _render(request: Request, ref: str, kind: BadgeKind, fmt: str) -> Response:
+    registry = registry_of(request)
+    registry.refresh()
+    cache: _Cache = request.app.state.badges
+    key = (ref, kind.value, fmt, registry.generation)
+    found = cache.get(key)
+    if found is None:
+        with registry.engine.connect() as connection:
+            release = catalog.find_release(connection, ref)
+        if release is None:
+            raise Problem(404, f"no release {ref!r} in the registry")
+        label, message, colour = badge_parts(release, kind)
+        if fmt == "svg":
+            body = svg(label, message, colour).encode()
+        else:
+            shield = {"schemaVersion": 1, "label": label, "message": message,
+                      "color": colour.lstrip("#"), "cacheSeconds": 300}  # fmt: skip
+            body = json.dumps(shield, separators=(",", ":")).encode()
+        found = (body, release.audited_at)
+        cache.put(key, found)
+    media = "image/svg+xml" if fmt == "svg" else "application/json"
+    return cached(request, found[0], media, modified=found[1], cache=CACHE,
+                  headers={"Access-Control-Allow-Origin": "*"})  # fmt: skip
+
+
+@router.get(
+    "/badges/{kind}.svg",
+    summary="SVG badge",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+)
+def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response:
+    """A badge for a model card: ``![](https://registry/api/v1/badges/mof.svg?release=org/name)``."""
+    return _render(request, release, kind, "svg")
+
+
+@router.get(
+    "/badges/{kind}.json", summary="shields.io endpoint badge", response_model=dict[str, str | int]
+)
+def badge_json(request: Request, kind: BadgeKind, release: Ref) -> Response:
+    """shields.io's endpoint format: ``{"schemaVersion": 1, "label", "message", "color"}``."""
+    return _render(request, release, kind, "json")
+
+
+def install(app: object) -> None:
+    """Give the app its badge cache."""
+    from fastapi import FastAPI
+
+    assert isinstance(app, FastAPI)
+    app.state.badges = _Cache()
