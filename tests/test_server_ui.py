@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,8 +22,12 @@ pytest.importorskip("jinja2")
 
 from fastapi.testclient import TestClient
 
+from clearweights.audit import audit_release
+from clearweights.audit.model import AuditReport
 from clearweights.cli.main import main
+from clearweights.formats.json import JsonFormat
 from clearweights.server import Settings, create_app
+from clearweights.server.tokens import Scope, create_token
 from clearweights.server.ui.filters import read_filters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -257,3 +262,32 @@ def test_filters_round_trip_through_the_url() -> None:
     assert filters.query.verdicts == (("redhat", "fail"), ("mof", "fail"))
     again = parse_qsl(urlsplit(filters.url()).query)
     assert sorted(again) == sorted(params)
+
+
+def test_submit_an_audit_json_through_the_form(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A private copy of the store: this test writes to it.
+    source = sqlite3.connect(filled_store(tmp_path_factory.getbasetemp()))
+    copy = tmp_path_factory.mktemp("submit") / "registry.db"
+    with sqlite3.connect(copy) as target:
+        source.backup(target)
+    source.close()
+    app = create_app(Settings(store=str(copy)))
+    audit = JsonFormat().render(AuditReport((audit_release(str(EXAMPLES / "cc-by-nc-release")),)))
+    with TestClient(app) as client:
+        secret = create_token(app.state.registry.engine, "ui-test", Scope.SUBMIT)[1]
+        form = client.get("/submit").text
+        found = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert found
+        fields = {"csrf_token": found.group(1), "kind": "audit", "name": "ci/cc-by-nc"}
+        upload = {"audit": ("audit.json", audit.encode(), "application/json")}
+        refused = client.post("/submit", data={**fields, "token": "cw_not_a_token"}, files=upload)
+        assert refused.status_code == 401 and "unknown or revoked" in refused.text
+        stored = client.post("/submit", data={**fields, "token": secret}, files=upload)
+        assert stored.status_code == 200, stored.text
+        assert "Stored 1 audit(s)." in stored.text
+        assert secret not in stored.text  # the token is never echoed back
+        link = re.search(r'<a href="(/releases/\d+)">Open release', stored.text)
+        assert link
+        page = client.get(link.group(1)).text
+        assert "ci/cc-by-nc" in page and "CC-BY-NC-4.0" in page
+        assert "May I use it commercially?" in page

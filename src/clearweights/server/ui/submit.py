@@ -22,16 +22,22 @@ from clearweights.server.ui.render import render_page
 
 router = APIRouter()
 KINDS = ("repo", "archive", "audit")
-# Where the REST API takes each kind of submission, and how the body is sent.
+# Where the REST API takes each kind of submission (server.submit).
 ENDPOINTS = {
-    "repo": f"{PREFIX}/submissions/repo",
+    "repo": f"{PREFIX}/submissions",
     "archive": f"{PREFIX}/submissions/archive",
-    "audit": f"{PREFIX}/submissions/audit",
+    "audit": f"{PREFIX}/audits",
 }
 
 
 def _page(
-    request: Request, *, status: int = 200, message: str = "", error: str = "", kind: str = "repo"
+    request: Request,
+    *,
+    status: int = 200,
+    message: str = "",
+    error: str = "",
+    kind: str = "repo",
+    releases: tuple[int, ...] = (),
 ) -> HTMLResponse:
     token = csrf.issue(request)
     body = render_page(
@@ -43,6 +49,7 @@ def _page(
         message=message,
         error=error,
         kind=kind,
+        releases=releases,
     )
     response = html(body, status)
     csrf.set_cookie(response, token, secure=request.url.scheme == "https")
@@ -66,37 +73,46 @@ async def _forward(request: Request, kind: str, form: Any, token: str) -> httpx.
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
         url = ENDPOINTS[kind]
+        revision = _field(form, "revision")
         if kind == "repo":
-            body = {
-                "repo_id": _field(form, "repo_id"),
-                "revision": _field(form, "revision") or None,
-            }
+            body = {"repo_id": _field(form, "repo_id"), "revision": revision or "main"}
             return await client.post(url, json=body, headers=headers)
         upload = form.get("archive" if kind == "archive" else "audit")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValueError(f"choose the {'archive' if kind == 'archive' else 'audit JSON'} file")
         data = await upload.read()
+        name = _field(form, "name")
         if kind == "audit":
             headers["Content-Type"] = "application/json"
-            return await client.post(url, content=data, headers=headers)
-        files = {"archive": (upload.filename, data, upload.content_type or "application/zip")}
-        return await client.post(url, files=files, headers=headers)
+            params = {k: v for k, v in (("key", name), ("revision", revision)) if v}
+            return await client.post(url, content=data, headers=headers, params=params)
+        if not name:
+            raise ValueError("give the release a name (letters, digits, . _ - and /)")
+        media = upload.content_type or "application/octet-stream"
+        files = {"file": (upload.filename, data, media)}
+        return await client.post(url, files=files, data={"name": name}, headers=headers)
 
 
-def _outcome(response: httpx.Response) -> tuple[str, str]:
-    """A message for the person: what the API said, success or problem."""
+def _outcome(response: httpx.Response) -> tuple[str, str, tuple[int, ...]]:
+    """What the API said, for the person: a message or a problem, and the releases stored."""
     try:
         doc = response.json()
     except ValueError:
         doc = {}
     if not isinstance(doc, dict):
         doc = {}
-    if response.is_success:
-        state = doc.get("state") or doc.get("status") or "accepted"
-        ref = doc.get("id") or doc.get("job") or ""
-        return f"Submitted: {state}{f' (job {ref})' if ref else ''}.", ""
-    detail = doc.get("detail") or doc.get("title") or response.reason_phrase
-    return "", f"The registry refused the submission ({response.status_code}): {detail}"
+    if not response.is_success:
+        detail = doc.get("detail") or doc.get("title") or response.reason_phrase
+        return "", f"The registry refused the submission ({response.status_code}): {detail}", ()
+    if "releases" in doc:  # an audit document, stored at once
+        ids = tuple(int(i) for i in doc.get("releases") or () if isinstance(i, int) and i > 0)
+        return f"Stored {len(ids)} audit(s).", "", ids
+    state = str(doc.get("state") or "queued")
+    note = f" {doc['message']}" if doc.get("message") else ""
+    job = f"job {doc.get('id')}: " if doc.get("id") else ""
+    release = doc.get("release_id")
+    message = f"Submitted ({job}{state}).{note} The release appears in the list once audited."
+    return message, "", (release,) if isinstance(release, int) else ()
 
 
 @router.post("/submit", response_class=HTMLResponse, include_in_schema=False)
@@ -117,6 +133,6 @@ async def submit(request: Request) -> HTMLResponse:
         response = await _forward(request, kind, form, token)
     except ValueError as exc:
         return _page(request, status=400, error=str(exc), kind=kind)
-    message, error = _outcome(response)
+    message, error, releases = _outcome(response)
     status = 200 if response.is_success else response.status_code
-    return _page(request, status=status, message=message, error=error, kind=kind)
+    return _page(request, status=status, message=message, error=error, kind=kind, releases=releases)
