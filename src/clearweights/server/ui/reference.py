@@ -103,6 +103,11 @@ class PolicyView:
     results: dict[str, tuple[ReleaseSummary, ...]]
     error: str | None = None
 
+    @property
+    def checked(self) -> bool:
+        """Whether any release has a result for this policy."""
+        return any(self.results.values())
+
 
 def _policy_text(configured: str) -> str:
     if configured in BUILT_IN and not Path(configured).exists():
