@@ -8,12 +8,6 @@ fails the test. Screenshots are kept under .test-artifacts/server-ui/ (gitignore
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +17,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from clearweights.server import Settings
+from tests.server_support import live_server
 from tests.test_report import CHROMIUM, _browser_required
 from tests.test_server_ui import filled_store
 
@@ -43,44 +37,13 @@ FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A live `clearweights serve` (uvicorn) on a free loopback port."""
+    """A live `clearweights serve` (uvicorn) on a free loopback port, checking one policy."""
     _browser_required()
     store = filled_store(tmp_path_factory.getbasetemp())
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CLEARWEIGHTS_SERVER_SETTINGS": Settings(
-            store=str(store), policies=("pragmatic",)
-        ).to_env(),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-    }
-    command = [sys.executable, "-m", "uvicorn", "clearweights.server.app:app_from_env"]
-    command += ["--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/releases", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.3)
+    with live_server(str(store), "--policy", "pragmatic") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
@@ -231,16 +194,17 @@ def test_works_with_javascript_off(server: str, browser: Browser) -> None:
 def test_accessibility_with_axe(server: str, browser: Browser) -> None:
     # axe is injected as a script: this context alone lets it past the page's CSP.
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context.add_init_script(path=str(AXE))
     watch = Watch(context, server)
     page = watch.page(context)
-    found: dict[str, list[dict[str, Any]]] = {}
-    paths = ["/", "/releases", "/releases?q=llama", "/licenses", "/compare?r=1&r=2", "/policies"]
-    paths += ["/submit", "/licenses/Apache-2.0"]
     page.goto(server + "/releases?q=llama-3.1")
-    paths.append(page.locator("table.releases tbody a").first.get_attribute("href") or "")
-    for path in paths:
-        page.goto(server + path)
-        page.add_script_tag(path=str(AXE))
+    release = page.locator("table.releases tbody a").first.get_attribute("href") or ""
+    found: dict[str, list[dict[str, Any]]] = {}
+    # One page of each template (the release table was loaded above).
+    for path in ("/releases?q=llama-3.1", "/", release, "/licenses/Apache-2.0",
+                 "/compare?r=1&r=2", "/policies", "/submit"):  # fmt: skip
+        if path != page.url.removeprefix(server):
+            page.goto(server + path)
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
         if bad:

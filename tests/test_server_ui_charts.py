@@ -14,6 +14,7 @@ from clearweights.audit import audit_release
 from clearweights.audit.model import AuditReport
 from clearweights.formats.json import document
 from clearweights.server.ui import charts
+from clearweights.server.ui.licence_view import expression_parts
 from clearweights.server.ui.release_view import release_view
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "releases"
@@ -154,3 +155,15 @@ def test_release_view_of_a_licence_this_catalogue_lacks() -> None:
 
 def _report(name: str) -> AuditReport:
     return AuditReport((audit_release(str(EXAMPLES / name)),))
+
+
+def test_licence_expressions_link_each_known_licence() -> None:
+    parts = expression_parts("Apache-2.0 AND (MIT OR LicenseRef-scancode-llama-3.1-license-2024)")
+    links = [(text, ident) for text, ident in parts if ident]
+    assert links == [
+        ("Apache-2.0", "Apache-2.0"),
+        ("MIT", "MIT"),
+        ("Llama 3.1 Community License Agreement", "LicenseRef-scancode-llama-3.1-license-2024"),
+    ]
+    assert "".join(text for text, _ in parts).startswith("Apache-2.0 AND (MIT OR Llama 3.1")
+    assert expression_parts("<b>not-a-licence</b>") == (("<b>not-a-licence</b>", None),)

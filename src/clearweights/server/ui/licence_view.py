@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from clearweights import licenses
+from clearweights.errors import UnknownLicenceError
 from clearweights.formats._plain import key_terms, yes_no
 from clearweights.licenses.model import Licence, Naming, OutputUse, Term, Threshold, UsePolicy
 
@@ -122,3 +124,27 @@ def licence_rows(
 def categories() -> tuple[str, ...]:
     """Every licence category, for the filter."""
     return tuple(c.value for c in licenses.Category)
+
+
+_TOKENS = re.compile(r"(\s+|\(|\))")
+_OPERATORS = frozenset({"AND", "OR", "WITH"})
+
+
+def expression_parts(expression: str | None) -> tuple[tuple[str, str | None], ...]:
+    """A licence expression as (text, licence id or None) pieces, ids named for people."""
+    if not expression:
+        return ()
+    parts: list[tuple[str, str | None]] = []
+    for token in _TOKENS.split(expression):
+        if not token:
+            continue
+        if token.isspace() or token in ("(", ")") or token.upper() in _OPERATORS:
+            parts.append((token, None))
+            continue
+        try:
+            record = licenses.get(token)
+        except UnknownLicenceError:
+            parts.append((licenses.display_name(token), None))
+            continue
+        parts.append((record.name if record.id.startswith("LicenseRef-") else record.id, record.id))
+    return tuple(parts)

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from clearweights import __version__, licenses
 from clearweights.server.ui import charts
+from clearweights.server.ui.licence_view import expression_parts
 
 NAV = (
     ("/", "Home"),
@@ -74,10 +75,13 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["css"] = css_class
+    env.filters["people"] = licenses.names_for_people
     env.globals.update(
         static=static_url,
         svg=_svg,
         chart_table=charts.table,
+        expression_parts=expression_parts,
+        licence_name=licenses.display_name,
         symbols=SYMBOLS,
         nav=NAV,
         version=__version__,
