@@ -50,6 +50,8 @@ def serve_group() -> None:
 @click.option("--policy", "policies", multiple=True, metavar="NAME|FILE",
               help="A policy every release is checked against (repeatable).")  # fmt: skip
 @click.option("--hf-cache", metavar="DIR", help="The Hugging Face cache Hub submissions use.")
+@click.option("--write-rate", type=click.IntRange(1, 100_000), default=60, show_default=True,
+              help="Writes a minute allowed per token and per client address.")  # fmt: skip
 def run_command(
     store_url: str,
     host: str,
@@ -59,6 +61,7 @@ def run_command(
     require_read_token: bool,
     policies: tuple[str, ...],
     hf_cache: str | None,
+    write_rate: int,
 ) -> int:
     """Start the server (migrating the store first)."""
     import uvicorn
@@ -72,6 +75,7 @@ def run_command(
         workers=audit_workers,
         policies=policies,
         hf_cache=hf_cache,
+        write_rate=write_rate,
     )
     Registry(settings).close()  # migrate and index once, before the workers start
     os.environ[ENV] = settings.to_env()

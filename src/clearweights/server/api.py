@@ -231,3 +231,41 @@ def search(
         needle = q.strip().lower()
         found = tuple(u for u in catalog.licences(connection) if needle in u.license_id.lower())
     return json_response(request, SearchResult(page.items, found[:limit]))
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """One of the server's policies: its rules and how many releases stand where."""
+
+    name: str
+    rules: tuple[tuple[str, str], ...]  # rule id, what it asks for
+    counts: dict[str, int]  # approved, violates, waived, error
+
+
+def _policy_view(request: Request, policy: Any) -> PolicyView:
+    from clearweights.server.policies import summary
+
+    rules = tuple(dict.fromkeys((leaf.id, leaf.description) for leaf in policy.policy.leaves))
+    return PolicyView(policy.name, rules, summary(registry_of(request).engine, policy.name))
+
+
+@router.get("/policies", response_model=tuple[PolicyView, ...], summary="The server's policies")
+def list_policies(request: Request) -> Response:
+    """Each policy the server checks releases against, with its counts.
+
+    The releases themselves: ``/releases?policy=NAME&policy_status=approved`` (or
+    ``violates``, ``waived``, ``error``).
+    """
+    registry_of(request).refresh()
+    views = tuple(_policy_view(request, p) for p in request.app.state.policies)
+    return json_response(request, views)
+
+
+@router.get("/policies/{name}", response_model=PolicyView, summary="One policy")
+def get_policy(request: Request, name: Annotated[str, Path(max_length=128)]) -> Response:
+    """A policy's rules and how many releases are approved, violate it or are waived."""
+    registry_of(request).refresh()
+    for policy in request.app.state.policies:
+        if policy.name == name:
+            return json_response(request, _policy_view(request, policy))
+    raise Problem(404, f"the server checks no policy named {name!r}")

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from clearweights import __version__
 from clearweights.server import api, badges, docs, downloads, problems, submit, ui
 from clearweights.server.jobs import JobPool
+from clearweights.server.policies import PolicyChecker, load_policies
 from clearweights.server.registry import Registry
 from clearweights.server.security import GuardMiddleware, RateLimiter
 from clearweights.server.settings import Settings
@@ -30,12 +31,17 @@ def create_app(settings: Settings) -> FastAPI:
     """A FastAPI application serving the registry in *settings*' store (migrated on start)."""
     registry = Registry(settings)
     jobs = JobPool(registry)
+    policies = load_policies(settings.policies)
+    checker = PolicyChecker(registry.engine, policies, downloads.load_audit)
+    registry.listeners.append(checker.wake)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        checker.start()
         try:
             yield
         finally:
+            checker.stop()
             jobs.shutdown()
             registry.close()
 
@@ -50,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.registry = registry
     app.state.jobs = jobs
+    app.state.policies = policies
     app.state.write_limiter = RateLimiter(settings.write_rate)
     badges.install(app)
     problems.install(app)

@@ -17,11 +17,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from clearweights.server import catalog
 from clearweights.server.api import PREFIX, READ_RESPONSES, read_access, registry_of
 from clearweights.server.http import cached
-from clearweights.server.problems import Problem
+from clearweights.server.problems import Problem, responses
 
 if TYPE_CHECKING:
     from clearweights.audit.model import AuditReport, ReleaseAudit
     from clearweights.bom.subject import BomSubject
+    from clearweights.server.policies import ServerPolicy
 
 
 class Download(StrEnum):
@@ -104,22 +105,23 @@ def subject_from_audit(audit: ReleaseAudit, revision: str, audited_at: str) -> B
     )
 
 
-def render(kind: Download, document: str, revision: str, audited_at: str, policy: str) -> str:
-    """One download of a stored audit."""
+def render(
+    kind: Download, document: str, revision: str, audited_at: str, policy: ServerPolicy
+) -> str:
+    """One download of a stored audit (SARIF: its check against *policy*)."""
     if kind is Download.AUDIT:
         return document
     audit = load_audit(document)
     if kind is Download.SARIF:
         from clearweights.formats.sarif import SarifFormat
-        from clearweights.policy import CheckReport, ReleaseCheck, load_policy
+        from clearweights.policy import CheckReport, ReleaseCheck
         from clearweights.policy.model import CheckContext
 
-        rules, base = load_policy(policy)
-        violations, notes = rules.apply(CheckContext(audit, date.today(), base))
-        check = ReleaseCheck(audit.path, audit.release.name if audit.release else None,
-                             tuple(violations), tuple(notes))  # fmt: skip
-        leaves = tuple(dict.fromkeys((leaf.id, leaf.description) for leaf in rules.leaves))
-        return SarifFormat().render(CheckReport(rules.name, leaves, (check,)))
+        violations, notes = policy.policy.apply(CheckContext(audit, date.today(), policy.base))
+        name = audit.release.name if audit.release else None
+        check = ReleaseCheck(audit.path, name, tuple(violations), tuple(notes))
+        leaves = tuple(dict.fromkeys((leaf.id, leaf.description) for leaf in policy.policy.leaves))
+        return SarifFormat().render(CheckReport(policy.name, leaves, (check,)))
     subject = subject_from_audit(audit, revision, audited_at)
     if kind is Download.CYCLONEDX:
         from clearweights.bom.cyclonedx import build
@@ -130,8 +132,24 @@ def render(kind: Download, document: str, revision: str, audited_at: str, policy
     return build_spdx(subject)
 
 
+def server_policy(request: Request, name: str) -> ServerPolicy:
+    """One of the server's policies, or a built-in one, by name (404 otherwise)."""
+    from clearweights.policy import BUILT_IN
+    from clearweights.server.policies import load_policies
+
+    for known in request.app.state.policies:
+        if known.name == name:
+            return known  # type: ignore[no-any-return]  # NOTE: app.state is untyped
+    if name in BUILT_IN:
+        return load_policies((name,))[0]
+    raise Problem(404, f"no policy {name!r} on this server")
+
+
 router = APIRouter(
-    prefix=PREFIX, tags=["downloads"], dependencies=[Depends(read_access)], responses=READ_RESPONSES
+    prefix=PREFIX,
+    tags=["downloads"],
+    dependencies=[Depends(read_access)],
+    responses={**READ_RESPONSES, **responses(409, 501)},
 )
 
 
@@ -161,11 +179,8 @@ def download(
         raise Problem(404, f"no audited release with id {release_id}")
     if summary.status != "ok" and kind is not Download.AUDIT:
         raise Problem(409, "the release could not be audited; only its audit JSON is available")
-    from clearweights.policy import BUILT_IN
-
-    if policy not in (*BUILT_IN, *registry.settings.policies):
-        raise Problem(404, f"no policy {policy!r} on this server")
-    text = render(kind, found[1], summary.revision, found[0], policy)
+    chosen = server_policy(request, policy)
+    text = render(kind, found[1], summary.revision, found[0], chosen)
     media, suffix = _MEDIA[kind]
     filename = f"{summary.name.replace('/', '_')[:100]}.{suffix}"
     disposition = {"Content-Disposition": f'attachment; filename="{_ascii(filename)}"'}

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
@@ -170,8 +171,9 @@ class JobPool:
 
     @staticmethod
     def _discard(folder: str | None) -> None:
-        if folder:
-            shutil.rmtree(_upload_root(folder), ignore_errors=True)
+        root = _upload_root(folder) if folder else None
+        if root:
+            shutil.rmtree(root, ignore_errors=True)
 
     def shutdown(self) -> None:
         """Stop taking jobs and wait for the running ones."""
@@ -181,9 +183,10 @@ class JobPool:
         shutil.rmtree(self.texts, ignore_errors=True)
 
 
-def _upload_root(folder: str) -> str:
-    """The temporary folder an upload was unpacked under (the release folder's parent)."""
-    import os
-
-    parent = os.path.dirname(folder.rstrip("/"))
-    return parent if os.path.basename(parent).startswith("clearweights-upload-") else folder
+def _upload_root(folder: str) -> str | None:
+    """The temporary folder an upload was unpacked under (never anything outside it)."""
+    path = Path(folder)
+    for parent in (path, *path.parents):
+        if parent.name.startswith("clearweights-upload-"):
+            return str(parent)
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection
@@ -22,6 +22,7 @@ class Registry:
         self.store: Store = open_store(settings.store)  # creates or migrates the schema
         self.engine = self.store.engine
         self.generation = 0  # grows whenever the index changes (caches key on it)
+        self.listeners: list[Callable[[], None]] = []  # told when the index changed
         self._checked = 0.0
         self._lock = threading.Lock()
         self.refresh(force=True)
@@ -36,6 +37,8 @@ class Registry:
                 return
             if index.refresh(self.engine):
                 self.generation += 1
+                for listener in self.listeners:
+                    listener()
             self._checked = time.monotonic()
 
     @contextmanager

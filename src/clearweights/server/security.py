@@ -6,10 +6,12 @@ access log); the store keeps their SHA-256 only.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
@@ -59,9 +61,14 @@ class GuardMiddleware:
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
+        query = scope.get("query_string", b"").lower()
+        if b"%00" in query or "\x00" in scope.get("path", ""):
+            # NUL ends a string in SQLite's LIKE and is refused by PostgreSQL: never a value.
+            await self._refuse(scope, send_guarded, 400, "a NUL character in the URL")
+            return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await self._refuse(scope, send_guarded)
+            await self._refuse(scope, send_guarded, 413, self._too_large)
             return
         seen = 0
 
@@ -78,20 +85,27 @@ class GuardMiddleware:
             await self.app(scope, receive_counted, send_guarded)
         except _TooLarge:
             if not started:
-                await self._refuse(scope, send_guarded)
+                await self._refuse(scope, send_guarded, 413, self._too_large)
+
+    @property
+    def _too_large(self) -> str:
+        return f"the request body is over the limit of {self.max_body} bytes"
 
     async def _refuse(
-        self, scope: Scope, send: Callable[[Message], Coroutine[Any, Any, None]]
+        self,
+        scope: Scope,
+        send: Callable[[Message], Coroutine[Any, Any, None]],
+        status: int,
+        detail: str,
     ) -> None:
-        body = (
-            '{"type":"about:blank","title":"Content Too Large","status":413,'
-            f'"detail":"the request body is over the limit of {self.max_body} bytes"}}'
-        ).encode()
+        problem = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+                   "detail": detail, "instance": scope.get("path", "")}  # fmt: skip
+        body = json.dumps(problem).encode()
         headers = [
             (b"content-type", PROBLEM.encode()),
             (b"content-length", str(len(body)).encode()),
         ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 

@@ -30,6 +30,9 @@ from clearweights.server.tokens import Scope, TokenInfo
 REPO_ID = r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$"
 REVISION = r"^[\w][\w.-]{0,127}$"
 _SAFE = re.compile(r"[^\w.-]+")
+# Each write operation names its scope in the OpenAPI description (and the tests read it).
+SUBMIT = {"x-required-scope": "submit"}
+ADMIN = {"x-required-scope": "admin"}
 
 
 def _writer(needed: Scope) -> Any:
@@ -81,6 +84,7 @@ def _accepted(job: Submission, new: bool) -> Response:
     response_model=Submission,
     status_code=202,
     summary="Audit a Hub release",
+    openapi_extra=SUBMIT,
     responses={200: {"model": Submission, "description": "Already queued or running."}},
 )
 def submit_hub(request: Request, body: HubSubmission, token: Submitter) -> Response:
@@ -103,6 +107,7 @@ def submit_hub(request: Request, body: HubSubmission, token: Submitter) -> Respo
     response_model=Submission,
     status_code=202,
     summary="Audit an uploaded archive",
+    openapi_extra=SUBMIT,
     responses={200: {"model": Submission, "description": "Already queued or running."}},
 )
 async def submit_archive(
@@ -130,9 +135,18 @@ async def submit_archive(
         shutil.rmtree(root, ignore_errors=True)
         raise Problem(422, exc.message, title="Archive refused") from None
     revision = "sha256:" + hashlib.sha256(data).hexdigest()[:32]
-    item = Item("upload", name, revision, location=str(folder))
+    item = Item("upload", name, revision, location=str(_release_root(folder)))
     job, new = jobs_of(request).submit("archive", name, item, token=token.id)
     return _accepted(job, new)
+
+
+def _release_root(folder: FilePath) -> FilePath:
+    """The release's folder: an archive made as ``tar czf r.tgz release/`` holds one folder."""
+    entries = list(folder.iterdir())
+    while len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        folder = entries[0]
+        entries = list(folder.iterdir())
+    return folder
 
 
 def _outcomes(document: Any, key: str | None, revision: str | None) -> list[Outcome]:
@@ -179,6 +193,7 @@ def _outcomes(document: Any, key: str | None, revision: str | None) -> list[Outc
 
 
 _AUDIT_BODY = {
+    **SUBMIT,
     "requestBody": {
         "required": True,
         "content": {
@@ -190,7 +205,7 @@ _AUDIT_BODY = {
                 }
             }
         },
-    }
+    },
 }
 
 
@@ -233,7 +248,12 @@ async def post_audit(
     return Response(json_bytes(stored), 201, media_type="application/json")
 
 
-@router.get("/submissions/{job_id}", response_model=Submission, summary="A submission's state")
+@router.get(
+    "/submissions/{job_id}",
+    response_model=Submission,
+    summary="A submission's state",
+    openapi_extra=SUBMIT,
+)
 def get_submission(
     request: Request, job_id: Annotated[int, Path(ge=1, le=2**53)], token: Submitter
 ) -> Response:
@@ -244,13 +264,20 @@ def get_submission(
     return Response(json_bytes(job), media_type="application/json")
 
 
-@router.get("/submissions", response_model=tuple[Submission, ...], summary="Recent submissions")
+@router.get(
+    "/submissions",
+    response_model=tuple[Submission, ...],
+    summary="Recent submissions",
+    openapi_extra=ADMIN,
+)
 def list_submissions(request: Request, token: Admin) -> Response:
     """The latest 100 submissions, newest first."""
     return Response(json_bytes(jobs_of(request).recent()), media_type="application/json")
 
 
-@router.post("/admin/reindex", status_code=204, summary="Re-read the store now")
+@router.post(
+    "/admin/reindex", status_code=204, summary="Re-read the store now", openapi_extra=ADMIN
+)
 def reindex(request: Request, token: Admin) -> Response:
     """Bring the registry index (and policy results) up to date with the store at once."""
     registry_of(request).refresh(force=True)

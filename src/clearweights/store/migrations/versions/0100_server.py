@@ -1,7 +1,7 @@
 """The tables of `clearweights serve`: registry entries, policy results, tokens, submissions.
 
 Revision ID: 0100
-Revises: 0001
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0100"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels = None
 depends_on = None
 
