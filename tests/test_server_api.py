@@ -202,3 +202,57 @@ def test_bad_requests_are_problem_details(client: TestClient) -> None:
     wrong_sort = client.get(f"{API}/releases", params={"limit": 1}).json()["next_cursor"]
     response = client.get(f"{API}/releases", params={"cursor": wrong_sort, "sort": "-audited"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("name", ["open-olmo-style", "llama-3.1-finetune"])
+def test_downloads_are_made_from_the_stored_audit(client: TestClient, name: str) -> None:
+    from clearweights.bom import validate_document
+
+    release = by_name(client, name)
+    links = client.get(f"{API}/releases/{release['id']}").json()["downloads"]
+    audit = client.get(links["audit"])
+    assert audit.headers["content-disposition"].startswith("attachment")
+    assert json.loads(audit.text)["audits"][0]["name"] == name
+    for kind in ("cyclonedx", "spdx3"):
+        bom = client.get(links[kind])
+        assert bom.status_code == 200, bom.text
+        _, problems = validate_document(bom.text)
+        assert problems == [], (kind, problems)
+        assert release["weights_license"] in bom.text
+    sarif = client.get(links["sarif"], params={"policy": "pragmatic"})
+    assert sarif.status_code == 200, sarif.text
+    log = sarif.json()
+    assert log["version"] == "2.1.0"
+    results = log["runs"][0]["results"]
+    # The llama fine-tune breaks the pragmatic policy (acceptable-use terms); OLMo does not.
+    assert bool(results) is (name == "llama-3.1-finetune"), results
+    assert client.get(links["sarif"], params={"policy": "no-such"}).status_code == 404
+
+
+def test_policy_results_match_clearweights_check(db: Path) -> None:
+    import time
+
+    from clearweights.policy import check, load_policy
+
+    policy, base = load_policy("pragmatic")
+    expected = {n: check([str(EXAMPLES / n)], policy, base=base).passed for n in EXAMPLE_NAMES}
+    settings = Settings(store=str(db), refresh_seconds=0, policies=("pragmatic",))
+    with TestClient(create_app(settings)) as client:
+        deadline = time.monotonic() + 120
+        counts: dict[str, int] = {}
+        while time.monotonic() < deadline:
+            [view] = client.get(f"{API}/policies").json()
+            counts = view["counts"]
+            if sum(counts.values()) == len(EXAMPLE_NAMES):
+                break
+            time.sleep(0.3)
+        assert view["name"] == "pragmatic" and view["rules"]
+        approved = names(client.get(f"{API}/releases", params={"policy": "pragmatic",
+                                                               "policy_status": "approved"}))  # fmt: skip
+        assert sorted(approved) == sorted(n for n, ok in expected.items() if ok)
+        assert counts["approved"] == len(approved)
+        assert counts["violates"] + counts["waived"] == len(EXAMPLE_NAMES) - len(approved)
+        detail = client.get(f"{API}/releases/{by_name(client, 'open-washing')['id']}").json()
+        [result] = detail["policies"]
+        assert result["status"] == ("approved" if expected["open-washing"] else "violates")
+        assert client.get(f"{API}/policies/unknown").status_code == 404

@@ -20,7 +20,7 @@ from clearweights.server.http import cached
 from clearweights.server.problems import Problem, responses
 
 if TYPE_CHECKING:
-    from clearweights.audit.model import AuditReport, ReleaseAudit
+    from clearweights.audit.model import ReleaseAudit
     from clearweights.bom.subject import BomSubject
     from clearweights.server.policies import ServerPolicy
 
@@ -43,15 +43,10 @@ _MEDIA = {
 
 
 def load_audit(document: str) -> ReleaseAudit:
-    """The release audit of a stored audit JSON document."""
-    try:
-        import importlib
+    """The release audit of a stored audit JSON document (rebuilt, never re-audited)."""
+    from clearweights.audit.load import load_audits
 
-        loader = importlib.import_module("clearweights.audit.load")  # the store's loader
-    except ImportError:
-        raise Problem(501, "this clearweights cannot read stored audits back yet") from None
-    report: AuditReport = loader.load_report(document)
-    return report.audits[0]
+    return load_audits(document, name="stored audit").audits[0]
 
 
 def subject_from_audit(audit: ReleaseAudit, revision: str, audited_at: str) -> BomSubject:
@@ -149,7 +144,7 @@ router = APIRouter(
     prefix=PREFIX,
     tags=["downloads"],
     dependencies=[Depends(read_access)],
-    responses={**READ_RESPONSES, **responses(409, 501)},
+    responses={**READ_RESPONSES, **responses(409)},
 )
 
 

@@ -235,6 +235,13 @@ async def post_audit(
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(422, f"the body is not JSON: {exc}") from None
+    from clearweights.audit.load import load_audits
+    from clearweights.errors import AuditDocumentError
+
+    try:  # the document must rebuild into a report, as stored audits are read back
+        load_audits(document, name="the posted document")
+    except AuditDocumentError as exc:
+        raise Problem(422, exc.diagnostics(), title="Not an audit document") from None
     outcomes = _outcomes(document, key, revision)
     store = registry.store
     run = store.start_run(outcomes[0].tool_version, outcomes[0].catalogue_version)
