@@ -10,7 +10,8 @@ import functools
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -41,6 +42,19 @@ base_model: "<b>evil</b>/base"
 # <script>alert('card')</script>
 
 This model is fully open source. <svg onload=alert('claim')></svg>
+"""
+TEAM_POLICY = """\
+policy: team
+version: 1
+description: Red Hat's minimum, with one waiver <script>alert('policy')</script>
+rules:
+  profiles:
+    redhat: pass
+exceptions:
+  - release: gemma-release
+    rules: [profiles.redhat]
+    reason: covered by a separate agreement
+    expires: 2099-12-31
 """
 PAGES = (
     "/",
@@ -86,14 +100,32 @@ def filled_store(base: Path) -> Path:
     store = base / "registry.db"
     code = main(["scan", str(base / "releases"), "--store", str(store), "--jobs", "1", "-q"])
     assert code == 0
+    (base / "team-policy.yml").write_text(TEAM_POLICY, encoding="utf-8")
     return store
+
+
+def policies_for(store: Path) -> tuple[str, ...]:
+    """The policies the test servers check: a built-in one and a file with a waiver."""
+    return ("pragmatic", str(store.parent / "team-policy.yml"))
+
+
+def wait_for_policy_results(get: Callable[[str], str]) -> str:
+    """The policies page once the server's background checker has filed every result."""
+    deadline = time.monotonic() + 60
+    while True:
+        page = get("/policies")
+        if "has been checked against this policy yet" not in page:
+            return page
+        assert time.monotonic() < deadline, "no policy results after 60 s"
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     store = filled_store(tmp_path_factory.getbasetemp())
-    app = create_app(Settings(store=str(store), policies=("pragmatic",)))
+    app = create_app(Settings(store=str(store), policies=policies_for(store)))
     with TestClient(app) as test_client:
+        wait_for_policy_results(lambda url: test_client.get(url).text)
         yield test_client
 
 
@@ -221,11 +253,26 @@ def test_licence_page_lists_its_releases(client: TestClient) -> None:
     assert "Apache-2.0" not in listing
 
 
-def test_policies_page_shows_the_policy_file(client: TestClient) -> None:
+def _listed(section: str, kind: str) -> list[str]:
+    block = re.search(rf'<ul class="{kind}">(.*?)</ul>', section, re.S)
+    return re.findall(r'<a href="/releases/\d+">([^<]+)</a>', block.group(1)) if block else []
+
+
+def test_policies_list_approved_violating_and_waived(client: TestClient) -> None:
     page = client.get("/policies").text
-    assert "pragmatic" in page
-    assert "Open-source weights and software, clearly licensed" in page
-    assert "Approved models" in page
+    pragmatic, team = page.split("<section")[1:3]
+    assert "Open-source weights and software, clearly licensed" in pragmatic
+    assert _listed(pragmatic, "approved") == ["open-olmo-style"]
+    assert "llama-3.1-finetune" in _listed(pragmatic, "violating")
+    assert "<script>alert" not in team and "&lt;script&gt;alert(&#39;policy&#39;)" in team
+    assert _listed(team, "waived") == ["gemma-release"]
+    assert "until 2099-12-31" in team
+    assert "covered by a separate agreement" in team
+    approved = client.get("/releases", params={"policy": "pragmatic", "policy_status": "approved"})
+    assert re.findall(r'<tr data-release="([^"]+)"', approved.text) == ["open-olmo-style"]
+    release = client.get(f"/releases/{_release_id(client, 'unsafe-pickle')}").text
+    assert "pragmatic: violates" in release
+    assert "pickle-based weight file" in release  # the violation, in words
 
 
 def test_submit_refuses_posts_without_the_csrf_token(client: TestClient) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 pytest.importorskip("fastapi")
@@ -19,7 +20,7 @@ pytest.importorskip("uvicorn")
 
 from tests.server_support import live_server
 from tests.test_report import CHROMIUM, _browser_required
-from tests.test_server_ui import filled_store
+from tests.test_server_ui import filled_store, policies_for, wait_for_policy_results
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Route
@@ -42,7 +43,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A live `clearweights serve` (uvicorn) on a free loopback port, checking one policy."""
     _browser_required()
     store = filled_store(tmp_path_factory.getbasetemp())
-    with live_server(str(store), "--policy", "pragmatic") as base:
+    pragmatic, team = policies_for(store)
+    with live_server(str(store), "--policy", pragmatic, "--policy", team) as base:
+        wait_for_policy_results(lambda url: httpx.get(base + url, timeout=10).text)
         yield base
 
 

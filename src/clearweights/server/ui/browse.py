@@ -43,6 +43,28 @@ class Row:
     policies: tuple[tuple[str, str, str | None], ...]
 
 
+@dataclass(frozen=True)
+class Violation:
+    """One violation of a policy result, as the release page lists it."""
+
+    rule: str
+    message: str
+    waived: bool
+
+
+def violations(detail: object) -> tuple[Violation, ...]:
+    """The violations in a policy result's stored detail (``{"violations": [...]}``)."""
+    if isinstance(detail, dict):
+        detail = detail.get("violations")
+    if not isinstance(detail, list):
+        return ()
+    return tuple(
+        Violation(str(d.get("rule") or ""), str(d.get("message") or ""), bool(d.get("waived")))
+        for d in detail
+        if isinstance(d, dict) and (d.get("message") or d.get("rule"))
+    )
+
+
 def html(body: str, status: int = 200) -> HTMLResponse:
     """A page, never cached by shared caches (reads may need a token)."""
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-cache"})
@@ -116,7 +138,7 @@ def releases(request: Request) -> HTMLResponse:
             page = catalog.list_releases(connection, filters.query)
         rows = _rows(connection, page.items)
         options = _options(connection)
-    policies = registry_of(request).settings.policies
+    policies = [p.name for p in getattr(request.app.state, "policies", ())]
     body = render_page(
         "releases.html",
         current="/releases",
@@ -158,6 +180,7 @@ def release(request: Request, ref: str) -> HTMLResponse:
             derived += tuple(d for d in more.items if d not in derived)
         audit = detail.audit or {"name": summary.name, "error": "no stored audit document"}
         view = release_view(audit)
+        details = queries.policy_details(connection, summary.id)
         bases = {}
         for b in view.bases:
             found = catalog.find_release(connection, b.repo_id)
@@ -174,6 +197,7 @@ def release(request: Request, ref: str) -> HTMLResponse:
         derived=derived,
         base_entries=bases,
         downloads=[(DOWNLOADS[k], v) for k, v in links.items() if k in DOWNLOADS],
+        violations=lambda policy: violations(details.get(policy)),
     )
     return html(body)
 

@@ -5,6 +5,7 @@ One query per page each (not one per row); everything else comes from ``server.c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
@@ -43,3 +44,19 @@ def policy_statuses(
         for entry, policy, status, until in rows:
             found[int(entry)].append((str(policy), str(status), until))
     return {e: tuple(r) for e, r in found.items()}
+
+
+def policy_details(connection: Connection, entry: int) -> dict[str, object]:
+    """Each policy's stored detail for one entry (the JSON the policy checker wrote), by name."""
+    rows = connection.execute(
+        select(PolicyResultRow.policy, PolicyResultRow.detail).where(
+            PolicyResultRow.entry_id == entry
+        )
+    )
+    found: dict[str, object] = {}
+    for policy, detail in rows:
+        try:
+            found[str(policy)] = json.loads(detail or "null")
+        except ValueError:
+            found[str(policy)] = None
+    return found

@@ -12,12 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from clearweights import licenses
-from clearweights.errors import ClearweightsError, UnknownLicenceError
+from clearweights.errors import UnknownLicenceError
 from clearweights.formats._plain import yes_no
-from clearweights.policy import BUILT_IN, load_policy
+from clearweights.policy import BUILT_IN
 from clearweights.server import catalog
 from clearweights.server.api import registry_of
+from clearweights.server.policies import ServerPolicy
 from clearweights.server.records import PolicyStatus, ReleaseQuery, ReleaseSummary
+from clearweights.server.ui import queries
 from clearweights.server.ui.browse import html, not_found
 from clearweights.server.ui.licence_view import categories, licence_rows, term_lines
 from clearweights.server.ui.render import render_page
@@ -101,7 +103,7 @@ class PolicyView:
     waivers: tuple[Waiver, ...]
     text: str
     results: dict[str, tuple[ReleaseSummary, ...]]
-    error: str | None = None
+    waived_until: dict[int, str | None]
 
     @property
     def checked(self) -> bool:
@@ -117,12 +119,12 @@ def _policy_text(configured: str) -> str:
         return handle.read(MAX_POLICY_TEXT)
 
 
-def _policy_view(request: Request, configured: str) -> PolicyView:
+def _policy_view(request: Request, served: ServerPolicy, configured: str) -> PolicyView:
+    policy = served.policy
     try:
-        policy, _ = load_policy(configured)
         text = _policy_text(configured)
-    except (ClearweightsError, OSError) as exc:
-        return PolicyView(configured, configured, "", (), (), "", {}, error=str(exc))
+    except OSError as exc:
+        text = f"(the file cannot be read now: {exc})"
     today = date.today()
     waivers = tuple(
         Waiver(e.release, ", ".join(e.rules), e.reason, e.expires.isoformat(), e.expires < today)
@@ -132,17 +134,34 @@ def _policy_view(request: Request, configured: str) -> PolicyView:
     results: dict[str, tuple[ReleaseSummary, ...]] = {}
     with registry_of(request).read() as connection:
         for status in PolicyStatus:
-            query = ReleaseQuery(policy=configured, policy_status=status, limit=200)
+            query = ReleaseQuery(policy=served.name, policy_status=status, limit=200)
             results[status.value] = catalog.list_releases(connection, query).items
-    doc = yaml.safe_load(text)
+        waived = [r.id for r in results["waived"]]
+        until = {
+            entry: next((u for name, _, u in found if name == served.name), None)
+            for entry, found in queries.policy_statuses(connection, waived).items()
+        }
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        doc = None
     description = str(doc.get("description") or "") if isinstance(doc, dict) else ""
-    return PolicyView(policy.name, configured, description, rules, waivers, text, results)
+    return PolicyView(served.name, configured, description, rules, waivers, text, results, until)
+
+
+def served_policies(request: Request) -> tuple[ServerPolicy, ...]:
+    """The policies the server checks (loaded once, at start)."""
+    served: tuple[ServerPolicy, ...] = getattr(request.app.state, "policies", ())
+    return served
 
 
 @router.get("/policies", response_class=HTMLResponse, include_in_schema=False)
 def policies(request: Request) -> HTMLResponse:
     """The organisation's policies and, per policy, approved, violating and waived releases."""
     configured = registry_of(request).settings.policies
-    views = [_policy_view(request, name) for name in configured]
+    views = [
+        _policy_view(request, p, c)
+        for p, c in zip(served_policies(request), configured, strict=True)
+    ]
     body = render_page("policies.html", current="/policies", page_title="Policies", policies=views)
     return html(body)
