@@ -325,7 +325,9 @@ def test_submit_an_audit_json_through_the_form(tmp_path_factory: pytest.TempPath
         form = client.get("/submit").text
         found = re.search(r'name="csrf_token" value="([^"]+)"', form)
         assert found
-        fields = {"csrf_token": found.group(1), "kind": "audit", "name": "ci/cc-by-nc"}
+        # Registered under the repo id the llama fine-tune names as its base model.
+        base = "meta-llama/Llama-3.1-8B-Instruct"
+        fields = {"csrf_token": found.group(1), "kind": "audit", "name": base}
         upload = {"audit": ("audit.json", audit.encode(), "application/json")}
         refused = client.post("/submit", data={**fields, "token": "cw_not_a_token"}, files=upload)
         assert refused.status_code == 401 and "unknown or revoked" in refused.text
@@ -336,5 +338,13 @@ def test_submit_an_audit_json_through_the_form(tmp_path_factory: pytest.TempPath
         link = re.search(r'<a href="(/releases/\d+)">Open release', stored.text)
         assert link
         page = client.get(link.group(1)).text
-        assert "ci/cc-by-nc" in page and "CC-BY-NC-4.0" in page
+        assert base in page and "CC-BY-NC-4.0" in page
         assert "May I use it commercially?" in page
+        derived = page.split('id="history"')[0].split("Derived models in this registry")[1]
+        assert re.findall(r'<a href="/releases/\d+">([^<]+)</a>', derived) == ["llama-3.1-finetune"]
+        finetune = client.get(f"/releases/{_release_id(client, 'llama-3.1-finetune')}").text
+        assert f'In this registry: <a href="{link.group(1)}">' in finetune
+        hub = {**fields, "kind": "repo", "repo_id": "nobody/not-in-the-cache", "token": secret}
+        missing = client.post("/submit", data=hub)
+        assert missing.status_code == 404
+        assert "The registry refused the submission (404)" in missing.text
