@@ -57,7 +57,6 @@ class Cell:
     name: str
     state: str  # open, restricted, missing, unknown
     licence: str | None
-    licence_ids: tuple[str, ...]
     paths: tuple[str, ...]
 
     @property
@@ -206,14 +205,9 @@ def _grid(components: Any) -> tuple[Cell, ...]:
     for kind in MofComponent:
         c = by_name.get(kind.spec.name.lower())
         licence = c.get("license") if c else None
-        ids = (
-            tuple(_str(x.get("id")) for x in _dicts(licence.get("licenses")))
-            if isinstance(licence, Mapping)
-            else ()
-        )
         expression = _opt(licence.get("expression")) if isinstance(licence, Mapping) else None
         paths = _strs(c.get("paths")) if c else ()
-        cells.append(Cell(kind.spec.name, _state(c), expression, ids, paths))
+        cells.append(Cell(kind.spec.name, _state(c), expression, paths))
     return tuple(cells)
 
 
