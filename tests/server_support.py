@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -13,16 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from clearweights.scale import scan, sources_for
 from clearweights.store import open_store
+from tests.postgres import SKIP, USER, Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "releases"
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
 
 
-def scan_examples(db: Path) -> Path:
+def scan_examples(db: Path | str) -> Path | str:
     """A store holding one audit of every example release directory (audited for real)."""
     store = open_store(str(db))
     try:
@@ -89,5 +92,33 @@ def examples_store() -> Path:
 
         folder = Path(tempfile.mkdtemp(prefix="clearweights-server-tests-"))
         atexit.register(shutil.rmtree, folder, True)
-        _CACHE["db"] = scan_examples(folder / "examples.db")
+        _CACHE["db"] = Path(scan_examples(folder / "examples.db"))
     return _CACHE["db"]
+
+
+_COPIES = itertools.count(1)
+
+
+def postgres_copy(cluster: Cluster) -> str:
+    """A fresh PostgreSQL database holding the example releases (a copy of one scanned once)."""
+    import psycopg
+
+    if "pg" not in _CACHE:
+        url = cluster.create_database("server_examples")
+        scan_examples(url)
+        _CACHE["pg"] = Path("server_examples")
+    name = f"server_{os.getpid()}_{next(_COPIES)}"
+    dsn = f"host=127.0.0.1 port={cluster.port} user={USER} dbname=postgres"
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f'create database "{name}" template "server_examples"')
+    return cluster.database_url(name)
+
+
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The example store for a test parametrised over ``sqlite`` and ``postgresql``."""
+    if request.param == "sqlite":
+        return str(copy_store(examples_store(), tmp_path / "store.db"))
+    cluster: Cluster | None = request.getfixturevalue("postgres")
+    if cluster is None:
+        pytest.skip(f"PostgreSQL server tests skipped: {SKIP}=1")
+    return postgres_copy(cluster)

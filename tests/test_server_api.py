@@ -16,18 +16,18 @@ from clearweights.server import Settings, create_app
 from clearweights.server.tokens import Scope, create_token
 from clearweights.store import open_store
 from clearweights.store.queries import store_stats
-from tests.server_support import EXAMPLE_NAMES, EXAMPLES, copy_store, examples_store
+from tests.server_support import EXAMPLE_NAMES, EXAMPLES, store_location
 
 API = "/api/v1"
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return copy_store(examples_store(), tmp_path / "store.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return store_location(request, tmp_path)
 
 
 @pytest.fixture
-def client(db: Path) -> Iterator[TestClient]:
+def client(db: str) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(store=str(db), refresh_seconds=0))) as test:
         yield test
 
@@ -85,7 +85,7 @@ def test_a_restricted_licence_is_never_shown_open(client: TestClient) -> None:
     assert by_name(client, "open-olmo-style")["weights_open"] is True
 
 
-def test_one_release_has_its_stored_audit_and_links(client: TestClient, db: Path) -> None:
+def test_one_release_has_its_stored_audit_and_links(client: TestClient, db: str) -> None:
     release = by_name(client, "open-washing")
     view = client.get(f"{API}/releases/{release['id']}").json()
     assert view["release"] == release
@@ -99,7 +99,7 @@ def test_one_release_has_its_stored_audit_and_links(client: TestClient, db: Path
     assert client.get(f"{API}/releases/999999").status_code == 404
 
 
-def test_history_says_what_changed_and_why(client: TestClient, db: Path) -> None:
+def test_history_says_what_changed_and_why(client: TestClient, db: str) -> None:
     token = create_token(client.app.state.registry.engine, "ci", Scope.SUBMIT)[1]  # type: ignore[attr-defined]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     original = by_name(client, "cc-by-nc-release")
@@ -136,7 +136,7 @@ def test_conditional_requests(client: TestClient) -> None:
     assert other.status_code == 200 and other.headers["etag"] != etag
 
 
-def test_counts_agree_with_stats(client: TestClient, db: Path) -> None:
+def test_counts_agree_with_stats(client: TestClient, db: str) -> None:
     counts = client.get(f"{API}/counts").json()
     store = open_store(str(db))
     try:
@@ -229,7 +229,7 @@ def test_downloads_are_made_from_the_stored_audit(client: TestClient, name: str)
     assert client.get(links["sarif"], params={"policy": "no-such"}).status_code == 404
 
 
-def test_policy_results_match_clearweights_check(db: Path) -> None:
+def test_policy_results_match_clearweights_check(db: str) -> None:
     import time
 
     from clearweights.policy import check, load_policy
@@ -247,8 +247,8 @@ def test_policy_results_match_clearweights_check(db: Path) -> None:
                 break
             time.sleep(0.3)
         assert view["name"] == "pragmatic" and view["rules"]
-        approved = names(client.get(f"{API}/releases", params={"policy": "pragmatic",
-                                                               "policy_status": "approved"}))  # fmt: skip
+        wanted = {"policy": "pragmatic", "policy_status": "approved"}
+        approved = names(client.get(f"{API}/releases", params=wanted))
         assert sorted(approved) == sorted(n for n, ok in expected.items() if ok)
         assert counts["approved"] == len(approved)
         assert counts["violates"] + counts["waived"] == len(EXAMPLE_NAMES) - len(approved)

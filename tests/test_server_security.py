@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from clearweights.cli.main import main
 from clearweights.server import Settings, create_app
 from clearweights.server.tokens import Scope, create_token, revoke_token
-from tests.server_support import copy_store, examples_store
+from tests.server_support import copy_store, examples_store, store_location
 
 API = "/api/v1"
 HOSTILE = [
@@ -36,9 +36,10 @@ def db(tmp_path: Path) -> Path:
     return copy_store(examples_store(), tmp_path / "store.db")
 
 
-@pytest.fixture
-def client(db: Path) -> Iterator[TestClient]:
-    settings = Settings(store=str(db), refresh_seconds=0, max_body_bytes=256 * 1024,
+@pytest.fixture(params=["sqlite", "postgresql"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    location = store_location(request, tmp_path)
+    settings = Settings(store=location, refresh_seconds=0, max_body_bytes=256 * 1024,
                         max_json_bytes=128 * 1024, write_rate=1000)  # fmt: skip
     with TestClient(create_app(settings)) as test:
         yield test

@@ -7,10 +7,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from clearweights import __version__
 from clearweights.server import api, badges, docs, downloads, problems, submit, ui
@@ -67,7 +69,42 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(submit.router)
     app.include_router(docs.router)
     app.include_router(ui.router)  # the web UI: pages, stylesheet, script
+    app.openapi = _openapi(app)  # type: ignore[method-assign]  # NOTE: FastAPI's documented hook
     return app
+
+
+def _tuples(node: Any) -> Any:
+    """Fixed-length tuples as arrays of any of their item types.
+
+    Pydantic describes ``tuple[str, int]`` with ``prefixItems``, which some OpenAPI tools
+    (schemathesis among them) read as a draft-2019 ``items`` list and reject; the looser form
+    is valid everywhere and the field descriptions say what each position holds.
+    """
+    if isinstance(node, dict):
+        out = {k: _tuples(v) for k, v in node.items()}
+        fixed = out.pop("prefixItems", None)
+        if isinstance(fixed, list):
+            unique = [s for i, s in enumerate(fixed) if s not in fixed[:i]]
+            out["items"] = unique[0] if len(unique) == 1 else {"anyOf": unique}
+        return out
+    if isinstance(node, list):
+        return [_tuples(v) for v in node]
+    return node
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = _tuples(schema)
+        return app.openapi_schema
+
+    return build
 
 
 def app_from_env() -> FastAPI:

@@ -239,7 +239,7 @@ async def post_audit(
     from clearweights.errors import AuditDocumentError
 
     try:  # the document must rebuild into a report, as stored audits are read back
-        load_audits(document, name="the posted document")
+        load_audits(body, name="the posted document")
     except AuditDocumentError as exc:
         raise Problem(422, exc.diagnostics(), title="Not an audit document") from None
     outcomes = _outcomes(document, key, revision)
