@@ -66,8 +66,9 @@ def violations(detail: object) -> tuple[Violation, ...]:
 
 
 def html(body: str, status: int = 200) -> HTMLResponse:
-    """A page, never cached by shared caches (reads may need a token)."""
-    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-cache"})
+    """A page: kept by no shared cache, revalidated by the browser (the store changes)."""
+    headers = {"Cache-Control": "private, no-cache"}
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 def not_found(what: str) -> HTMLResponse:
