@@ -160,6 +160,14 @@ def test_badges_say_what_clearweights_badge_says(client: TestClient, name: str) 
         assert svg.headers["content-type"].startswith("image/svg+xml")
         assert "max-age" in svg.headers["cache-control"]
         assert svg.text == badge(audit, kind)
+        # Asked again, the badge comes from the cache ahead of the routes: the same answer.
+        again = client.get(f"{API}/badges/{kind}.svg", params={"release": name})
+        assert again.content == svg.content
+        for header in ("etag", "cache-control", "content-type", "content-security-policy"):
+            assert again.headers[header] == svg.headers[header], header
+        unchanged = client.get(f"{API}/badges/{kind}.svg", params={"release": name},
+                               headers={"If-None-Match": svg.headers["etag"]})  # fmt: skip
+        assert unchanged.status_code == 304
         shield = client.get(f"{API}/badges/{kind}.json", params={"release": name}).json()
         assert shield["schemaVersion"] == 1
         assert f"{shield['label']}: {shield['message']}" in svg.text

@@ -162,3 +162,43 @@ def test_an_uploaded_release_is_audited_in_the_background(client: TestClient) ->
     assert hostile.status_code == 422
     assert hostile.headers["content-type"] == "application/problem+json"
     assert uploads() == before
+
+
+def hub_cache(root: Path, repo: str, commit: str, example: str) -> Path:
+    """A Hugging Face cache holding *example* as *repo* at *commit* (blobs, snapshot, refs)."""
+    folder = root / ("models--" + repo.replace("/", "--"))
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text(commit, encoding="utf-8")
+    for n, path in enumerate(sorted(p for p in (EXAMPLES / example).rglob("*") if p.is_file())):
+        blob = folder / "blobs" / f"{n:040x}"
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(path.read_bytes())
+        link = folder / "snapshots" / commit / path.relative_to(EXAMPLES / example)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(blob, link.parent))
+    return root
+
+
+def test_a_hub_repo_is_audited_from_the_servers_cache(tmp_path: Path) -> None:
+    cache = hub_cache(tmp_path / "hub", "acme/gemma-tuned", "c0ffee" * 6 + "1234", "gemma-release")
+    db = copy_store(examples_store(), tmp_path / "store.db")
+    settings = Settings(store=str(db), refresh_seconds=0, workers=1, hf_cache=str(cache))
+    with TestClient(create_app(settings)) as client:
+        engine = client.app.state.registry.engine  # type: ignore[attr-defined]
+        auth = {"Authorization": f"Bearer {create_token(engine, 'ci', Scope.SUBMIT)[1]}"}
+        missing = client.post(f"{API}/submissions", json={"repo_id": "acme/absent"}, headers=auth)
+        assert missing.status_code == 404 and "cache" in missing.json()["detail"]
+        for bad in ({"repo_id": "../etc"}, {"repo_id": "a/b", "revision": "../../x"}):
+            assert client.post(f"{API}/submissions", json=bad, headers=auth).status_code == 422
+        job = client.post(f"{API}/submissions", json={"repo_id": "acme/gemma-tuned"}, headers=auth)
+        assert job.status_code == 202, job.text
+        state = job.json()
+        deadline = time.monotonic() + 180
+        while state["state"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.3)
+            state = client.get(f"{API}/submissions/{state['id']}", headers=auth).json()
+        assert state["state"] == "done", state
+        release = client.get(f"{API}/releases/{state['release_id']}").json()["release"]
+        assert (release["source"], release["key"]) == ("hf-cache", "acme/gemma-tuned")
+        assert release["revision"] == "c0ffee" * 6 + "1234"
+        assert release["license_family"] == "gemma" and release["weights_open"] is False

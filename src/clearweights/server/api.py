@@ -37,10 +37,10 @@ def registry_of(request: Request) -> Registry:
     return registry
 
 
-def read_access(request: Request) -> None:
+async def read_access(request: Request) -> None:
     """Reads are public unless the server requires a token for them."""
     if registry_of(request).settings.require_read_token:
-        check_token(request, Scope.READ)
+        check_token(request, Scope.READ)  # a short indexed lookup, fine on the event loop
 
 
 READ_RESPONSES = responses(304, 400, 401, 403, 404, 413, 422)
@@ -75,7 +75,7 @@ Text = Annotated[str | None, Query(max_length=200)]
 
 
 def release_query(
-    q: Annotated[str | None, Query(max_length=200, description="Part of the name or key.")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
     license: Annotated[str | None, Query(max_length=200, description="A licence id.")] = None,
     license_family: Text = None,
     license_category: Text = None,

@@ -62,7 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.write_limiter = RateLimiter(settings.write_rate)
     badges.install(app)
     problems.install(app)
-    app.add_middleware(GuardMiddleware, max_body=settings.max_body_bytes)
+    app.add_middleware(badges.BadgeFastPath, state=app.state)
+    app.add_middleware(GuardMiddleware, max_body=settings.max_body_bytes)  # outermost
     app.include_router(api.router)
     app.include_router(badges.router)
     app.include_router(downloads.router)

@@ -6,17 +6,20 @@ Drawn from the registry index (no audit document is read), with the words and co
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clearweights.formats.badge import COLOURS, svg
 from clearweights.server import catalog
 from clearweights.server.api import PREFIX, READ_RESPONSES, read_access, registry_of
-from clearweights.server.http import cached
+from clearweights.server.http import cached, http_date
 from clearweights.server.problems import Problem
 from clearweights.server.records import ReleaseSummary
 
@@ -90,6 +93,7 @@ Ref = Annotated[
 
 
 def _render(request: Request, ref: str, kind: BadgeKind, fmt: str) -> Response:
+    """The badge, from the cache when the index has not changed (no thread, no query)."""
     registry = registry_of(request)
     registry.refresh()
     cache: _Cache = request.app.state.badges
@@ -120,7 +124,7 @@ def _render(request: Request, ref: str, kind: BadgeKind, fmt: str) -> Response:
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
 )
-def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response:
+async def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response:
     """A badge for a model card: ``![](https://registry/api/v1/badges/mof.svg?release=org/name)``."""
     return _render(request, release, kind, "svg")
 
@@ -128,7 +132,7 @@ def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response:
 @router.get(
     "/badges/{kind}.json", summary="shields.io endpoint badge", response_model=dict[str, str | int]
 )
-def badge_json(request: Request, kind: BadgeKind, release: Ref) -> Response:
+async def badge_json(request: Request, kind: BadgeKind, release: Ref) -> Response:
     """shields.io's endpoint format: ``{"schemaVersion": 1, "label", "message", "color"}``."""
     return _render(request, release, kind, "json")
 
@@ -139,3 +143,56 @@ def install(app: object) -> None:
 
     assert isinstance(app, FastAPI)
     app.state.badges = _Cache()
+
+
+class BadgeFastPath:
+    """Answers badges already in the cache before FastAPI's routing (the embedded-badge load).
+
+    Anything else (a miss, a bad request, reads that need a token) goes on to the routes,
+    which validate, render and fill the cache; the answer is the same either way.
+    """
+
+    def __init__(self, app: ASGIApp, state: Any):
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self._lookup(scope) if scope["type"] == "http" else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        body, modified, media = found
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = [(b"etag", etag.encode()), (b"cache-control", CACHE.encode()),
+                   (b"access-control-allow-origin", b"*")]  # fmt: skip
+        last = http_date(modified)
+        if last:
+            headers.append((b"last-modified", last.encode()))
+        match = dict(scope.get("headers") or ()).get(b"if-none-match")
+        if match is not None and etag.encode() in {t.strip() for t in match.split(b",")}:
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers += [(b"content-type", media), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _lookup(self, scope: Scope) -> tuple[bytes, str, bytes] | None:
+        path: str = scope.get("path", "")
+        if scope.get("method") != "GET" or not path.startswith(_BADGES):
+            return None
+        registry = self.state.registry
+        if registry.settings.require_read_token:
+            return None
+        kind, _, fmt = path[len(_BADGES) :].partition(".")
+        refs = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("release") or []
+        if len(refs) != 1 or fmt not in ("svg", "json"):
+            return None
+        registry.refresh()
+        found = self.state.badges.get((refs[0], kind, fmt, registry.generation))
+        if found is None:
+            return None
+        return found[0], found[1], b"image/svg+xml" if fmt == "svg" else b"application/json"
+
+
+_BADGES = f"{PREFIX}/badges/"

@@ -12,25 +12,31 @@ from typing import Any
 from fastapi import Request, Response
 
 # HTML-significant characters are escaped inside JSON strings: a name holding markup stays
-# inert even where a client pastes the JSON into a page.
-_INERT = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+# inert even where a client pastes the JSON into a page. (str.replace: translate is slower.)
+_INERT = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
 
 
 def plain(value: Any) -> Any:
-    """Dataclasses (and tuples of them) as JSON-ready values."""
+    """Dataclasses (and tuples of them) as JSON-ready values.
+
+    Mappings in the records hold JSON values already (an audit document's object): they are
+    left for the C encoder rather than walked in Python.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple) and any(
+        dataclasses.is_dataclass(v) or isinstance(v, list | tuple) for v in value
+    ):
         return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
     return value
 
 
 def json_bytes(value: Any) -> bytes:
     """Compact, key-ordered JSON with markup characters escaped."""
     text = json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"))
-    return text.translate(_INERT).encode()
+    for char, escaped in _INERT:
+        text = text.replace(char, escaped)
+    return text.encode()
 
 
 def http_date(stamp: str | None) -> str | None:

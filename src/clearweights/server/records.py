@@ -66,7 +66,7 @@ class ReleaseSummary:
 class ReleaseQuery:
     """Filters, order and page of the release list (all filters must hold)."""
 
-    q: str | None = None  # part of the name or key, any case
+    q: str | None = None  # part of the name, any (ASCII) case
     license: str | None = None  # a licence id used by any component
     license_family: str | None = None
     license_category: str | None = None
