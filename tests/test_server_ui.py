@@ -268,6 +268,7 @@ def test_policies_list_approved_violating_and_waived(client: TestClient) -> None
     assert _listed(team, "waived") == ["gemma-release"]
     assert "until 2099-12-31" in team
     assert "covered by a separate agreement" in team
+    assert "From the file team-policy.yml." in team and "/tmp" not in team  # no server paths
     approved = client.get("/releases", params={"policy": "pragmatic", "policy_status": "approved"})
     assert re.findall(r'<tr data-release="([^"]+)"', approved.text) == ["open-olmo-style"]
     release = client.get(f"/releases/{_release_id(client, 'unsafe-pickle')}").text

@@ -106,6 +106,13 @@ class PolicyView:
     waived_until: dict[int, str | None]
 
     @property
+    def source(self) -> str:
+        """Where the policy comes from (a file by name only: server paths stay private)."""
+        if self.configured in BUILT_IN and not Path(self.configured).exists():
+            return f"Built into clearweights ({self.configured})."
+        return f"From the file {Path(self.configured).name}."
+
+    @property
     def checked(self) -> bool:
         """Whether any release has a result for this policy."""
         return any(self.results.values())
