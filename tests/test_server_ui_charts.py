@@ -13,7 +13,9 @@ pytest.importorskip("jinja2")
 from clearweights.audit import audit_release
 from clearweights.audit.model import AuditReport
 from clearweights.formats.json import document
+from clearweights.server.records import Counts
 from clearweights.server.ui import charts
+from clearweights.server.ui.home import families_chart, timeline_chart
 from clearweights.server.ui.licence_view import expression_parts
 from clearweights.server.ui.release_view import release_view
 
@@ -167,3 +169,21 @@ def test_licence_expressions_link_each_known_licence() -> None:
     ]
     assert "".join(text for text, _ in parts).startswith("Apache-2.0 AND (MIT OR Llama 3.1")
     assert expression_parts("<b>not-a-licence</b>") == (("<b>not-a-licence</b>", None),)
+
+
+def test_home_charts_keep_the_most_frequent_and_sum_the_rest() -> None:
+    families = (*((f"family-{i:02d}", 100 - i) for i in range(20)), ("(unknown)", 5))
+    counts = Counts(
+        releases=2000, audited=2000, failed=0, verdicts=(("redhat", "pass", 3),),
+        families=families, categories=(), open_washing=0, open_washing_codes=(),
+        mof_classes=((1, 2), (None, 1)), timeline=(("2026-10", 4), ("2026-11", 6)),
+        timeline_verdicts=(("2026-11", "redhat", "pass", 3),),
+    )  # fmt: skip
+    bars = families_chart(counts).bars
+    assert [b.label for b in bars[:2]] == ["family-00", "family-01"]
+    assert bars[-1] == charts.Bar("9 others", sum(100 - i for i in range(12, 20)) + 5)
+    assert bars[0].href == "/releases?license_family=family-00"
+    assert "family-00: 100" in families_chart(counts).description
+    timeline = timeline_chart(counts)
+    assert timeline.points == ("2026-10", "2026-11")
+    assert timeline.series[0].values == (4, 6) and timeline.series[1].values == (0, 3)

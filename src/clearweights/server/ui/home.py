@@ -20,6 +20,7 @@ from clearweights.server.ui.release_view import mof_label
 VERDICTS = ("pass", "fail", "unknown")
 TITLES = dict(PROFILE_COLUMNS)
 UNKNOWN = "(unknown)"
+TOP = 12  # bars per chart; a registry may hold hundreds of licence families
 
 
 def _link(**params: str) -> str:
@@ -47,9 +48,15 @@ def verdicts_chart(counts: Counts) -> StackedChart:
 
 
 def _bars(pairs: tuple[tuple[str, int], ...], param: str) -> tuple[Bar, ...]:
-    return tuple(
-        Bar(label, n, None if label == UNKNOWN else _link(**{param: label})) for label, n in pairs
-    )
+    """The most frequent values as bars (most first), the rest summed into one last bar."""
+    ordered = sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
+    bars = [
+        Bar(label, n, None if label == UNKNOWN else _link(**{param: label}))
+        for label, n in ordered[:TOP]
+    ]
+    if rest := ordered[TOP:]:
+        bars.append(Bar(f"{len(rest)} others", sum(n for _, n in rest)))
+    return tuple(bars)
 
 
 def _described(bars: tuple[Bar, ...], what: str) -> str:
@@ -76,7 +83,7 @@ def categories_chart(counts: Counts) -> BarChart:
 
 def open_washing_chart(counts: Counts) -> BarChart:
     """Releases per open-washing finding code."""
-    bars = tuple(Bar(code, n, _link(finding=code)) for code, n in counts.open_washing_codes)
+    bars = _bars(counts.open_washing_codes, "finding")
     return BarChart(
         "chart-open-washing",
         "Open-washing findings",
