@@ -93,10 +93,11 @@ def _stored(store_url: str, releases: tuple[str, ...], policy: Policy, base: Pat
     """The policy applied to stored audits: no release is read or audited again."""
     from clearweights.cli.scan import open_store_or_explain
     from clearweights.policy import check_audits
-    from clearweights.store.queries import stored_audits
 
-    store = open_store_or_explain(store_url, create=False)
+    store = open_store_or_explain(store_url, create=False)  # names the extra when missing
     try:
+        from clearweights.store.queries import stored_audits
+
         return check_audits(stored_audits(store, releases), policy, base=base)
     finally:
         store.close()
