@@ -79,3 +79,7 @@ class VerificationFailed(ClearweightsError):
 
 class StoreError(ClearweightsError):
     """The result store cannot be used: unreachable, corrupt, or from a newer clearweights."""
+
+
+class ConfigError(UsageError):
+    """The project config file is wrong: not TOML, an unknown key, a value of the wrong type."""

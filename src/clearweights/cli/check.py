@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from clearweights.cli._options import base_option, declaration_options, emit, format_option
+from clearweights.cli._options import (
+    base_option,
+    declaration_options,
+    emit,
+    format_option,
+    revision_option,
+)
 from clearweights.errors import ExitCode
 from clearweights.formats import CHECK_FORMATS
 
@@ -41,6 +47,7 @@ def _check_formats(func: click.decorators.FC) -> click.decorators.FC:
     help="With --store: only this release (path, repo id, name or glob); repeatable.",
 )
 @_check_formats
+@revision_option
 @declaration_options
 @base_option
 def check_command(
@@ -49,6 +56,7 @@ def check_command(
     store_url: str | None,
     releases: tuple[str, ...],
     output_format: str,
+    revision: str | None,
     systemic_risk: bool | None,
     monetised: bool | None,
     bases: dict[str, str],
@@ -61,14 +69,15 @@ def check_command(
     \b
     Examples:
       clearweights check ./my-model --policy pragmatic
-      clearweights check ./models/* --policy policy.yml --format sarif > results.sarif
-      clearweights check ./my-model --policy commercial-product --format junit > junit.xml
+      clearweights check ./models/* --policy policy.yml --output-format sarif=results.sarif
+      clearweights check ./my-model --policy pragmatic --format markdown \\
+          --output-format sarif=results.sarif --output-format junit=junit.xml
       clearweights check --store audits.db --policy pragmatic --release 'meta-llama/*'
     """  # fmt: skip
     from clearweights.frameworks import Declarations
     from clearweights.policy import check, load_policy
 
-    given = (paths, systemic_risk is not None, monetised is not None, bases)
+    given = (paths, systemic_risk is not None, monetised is not None, bases, revision)
     if store_url is None and (releases or not paths):
         raise click.UsageError("give release PATHs, or --store URL (--release needs --store)")
     if store_url is not None and any(given):
@@ -78,7 +87,14 @@ def check_command(
         report = _stored(store_url, releases, policy, base)
     else:
         declarations = Declarations(systemic_risk=systemic_risk, monetised=monetised)
-        report = check(list(paths), policy, base=base, declarations=declarations, bases=bases)
+        report = check(
+            list(paths),
+            policy,
+            base=base,
+            declarations=declarations,
+            bases=bases,
+            revision=revision,
+        )
     emit(report, output_format)
     for entry in report.checks:
         if entry.error:

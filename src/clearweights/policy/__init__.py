@@ -49,10 +49,13 @@ def check(
     today: date | None = None,
     declarations: Declarations = NO_DECLARATIONS,
     bases: Mapping[str, str] | None = None,
+    revision: str | None = None,
 ) -> CheckReport:
-    """Audit every release and apply *policy* to it (*bases*: local base models, for lineage)."""
+    """Audit every release and apply *policy* to it (*bases*: local base models, for lineage;
+    *revision*: the branch, tag or commit of Hub repo ids)."""
     audits = (
-        audit_release(location, declarations=declarations, bases=bases) for location in locations
+        audit_release(location, declarations=declarations, bases=bases, revision=revision)
+        for location in locations
     )
     return check_audits(audits, policy, base=base, today=today)
 
