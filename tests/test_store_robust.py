@@ -175,3 +175,20 @@ def test_missing_packages_name_the_extra(
         assert (code, out) == (3, "")
         assert "needs SQLAlchemy and Alembic (sqlalchemy is missing)" in err
         assert "pip install 'clearweights[store]'" in err
+
+
+def test_a_damaged_store_is_named_not_traced(
+    store_url: str, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "scan", str(folder / "gemma-release"), "--store", store_url)[0] == 0
+    rows(store_url, "drop table audit_findings")
+    rows(store_url, "alter table audits rename column document to stored")
+    for args, damage in (
+        (("stats",), "audit_findings"),
+        (("check", "--policy", "pragmatic"), "document"),
+    ):
+        code, out, err = run(capsys, *args, "--store", store_url)
+        assert (code, out) == (3, ""), err
+        assert err.startswith("clearweights: ")
+        assert "could not be written or read: " in err and damage in err
+        assert "Traceback" not in err and "internal error" not in err

@@ -12,7 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from clearweights.errors import StoreError
@@ -200,6 +210,12 @@ class Store:
         for table, rows in children:
             if rows:
                 connection.execute(insert(table), rows)
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for queries; database errors become a :class:`StoreError`."""
+        with self._guard(), self.engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def _guard(self) -> Iterator[None]:

@@ -77,7 +77,7 @@ def _state(run: int) -> Any:
 
 
 def _runs(store: Store, runs: Sequence[int]) -> tuple[int, int]:
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         known = [
             int(r) for r in connection.execute(select(RunRow.id).order_by(RunRow.id)).scalars()
         ]
@@ -105,7 +105,7 @@ def compare_runs(store: Store, runs: Sequence[int] = ()) -> RunComparison:
     old_run, new_run = _runs(store, runs)
     old, new = _state(old_run).alias("old"), _state(new_run).alias("new")
     same = and_(old.c.source == new.c.source, old.c.key == new.c.key)
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         compared = connection.execute(
             select(func.count()).select_from(old.join(new, same))
         ).scalar_one()
@@ -131,7 +131,7 @@ def _changes(store: Store, pairs: list[tuple[int, int]]) -> Iterator[ReleaseChan
     columns = (AuditRow.id, ReleaseRow.source, ReleaseRow.key, ReleaseRow.revision, AuditRow.name,
                AuditRow.status, AuditRow.weights_license, AuditRow.error)  # fmt: skip
     verdicts: dict[int, dict[str, Verdict]] = {i: {} for i in ids}
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         rows = {
             int(r[0]): r
             for r in connection.execute(
