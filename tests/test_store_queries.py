@@ -215,3 +215,23 @@ def test_a_release_that_fails_after_passing_is_a_change(
     assert audit["to"] == {"verdict": "error", "label": "card unreadable"}
     mof = next(v for v in change["verdicts"] if v["framework"] == "mof")
     assert mof["to"] is None  # not judged: the audit failed
+
+
+def test_a_configured_store_yields_to_paths(
+    tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A project's ``store`` serves scan and stats; ``check PATH`` still audits the path."""
+    db = tmp_path / "audits.db"
+    config = tmp_path / "clearweights.toml"
+    config.write_text(f'store = "{db}"\npolicy = "pragmatic"\nsystemic-risk = false\n',
+                      encoding="utf-8")  # fmt: skip
+    release = str(folder / "open-washing")
+    assert run(capsys, "scan", release, "--config", str(config), "-q")[0] == 0
+    assert db.is_file()
+    on_path = run(capsys, "check", release, "--config", str(config), "--format", "json")
+    assert on_path == run(capsys, "check", release, "--policy", "pragmatic", "--format", "json")
+    # without PATHs, the configured store is judged (its declarations were settled at audit)
+    stored = run(capsys, "check", "--config", str(config), "--format", "json")
+    assert stored == on_path
+    code, _, err = run(capsys, "check", "--config", str(config), "--not-monetised")
+    assert (code, "no PATHs, declarations or --base" in err) == (2, True)

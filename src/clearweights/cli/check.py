@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from clearweights.cli._options import (
     base_option,
@@ -77,10 +78,11 @@ def check_command(
     from clearweights.frameworks import Declarations
     from clearweights.policy import check, load_policy
 
-    given = (paths, systemic_risk is not None, monetised is not None, bases, revision)
+    store_url = _store_given(paths, store_url)
     if store_url is None and (releases or not paths):
         raise click.UsageError("give release PATHs, or --store URL (--release needs --store)")
-    if store_url is not None and any(given):
+    typed = ("systemic_risk", "monetised", "bases", "revision")
+    if store_url is not None and (paths or any(map(_typed, typed))):
         raise click.UsageError("--store judges stored audits: no PATHs, declarations or --base")
     policy, base = load_policy(policy_path)
     if store_url is not None:
@@ -103,6 +105,19 @@ def check_command(
         click.echo(f"clearweights: policy {policy.name} is violated", err=True)
         return ExitCode.FAILED
     return ExitCode.OK if report.complete else ExitCode.INCOMPLETE
+
+
+def _typed(name: str) -> bool:
+    """Whether option *name* was given on the command line (not by a config file or default)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is ParameterSource.COMMANDLINE
+
+
+def _store_given(paths: tuple[str, ...], store_url: str | None) -> str | None:
+    """The store to judge: a project's configured store yields to PATHs on the command line."""
+    if paths and store_url is not None and not _typed("store_url"):
+        return None
+    return store_url
 
 
 def _stored(store_url: str, releases: tuple[str, ...], policy: Policy, base: Path) -> CheckReport:
