@@ -29,6 +29,9 @@ ENV_PREFIX = "CLEARWEIGHTS"
 OPTION_TABLES = frozenset(
     {"audit", "check", "report", "badge", "bom", "license", "scan", "stats", "sign", "verify"}
 )
+# Keys a command takes from its own table only, because they change what it does: a shared
+# `store` is for scan and stats, and must not turn `check PATH` into a check of stored audits.
+OWN_TABLE_ONLY: dict[str, frozenset[str]] = {"check": frozenset({"store"})}
 _CHOSEN = "clearweights.config-choice"
 
 
@@ -79,11 +82,14 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
             if key not in known:
                 raise config.error(key, f"not an option of clearweights {top}", table=top)
     mine = _options_of(ctx.command)
+    own = config.tables.get(top)
     out: dict[str, Any] = {}
     for key, raw in config.options(top).set_keys().items():
         param = mine.get(key)
         if param is None or param.name is None:
             continue  # a shared key this command does not take
+        if key in OWN_TABLE_ONLY.get(top, ()) and (own is None or key not in own.set_keys()):
+            continue
         value = _cli_value(raw)
         try:
             param.type_cast_value(ctx, value)
