@@ -73,6 +73,9 @@ def test_config_paths_start_from_the_file_and_no_config_ignores_it(
     code, out, err = run(capsys, "check", OPEN, "-v")
     assert (code, policy_of(out)) == (0, "acme")
     assert f"config: {repo / 'clearweights.toml'}" in err
+    policy = repo / ".clearweights" / "policy.yml"
+    assert f"  --policy = '{policy}' from clearweights.toml policy\n" in err
+    assert "  --format = 'json' from clearweights.toml [check] format\n" in err
     code, _, err = run(capsys, "check", OPEN, "--no-config")
     assert code == 2
     assert "Missing option '--policy'" in err
@@ -271,3 +274,15 @@ def test_license_and_bom_write_files(capsys: pytest.CaptureFixture[str], repo: P
     code, out, _ = run(capsys, "bom", OPEN, "-o", "bom.json", "-q")
     assert (code, out) == (0, "")
     assert json.loads(Path("bom.json").read_text())["bomFormat"] == "CycloneDX"
+
+
+def test_a_wrong_table_is_reported_by_every_command(
+    capsys: pytest.CaptureFixture[str], repo: Path
+) -> None:
+    (repo / "clearweights.toml").write_text("[audit]\nfail_on = ['redhat']\n")
+    code, out, err = run(capsys, "license", "show", "mit")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"clearweights: {repo / 'clearweights.toml'}: [audit] fail_on: "
+        "not an option of clearweights audit\n"
+    )

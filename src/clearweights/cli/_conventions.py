@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from clearweights.cli._options import CONFIG_KEY, check_output_files, long_name
 from clearweights.cli._output import Verbosity, detail, set_verbosity
@@ -70,17 +71,23 @@ def _cli_value(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
 
 
+def _check_tables(root: click.Group, config: ProjectConfig) -> None:
+    """Every key of every command's option table must be an option of that command."""
+    for name in OPTION_TABLES & set(config.sections) & set(root.commands):
+        known = {k for leaf in _leaves(root.commands[name]) for k in _options_of(leaf)}
+        for key in config.section(name):
+            if key not in known:
+                raise config.error(key, f"not an option of clearweights {name}", table=name)
+
+
 def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
     """The config's values for this command, by parameter name, each checked by click's type."""
     if config.path is None:
         return {}
     top = ctx.command_path.split()[1]
     root = ctx.find_root().command
-    if top in OPTION_TABLES and isinstance(root, click.Group) and top in root.commands:
-        known = {k for leaf in _leaves(root.commands[top]) for k in _options_of(leaf)}
-        for key in config.section(top):
-            if key not in known:
-                raise config.error(key, f"not an option of clearweights {top}", table=top)
+    if isinstance(root, click.Group):
+        _check_tables(root, config)
     mine = _options_of(ctx.command)
     own = config.tables.get(top)
     out: dict[str, Any] = {}
@@ -98,6 +105,20 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
             raise ConfigError(f"{where}: {exc.message}", path=config.path) from None
         out[param.name] = value
     return out
+
+
+def _explain(ctx: click.Context, config: ProjectConfig) -> None:
+    """With -v: where each option's value comes from, when the config file gave it."""
+    if config.path is None:
+        detail("config: none")
+        return
+    detail(f"config: {config.path}")
+    top = ctx.command_path.split()[1]
+    for param in ctx.command.params:
+        if param.name and ctx.get_parameter_source(param.name) is ParameterSource.DEFAULT_MAP:
+            where = config.locate(long_name(param), top)
+            value = ctx.lookup_default(param.name)
+            detail(f"  --{long_name(param)} = {value!r} from {config.path.name} {where}")
 
 
 def _verbosity(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -149,8 +170,7 @@ def _checked(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
-        config: ProjectConfig = ctx.meta.get(CONFIG_KEY, NO_CONFIG)
-        detail(f"config: {config.path}" if config.path else "config: none")
+        _explain(ctx, ctx.meta.get(CONFIG_KEY, NO_CONFIG))
         check_output_files(ctx)
         return callback(*args, **kwargs)
 
