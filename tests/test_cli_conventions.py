@@ -284,5 +284,5 @@ def test_a_wrong_table_is_reported_by_every_command(
     assert (code, out) == (2, "")
     assert err == (
         f"clearweights: {repo / 'clearweights.toml'}: [audit] fail_on: "
-        "not an option of clearweights audit\n"
+        "not an option of clearweights audit (did you mean 'fail-on'?)\n"
     )

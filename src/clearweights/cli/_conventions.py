@@ -21,7 +21,13 @@ from click.core import ParameterSource
 
 from clearweights.cli._options import CONFIG_KEY, check_output_files, long_name
 from clearweights.cli._output import Verbosity, detail, set_verbosity
-from clearweights.config import NO_CONFIG, ProjectConfig, discover_config, load_config
+from clearweights.config import (
+    NO_CONFIG,
+    ProjectConfig,
+    did_you_mean,
+    discover_config,
+    load_config,
+)
 from clearweights.errors import ConfigError
 
 ENV_PREFIX = "CLEARWEIGHTS"
@@ -77,7 +83,8 @@ def _check_tables(root: click.Group, config: ProjectConfig) -> None:
         known = {k for leaf in _leaves(root.commands[name]) for k in _options_of(leaf)}
         for key in config.section(name):
             if key not in known:
-                raise config.error(key, f"not an option of clearweights {name}", table=name)
+                hint = did_you_mean(key, known)
+                raise config.error(key, f"not an option of clearweights {name}{hint}", table=name)
 
 
 def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
