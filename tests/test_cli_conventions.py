@@ -286,3 +286,25 @@ def test_a_wrong_table_is_reported_by_every_command(
         f"clearweights: {repo / 'clearweights.toml'}: [audit] fail_on: "
         "not an option of clearweights audit (did you mean 'fail-on'?)\n"
     )
+
+
+def test_a_shared_store_is_for_scan_and_stats_not_check(
+    capsys: pytest.CaptureFixture[str], repo: Path
+) -> None:
+    (repo / "pyproject.toml").write_text(
+        "[tool.clearweights]\nstore = 'audits.db'\nsystemic-risk = false\nmonetised = false\n"
+        "[tool.clearweights.check]\npolicy = 'pragmatic'\nformat = 'json'\n"
+    )
+    code, _, _ = run(capsys, "scan", OPEN, "-q")
+    assert code == 0
+    assert (repo / "audits.db").is_file()  # relative to the config file, not the working dir
+    code, out, _ = run(capsys, "check", NC)  # audits NC: the shared store is not check's
+    assert code == 1
+    assert json.loads(out)["checks"][0]["name"] == "cc-by-nc-release"
+    # Shared declarations are defaults, not a request: --store still judges stored audits.
+    code, out, err = run(capsys, "check", "--store", str(repo / "audits.db"))
+    assert code == 0, err
+    assert [c["name"] for c in json.loads(out)["checks"]] == ["open-olmo-style"]
+    code, _, err = run(capsys, "check", "--store", "audits.db", "--no-systemic-risk")
+    assert code == 2
+    assert "--store judges stored audits" in err

@@ -12,6 +12,7 @@ from clearweights.cli._options import (
     declaration_options,
     emit,
     format_option,
+    given,
     revision_option,
 )
 from clearweights.errors import ExitCode
@@ -77,10 +78,12 @@ def check_command(
     from clearweights.frameworks import Declarations
     from clearweights.policy import check, load_policy
 
-    given = (paths, systemic_risk is not None, monetised is not None, bases, revision)
+    audit_only = given(
+        click.get_current_context(), "systemic_risk", "monetised", "bases", "revision"
+    )
     if store_url is None and (releases or not paths):
         raise click.UsageError("give release PATHs, or --store URL (--release needs --store)")
-    if store_url is not None and any(given):
+    if store_url is not None and (paths or audit_only):
         raise click.UsageError("--store judges stored audits: no PATHs, declarations or --base")
     policy, base = load_policy(policy_path)
     if store_url is not None:
