@@ -308,3 +308,38 @@ def test_a_shared_store_is_for_scan_and_stats_not_check(
     code, _, err = run(capsys, "check", "--store", "audits.db", "--no-systemic-risk")
     assert code == 2
     assert "--store judges stored audits" in err
+
+
+def test_a_feature_command_takes_its_own_table_only(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    from clearweights.cli._conventions import apply_conventions
+
+    seen: dict[str, object] = {}
+
+    @click.group()
+    def root() -> None:
+        """A command tree like clearweights', with a feature command."""
+
+    @root.group()
+    def feature() -> None:
+        """A feature with settings of its own."""
+
+    @feature.command()
+    @click.option("--base", default="HEAD")  # a git ref here, not a base model
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+    def diff(base: str, fmt: str) -> None:
+        seen.update(base=base, fmt=fmt)
+
+    apply_conventions(root)
+    (repo / "pyproject.toml").write_text(
+        "[tool.clearweights]\nbase = 'vendor/llama'\nformat = 'markdown'\n"
+        "[tool.clearweights.feature]\nformat = 'json'\nlicenses = ['mit']\n"
+    )
+    root.main(["feature", "diff"], standalone_mode=False)
+    assert seen == {"base": "HEAD", "fmt": "json"}
+    monkeypatch.setenv("CLEARWEIGHTS_FEATURE_DIFF_BASE", "main")
+    root.main(["feature", "diff"], standalone_mode=False)
+    assert seen == {"base": "main", "fmt": "json"}

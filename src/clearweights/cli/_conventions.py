@@ -23,6 +23,7 @@ from clearweights.cli._options import CONFIG_KEY, check_output_files, long_name
 from clearweights.cli._output import Verbosity, detail, set_verbosity
 from clearweights.config import (
     NO_CONFIG,
+    Options,
     ProjectConfig,
     did_you_mean,
     discover_config,
@@ -40,6 +41,7 @@ OPTION_TABLES = frozenset(
 # `store` is for scan and stats, and must not turn `check PATH` into a check of stored audits.
 OWN_TABLE_ONLY: dict[str, frozenset[str]] = {"check": frozenset({"store"})}
 _CHOSEN = "clearweights.config-choice"
+NO_OPTIONS = Options()
 
 
 def _choose(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -98,7 +100,10 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
     mine = _options_of(ctx.command)
     own = config.tables.get(top)
     out: dict[str, Any] = {}
-    for key, raw in config.options(top).set_keys().items():
+    # A feature's command (taxonomy) may give an option name another meaning (its --base is
+    # a git ref): shared keys are for the audit commands, a feature takes its own table's only.
+    chosen = config.options(top) if top in OPTION_TABLES else (own or NO_OPTIONS)
+    for key, raw in chosen.set_keys().items():
         param = mine.get(key)
         if param is None or param.name is None:
             continue  # a shared key this command does not take
