@@ -60,7 +60,7 @@ def test_precedence_command_line_then_env_then_config(
 
 
 def test_config_paths_start_from_the_file_and_no_config_ignores_it(
-    capsys: pytest.CaptureFixture[str], repo: Path
+    capsys: pytest.CaptureFixture[str], repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     policies = repo / ".clearweights"
     policies.mkdir()
@@ -82,6 +82,12 @@ def test_config_paths_start_from_the_file_and_no_config_ignores_it(
     other = repo / "other.toml"
     other.write_text('policy = "strict-osaid"\nformat = "json"\n')
     assert policy_of(run(capsys, "check", OPEN, "--config", str(other))[1]) == "strict-osaid"
+    code, _, err = run(capsys, "check", OPEN, "--config", str(other), "--no-config")
+    assert code == 2
+    assert "give --config FILE or --no-config, not both" in err
+    monkeypatch.setenv("CLEARWEIGHTS_CONFIG", str(other))
+    assert policy_of(run(capsys, "check", OPEN)[1]) == "strict-osaid"
+    assert run(capsys, "check", OPEN, "--no-config")[0] == 2  # no policy: the line wins
 
 
 BAD_CONFIGS = [

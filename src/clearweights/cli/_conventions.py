@@ -50,10 +50,18 @@ def _choose(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     chosen[param.name] = value
     if len(chosen) < 2:
         return
-    if chosen["no_config"]:
+    no_config, config_file = chosen["no_config"], chosen["config_file"]
+    if no_config and config_file is not None:
+        # The command line wins over the environment; both on one level is a contradiction.
+        cli_no = ctx.get_parameter_source("no_config") is ParameterSource.COMMANDLINE
+        cli_file = ctx.get_parameter_source("config_file") is ParameterSource.COMMANDLINE
+        if cli_no == cli_file:
+            raise click.UsageError("give --config FILE or --no-config, not both")
+        no_config = cli_no
+    if no_config:
         config = NO_CONFIG
-    elif chosen["config_file"] is not None:
-        config = load_config(chosen["config_file"])
+    elif config_file is not None:
+        config = load_config(config_file)
     else:
         config = discover_config()
     ctx.meta[CONFIG_KEY] = config
