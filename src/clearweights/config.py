@@ -52,6 +52,8 @@ KEYS: Mapping[str, str] = MappingProxyType(
         "revision": "str",
         "store": "store",
         "jobs": "int",
+        "engine": "str",
+        "ray-address": "str",
         "top": "int",
         "title": "str",
         "kind": "str",
@@ -88,6 +90,8 @@ class Options:
     revision: str | None = None
     store: str | None = None
     jobs: int | None = None
+    engine: str | None = None
+    ray_address: str | None = None
     top: int | None = None
     title: str | None = None
     kind: str | None = None
