@@ -178,9 +178,10 @@ def _shared_params() -> list[click.Option]:
             **hidden,
         ),
         click.Option(["-q", "--quiet"], is_flag=True, callback=_verbosity, help="Say nothing on "
-                     "stderr but errors (data still goes to stdout or files).", **hidden),
+                     "stderr but errors and verdicts (data still goes to stdout or files).",
+                     **hidden),
         click.Option(["-v", "--verbose"], is_flag=True, callback=_verbosity,
-                     help="Say more on stderr (the config file used, files written).", **hidden),
+                     help="Say more on stderr: the config file, and each option it set.", **hidden),
         click.Option(["--no-progress"], is_flag=True, callback=_verbosity,
                      help="No progress bar.", **hidden),
     ]  # fmt: skip
