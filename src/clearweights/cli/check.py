@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from click.core import ParameterSource
 
 from clearweights.cli._options import (
     base_option,
     declaration_options,
     emit,
     format_option,
+    given,
     revision_option,
 )
 from clearweights.errors import ExitCode
@@ -79,10 +79,12 @@ def check_command(
     from clearweights.policy import check, load_policy
 
     store_url = _store_given(paths, store_url)
+    audit_only = given(
+        click.get_current_context(), "systemic_risk", "monetised", "bases", "revision"
+    )
     if store_url is None and (releases or not paths):
         raise click.UsageError("give release PATHs, or --store URL (--release needs --store)")
-    typed = ("systemic_risk", "monetised", "bases", "revision")
-    if store_url is not None and (paths or any(map(_typed, typed))):
+    if store_url is not None and (paths or audit_only):
         raise click.UsageError("--store judges stored audits: no PATHs, declarations or --base")
     policy, base = load_policy(policy_path)
     if store_url is not None:
@@ -107,15 +109,9 @@ def check_command(
     return ExitCode.OK if report.complete else ExitCode.INCOMPLETE
 
 
-def _typed(name: str) -> bool:
-    """Whether option *name* was given on the command line (not by a config file or default)."""
-    source = click.get_current_context().get_parameter_source(name)
-    return source is ParameterSource.COMMANDLINE
-
-
 def _store_given(paths: tuple[str, ...], store_url: str | None) -> str | None:
     """The store to judge: a project's configured store yields to PATHs on the command line."""
-    if paths and store_url is not None and not _typed("store_url"):
+    if paths and store_url is not None and not given(click.get_current_context(), "store_url"):
         return None
     return store_url
 
