@@ -223,8 +223,9 @@ def test_a_configured_store_yields_to_paths(
     """A project's ``store`` serves scan and stats; ``check PATH`` still audits the path."""
     db = tmp_path / "audits.db"
     config = tmp_path / "clearweights.toml"
-    config.write_text(f'store = "{db}"\npolicy = "pragmatic"\nsystemic-risk = false\n',
-                      encoding="utf-8")  # fmt: skip
+    # A shared store serves scan and stats; check takes one only from its own table.
+    config.write_text(f'store = "{db}"\npolicy = "pragmatic"\nsystemic-risk = false\n'
+                      f'[check]\nstore = "{db}"\n', encoding="utf-8")  # fmt: skip
     release = str(folder / "open-washing")
     assert run(capsys, "scan", release, "--config", str(config), "-q")[0] == 0
     assert db.is_file()
