@@ -60,6 +60,7 @@ apply_conventions(cli)  # last: every command registered above gets the shared o
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (callable from tests)."""
+    apply_conventions(cli)  # again, for commands registered after this module's own call
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("CLEARWEIGHTS_DEBUG", "") not in ("", "0")
     if "--debug" in args:  # accepted anywhere on the line, not only before the command
