@@ -75,3 +75,17 @@ class VerificationFailed(ClearweightsError):
 
 class StoreError(ClearweightsError):
     """The result store cannot be used: unreachable, corrupt, or from a newer clearweights."""
+
+
+class TeacherError(ClearweightsError):
+    """The teacher server could not be used: unreachable, not OpenAI-compatible, or failing."""
+
+
+class TeacherLicenceRefused(ClearweightsError):
+    """The teacher's licence forbids training the intended student on its outputs."""
+
+    exit_code = ExitCode.FAILED
+
+
+class GenerateError(ClearweightsError):
+    """Synthetic data generation could not complete (a leaf kept no sample)."""
