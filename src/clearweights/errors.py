@@ -77,6 +77,17 @@ class StoreError(ClearweightsError):
     """The result store cannot be used: unreachable, corrupt, or from a newer clearweights."""
 
 
+class TaxonomyError(InputError):
+    """A taxonomy leaf or its documents could not be read (bad YAML, missing repository or commit).
+
+    ``path`` names the leaf's ``qna.yaml`` (or the taxonomy root).
+    """
+
+
+class RepositoryUnavailableError(TaxonomyError):
+    """A leaf's document repository is out of reach (offline, or cloning failed): not checked."""
+
+
 class TeacherError(ClearweightsError):
     """The teacher server could not be used: unreachable, not OpenAI-compatible, or failing."""
 
