@@ -92,10 +92,14 @@ class TeacherError(ClearweightsError):
     """The teacher server could not be used: unreachable, not OpenAI-compatible, or failing."""
 
 
-class TeacherLicenceRefused(ClearweightsError):
-    """The teacher's licence forbids training the intended student on its outputs."""
+class LicenceRefused(ClearweightsError):
+    """A licence forbids what was asked (generating training data from this input)."""
 
     exit_code = ExitCode.FAILED
+
+
+class TeacherLicenceRefused(LicenceRefused):
+    """The teacher's licence forbids training the intended student on its outputs."""
 
 
 class GenerateError(ClearweightsError):

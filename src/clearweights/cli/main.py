@@ -12,6 +12,7 @@ from clearweights import __version__
 from clearweights.cli.audit import audit_command
 from clearweights.cli.bom import bom_group
 from clearweights.cli.check import check_command
+from clearweights.cli.generate import generate_command
 from clearweights.cli.license import license_group
 from clearweights.cli.report import badge_command, report_command
 from clearweights.cli.scan import scan_command
@@ -46,6 +47,7 @@ cli.add_command(sign_command)
 cli.add_command(verify_command)
 cli.add_command(scan_command)
 cli.add_command(stats_command)
+cli.add_command(generate_command)
 
 
 def main(argv: list[str] | None = None) -> int:
