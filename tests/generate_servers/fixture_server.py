@@ -128,8 +128,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, rule["raw"].encode(), rule.get("content_type", "application/json"))
             return
         if status != 200:
-            body = {"error": {"message": rule.get("reply", "fixture error"), "code": status}}
-            self._send(status, json.dumps(body).encode())
+            error = {"error": {"message": rule.get("reply", "fixture error"), "code": status}}
+            self._send(status, json.dumps(error).encode())
             return
         text = match.expand(rule["reply"]) if match is not None else rule["reply"]
         model = str(request.get("model", ""))

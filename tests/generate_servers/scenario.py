@@ -53,9 +53,14 @@ RULES: list[dict[str, Any]] = [
     {"match": "Reply with the word ready", "reply": "ready"},
     {
         "match": r"Now read this part.*?\[Document\]\n(?P<first>[^.,\n]+)(?P<rest>[^\n]*)",
-        "reply": "[Question] What does the text say about \\g<first>?\n[Answer] \\g<first>\\g<rest>",
+        "reply": (
+            "[Question] What does the text say about \\g<first>?\n[Answer] \\g<first>\\g<rest>"
+        ),
     },
-    {"match": r"fully supported by the document.*\[Answer\][^\n]*rumour", "reply": "[Judgment] NO\nA rumour."},
+    {
+        "match": r"fully supported by the document.*\[Answer\][^\n]*rumour",
+        "reply": "[Judgment] NO\nA rumour.",
+    },
     {"match": "fully supported by the document", "reply": "[Judgment] YES\nStated in the text."},
     {"match": "how relevant both are", "reply": "[Score] 2\nRelevant."},
     {
