@@ -272,7 +272,10 @@ def check_leaf(path: Path, options: ValidationOptions, root: Path | None = None)
     try:
         parsed = parse_yaml(path)
     except TaxonomyError as exc:
-        check.add("yaml/unreadable", exc.message)
+        cause = exc.__cause__
+        mark = cause.problem_mark if isinstance(cause, yaml.MarkedYAMLError) else None
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        check.add("yaml/unreadable", exc.message, line, col)
         return LeafOutcome(str(path), check.name, tuple(check.findings))
     if not parsed.data:
         check.add("yaml/empty", "the file is empty", severity=Severity.WARNING)

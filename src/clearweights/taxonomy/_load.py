@@ -73,6 +73,11 @@ def parse_yaml(path: Path) -> ParsedYaml:
             loader.dispose()
     except UntrustedInputError as exc:
         raise TaxonomyError(f"qna.yaml {exc}", path=path) from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = exc.problem or exc.context or "unreadable"
+        raise TaxonomyError(f"qna.yaml is not valid YAML: {problem}{where}", path=path) from exc
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"qna.yaml is not valid YAML: {shorten(str(exc))}", path=path) from exc
     except ValueError as exc:  # a value YAML cannot build (an impossible date)
