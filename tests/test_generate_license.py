@@ -151,7 +151,8 @@ def test_llama31_teacher_allows_any_student_with_naming_duties(tmp_path: Path) -
 
 
 def test_tongyi_qianwen_teacher_is_refused(tmp_path: Path) -> None:
-    release = _release(tmp_path, "Qwen-7B-Chat", QWEN_CARD, "LicenseRef-scancode-tongyi-qianwen-2023")
+    licence = "LicenseRef-scancode-tongyi-qianwen-2023"
+    release = _release(tmp_path, "Qwen-7B-Chat", QWEN_CARD, licence)
     with pytest.raises(TeacherLicenceRefused, match="tongyi-qianwen-2023 forbids it"):
         check_teacher_license(str(release), None)
     assert check_teacher_license(str(release), "qwen").allowed is True  # its own family

@@ -71,6 +71,10 @@ RULES: list[dict[str, Any]] = [
         "match": r"Now do this task well\.\n\[Question\] (?P<q>[^\n]+)",
         "reply": "[Answer] Waves fold on the shore, for: \\g<q>",
     },
+    {
+        "match": r"Now do this task using the context\.\n\[Question\] (?P<q>[^\n]+)",
+        "reply": "[Answer] From the context: \\g<q>",
+    },
     {"match": "Rate the answer", "reply": "[Score] 3\nGood."},
 ]  # fmt: skip
 

@@ -57,6 +57,13 @@ def _mirrors(
     help="Family of the model to be trained (e.g. llama): some licences except their own family.",
 )
 @click.option(
+    "--leaf",
+    "leaf_prefixes",
+    multiple=True,
+    metavar="PREFIX",
+    help="Only leaves whose name starts with PREFIX (repeatable).",
+)
+@click.option(
     "--base", "base_ref", help="Only leaves changed since this git ref (default: every leaf)."
 )
 @click.option(
@@ -175,6 +182,9 @@ def _run(taxonomy: Path, opts: dict[str, Any]) -> int:
     base: str | None = opts["base_ref"]
     pipelines = {p.kind: p for p in (load(f) for f in opts["pipeline_files"])}
     leaves = changed_leaves(taxonomy, base) if base else load_taxonomy(taxonomy)
+    prefixes: tuple[str, ...] = opts["leaf_prefixes"]
+    if prefixes:
+        leaves = tuple(leaf for leaf in leaves if leaf.name.startswith(prefixes))
     vopts = ValidationOptions(mirrors=mirrors, cache=cache)
     report = validate_changed(taxonomy, base, vopts) if base else validate([taxonomy], vopts)
     inputs = gen_leaves(leaves, report.licenses, mirrors=mirrors, cache=cache)
