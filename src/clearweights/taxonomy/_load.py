@@ -192,12 +192,14 @@ def load_attribution(directory: Path) -> Attribution | None:
     return parse_attribution(read_text(path, MAX_ATTRIBUTION_BYTES, ATTRIBUTION_FILE), path)
 
 
-def build_leaf(path: Path, parsed: ParsedYaml, root: Path | None = None) -> Leaf:
+def build_leaf(
+    path: Path, parsed: ParsedYaml, root: Path | None = None, *, name: str | None = None
+) -> Leaf:
     """A :class:`Leaf` from a parsed ``qna.yaml`` (raises :class:`TaxonomyError` on bad shape)."""
     data = parsed.data
     if not isinstance(data, dict):
         raise TaxonomyError("qna.yaml must hold a mapping of keys to values", path=path)
-    name = leaf_name(path, root)
+    name = name or leaf_name(path, root)
     kind = leaf_kind(name, data)
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool):
