@@ -171,6 +171,7 @@ def generate_command(taxonomy: Path | None, **opts: Any) -> int:  # fmt: skip
 
 def _run(taxonomy: Path, opts: dict[str, Any]) -> int:
     from clearweights.cli._generate_progress import LinePrinter
+    from clearweights.cli._output import note
     from clearweights.generate import GenerateOptions, Sampling, Teacher, generate, load
     from clearweights.generate.from_taxonomy import gen_leaves
     from clearweights.generate.prompts import DEFAULT_SYSTEM_PROMPT
@@ -192,7 +193,7 @@ def _run(taxonomy: Path, opts: dict[str, Any]) -> int:
     for warning in inputs.warnings:
         printer.warning(warning)
     if not inputs.leaves:
-        click.echo("clearweights: no leaf to generate from", err=True)
+        note("clearweights: no leaf to generate from")
         return ExitCode.OK
     system_prompt = opts["system_prompt"]
     options = GenerateOptions(
@@ -226,7 +227,5 @@ def _run(taxonomy: Path, opts: dict[str, Any]) -> int:
     if result.preview:
         for line in Path(result.dataset).read_text(encoding="utf-8").splitlines():
             click.echo(json.dumps(json.loads(line)["messages"], ensure_ascii=False))
-    click.echo(
-        f"wrote {result.dataset} ({result.kept} samples), {result.card}, {result.bom}", err=True
-    )
+    note(f"wrote {result.dataset} ({result.kept} samples), {result.card}, {result.bom}")
     return ExitCode.OK
