@@ -143,6 +143,7 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> None:
     """Serve until killed."""
     Handler.rules_path = Path(sys.argv[1])
+    ThreadingHTTPServer.request_queue_size = 128  # the default 5 resets concurrent connects
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
