@@ -182,3 +182,12 @@ def test_changed_configuration_refuses_the_old_checkpoint(
     generate([HAIKU], Teacher(fixture_teacher.url, "t"), _options(tmp_path))
     with pytest.raises(Exception, match="another pipeline, teacher, sampling, seed"):
         generate([HAIKU], Teacher(fixture_teacher.url, "t"), _options(tmp_path, seed=7))
+
+
+def test_max_per_leaf_caps_the_mix(fixture_teacher: FixtureTeacher, tmp_path: Path) -> None:
+    fixture_teacher.rules(RULES)
+    options = _options(tmp_path, max_per_leaf=1)
+    result = generate([PHOENIX, HAIKU], Teacher(fixture_teacher.url, "t"), options)
+    assert len(result.leaves[0].samples) == 3 and result.kept == 2
+    assert len(_lines(result.dataset)) == 2
+    assert ": 2 samples in `messages.jsonl`" in Path(result.card).read_text(encoding="utf-8")

@@ -126,9 +126,12 @@ def render_card(
     duty: DataObligations,
     settings: dict[str, Any],
     data_file: str,
+    kept: int,
 ) -> str:
-    """The dataset card: front matter, obligations, provenance, counts per leaf and block."""
-    kept = sum(len(leaf.samples) for leaf in leaves)
+    """The dataset card: front matter, obligations, provenance, counts per leaf and block.
+
+    *kept* is the number of samples in the data file (after ``--max-per-leaf``).
+    """
     out = [_front_matter(name, duty, kept, data_file), f"# {name}\n"]
     out.append(
         f"Synthetic training data made by clearweights {__version__} from {len(leaves)} "
