@@ -149,3 +149,45 @@ def test_bad_pipeline_files_are_named(change: object, message: str) -> None:
         from_dict(data, "my-pipeline.yaml")
     assert caught.value.path == "my-pipeline.yaml"
     assert message in caught.value.message
+
+
+def _alias_bomb() -> bytes:
+    """Nine levels of nine aliases each: 9**9 values once expanded, 400 bytes written."""
+    lines = [b"a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(8):
+        name, previous = bytes([98 + i]), bytes([97 + i])
+        lines.append(name + b": &" + name + b" [" + b", ".join([b"*" + previous] * 9) + b"]")
+    return b"\n".join(lines) + b"\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (_alias_bomb(), "alias bomb"),
+        (b"blocks: " + b"[" * 5000 + b"]" * 5000, "nest"),  # ours or the C parser's limit
+        (b"\xff\xfe not utf-8", "not a YAML pipeline"),
+    ],
+)  # fmt: skip
+def test_hostile_pipeline_files_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_bytes(content)
+    with pytest.raises(UsageError) as caught:
+        load(path)
+    assert caught.value.path == str(path)
+    assert message in caught.value.message
+
+
+def test_a_missing_document_commit_names_the_leaf(
+    fixture_teacher: FixtureTeacher,
+    taxonomy: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    qna = taxonomy / "knowledge/science/astronomy/constellations/phoenix/qna.yaml"
+    qna.write_text(qna.read_text().replace("6be35a9702915d8ed40bb24612d73f82c3f244ea", "0" * 40))
+    fixture_teacher.rules(RULES)
+    assert _run(fixture_teacher, taxonomy, tmp_path / "out", "--leaf", "knowledge/science") == 3
+    err = capsys.readouterr().err
+    assert "in document repository .documents/phoenix" in err
+    assert "hint: pin a commit that is pushed to the repository" in err
+    assert fixture_teacher.stats() == {}
