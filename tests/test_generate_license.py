@@ -186,3 +186,10 @@ def test_unreadable_teacher_release_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         check_teacher_license(str(tmp_path / "missing"), None)
     assert caught.value.path == str(tmp_path / "missing")
+
+
+def test_a_student_of_a_rail_teacher_inherits_its_terms() -> None:
+    rail = licenses.get("LicenseRef-scancode-bigscience-open-rail-m")
+    verdict = assess((rail,), None)
+    assert verdict.allowed is True
+    assert any("is a derivative of the teacher" in d for d in verdict.duties)

@@ -61,6 +61,11 @@ def _judge(lic: Licence, student: str | None) -> tuple[bool | None, str, list[st
     if not term.known or term.value is None:
         why = term.reason or "the licence text leaves it open"
         return None, f"{lic.id}: whether outputs may train other models is unknown ({why})", []
+    if term.value.distillation_is_derivative:
+        duties.append(
+            f"{lic.name}: a model trained on these outputs is a derivative of the teacher under "
+            f'this licence and carries its terms ({where}"{quote}")'
+        )
     if not term.value.restricted:
         said = f' ({where}"{quote}")' if quote else ""
         return True, f"{lic.id}: outputs may train other models{said}", duties
