@@ -121,15 +121,19 @@ def test_failed_run_resumes_without_redoing_work(
 ) -> None:
     broken = {"match": r"Now read this part.*rumour", "status": 500, "reply": "overloaded"}
     fixture_teacher.rules([broken, *RULES])
+    one_at_a_time = _options(tmp_path, concurrency=1)  # units in order: the third one fails
     with pytest.raises(TeacherError) as caught:
-        generate([PHOENIX], Teacher(fixture_teacher.url, "t"), _options(tmp_path))
+        generate([PHOENIX], Teacher(fixture_teacher.url, "t"), one_at_a_time)
     message = caught.value.diagnostics()
     assert "knowledge/astronomy/phoenix unit doc:phoenix.md#2 block gen_qa" in message
     assert "HTTP 500: overloaded (3 attempts)" in message
     first = fixture_teacher.stats()
-    fixture_teacher.rules([{**broken, "status": 200, "reply": "unused"}, *RULES])  # counts reset
+    checkpoint = tmp_path / "data" / "checkpoints" / "knowledge__astronomy__phoenix.jsonl"
+    finished = [json.loads(x)["unit"] for x in checkpoint.read_text().splitlines()[1:]]
+    assert finished == ["doc:phoenix.md#0", "doc:phoenix.md#1"]
+    fixture_teacher.rules([{**broken, "status": 200, "reply": "unused"}, *RULES])
     result = generate([PHOENIX], Teacher(fixture_teacher.url, "t"), _options(tmp_path))
-    assert result.leaves[0].resumed == 3  # the three units finished before the failure
+    assert result.leaves[0].resumed == 2
     second = fixture_teacher.stats()
     # Only the failed unit was generated again: its 2 generation requests hit rule 0 anew.
     assert second["0"] - first["0"] == 2

@@ -47,7 +47,7 @@ def _units(path: Path) -> list[str]:
 def test_a_killed_run_continues_and_loses_nothing(
     fixture_teacher: FixtureTeacher, tmp_path: Path
 ) -> None:
-    slow = [{**r, "delay": 0.2} if "Example task" in r["match"] else r for r in RULES]
+    slow = [{**r, "delay": 0.4} if "Example task" in r["match"] else r for r in RULES]
     fixture_teacher.rules(slow)
     out = tmp_path / "out"
     checkpoint = out / "checkpoints" / "compositional_skills__writing__haiku.jsonl"
