@@ -13,6 +13,7 @@ from clearweights.cli._conventions import apply_conventions
 from clearweights.cli.audit import audit_command
 from clearweights.cli.bom import bom_group
 from clearweights.cli.check import check_command
+from clearweights.cli.generate import generate_command
 from clearweights.cli.license import license_group
 from clearweights.cli.report import badge_command, report_command
 from clearweights.cli.scan import scan_command
@@ -56,6 +57,7 @@ cli.add_command(verify_command)
 cli.add_command(scan_command)
 cli.add_command(stats_command)
 cli.add_command(taxonomy_group)
+cli.add_command(generate_command)
 cli.add_command(serve_group)
 apply_conventions(cli)  # last: every command registered above gets the shared options
 
