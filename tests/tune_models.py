@@ -4,6 +4,7 @@ config, card and licence file), for the fine-tuning tests. Nothing is downloaded
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 CORPUS = Path(__file__).parent / "corpus" / "licences"
 SPECIAL = ["<unk>", "<pad>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
@@ -14,7 +15,7 @@ TEMPLATE = (
 )
 
 
-def build_tokenizer(texts: list[str]) -> object:
+def build_tokenizer(texts: list[str]) -> Any:
     """A word-level tokenizer over *texts* with a chat template (no markers needed)."""
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -50,6 +51,7 @@ def build_base(
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False,
+        initializer_range=0.3,  # logits wide enough to be learnt through LoRA alone
     )  # fmt: skip
     model = LlamaForCausalLM(config)
     root.mkdir(parents=True, exist_ok=True)
@@ -71,11 +73,9 @@ def facts(n: int = 24) -> list[tuple[str, str, str]]:
     for i in range(n):
         leaf = "knowledge/geography/capitals" if i % 2 == 0 else "skills/arithmetic"
         if i % 2 == 0:
-            out.append(
-                (leaf, f"What is the capital of land{i} ?", f"The capital of land{i} is city{i} .")
-            )
+            out.append((leaf, f"What is the capital of land{i} ?", f"city{(i * 7) % n}"))
         else:
-            out.append((leaf, f"What is {i} plus one ?", f"{i} plus one is {i + 1} ."))
+            out.append((leaf, f"What is {i} plus one ?", f"{i + 1}"))
     return out
 
 

@@ -80,7 +80,8 @@ def _sample(line: bytes, where: str) -> Sample:
         raise InputError(f"not a JSON object: {exc}", path=where) from None
     if not isinstance(raw, dict):
         raise InputError("not a JSON object", path=where)
-    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    found = raw.get("metadata")
+    meta: dict[str, Any] = found if isinstance(found, dict) else {}
     messages = _messages(raw.get("messages"), where)
     ident = raw.get("id")
     if not isinstance(ident, str) or not ident:
@@ -149,7 +150,8 @@ def provenance(samples: list[Sample]) -> Provenance:
         for doc in meta.get("documents") or []:
             if isinstance(doc, dict):
                 docs[str(doc.get("license") or "unknown")] = None
-        teacher = meta.get("teacher") if isinstance(meta.get("teacher"), dict) else {}
+        found = meta.get("teacher")
+        teacher: dict[str, Any] = found if isinstance(found, dict) else {}
         teacher_licenses[
             str(meta.get("teacher_license") or teacher.get("license") or "unknown")
         ] = None

@@ -156,10 +156,10 @@ class _Model:
         self.model.eval()
 
     def _prompt(self, question: str) -> list[int]:
-        ids = self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": question}], add_generation_prompt=True, tokenize=True
+        text = self.tokenizer.apply_chat_template(
+            [{"role": "user", "content": question}], add_generation_prompt=True, tokenize=False
         )
-        return list(ids["input_ids"] if isinstance(ids, dict) else ids)
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def answer(self, question: str, max_new_tokens: int) -> str:
         import torch
@@ -244,7 +244,9 @@ def _per_leaf(
     return [LeafResult(leaf, metric, _interval(config, *by_leaf[leaf])) for leaf in sorted(by_leaf)]
 
 
-def _choices(models: tuple[_Model, _Model], items: list[Item]) -> tuple[list[float | None], ...]:
+def _choices(
+    models: tuple[_Model, _Model], items: list[Item]
+) -> tuple[list[float | None], list[float | None]]:
     out: tuple[list[float | None], list[float | None]] = ([], [])
     for item in items:
         for scores, model in zip(out, models, strict=True):

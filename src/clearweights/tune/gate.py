@@ -136,7 +136,8 @@ def _data_duties(lic: Licence) -> list[Duty]:
 
 def _forbidden_terms(policy: Policy) -> tuple[set[str], set[str]]:
     """(terms the policy forbids, licence ids/categories it denies for weights or data)."""
-    terms, denied = set(), set()
+    terms: set[str] = set()
+    denied: set[str] = set()
     for leaf in policy.leaves:
         action, term = getattr(leaf, "action", None), getattr(leaf, "term", None)
         if action == "forbid" and isinstance(term, str):
@@ -205,10 +206,11 @@ def _derived(
     """The fine-tune carries the base's licence; a different claim is corrected, never kept."""
     if not base_ids or claimed is None:
         return base_text, None
+    claim: str = claimed
     try:
         claim = get(claimed).id
-    except Exception:
-        claim = claimed
+    except Exception:  # a name the catalogue does not know is kept as written
+        pass
     if claim in base_ids and len(base_ids) == 1:
         return base_text, None
     return base_text, (

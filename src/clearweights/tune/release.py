@@ -108,6 +108,33 @@ def _write_weights(spec: ReleaseSpec, out: Path) -> None:
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+INFERENCE = """\
+# SPDX-License-Identifier: Apache-2.0
+# Written by clearweights for this release: load the base model, apply the adapter, answer.
+import sys
+
+from peft import PeftModel
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+BASE = {base!r}
+
+
+def main(question: str, release: str = ".") -> str:
+    tokenizer = AutoTokenizer.from_pretrained(release)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(BASE), release)
+    prompt = tokenizer.apply_chat_template(
+        [{{"role": "user", "content": question}}], add_generation_prompt=True, tokenize=False
+    )
+    ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    out = model.generate(**ids, max_new_tokens=128, do_sample=False)
+    return tokenizer.decode(out[0][ids["input_ids"].shape[1] :], skip_special_tokens=True)
+
+
+if __name__ == "__main__":
+    print(main(" ".join(sys.argv[1:])))
+"""
+
+
 def _notice(spec: ReleaseSpec) -> str:
     lines = [f"{spec.name}", "", f"A derivative of {spec.base_repo} ({spec.plan.derived_license})."]
     lines += [f"{d.text} ({d.license})" for d in spec.plan.duties if d.source != "data"]
@@ -126,6 +153,8 @@ def write_files(spec: ReleaseSpec) -> list[str]:
     _write_weights(spec, out)
     copied = _copy_licence_files(base_audit, out)
     (out / "NOTICE").write_text(_notice(spec), encoding="utf-8")
+    if not spec.merged:
+        (out / "inference.py").write_text(INFERENCE.format(base=spec.base_repo), encoding="utf-8")
     readme = card.render(spec.name, spec.plan, spec.base_repo, spec.datasets, spec.evaluation,
                          spec.training, spec.teacher, spec.merged)  # fmt: skip
     (out / "README.md").write_text(readme, encoding="utf-8")

@@ -138,7 +138,7 @@ def _sft_config(config: TrainConfig) -> Any:
         packing=config.packing,
         padding_free=config.packing,
         completion_only_loss=True,
-        gradient_checkpointing=config.gradient_checkpointing,
+        **({"gradient_checkpointing": True} if config.gradient_checkpointing else {}),
         bf16=gpu and torch.cuda.is_bf16_supported(),
         use_cpu=not gpu,
         seed=config.seed,
@@ -189,6 +189,9 @@ def train(config: TrainConfig, *, progress: Progress | None = None) -> TrainResu
         processing_class=tokenizer, peft_config=lora,
     )  # fmt: skip
     total = trainer.args.max_steps if trainer.args.max_steps > 0 else 0
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # progress goes to the injected observer
     trainer.add_callback(_callback(progress or Silent(), total))
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=_checkpoint(config.output))
