@@ -92,7 +92,10 @@ def test_dataset_card_and_bom(fixture_teacher: FixtureTeacher, tmp_path: Path) -
     assert "Share-alike: the data must be shared under CC-BY-SA-4.0." in card
     assert "Wikipedia contributors" in card
     assert "The teacher's licence is UNKNOWN" in card
-    assert "| knowledge/astronomy/phoenix | judge_faithfulness | judge-filter | 4 | 3 | judged NO: 1 |" in card
+    assert (
+        "| knowledge/astronomy/phoenix | judge_faithfulness | judge-filter | 4 | 3 | judged NO: 1 |"
+        in card
+    )
     bom = json.loads(Path(result.bom).read_text(encoding="utf-8"))
     assert validate_cyclonedx(bom) == []
     component = bom["metadata"]["component"]

@@ -8,11 +8,13 @@ clause it rests on.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from clearweights.audit.model import ReleaseAudit
 from clearweights.audit.obligations import for_licence
 from clearweights.components import MofComponent
+from clearweights.errors import UnknownLicenceError
 from clearweights.generate.teacher_license import assess
 from clearweights.licenses import Licence, get
 from clearweights.licenses.model import Category
@@ -92,7 +94,7 @@ def _lookup(ids: tuple[str, ...], source: str) -> tuple[list[Licence], list[str]
             continue
         try:
             found.append(get(ident))
-        except Exception:  # an id the catalogue does not know is as good as none
+        except UnknownLicenceError:  # an id the catalogue does not know is as good as none
             warnings.append(f"{source}: licence {ident!r} is not in the catalogue (unknown)")
     return found, warnings
 
@@ -207,10 +209,8 @@ def _derived(
     if not base_ids or claimed is None:
         return base_text, None
     claim: str = claimed
-    try:
+    with contextlib.suppress(UnknownLicenceError):  # an unknown name is kept as written
         claim = get(claimed).id
-    except Exception:  # a name the catalogue does not know is kept as written
-        pass
     if claim in base_ids and len(base_ids) == 1:
         return base_text, None
     return base_text, (
