@@ -207,3 +207,41 @@ def test_non_commercial_data_refused_under_commercial_policy(
                 policy=load_policy("commercial-product")[0])  # fmt: skip
     assert not gate.allowed
     assert any(r.source == "data" and r.license == "CC-BY-NC-4.0" for r in gate.refusals)
+
+
+def test_cli_train_refuses_before_training(
+    tmp_path: Path, trained: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clearweights.cli.main import main
+
+    data = write_samples(tmp_path / "d.jsonl", ROWS,
+                         teacher_license="LicenseRef-clearweights-llama-3")  # fmt: skip
+    code = main(["train", "--base", str(trained["base"]), "--data", str(data),
+                 "-o", str(tmp_path / "run"), "--student-family", "mistral"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "REFUSED (teacher" in err and "improve any other large language model" in err
+    gate = json.loads((tmp_path / "run" / "gate.json").read_text())
+    assert gate["allowed"] is False and not (tmp_path / "run" / "adapter").exists()
+
+
+def test_cli_evaluate_then_release(tmp_path: Path, trained: dict[str, Any]) -> None:
+    from clearweights.cli.main import main
+
+    run = trained["root"] / "run"
+    report = tmp_path / "eval.json"
+    code = main(["evaluate", "--base", str(trained["base"]), "--candidate", str(run / "adapter"),
+                 "--data", str(trained["data"]), "--holdout", "0.99", "--format", "json",
+                 "-o", str(report), "-q"])  # fmt: skip
+    assert code == 0 and json.loads(report.read_text())["passed"] is True
+    out = tmp_path / "release"
+    code = main(["release", str(run), "--base", str(trained["base"]), "--base-repo", "org/tiny",
+                 "--data", str(trained["data"]), "--name", "tiny-capitals", "--evaluation",
+                 str(report), "-o", str(out), "-q"])  # fmt: skip
+    assert code == 0
+    card = (out / "README.md").read_text()
+    assert "model-index:" in card and "license: apache-2.0" in card
+    # The release names its base; checked without a copy of it, the inherited licence is unknown.
+    assert main(["check", str(out), "--policy", "pragmatic", "-q"]) == 1
+    base = f"org/tiny={trained['base']}"
+    assert main(["check", str(out), "--policy", "pragmatic", "--base", base, "-q"]) == 0

@@ -7,7 +7,8 @@ import html
 import json
 from typing import Any
 
-from clearweights.tune.evaluate import SCHEMA_VERSION, EvalReport
+from clearweights.errors import InputError
+from clearweights.tune.evaluate import SCHEMA_VERSION, EvalReport, LeafResult
 from clearweights.tune.stats import Interval
 
 
@@ -125,3 +126,29 @@ def to_html(report: EvalReport) -> str:
 
 
 FORMATS = {"text": to_text, "json": to_json, "markdown": to_markdown, "html": to_html}
+
+
+def _from_interval(raw: dict[str, Any]) -> Interval:
+    keys = ("n", "base_mean", "candidate_mean", "difference", "low", "high", "level")
+    return Interval(*(raw[k] for k in keys))
+
+
+def from_dict(doc: Any, *, name: str = "evaluation") -> EvalReport:
+    """Read back what :func:`to_dict` wrote (for ``release --evaluation FILE``).
+
+    Raises:
+        InputError: not an evaluation report of a schema this version reads.
+    """
+    if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
+        raise InputError(f"not an evaluation report (schema_version {SCHEMA_VERSION})", path=name)
+    try:
+        leaves = tuple(
+            LeafResult(leaf["leaf"], leaf["metric"], _from_interval(leaf)) for leaf in doc["leaves"]
+        )
+        general = _from_interval(doc["general"]) if doc.get("general") else None
+        return EvalReport(
+            doc["base"], doc["candidate"], doc.get("baseline"), leaves, general,
+            dict(doc.get("judge") or {}), tuple(doc.get("unscored") or ()), int(doc["items"]),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"a malformed evaluation report ({exc})", path=name) from None

@@ -9,7 +9,8 @@ clause it rests on.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from clearweights.audit.model import ReleaseAudit
 from clearweights.audit.obligations import for_licence
@@ -261,3 +262,25 @@ def plan(
         warnings=tuple(dict.fromkeys(warnings)), claimed_license=claimed_license,
         correction=correction, name_prefix=prefix,
     )  # fmt: skip
+
+
+def plan_to_dict(gate: GatePlan) -> dict[str, Any]:
+    """The plan as JSON-ready data (``gate.json`` beside a training run)."""
+    doc = asdict(gate)
+    doc["schema_version"] = 1
+    doc["allowed"] = gate.allowed
+    return doc
+
+
+def describe(gate: GatePlan) -> str:
+    """The plan in plain words, for people."""
+    lines = [f"base model licence: {gate.base_license}",
+             f"the fine-tune's weights carry: {gate.derived_license}"]  # fmt: skip
+    if gate.correction:
+        lines.append(f"corrected: {gate.correction}")
+    if gate.name_prefix:
+        lines.append(f"its name must begin with {gate.name_prefix!r}")
+    lines += [f"duty ({d.source}, {d.license}): {d.text}" for d in gate.duties]
+    lines += [f"warning: {w}" for w in gate.warnings]
+    lines += [f"REFUSED ({r.source}, {r.license}): {r.reason}" for r in gate.refusals]
+    return "\n".join(lines)
