@@ -182,3 +182,31 @@ def test_changed_configuration_refuses_the_old_checkpoint(
     generate([HAIKU], Teacher(fixture_teacher.url, "t"), _options(tmp_path))
     with pytest.raises(Exception, match="another pipeline, teacher, sampling, seed"):
         generate([HAIKU], Teacher(fixture_teacher.url, "t"), _options(tmp_path, seed=7))
+
+
+def test_max_per_leaf_caps_the_mix(fixture_teacher: FixtureTeacher, tmp_path: Path) -> None:
+    fixture_teacher.rules(RULES)
+    options = _options(tmp_path, max_per_leaf=1)
+    result = generate([PHOENIX, HAIKU], Teacher(fixture_teacher.url, "t"), options)
+    assert len(result.leaves[0].samples) == 3 and result.kept == 2
+    assert len(_lines(result.dataset)) == 2
+    assert ": 2 samples in `messages.jsonl`" in Path(result.card).read_text(encoding="utf-8")
+
+
+def test_obligations_follow_every_document_licence() -> None:
+    from clearweights.generate.card import obligations
+    from clearweights.generate.model import SourceDocument
+
+    def doc(path: str, lic: str | None) -> SourceDocument:
+        return SourceDocument("repo", "c0ffee", path, "text", lic, f"credit for {path}")
+
+    teacher = Teacher("u", "m", license="Apache-2.0", duties=("display 'Built with X'",))
+    duty = obligations([doc("a.md", "CC-BY-4.0 AND MIT"), doc("b.md", "CC0-1.0")], teacher)
+    assert duty.license == "other" and duty.share_alike == () and duty.unknown == ()
+    assert duty.attribution == ("repo a.md at c0ffee (CC-BY-4.0 AND MIT): credit for a.md",)
+    assert "Inherited by the student: display 'Built with X'" in duty.lines
+    single = obligations([doc("b.md", "CC0-1.0")], teacher)
+    assert (single.license, single.attribution) == ("cc0-1.0", ())
+    unknown = obligations([doc("c.md", None), doc("d.md", "CC-BY-SA-4.0")], teacher)
+    assert unknown.license == "cc-by-sa-4.0"  # share-alike binds whatever else is unknown
+    assert unknown.unknown == ("repo c.md at c0ffee",)

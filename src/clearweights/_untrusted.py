@@ -136,7 +136,8 @@ def read_json(path: str | Path, limit: int = MAX_DOCUMENT_BYTES) -> Any:
 
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Parser = getattr(yaml, "CParser", None)
+# NOTE: PyYAML exports CSafeLoader but not CParser at the top level; it lives in yaml.cyaml.
+_Parser = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 
 
 def _events(text: str | bytes) -> Any:

@@ -128,8 +128,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, rule["raw"].encode(), rule.get("content_type", "application/json"))
             return
         if status != 200:
-            body = {"error": {"message": rule.get("reply", "fixture error"), "code": status}}
-            self._send(status, json.dumps(body).encode())
+            error = {"error": {"message": rule.get("reply", "fixture error"), "code": status}}
+            self._send(status, json.dumps(error).encode())
             return
         text = match.expand(rule["reply"]) if match is not None else rule["reply"]
         model = str(request.get("model", ""))
@@ -143,6 +143,7 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> None:
     """Serve until killed."""
     Handler.rules_path = Path(sys.argv[1])
+    ThreadingHTTPServer.request_queue_size = 128  # the default 5 resets concurrent connects
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)

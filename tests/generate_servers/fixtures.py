@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -84,15 +85,43 @@ def serving_available() -> str | None:
     return None if is_serve_available() else "transformers[serving] is not installed"
 
 
+def _tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.generate_servers.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-teacher") / "model")
+
+
 @pytest.fixture(scope="module")
 def tiny_teacher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A tiny random model built here, served by ``tiny_model_server.py``: (API URL, model)."""
+    if (
+        importlib.util.find_spec("torch") is None
+        or importlib.util.find_spec("transformers") is None
+    ):
+        pytest.skip("the [tune] extra (torch, transformers) is not installed")
+    model = tmp_path_factory.mktemp("tiny-teacher") / "model"  # the server process builds it
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "tiny_model_server.py"), str(model)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("PORT "), f"tiny model server did not start: {line!r}"
+        yield f"http://127.0.0.1:{line.split()[1]}/v1", str(model)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def served_teacher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``transformers serve`` over a tiny random model built here: (API URL, model name)."""
     why = serving_available()
     if why:
         pytest.skip(why)
-    from tests.generate_servers.tiny_model import build_tiny_model
-
-    model = build_tiny_model(tmp_path_factory.mktemp("tiny-teacher") / "model")
+    model = _tiny_model(tmp_path_factory)
     port = free_port()
     command = str(Path(sys.executable).parent / "transformers")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}

@@ -53,9 +53,14 @@ RULES: list[dict[str, Any]] = [
     {"match": "Reply with the word ready", "reply": "ready"},
     {
         "match": r"Now read this part.*?\[Document\]\n(?P<first>[^.,\n]+)(?P<rest>[^\n]*)",
-        "reply": "[Question] What does the text say about \\g<first>?\n[Answer] \\g<first>\\g<rest>",
+        "reply": (
+            "[Question] What does the text say about \\g<first>?\n[Answer] \\g<first>\\g<rest>"
+        ),
     },
-    {"match": r"fully supported by the document.*\[Answer\][^\n]*rumour", "reply": "[Judgment] NO\nA rumour."},
+    {
+        "match": r"fully supported by the document.*\[Answer\][^\n]*rumour",
+        "reply": "[Judgment] NO\nA rumour.",
+    },
     {"match": "fully supported by the document", "reply": "[Judgment] YES\nStated in the text."},
     {"match": "how relevant both are", "reply": "[Score] 2\nRelevant."},
     {
@@ -65,6 +70,10 @@ RULES: list[dict[str, Any]] = [
     {
         "match": r"Now do this task well\.\n\[Question\] (?P<q>[^\n]+)",
         "reply": "[Answer] Waves fold on the shore, for: \\g<q>",
+    },
+    {
+        "match": r"Now do this task using the context\.\n\[Question\] (?P<q>[^\n]+)",
+        "reply": "[Answer] From the context: \\g<q>",
     },
     {"match": "Rate the answer", "reply": "[Score] 3\nGood."},
 ]  # fmt: skip

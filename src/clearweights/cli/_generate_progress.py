@@ -6,6 +6,7 @@ import time
 
 import click
 
+from clearweights.cli._output import note, verbosity
 from clearweights.generate.model import BlockStats, LeafResult
 from clearweights.generate.observe import LeafProgress
 
@@ -18,10 +19,15 @@ def _block(stats: BlockStats) -> str:
 
 
 class LinePrinter:
-    """Prints a line per leaf start, a line every few seconds, and a summary per leaf."""
+    """Prints a line per leaf start, a line every few seconds, and a summary per leaf.
+
+    ``-q`` silences all but warnings (an unknown teacher licence is always said); ``--no-progress``
+    drops the lines between a leaf's start and its summary.
+    """
 
     def __init__(self) -> None:
         self._last = 0.0
+        self._progress = verbosity().progress
 
     def warning(self, message: str) -> None:
         """Loud, on stderr."""
@@ -30,31 +36,27 @@ class LinePrinter:
     def leaf_started(self, leaf: str, units: int, resumed: int) -> None:
         """Name the leaf and its units."""
         again = f", {resumed} done already (checkpoint)" if resumed else ""
-        click.echo(f"{leaf}: {units} units of work{again}", err=True)
+        note(f"{leaf}: {units} units of work{again}")
         self._last = time.monotonic()
 
     def unit_finished(self, progress: LeafProgress) -> None:
         """Counts per block and the rate, at most every few seconds."""
         now = time.monotonic()
-        if now - self._last < _EVERY and progress.done < progress.units:
+        if not self._progress or (now - self._last < _EVERY and progress.done < progress.units):
             return
         self._last = now
         blocks = " | ".join(_block(s) for s in progress.stats)
-        click.echo(
+        note(
             f"  {progress.done}/{progress.units} units, {progress.requests} requests, "
-            f"{progress.rate:.2f} units/s | {blocks} | kept {progress.kept}",
-            err=True,
+            f"{progress.rate:.2f} units/s | {blocks} | kept {progress.kept}"
         )
 
     def leaf_finished(self, result: LeafResult, seconds: float) -> None:
         """Per block: in, out, and each reason records were dropped for."""
-        click.echo(
-            f"{result.leaf}: kept {len(result.samples)} samples in {seconds:.1f} s", err=True
-        )
+        note(f"{result.leaf}: kept {len(result.samples)} samples in {seconds:.1f} s")
         for stats in result.stats:
             reasons = "; ".join(f"{why}: {n}" for why, n in stats.dropped.items())
-            click.echo(
+            note(
                 f"  {stats.block:<20} {stats.kind:<12} in {stats.inputs:>5}  out {stats.outputs:>5}"
-                + (f"  dropped: {reasons}" if reasons else ""),
-                err=True,
+                + (f"  dropped: {reasons}" if reasons else "")
             )

@@ -57,6 +57,13 @@ def _mirrors(
     help="Family of the model to be trained (e.g. llama): some licences except their own family.",
 )
 @click.option(
+    "--leaf",
+    "leaf_prefixes",
+    multiple=True,
+    metavar="PREFIX",
+    help="Only leaves whose name starts with PREFIX (repeatable).",
+)
+@click.option(
     "--base", "base_ref", help="Only leaves changed since this git ref (default: every leaf)."
 )
 @click.option(
@@ -164,6 +171,7 @@ def generate_command(taxonomy: Path | None, **opts: Any) -> int:  # fmt: skip
 
 def _run(taxonomy: Path, opts: dict[str, Any]) -> int:
     from clearweights.cli._generate_progress import LinePrinter
+    from clearweights.cli._output import note
     from clearweights.generate import GenerateOptions, Sampling, Teacher, generate, load
     from clearweights.generate.from_taxonomy import gen_leaves
     from clearweights.generate.prompts import DEFAULT_SYSTEM_PROMPT
@@ -175,6 +183,9 @@ def _run(taxonomy: Path, opts: dict[str, Any]) -> int:
     base: str | None = opts["base_ref"]
     pipelines = {p.kind: p for p in (load(f) for f in opts["pipeline_files"])}
     leaves = changed_leaves(taxonomy, base) if base else load_taxonomy(taxonomy)
+    prefixes: tuple[str, ...] = opts["leaf_prefixes"]
+    if prefixes:
+        leaves = tuple(leaf for leaf in leaves if leaf.name.startswith(prefixes))
     vopts = ValidationOptions(mirrors=mirrors, cache=cache)
     report = validate_changed(taxonomy, base, vopts) if base else validate([taxonomy], vopts)
     inputs = gen_leaves(leaves, report.licenses, mirrors=mirrors, cache=cache)
@@ -182,7 +193,7 @@ def _run(taxonomy: Path, opts: dict[str, Any]) -> int:
     for warning in inputs.warnings:
         printer.warning(warning)
     if not inputs.leaves:
-        click.echo("clearweights: no leaf to generate from", err=True)
+        note("clearweights: no leaf to generate from")
         return ExitCode.OK
     system_prompt = opts["system_prompt"]
     options = GenerateOptions(
@@ -216,7 +227,5 @@ def _run(taxonomy: Path, opts: dict[str, Any]) -> int:
     if result.preview:
         for line in Path(result.dataset).read_text(encoding="utf-8").splitlines():
             click.echo(json.dumps(json.loads(line)["messages"], ensure_ascii=False))
-    click.echo(
-        f"wrote {result.dataset} ({result.kept} samples), {result.card}, {result.bom}", err=True
-    )
+    note(f"wrote {result.dataset} ({result.kept} samples), {result.card}, {result.bom}")
     return ExitCode.OK

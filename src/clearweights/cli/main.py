@@ -21,6 +21,7 @@ from clearweights.cli.report import badge_command, report_command
 from clearweights.cli.scan import scan_command
 from clearweights.cli.sign import sign_command, verify_command
 from clearweights.cli.stats import stats_command
+from clearweights.cli.taxonomy import taxonomy_group
 from clearweights.cli.train import train_command
 from clearweights.errors import ClearweightsError, ExitCode
 
@@ -57,6 +58,7 @@ cli.add_command(sign_command)
 cli.add_command(verify_command)
 cli.add_command(scan_command)
 cli.add_command(stats_command)
+cli.add_command(taxonomy_group)
 cli.add_command(generate_command)
 cli.add_command(train_command)
 cli.add_command(evaluate_command)

@@ -61,17 +61,26 @@ def documents(leaves: Sequence[LeafResult], docs: Sequence[SourceDocument]) -> l
     return list(seen.values())
 
 
+def _licences(license_expr: str | None) -> list[Licence] | None:
+    """The licences of a document (``A AND B``: all apply); ``None`` when any is unknown."""
+    if not license_expr:
+        return None
+    found = [_lookup(part.strip()) for part in license_expr.split(" AND ")]
+    return None if any(lic is None for lic in found) else [lic for lic in found if lic]
+
+
 def obligations(docs: Sequence[SourceDocument], teacher: Teacher) -> DataObligations:
     """Derive the data's obligations from its documents' licences and the teacher's."""
-    found = {d.license: _lookup(d.license) for d in docs}
-    share = sorted({lic.id for lic in found.values() if lic is not None and _share_alike(lic)})
+    found = {d.license: _licences(d.license) for d in docs}
+    every = [lic for lics in found.values() for lic in lics or ()]
+    share = sorted({lic.id for lic in every if _share_alike(lic)})
     credit = [
         f"{d.repo} {d.path} at {d.commit} ({d.license}): {d.attribution or 'credit the source'}"
         for d in docs
-        if (lic := found[d.license]) is not None and lic.id not in _NO_ATTRIBUTION
+        if any(lic.id not in _NO_ATTRIBUTION for lic in found[d.license] or ())
     ]
     unknown = [f"{d.repo} {d.path} at {d.commit}" for d in docs if found[d.license] is None]
-    known = {lic.id: lic for lic in found.values() if lic is not None}
+    known = {lic.id: lic for lic in every}
     if len(share) == 1:
         chosen: Licence | None = known[share[0]]
     elif len(known) == 1 and not unknown:
@@ -82,6 +91,8 @@ def obligations(docs: Sequence[SourceDocument], teacher: Teacher) -> DataObligat
     if len(share) > 1:
         lines.append("Several share-alike licences apply at once: check they are compatible.")
     lines += [f"Attribution: {c}" for c in credit]
+    if any(lic.id.startswith("CC-BY") for lic in every):
+        lines.append("CC BY: say that the works were modified (generated data is an adaptation).")
     lines += [f"Unknown licence, check before use: {u}" for u in unknown]
     if teacher.license == "unknown":
         lines.append(
@@ -126,9 +137,12 @@ def render_card(
     duty: DataObligations,
     settings: dict[str, Any],
     data_file: str,
+    kept: int,
 ) -> str:
-    """The dataset card: front matter, obligations, provenance, counts per leaf and block."""
-    kept = sum(len(leaf.samples) for leaf in leaves)
+    """The dataset card: front matter, obligations, provenance, counts per leaf and block.
+
+    *kept* is the number of samples in the data file (after ``--max-per-leaf``).
+    """
     out = [_front_matter(name, duty, kept, data_file), f"# {name}\n"]
     out.append(
         f"Synthetic training data made by clearweights {__version__} from {len(leaves)} "
@@ -172,7 +186,7 @@ def data_component(
 
     from clearweights.bom.cyclonedx import _licence
 
-    licences = {lic.id: lic for d in docs if (lic := _lookup(d.license)) is not None}
+    licences = {lic.id: lic for d in docs for lic in _licences(d.license) or ()}
     properties = [
         Property(name="clearweights:teacher-model", value=teacher.model),
         Property(name="clearweights:teacher-revision", value=teacher.revision),

@@ -163,7 +163,8 @@ def _write_outputs(
     docs = documents(results, [d for leaf in leaves for d in leaf.documents])
     duty = obligations(docs, teacher)
     name = out.resolve().name
-    card = render_card(name, results, teacher, duty, _settings(options, leaves), DATA_FILE)
+    settings = _settings(options, leaves)
+    card = render_card(name, results, teacher, duty, settings, DATA_FILE, len(samples))
     _write(out / DATA_FILE, data)
     _write(out / CARD_FILE, card)
     _write(out / BOM_FILE, data_component(name, digest, len(samples), docs, teacher, DATA_FILE))
@@ -174,4 +175,5 @@ def _write_outputs(
         str(out / CARD_FILE),
         str(out / BOM_FILE),
         preview=bool(options.preview),
+        written=len(samples),
     )

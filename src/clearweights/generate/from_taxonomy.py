@@ -34,7 +34,8 @@ def _seeds(leaf: Leaf) -> tuple[Seed, ...]:
         many = len(example.questions_and_answers) > 1
         for k, qa in enumerate(example.questions_and_answers):
             sid = f"{example.id}/{k}" if many else example.id
-            seeds.append(Seed(sid, qa.question, qa.answer, example.context or ""))
+            context = (example.context or "").strip()
+            seeds.append(Seed(sid, qa.question.strip(), qa.answer.strip(), context))
     return tuple(seeds)
 
 

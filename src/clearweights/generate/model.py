@@ -171,7 +171,9 @@ class GenerateResult:
     bom: str  # path of the CycloneDX data component
     preview: bool = False
 
+    written: int = 0  # samples in the data file (after ``max_per_leaf``)
+
     @property
     def kept(self) -> int:
         """Samples written."""
-        return sum(len(leaf.samples) for leaf in self.leaves)
+        return self.written

@@ -284,17 +284,17 @@ def from_dict(data: Any, source: str = "pipeline") -> Pipeline:
 
 
 def load(path: Path) -> Pipeline:
-    """Read a pipeline YAML file (safe loading, bounded size)."""
+    """Read a pipeline YAML file (size, nesting and aliases bounded; safe tags only)."""
     import yaml
 
+    from clearweights._untrusted import UntrustedInputError, load_yaml, read_bounded
+
     try:
-        raw = path.read_bytes()[: MAX_PIPELINE_BYTES + 1]
+        data = load_yaml(read_bounded(path, MAX_PIPELINE_BYTES).decode("utf-8"))
+    except UntrustedInputError as exc:
+        raise UsageError(f"pipeline file {exc}", path=path) from None
     except OSError as exc:
         raise UsageError(f"cannot read the pipeline: {exc.strerror}", path=path) from None
-    if len(raw) > MAX_PIPELINE_BYTES:
-        raise UsageError(f"pipeline file over {MAX_PIPELINE_BYTES} bytes", path=path)
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         raise UsageError(f"not a YAML pipeline: {exc}", path=path) from None
     return from_dict(data, str(path))

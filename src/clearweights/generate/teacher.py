@@ -47,9 +47,9 @@ class _Retryable(Exception):
         self.wait = wait
 
 
-def _shown(text: str) -> str:
+def _shown(text: str, limit: int = _SHOWN) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= _SHOWN else flat[:_SHOWN] + "..."
+    return flat if len(flat) <= limit else flat[:limit] + "..."
 
 
 def _describe(response: httpx.Response, body: bytes) -> str:
@@ -261,9 +261,10 @@ def _error_detail(payload: bytes) -> str:
         data = json.loads(payload)
     except ValueError:
         return ""
-    error = data.get("error") if isinstance(data, dict) else None
+    # OpenAI's shape is {"error": {"message": ...}}; FastAPI servers answer {"detail": ...}.
+    error = (data.get("error") or data.get("detail")) if isinstance(data, dict) else None
     message = error.get("message") if isinstance(error, dict) else error
-    return _shown(str(message)) if message else ""
+    return _shown(str(message), 300) if message else ""  # the server's own words: keep more
 
 
 async def _read_bounded(response: httpx.Response) -> bytes:
@@ -308,4 +309,6 @@ async def _read_events(response: httpx.Response) -> tuple[str, str, Any, str | N
                 parts.append(piece)
             if isinstance(choice, dict) and isinstance(choice.get("finish_reason"), str):
                 reason = choice["finish_reason"]
+    if reason is not None:  # some servers (transformers serve) end after the finish reason
+        return "".join(parts), model, fingerprint, reason
     raise _Retryable("a stream that ended before 'data: [DONE]' (truncated)")

@@ -11,7 +11,7 @@ import yaml
 
 from clearweights.errors import RepositoryUnavailableError, TaxonomyError
 from clearweights.taxonomy import _schema
-from clearweights.taxonomy._dedup import SeedText
+from clearweights.taxonomy._dedup import SeedText, shingles
 from clearweights.taxonomy._git import read_documents, read_license_files
 from clearweights.taxonomy._licensing import DEFAULT_ALLOWED_LICENSES, check_license
 from clearweights.taxonomy._load import TOP_FOLDERS, ParsedYaml, build_leaf, leaf_name, parse_yaml
@@ -254,12 +254,12 @@ def _units(leaf: Leaf) -> tuple[SeedText, ...]:
     path = str(leaf.path)
     for seed in leaf.seed_examples:
         if seed.context:
-            units.append(
-                SeedText(leaf.name, path, seed.line, f"seed {seed.index} context", seed.context)
-            )
+            label = f"seed {seed.index} context"
+            units.append(SeedText(leaf.name, path, seed.line, label, shingles(seed.context)))
         for j, qna in enumerate(seed.questions_and_answers):
             text = f"{qna.question}\n{qna.answer}"
-            units.append(SeedText(leaf.name, path, seed.line, f"seed {seed.index} Q&A {j}", text))
+            label = f"seed {seed.index} Q&A {j}"
+            units.append(SeedText(leaf.name, path, seed.line, label, shingles(text)))
     return tuple(units)
 
 
@@ -272,7 +272,10 @@ def check_leaf(path: Path, options: ValidationOptions, root: Path | None = None)
     try:
         parsed = parse_yaml(path)
     except TaxonomyError as exc:
-        check.add("yaml/unreadable", exc.message)
+        cause = exc.__cause__
+        mark = cause.problem_mark if isinstance(cause, yaml.MarkedYAMLError) else None
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        check.add("yaml/unreadable", exc.message, line, col)
         return LeafOutcome(str(path), check.name, tuple(check.findings))
     if not parsed.data:
         check.add("yaml/empty", "the file is empty", severity=Severity.WARNING)
@@ -282,7 +285,7 @@ def check_leaf(path: Path, options: ValidationOptions, root: Path | None = None)
         return LeafOutcome(str(path), check.name, tuple(check.findings))
     clean = _structure(check, parsed)
     try:
-        leaf = build_leaf(path, parsed, root)
+        leaf = build_leaf(path, parsed, root, name=check.name)
     except TaxonomyError as exc:
         if clean:  # the schema accepted what the model cannot read: say so
             check.add("schema/shape", exc.message)

@@ -22,13 +22,13 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class SeedText:
-    """One comparable unit: where it is and its text."""
+    """One comparable unit: where it is, and its word 3-shingles (hashed)."""
 
     leaf: str
     path: str
     line: int
     label: str  # "seed 2 context", "seed 0 Q&A 1"
-    text: str
+    shingles: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,11 @@ class NearDuplicate:
     similarity: float
 
 
+def shingles(text: str) -> frozenset[int]:
+    """The CRC-32 of every run of three words (lower case), as a set."""
+    return _shingles(text)
+
+
 def _shingles(text: str) -> frozenset[int]:
     words = _WORD.findall(text.lower())
     return frozenset(
@@ -49,7 +54,7 @@ def _shingles(text: str) -> frozenset[int]:
 
 def near_duplicates(units: Iterable[SeedText], threshold: float = THRESHOLD) -> list[NearDuplicate]:
     """Pairs of units with similarity >= *threshold*, excluding pairs inside one seed."""
-    items = [(u, s) for u in units if len(s := _shingles(u.text)) >= _MIN_SHINGLES]
+    items = [(u, u.shingles) for u in units if len(u.shingles) >= _MIN_SHINGLES]
     frequency = Counter(h for _, s in items for h in s)
     cap = max(20, len(items) // 50)  # shingles in more texts than this are boilerplate
     buckets: dict[int, list[int]] = defaultdict(list)

@@ -6,9 +6,12 @@ run, and document blobs are sized with ``ls-tree`` before a byte is read.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import functools
 import hashlib
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
@@ -166,8 +169,12 @@ def resolve_repository(
     return _clone(repo, cache, leaf)
 
 
-def _commit(git_dir: Path, leaf: Leaf, commit: str) -> str:
-    repo = leaf.document.repo if leaf.document else str(git_dir)
+_FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolve(git_dir: Path, commit: str) -> str | None:
+    """The full id of *commit*, or ``None``; cached only for full ids (they cannot move)."""
     try:
         return (
             git(git_dir, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
@@ -175,31 +182,49 @@ def _commit(git_dir: Path, leaf: Leaf, commit: str) -> str:
             .strip()
         )
     except GitError:
-        pass
-    try:  # a clone may predate the commit: ask the remote once
-        git(git_dir, "fetch", "--quiet", "origin", commit)
-        return (
-            git(git_dir, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
-            .decode()
-            .strip()
-        )
-    except GitError as exc:
+        return None
+
+
+def _ours(git_dir: Path, cache: Path | None) -> bool:
+    """Whether *git_dir* is a clone clearweights made (the only kind it fetches into)."""
+    return cache is not None and git_dir.resolve().is_relative_to(cache.resolve())
+
+
+def _commit(git_dir: Path, leaf: Leaf, commit: str, fetch: bool) -> str:
+    repo = leaf.document.repo if leaf.document else str(git_dir)
+    if not _FULL_SHA.fullmatch(commit):
+        _resolve.cache_clear()  # a branch or tag may have moved since the last call
+    found = _resolve(git_dir, commit)
+    if found is None and fetch:  # our clone may predate the commit: ask its origin once
+        with contextlib.suppress(GitError):  # a failed fetch is reported as a missing commit
+            git(git_dir, "fetch", "--quiet", "origin", commit)
+        _resolve.cache_clear()
+        found = _resolve(git_dir, commit)
+    if found is None:
         raise TaxonomyError(
             f"commit {commit} does not exist in document repository {repo}",
             path=leaf.path,
             hint="pin a commit that is pushed to the repository (git log shows them)",
-        ) from exc
+        )
+    return found
 
 
-def _tree(git_dir: Path, sha: str) -> list[tuple[str, str, int]]:
-    """(path, blob, size) of every file in the commit."""
+@functools.lru_cache(maxsize=256)
+def _tree(git_dir: Path, sha: str) -> tuple[tuple[str, str, int], ...]:
+    """(path, blob, size) of every file in the commit (cached: a commit never changes)."""
     entries = []
     for line in _lines(git(git_dir, "ls-tree", "-r", "-l", "-z", "--full-tree", sha)):
         meta, _, name = line.partition("\t")
         mode, kind, blob, size = meta.split()
         if kind == "blob" and mode != "120000":  # symlinks are never followed
             entries.append((name, blob, int(size)))
-    return entries
+    return tuple(entries)
+
+
+@functools.lru_cache(maxsize=32)  # documents are at most 4 MiB each
+def _blob(git_dir: Path, blob: str) -> bytes:
+    """A blob's content (cached by its id, which is its content's hash)."""
+    return git(git_dir, "cat-file", "blob", blob)
 
 
 def _matches(name: str, patterns: tuple[str, ...]) -> bool:
@@ -245,7 +270,7 @@ def read_documents(
     """
     git_dir = resolve_repository(leaf, mirrors=mirrors, cache=cache)
     assert leaf.document is not None  # resolve_repository refuses leaves without one
-    sha = _commit(git_dir, leaf, leaf.document.commit)
+    sha = _commit(git_dir, leaf, leaf.document.commit, _ours(git_dir, cache))
     chosen = [e for e in _tree(git_dir, sha) if _matches(e[0], leaf.document.patterns)]
     if not chosen:
         raise TaxonomyError(
@@ -261,7 +286,7 @@ def read_documents(
             raise TaxonomyError(
                 f"documents total over {MAX_LEAF_DOCUMENT_BYTES} bytes", path=leaf.path
             )
-        text = _decode(git(git_dir, "cat-file", "blob", blob), leaf, name)
+        text = _decode(_blob(git_dir, blob), leaf, name)
         documents.append(Document(leaf.name, leaf.document.repo, sha, name, blob, text))
     return tuple(documents)
 
@@ -280,7 +305,7 @@ def read_license_files(
     """
     git_dir = resolve_repository(leaf, mirrors=mirrors, cache=cache)
     assert leaf.document is not None
-    sha = _commit(git_dir, leaf, leaf.document.commit)
+    sha = _commit(git_dir, leaf, leaf.document.commit, _ours(git_dir, cache))
     found = []
     for name, blob, size in _tree(git_dir, sha):
         stem = name.lower().split(".", 1)[0]
@@ -289,5 +314,5 @@ def read_license_files(
             and stem.startswith(LICENSE_FILE_NAMES)
             and size <= MAX_LICENSE_FILE_BYTES
         ):
-            found.append((name, git(git_dir, "cat-file", "blob", blob)))
+            found.append((name, _blob(git_dir, blob)))
     return tuple(found)

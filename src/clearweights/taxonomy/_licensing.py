@@ -7,6 +7,7 @@ licence engine. Nothing unidentified is ever taken as allowed.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -72,6 +73,12 @@ def duties(licence: Licence) -> LicenseDuties | None:
     return LicenseDuties(lid, share_alike, attribution, keep_notices, tuple(notes))
 
 
+@functools.lru_cache(maxsize=64)
+def _identify(data: bytes) -> tuple[str, ...]:
+    """Licence ids in a licence file (cached: one repository serves many leaves)."""
+    return tuple(sorted({m.licence.id for m in licenses.identify_bytes(data).licences}))
+
+
 def _ids(text: str) -> tuple[tuple[str, ...], LicenceExpression | None]:
     try:
         expression = licenses.parse_expression(text)
@@ -120,7 +127,7 @@ class _Collector:
                 "write its SPDX id (e.g. CC-BY-4.0)",
             )
             return
-        self._check(ids, tree, path, line, origin)
+        self._check(ids, tree, path, line, "the licence stated in attribution.txt")
 
     def _check(
         self, ids: tuple[str, ...], tree: LicenceExpression, path: str, line: int, origin: str
@@ -134,18 +141,17 @@ class _Collector:
                 line,
                 "license/not-allowed",
                 Severity.ERROR,
-                f"{origin} licence {names} is not on the allow-list (got {' '.join(ids)}, "
-                f"expected one of {self.allowed_text})",
+                f"{origin} is {names}, which is not on the allow-list "
+                f"(got {' '.join(ids)}, expected one of {self.allowed_text})",
             )
 
     def license_file(self, label: str, name: str, data: bytes) -> None:
         path = f"{label}/{name}"
-        result = licenses.identify_bytes(data, path)
-        found = tuple(sorted({m.licence.id for m in result.licences}))
+        found = _identify(data)
         self.sources.append(LicenseSource(name, name, found))
         tree = _ids(" AND ".join(found))[1] if found else None
         if tree is not None:
-            self._check(found, tree, path, 1, f"repository file {name}:")
+            self._check(found, tree, path, 1, f"the licence in the repository's {name} file")
             return
         text = data.decode("utf-8", "replace")
         if _RESERVED.search(text):
@@ -224,8 +230,8 @@ def check_license(
         )
     if c.refused:
         verdict = LicenseVerdict.NOT_ALLOWED
-    elif c.unknown or not c.ids:
-        verdict = LicenseVerdict.UNKNOWN
+    elif c.unknown or not c.ids or (license_files is None and leaf.document is not None):
+        verdict = LicenseVerdict.UNKNOWN  # an unread document repository may restrict more
     else:
         verdict = LicenseVerdict.ALLOWED
     found = [duties(licenses.get(i)) for i in sorted(c.ids)]

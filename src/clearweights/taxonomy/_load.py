@@ -73,6 +73,11 @@ def parse_yaml(path: Path) -> ParsedYaml:
             loader.dispose()
     except UntrustedInputError as exc:
         raise TaxonomyError(f"qna.yaml {exc}", path=path) from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = exc.problem or exc.context or "unreadable"
+        raise TaxonomyError(f"qna.yaml is not valid YAML: {problem}{where}", path=path) from exc
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"qna.yaml is not valid YAML: {shorten(str(exc))}", path=path) from exc
     except ValueError as exc:  # a value YAML cannot build (an impossible date)
@@ -187,12 +192,14 @@ def load_attribution(directory: Path) -> Attribution | None:
     return parse_attribution(read_text(path, MAX_ATTRIBUTION_BYTES, ATTRIBUTION_FILE), path)
 
 
-def build_leaf(path: Path, parsed: ParsedYaml, root: Path | None = None) -> Leaf:
+def build_leaf(
+    path: Path, parsed: ParsedYaml, root: Path | None = None, *, name: str | None = None
+) -> Leaf:
     """A :class:`Leaf` from a parsed ``qna.yaml`` (raises :class:`TaxonomyError` on bad shape)."""
     data = parsed.data
     if not isinstance(data, dict):
         raise TaxonomyError("qna.yaml must hold a mapping of keys to values", path=path)
-    name = leaf_name(path, root)
+    name = name or leaf_name(path, root)
     kind = leaf_kind(name, data)
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool):

@@ -137,8 +137,9 @@ def _phone_candidate(text: str, m: re.Match[str]) -> bool:
     # National numbers with an area code have 9+ digits; shorter runs are order or invoice ids.
     if not (8 if international else 9) <= len(digits) <= 15 or _DATE.match(raw.strip()):
         return False
-    if raw.isdigit():
-        return False  # a bare number: a count, an id, a year range
+    bare = raw.strip("()")
+    if bare.isdigit() or re.fullmatch(r"\d{3}-\d{2}-\d{4}", raw):
+        return False  # a bare number (a count, an id), or the shape of a US SSN
     if "." in raw and " " not in raw and not international and raw.count(".") != 2:
         return False  # 1.2.3.4 versions, 12.2024 dates, decimals ("415.555.2671" stays)
     if _ISBN_BEFORE.search(text[max(0, m.start() - 12) : m.start()]):
@@ -201,7 +202,7 @@ _SECRET_HINT = re.compile(
     r"-----BEGIN|A[KSBC][IC]A|gh[pousr]_|github_pat_|glpat-|xox|k_live_|sk-|hf_|AIza|eyJ|://"
     r"|(?i:password|passwd|secret|api[_-]?key|token)"
 )
-_ID_HINT = re.compile(r"\d\d[ -]?\d\d[ -]?\d\d")
+_ID_HINT = re.compile(r"\d\d[ .-]?\d\d[ .-]?\d\d")
 
 
 def _secrets(text: str) -> Iterator[PiiMatch]:

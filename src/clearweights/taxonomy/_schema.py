@@ -20,7 +20,6 @@ import yaml
 
 from clearweights.errors import DataError
 
-YAMLLINT_CONFIG = "{extends: relaxed, rules: {line-length: disable}}"
 _UNEXPECTED = re.compile(r"\('([^']+)' (?:was|were) unexpected")
 
 
@@ -31,21 +30,14 @@ def _missing(package: str, exc: ImportError) -> DataError:
     )
 
 
-@functools.cache
-def _yamllint_config() -> Any:
+def lint(text: str) -> list[tuple[int, int, str, str]]:
+    """yamllint's problems as ``(line, col, rule, message)``, with upstream's rules."""
     try:
-        from yamllint.config import YamlLintConfig
+        from clearweights.taxonomy import _yamllint
+
+        return _yamllint.lint(text)
     except ImportError as exc:
         raise _missing("yamllint", exc) from exc
-    return YamlLintConfig(YAMLLINT_CONFIG)
-
-
-def lint(text: str) -> Iterator[tuple[int, int, str, str]]:
-    """yamllint's problems as ``(line, col, rule, message)``, upstream's rules."""
-    from yamllint import linter
-
-    for problem in linter.get_cosmetic_problems(text, _yamllint_config(), None):
-        yield problem.line, problem.column, problem.rule or "yaml", problem.desc
 
 
 @functools.cache

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from clearweights.errors import TaxonomyError
 from clearweights.taxonomy._checks import LeafOutcome, SizeGuidance, ValidationOptions, check_leaf
-from clearweights.taxonomy._dedup import near_duplicates
+from clearweights.taxonomy._dedup import NearDuplicate, near_duplicates
 from clearweights.taxonomy._git import changed_leaf_paths
 from clearweights.taxonomy._licensing import DEFAULT_ALLOWED_LICENSES, resolve_allowed
 from clearweights.taxonomy.model import QNA_FILE
@@ -85,10 +85,19 @@ def _check_all(
 
 
 def _duplicates(outcomes: list[LeafOutcome]) -> list[Finding]:
-    found = []
+    """One warning per leaf and earlier leaf it repeats (the first pair, and how many more)."""
     units = [unit for outcome in outcomes for unit in outcome.units]
+    grouped: dict[tuple[str, str], list[NearDuplicate]] = {}
     for pair in near_duplicates(units):
         a, b = sorted((pair.first, pair.second), key=lambda u: (u.path, u.line, u.label))
+        grouped.setdefault((b.path, a.path), []).append(NearDuplicate(a, b, pair.similarity))
+    found = []
+    for pairs in grouped.values():
+        pairs.sort(key=lambda p: (p.second.line, p.second.label, p.first.line, p.first.label))
+        first = pairs[0]
+        a, b = first.first, first.second
+        more = f" (and {len(pairs) - 1} more near-duplicate pairs)" if len(pairs) > 1 else ""
+        where = "earlier in this leaf" if a.path == b.path else f"in {a.leaf}"
         found.append(
             Finding(
                 b.path,
@@ -96,8 +105,8 @@ def _duplicates(outcomes: list[LeafOutcome]) -> list[Finding]:
                 1,
                 "duplicate/seed",
                 Severity.WARNING,
-                f"{b.label} is a near-duplicate ({pair.similarity:.0%} alike) of {a.label} "
-                f"in {a.leaf} ({a.path}:{a.line})",
+                f"{b.label} is a near-duplicate ({first.similarity:.0%} alike) of {a.label} "
+                f"{where} ({a.path}:{a.line}){more}",
                 b.leaf,
             )
         )
