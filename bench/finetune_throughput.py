@@ -75,7 +75,7 @@ def model_and_lora(shape: dict[str, Any], attn: str, dtype: Any) -> Any:
 
 def flops(params: int, shape: dict[str, Any], tokens: int, seq: float) -> float:
     """6N per token plus attention (12 x layers x hidden x average sequence length)."""
-    attention = 12 * shape["num_hidden_layers"] * shape["hidden_size"] * seq
+    attention = 12 * int(shape["num_hidden_layers"]) * int(shape["hidden_size"]) * seq
     return (6 * params + attention) * tokens
 
 
