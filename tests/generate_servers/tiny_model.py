@@ -28,7 +28,7 @@ def build_tiny_model(directory: Path, seed: int = 0) -> Path:
     tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tokenizer.train_from_iterator([CORPUS], trainers.WordLevelTrainer(special_tokens=specials))
-    fast = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]  # NOTE: untyped upstream
+    fast = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer, unk_token="<unk>", bos_token="<s>", eos_token="</s>"
     )
     fast.chat_template = CHAT_TEMPLATE

@@ -113,7 +113,7 @@ if __name__ == "__main__":
     build_tiny_model(Path(MODEL_DIR))
     TOKENIZER = AutoTokenizer.from_pretrained(MODEL_DIR)
     MODEL = AutoModelForCausalLM.from_pretrained(MODEL_DIR)
-    MODEL.eval()  # type: ignore[no-untyped-call]  # NOTE: torch's Module.eval is untyped
+    MODEL.eval()
     ThreadingHTTPServer.request_queue_size = 128  # the default 5 resets concurrent connects
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
