@@ -21,6 +21,8 @@ from tests.scale_corpus import NAMES, card_only_dirs
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    if args[0] == "scan":  # in this process: a pool's start-up costs more than these releases
+        args = (*args, "--jobs", "1")
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from clearweights import __version__
-from clearweights.server import api, badges, docs, downloads, problems, submit
+from clearweights.server import api, badges, docs, downloads, problems, submit, ui
 from clearweights.server.jobs import JobPool
 from clearweights.server.policies import PolicyChecker, load_policies
 from clearweights.server.registry import Registry
@@ -69,7 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(downloads.router)
     app.include_router(submit.router)
     app.include_router(docs.router)
-    # The web UI (clearweights.server.ui) mounts its router here.
+    app.include_router(ui.router)  # the web UI: pages, stylesheet, script
     app.openapi = _openapi(app)  # type: ignore[method-assign]  # NOTE: FastAPI's documented hook
     return app
 
