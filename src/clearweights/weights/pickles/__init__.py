@@ -20,15 +20,21 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
+from clearweights._untrusted import UntrustedInputError, read_head
 from clearweights.weights.model import PickleIssue, PickleScan
 from clearweights.weights.pickles.allowlist import judge
-from clearweights.weights.pickles.archives import _UNREADABLE, PICKLE_NAMES, Found, scan_file
+from clearweights.weights.pickles.archives import (
+    _UNREADABLE,
+    PICKLE_NAMES,
+    PICKLE_SUFFIXES,
+    Found,
+    scan_file,
+)
+from clearweights.weights.pickles.compressed import MAGICS, NOT_SCANNED
 from clearweights.weights.pickles.machine import Scan
 from clearweights.weights.pickles.stream import strong_sniff, weak_sniff
 
-# Weight files that are pickles by name (the rest are recognised by their content).
-PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".th", ".joblib"})
-_CONTAINERS = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", b"\x1f\x8b", b"BZh", b"\xfd7zXZ")
+_CONTAINERS = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", *MAGICS)
 
 __all__ = ["PICKLE_SUFFIXES", "might_hold_pickles", "scan_pickle", "scan_release_file"]
 
@@ -40,9 +46,8 @@ def might_hold_pickles(path: Path) -> bool:
             return False
         if path.suffix.lower() in PICKLE_NAMES or path.suffix.lower() in {".npy", ".npz"}:
             return True
-        with path.open("rb") as handle:
-            head = handle.read(1 << 12)
-    except OSError:
+        head = read_head(path, 1 << 12)[0]
+    except (OSError, UntrustedInputError):
         return False
     return head.startswith(_CONTAINERS) or head[257:262] == b"ustar" or _sniff(head)
 
@@ -108,7 +113,9 @@ def scan_release_file(path: Path, relative: str, *, expected: bool = False) -> P
     if not might_hold_pickles(path):
         return None
     scan = scan_pickle(path, relative)
-    named = PurePosixPath(relative).suffix.lower() in {".pkl", ".pickle"}
-    if scan.pickles or scan.issues or expected or (named and scan.error):
+    named = PurePosixPath(relative).suffix.lower() in {".pkl", ".pickle", ".joblib"}
+    # A container it could not open (lz4 missing, a bomb) is named whatever the file's name.
+    unread = scan.error is not None and NOT_SCANNED in scan.error
+    if scan.pickles or scan.issues or expected or unread or (named and scan.error):
         return scan
     return None
