@@ -83,14 +83,14 @@ def _weights(
     return tuple(headers), tuple(pickles)
 
 
-def _inventory(release: Release) -> tuple[Inventory, bool]:
+def _inventory(release: Release, config: Mapping[str, Any]) -> tuple[Inventory, bool]:
     """The release's inventory, and whether its weights are absent (card or metadata only).
 
     A card's ``license`` is the licence of the whole repository, weights included, so weights
     that were not downloaded still get the licence the card and licence files give them: the
     inventory licenses a stand-in weight file, whose path is then dropped.
     """
-    inventory = build_inventory(release)
+    inventory = build_inventory(release, config)
     if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
         return inventory, False
     weights = inventory.place(
@@ -182,11 +182,11 @@ def audit_collected(
     bases: Mapping[str, str] | None = None,
 ) -> ReleaseAudit:
     """Audit a release already read by a source (a directory, a cache snapshot, a Hub row)."""
-    inventory, weights_absent = _inventory(release)
+    config, unread = _config(release) if release.kind != "mof-file" else ({}, None)
+    inventory, weights_absent = _inventory(release, config)  # config.json parsed once
     lineage = trace(release, inventory, bases=bases)
     inventory = replace(inventory, components=inherit(inventory.components, lineage))
     headers, pickles = _weights(release, inventory)
-    config, unread = _config(release) if release.kind != "mof-file" else ({}, None)
     if unread is not None:  # named in the report (REL-SKIPPED), the rest is still audited
         release = replace(release, skipped=(*release.skipped, unread))
     subject = AuditSubject(
