@@ -74,10 +74,12 @@ def _weights(
             weights.add(path)
     pickles: list[PickleScan] = []
     for entry in release.files:  # any file may be or hold a pickle, whatever its name
-        suffix = PurePosixPath(entry.path).suffix.lower()
+        dot = entry.path.rfind(".")  # no path object per file: this loop sees every file
+        named = entry.path.rfind("/") + 1 < dot < len(entry.path) - 1
+        suffix = entry.path[dot:].lower() if named else ""
         if entry.absolute and suffix not in HEADER_SUFFIXES:
             expected = entry.path in weights and suffix in PICKLE_SUFFIXES
-            scan = scan_release_file(Path(entry.absolute), entry.path, expected=expected)
+            scan = scan_release_file(entry.absolute, entry.path, expected=expected)
             if scan is not None:
                 pickles.append(scan)
     return tuple(headers), tuple(pickles)
@@ -202,7 +204,7 @@ def audit_collected(
     )
     results = tuple(framework(name, mof_mode=mof_mode).evaluate(subject) for name in profiles)
     notices = tuple(
-        f.path for f in release.files if PurePosixPath(f.path).name.upper().startswith("NOTICE")
+        f.path for f in release.files if f.path.rpartition("/")[2].upper().startswith("NOTICE")
     )
     components = tuple(inventory.components.values())
     return ReleaseAudit(

@@ -22,10 +22,26 @@ class FileDigest:
     sha256: str
 
 
-def sha256_file(path: Path) -> str:
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path | str) -> str:
     """Stream a file through SHA-256 (hashlib releases the GIL, so threads run in parallel)."""
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    return _size_and_digest(path)[1]
+
+
+def _size_and_digest(path: Path | str) -> tuple[int, str]:
+    """The size and SHA-256 of a file, opened once, read in plain chunks (no file object:
+    most files of a release are small, and their cost is the opening)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        size = os.fstat(fd).st_size
+        digest = hashlib.sha256()
+        while chunk := os.read(fd, _CHUNK):
+            digest.update(chunk)
+        return size, digest.hexdigest()
+    finally:
+        os.close(fd)
 
 
 def hash_files(
@@ -44,14 +60,16 @@ def hash_files(
     observer = progress or Silent()
     observer.start(len(paths), "hashing")
 
+    base = str(root)
+
     def one(rel: str) -> FileDigest:
-        full = Path(locations[rel]) if locations and rel in locations else root / rel
+        full = locations[rel] if locations and rel in locations else os.path.join(base, rel)
         try:
-            digest = FileDigest(rel, full.stat().st_size, sha256_file(full))
+            size, digest = _size_and_digest(full)
         except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", path=full) from exc
+            raise InputError(f"cannot read: {exc.strerror or exc}", path=Path(full)) from exc
         observer.advance(rel)
-        return digest
+        return FileDigest(rel, size, digest)
 
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         digests = list(pool.map(one, sorted(paths)))

@@ -138,9 +138,16 @@ class LicenceFile:
         return self.role not in (Role.THIRD_PARTY, Role.NOTICE, Role.USE_POLICY)
 
 
+# Words one of which every licence file's name holds (a cheap test before tokenising it).
+_NAME_HINTS = ("licen", "copying", "copyright", "eula", "notice", "polic")
+
+
 def licence_role(path: str) -> Role | None:
     """The role of a release file if it is a licence file by its name or folder, else ``None``."""
     parent, _, name = path.rpartition("/")
+    lowered = name.lower()
+    if not any(hint in lowered for hint in _NAME_HINTS) and "licen" not in parent.lower():
+        return None
     role = _name_role(name)
     folder = parent.rpartition("/")[2].lower()
     if role is None and folder in _LICENCE_FOLDERS and _suffix(name) not in _NOT_TEXT:

@@ -39,14 +39,15 @@ _CONTAINERS = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", *MAGICS)
 __all__ = ["PICKLE_SUFFIXES", "might_hold_pickles", "scan_pickle", "scan_release_file"]
 
 
-def might_hold_pickles(path: Path) -> bool:
+def might_hold_pickles(path: Path | str) -> bool:
     """Whether *path* is a regular file that is, or may contain, a pickle (reads 4 KiB)."""
+    name = os.path.basename(path)
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
-        if path.suffix.lower() in PICKLE_NAMES or path.suffix.lower() in {".npy", ".npz"}:
-            return True
-        head = read_head(path, 1 << 12)[0]
+        if suffix in PICKLE_NAMES or suffix in {".npy", ".npz"}:
+            return stat.S_ISREG(os.stat(path).st_mode)
+        head = read_head(path, 1 << 12)[0]  # refuses anything but a regular file
     except (OSError, UntrustedInputError):
         return False
     return head.startswith(_CONTAINERS) or head[257:262] == b"ustar" or _sniff(head)
@@ -72,11 +73,11 @@ def _framework(imports: tuple[str, ...], legacy: bool) -> str | None:
     return "PyTorch checkpoint (legacy torch.save)" if legacy else None
 
 
-def scan_pickle(path: Path, relative: str) -> PickleScan:
+def scan_pickle(path: Path | str, relative: str) -> PickleScan:
     """Simulate every pickle in the file at *path*; problems are reported, never raised."""
     found = Found(Scan(""))
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             scan_file(handle, relative, found)
     except _UNREADABLE as exc:
         found.error(found.scan.member, f"not a readable pickle file: {exc}")
@@ -104,7 +105,9 @@ def scan_pickle(path: Path, relative: str) -> PickleScan:
     )
 
 
-def scan_release_file(path: Path, relative: str, *, expected: bool = False) -> PickleScan | None:
+def scan_release_file(
+    path: Path | str, relative: str, *, expected: bool = False
+) -> PickleScan | None:
     """The scan of one release file, or None when it holds no pickle and nothing to report.
 
     *expected* files (pickle-named weights) are always reported, so that one that cannot be
