@@ -20,26 +20,28 @@ class FileDigest:
     path: str  # relative, forward slashes
     size: int
     sha256: str
+    mtime: int = 0  # seconds, as the file system says when it was hashed
 
 
 _CHUNK = 1 << 20
+_BATCH = 64  # files per task
 
 
 def sha256_file(path: Path | str) -> str:
     """Stream a file through SHA-256 (hashlib releases the GIL, so threads run in parallel)."""
-    return _size_and_digest(path)[1]
+    return _digest(path)[2]
 
 
-def _size_and_digest(path: Path | str) -> tuple[int, str]:
-    """The size and SHA-256 of a file, opened once, read in plain chunks (no file object:
-    most files of a release are small, and their cost is the opening)."""
+def _digest(path: Path | str) -> tuple[int, int, str]:
+    """Size, modification time and SHA-256 of a file, opened once and read in plain chunks (no
+    file object: most files of a release are small, and their cost is the opening)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        size = os.fstat(fd).st_size
+        info = os.fstat(fd)
         digest = hashlib.sha256()
         while chunk := os.read(fd, _CHUNK):
             digest.update(chunk)
-        return size, digest.hexdigest()
+        return info.st_size, int(info.st_mtime), digest.hexdigest()
     finally:
         os.close(fd)
 
@@ -65,14 +67,20 @@ def hash_files(
     def one(rel: str) -> FileDigest:
         full = locations[rel] if locations and rel in locations else os.path.join(base, rel)
         try:
-            size, digest = _size_and_digest(full)
+            size, mtime, digest = _digest(full)
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", path=Path(full)) from exc
         observer.advance(rel)
-        return FileDigest(rel, size, digest)
+        return FileDigest(rel, size, digest, mtime)
 
+    def batch(rels: Sequence[str]) -> list[FileDigest]:
+        return [one(rel) for rel in rels]
+
+    ordered = sorted(paths)
+    # Batches, not one task per file: a release of 50,000 small files is mostly task overhead.
+    batches = [ordered[i : i + _BATCH] for i in range(0, len(ordered), _BATCH)]
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        digests = list(pool.map(one, sorted(paths)))
+        digests = [d for done in pool.map(batch, batches) for d in done]
     observer.finish()
     return tuple(digests)
 
