@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from clearweights.bom import build_bom, validate_document
+from clearweights.bom._jsontext import dumps_indented
 from clearweights.bom._sampled import validate_built_cyclonedx
 from tests.build import safetensors, write_files
 from tests.conftest import corpus
@@ -87,3 +88,12 @@ def test_bom_of_the_large_release_is_written(tmp_path: Path) -> None:
     # build_bom validates what it builds (sampled for CycloneDX); a clean release passes.
     write_files(tmp_path, {f"f{i:03d}.txt": f"{i}\n" for i in range(80)})
     assert json.loads(build_bom(str(tmp_path), "cyclonedx"))["bomFormat"] == "CycloneDX"
+
+
+def test_the_indenter_writes_what_json_writes(large: dict[str, Any]) -> None:
+    odd = {
+        "z": [1, 2.5, 1e100, -0.0, True, False, None, "é\u2028\"\\\n\x00", {}, [], 10**30],
+        "a": {"b": [{}], "é": "ü"},
+    }
+    for doc in (large, odd):
+        assert dumps_indented(doc) == json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)
