@@ -186,6 +186,8 @@ def test_licence_files_are_in_the_json_report(
         "role_from": "its name",
         "scope": ".",
         "licenses": ["Apache-2.0"],
+        "by_name": True,
+        "tree": {"license": "Apache-2.0"},
         "error": None,
     }
     # An empty file beside no weights is still listed: nothing is silently ignored.

@@ -8,7 +8,14 @@ import pytest
 
 from clearweights.errors import UnknownLicenceError, UsageError
 from clearweights.inventory.licence_files import read_licence_files
-from clearweights.licenses import MatchKind, get, identify, identify_name, parse_expression
+from clearweights.licenses import (
+    Licence,
+    MatchKind,
+    get,
+    identify,
+    identify_name,
+    parse_expression,
+)
 from clearweights.release.model import ReleaseFile
 from tests.conftest import read_labels
 
@@ -142,7 +149,7 @@ def test_a_list_of_licence_links_names_every_licence() -> None:
         "CC-BY-4.0",
     ]
     assert all(m.match is MatchKind.NOTICE for m in found)
-    by_id = {m.licence.id: m.licence for m in found}
+    by_id: dict[str, Licence] = {m.licence.id: m.licence for m in found}
     assert by_id["LicenseRef-scancode-llama-3.1-license-2024"].osi_approved is False
     assert by_id["CC-BY-NC-4.0"].terms.commercial_use.value is False
 
