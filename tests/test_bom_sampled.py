@@ -91,7 +91,7 @@ def test_bom_of_the_large_release_is_written(tmp_path: Path) -> None:
 
 
 def test_the_indenter_writes_what_json_writes(large: dict[str, Any]) -> None:
-    odd = {
+    odd: dict[str, Any] = {
         "z": [1, 2.5, 1e100, -0.0, True, False, None, 'é\u2028"\\\n\x00', {}, [], 10**30],
         "a": {"b": [{}], "é": "ü"},
     }
