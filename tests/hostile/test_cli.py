@@ -151,13 +151,17 @@ def test_alias_bomb_and_deep_nesting_in_a_policy(tmp_path: Path) -> None:
     folder = hc.release(tmp_path / "r")
     bomb = tmp_path / "bomb.yml"
     bomb.write_text("policy: x\nversion: 1\n" + hc.alias_bomb(), encoding="utf-8")
-    run("check", str(folder), "--policy", str(bomb), cwd=tmp_path).clean({2}, "bomb.yml", "alias")
     deep = tmp_path / "deep.yml"
     deep.write_text("policy: " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
-    run("check", str(folder), "--policy", str(deep), cwd=tmp_path).clean({2}, "deep.yml", "nested")
     huge = tmp_path / "huge.yml"
     huge.write_text("policy: x\nversion: 1\n# " + "x" * (20 << 20) + "\n", encoding="utf-8")
-    run("check", str(folder), "--policy", str(huge), cwd=tmp_path).clean({2}, "huge.yml", "limit")
+    results = run_all(
+        [(["check", str(folder), "--policy", str(p)], None) for p in (bomb, deep, huge)],
+        cwd=tmp_path,
+    )
+    results[0].clean({2}, "bomb.yml", "alias")
+    results[1].clean({2}, "deep.yml", "nested")
+    results[2].clean({2}, "huge.yml", "limit")
 
 
 def test_alias_bomb_and_huge_values_in_a_mof_file(tmp_path: Path) -> None:
@@ -329,8 +333,15 @@ def test_many_licence_files(tmp_path: Path) -> None:
         sub.mkdir()
         (sub / "LICENSE").write_text(hc.MIT, encoding="utf-8")
         (sub / "module.py").write_text("x = 1\n", encoding="utf-8")
-    run("audit", str(folder), "--format", "json", cwd=tmp_path).clean({0})
-    run("bom", str(folder), "-o", str(tmp_path / "bom.json"), cwd=tmp_path).clean({0})
+    audited, built = run_all(
+        [
+            (["audit", str(folder), "--format", "json"], None),
+            (["bom", str(folder), "-o", str(tmp_path / "bom.json")], None),
+        ],
+        cwd=tmp_path,
+    )
+    audited.clean({0})
+    built.clean({0})
 
 
 def test_hub_cache_with_dangling_links(tmp_path: Path) -> None:
