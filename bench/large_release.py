@@ -4,7 +4,7 @@
 2. 20,000 licence files: a LICENSE in each of 20,000 folders, next to one code file each.
 
 Each is timed as a whole ``clearweights audit PATH --format json`` process and a whole
-``clearweights bom PATH`` process (best of ``--repeat`` runs).
+``clearweights bom PATH`` process (best wall and best CPU time of ``--repeat`` runs).
 Run: ``python bench/large_release.py``.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -48,13 +49,21 @@ def many_licences(folder: Path, count: int = 20_000) -> None:
         (sub / "module.py").write_text("x = 1\n")
 
 
-def timed(argv: list[str], repeat: int) -> float:
-    best = float("inf")
+def timed(argv: list[str], repeat: int) -> tuple[float, float]:
+    """Best wall time and best CPU time (user + system) of the command over *repeat* runs.
+
+    CPU time is what a shared machine does not distort; both are reported.
+    """
+    best, best_cpu = float("inf"), float("inf")
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
         best = min(best, time.perf_counter() - start)
-    return best
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        best_cpu = min(best_cpu, cpu)
+    return best, best_cpu
 
 
 def main() -> None:
@@ -71,8 +80,8 @@ def main() -> None:
                 argv = [*cli, command, str(folder)]
                 if command == "audit":
                     argv += ["--format", "json"]
-                seconds = timed(argv, args.repeat)
-                print(f"{label}: clearweights {command}: {seconds:.2f} s")
+                seconds, cpu = timed(argv, args.repeat)
+                print(f"{label}: clearweights {command}: {seconds:.2f} s wall, {cpu:.2f} s CPU")
     os.sync()
 
 

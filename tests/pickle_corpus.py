@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import gzip
+import importlib.util
 import io
+import lzma
 import os
 import pickle
 import struct
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIB = 1 << 20
+HAS_LZ4 = importlib.util.find_spec("lz4") is not None  # the [lz4] extra
 
 
 @dataclass(frozen=True)
@@ -507,7 +511,43 @@ def _loads_and_names(sentinel: Path) -> _Rows:
             _zip([("arr_0.npy", npy("|O", (1,), evil))], zipfile.ZIP_DEFLATED),
         ),
         ("callable-as-value", "model.pkl", "plain import", dumps({"func": os.system})),
+        (
+            "zip-in-gzip",
+            "pytorch_model.bin.gz",
+            "nested container",
+            gzip.compress(torch_zip_payload(sentinel)),
+        ),
+        (
+            "npz-in-xz",
+            "arrays.npz.xz",
+            "nested container",
+            lzma.compress(_zip([("arr_0.npy", npy("|O", (1,), evil))], zipfile.ZIP_DEFLATED)),
+        ),
+        (
+            "tgz-in-zip",
+            "bundle.zip",
+            "nested container",
+            _zip([("model.tar.gz", _tar([("model/model.pkl", evil)], "w:gz"))]),
+        ),
+        *(
+            [("joblib-lz4", "model.joblib", "nested container", lz4_compress(evil))]
+            if HAS_LZ4
+            else []
+        ),
     ]
+
+
+def torch_zip_payload(sentinel: Path) -> bytes:
+    """A torch zip checkpoint whose data.pkl is the payload."""
+    tensors, raw = state_dict()
+    return torch_zip(tensors, raw, payload(sentinel))
+
+
+def lz4_compress(data: bytes) -> bytes:
+    """An LZ4 frame, as ``joblib.dump(..., compress="lz4")`` writes one."""
+    import lz4.frame  # optional, see HAS_LZ4
+
+    return bytes(lz4.frame.compress(data))
 
 
 def malicious(sentinel: Path) -> list[Sample]:
@@ -559,4 +599,12 @@ def benign() -> list[Sample]:
     ]
     found += [(f"plain-protocol-{p}", "data.pkl", "plain", pickle.dumps(plain, protocol=p))
               for p in range(6)]  # fmt: skip
+    found += [
+        ("checkpoint-gzip", "pytorch_model.bin.gz", "PyTorch", gzip.compress(benign_zip)),
+        ("sklearn-xz", "model.joblib", "scikit-learn", lzma.compress(sklearn_estimator())),
+    ]
+    if HAS_LZ4:
+        found.append(
+            ("sklearn-lz4", "model.joblib", "scikit-learn", lz4_compress(sklearn_estimator()))
+        )
     return [_sample(n, f, False, k, d) for n, f, k, d in found]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import shutil
 import struct
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -18,7 +20,8 @@ from hypothesis import strategies as st
 
 from clearweights.audit import audit_release
 from clearweights.cli.main import main
-from clearweights.weights import PickleScan, scan_pickle
+from clearweights.weights import PickleScan, scan_pickle, scan_release_file
+from clearweights.weights.pickles import compressed
 from clearweights.weights.pickles.allowlist import NESTED_LOADS, judge
 from tests import pickle_corpus as corpus
 from tests.conftest import corpus as licence_corpus
@@ -364,3 +367,60 @@ def test_a_pickle_named_file_that_is_not_a_pickle_is_unreadable_not_unsafe(
     scan = scan_pickle(path, "pytorch_model.bin")
     assert scan.safe and scan.pickles == 0
     assert scan.error == "not a pickle, zip, tar or numpy file"
+
+
+@pytest.mark.parametrize(
+    ("name", "member"),
+    [
+        ("zip-in-gzip", "archive/data.pkl"),
+        ("npz-in-xz", "arr_0.npy"),
+        ("tgz-in-zip", "model.tar.gz/model/model.pkl"),
+    ],
+)
+def test_nested_containers_are_opened(tmp_path: Path, name: str, member: str) -> None:
+    scan = _scan(tmp_path, MALICIOUS[name])
+    assert "os.system" in scan.unsafe
+    assert {i.member for i in scan.issues} == {member}
+    assert scan.error is None
+
+
+@pytest.mark.skipif(not corpus.HAS_LZ4, reason="the [lz4] extra is not installed")
+def test_lz4_joblib_dump_is_scanned(tmp_path: Path) -> None:
+    assert "os.system" in _scan(tmp_path, MALICIOUS["joblib-lz4"]).unsafe
+    benign = _scan(tmp_path, BENIGN["sklearn-lz4"])
+    assert benign.safe and benign.error is None
+    assert benign.framework == "scikit-learn estimator"
+
+
+def test_lz4_without_the_lz4_package_is_not_scanned_and_not_safe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An LZ4 frame's magic, then data: whatever follows, it cannot be read without lz4.
+    path = tmp_path / "model.joblib"
+    path.write_bytes(b"\x04\x22\x4d\x18" + bytes(range(64)))
+    monkeypatch.setitem(sys.modules, "lz4", None)  # as on an install without the extra
+    monkeypatch.setitem(sys.modules, "lz4.frame", None)
+    scan = scan_pickle(path, "model.joblib")
+    assert scan.error is not None and "lz4 not installed" in scan.error
+    release = tmp_path / "release"
+    release.mkdir()
+    path.rename(release / "model.joblib")
+    audit = audit_release(str(release))
+    unread = [f for f in audit.findings if f.code == "WEIGHTS-UNREADABLE"]
+    assert [f.evidence for f in unread] == [("model.joblib",)]
+    assert "lz4 not installed" in unread[0].message
+    assert "SEC-PICKLE-TRUST" not in {f.code for f in audit.findings}
+
+
+def test_a_decompression_bomb_is_cut_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pickle byte string of zeros that expands past the cap (lowered here from 2 GiB so the
+    # test stays small): the rest is not scanned, and the file says so.
+    monkeypatch.setattr(compressed, "MAX_EXPANDED", 4 << 20)
+    path = tmp_path / "model.pkl.gz"
+    with gzip.GzipFile(path, "wb") as handle:
+        handle.write(b"\x80\x04\x8e" + struct.pack("<Q", 16 << 20) + bytes(16 << 20) + b".")
+    scan = scan_pickle(path, "model.pkl.gz")
+    assert scan.error is not None and "could not scan past 4 MiB" in scan.error
+    assert scan_release_file(path, "model.pkl.gz") is not None  # named, never dropped

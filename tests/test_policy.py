@@ -529,3 +529,45 @@ def test_deny_lists_match_hub_ids_and_deprecated_ids() -> None:
         "osi",
         "permissive",
     )
+
+
+# --- terms fail closed ---------------------------------------------------------------------
+
+
+def test_an_unknown_term_is_a_violation_at_the_rule_level(tmp_path: Path) -> None:
+    # The ACME text bars training on outputs and can be revoked, but says nothing readable
+    # about commercial use: non_commercial is unknown, so forbidding it cannot pass.
+    release = _release(tmp_path / "acme-7b", "other", ACME_LICENCE)
+    forbid = parse_policy(_policy("  terms:\n    non_commercial: forbid\n"))
+    violations = check([str(release)], forbid).checks[0].violations
+    assert [(v.rule, v.found, v.level) for v in violations] == [
+        ("terms.non_commercial", "unknown", "error")
+    ]
+    assert "non commercial is unknown" in violations[0].message
+    flag = parse_policy(_policy("  terms:\n    non_commercial: flag\n"))
+    report = check([str(release)], flag)
+    assert report.passed
+    assert [v.level for v in report.checks[0].violations] == ["warning"]
+
+
+def test_weights_without_a_licence_have_every_term_unknown(tmp_path: Path) -> None:
+    release = _release(tmp_path / "acme-7b", "other", ALL_RIGHTS_RESERVED)
+    forbid = parse_policy(_policy("  terms:\n    output_use_restriction: forbid\n"))
+    violations = check([str(release)], forbid).checks[0].violations
+    assert [(v.found, v.level) for v in violations] == [("unknown", "error")]
+    assert "no identified licence" in violations[0].message
+
+
+def test_a_licence_known_to_be_free_of_the_term_passes(tmp_path: Path) -> None:
+    release = _release(tmp_path / "mit-7b", "mit", None)
+    (release / "LICENSE").write_text("SPDX-License-Identifier: MIT\n", "utf-8")
+    rules = "".join(
+        f"    {t}: forbid\n"
+        for t in ("non_commercial", "research_only", "output_use_restriction", "user_threshold")
+    )
+    assert check([str(release)], parse_policy(_policy(f"  terms:\n{rules}"))).passed
+    # Under an OR, one choice known to be free of the term is enough.
+    (release / "LICENSE").write_text(
+        "SPDX-License-Identifier: MIT OR LicenseRef-Acme-Proprietary\n", "utf-8"
+    )
+    assert check([str(release)], parse_policy(_policy(f"  terms:\n{rules}"))).passed

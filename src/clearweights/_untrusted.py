@@ -79,12 +79,18 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
 
 def read_head(path: str | Path, limit: int) -> tuple[bytes, bool]:
     """The first *limit* bytes of a regular file, and whether the file is longer."""
-    info = os.stat(path)
+    info = os.stat(path)  # before opening: opening a device or FIFO can act or block
     if not stat.S_ISREG(info.st_mode):
         raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as handle:
-        data = handle.read(limit + 1)
+    try:  # plain reads on the descriptor: this runs for every file of a release
+        chunks, wanted = [], limit + 1
+        while wanted > 0 and (chunk := os.read(fd, min(wanted, 1 << 24))):
+            chunks.append(chunk)
+            wanted -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     return data[:limit], len(data) > limit
 
 

@@ -62,6 +62,44 @@ def run(*args: str, cwd: Path, output: Path | None = None) -> Result:
     return Result(done.returncode, text)
 
 
+# Several commands in one process (one start-up, the catalogue loaded once), still under the
+# timeout and the address-space limit; each command's output is captured on its own.
+_DRIVER = """
+import contextlib, io, json, sys
+from clearweights.cli.main import main
+results = []
+for args in json.loads(sys.argv[1]):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            code = main(args)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    results.append([code, out.getvalue()])
+sys.__stdout__.write(json.dumps(results))
+"""
+
+
+def run_all(calls: list[tuple[list[str], Path | None]], cwd: Path) -> list[Result]:
+    """Run CLI commands in one process; each result adds the text of its output file."""
+    env = {**os.environ, "PYTHONPATH": str(SRC), "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-c", _DRIVER, json.dumps([args for args, _ in calls])],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        timeout=TIMEOUT * len(calls),
+        preexec_fn=_limit,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode("utf-8", errors="replace")[-2000:]
+    results = []
+    for (code, printed), (_, output) in zip(json.loads(done.stdout), calls, strict=True):
+        written = output.read_text(encoding="utf-8") if output and output.exists() else ""
+        results.append(Result(code, printed + written))
+    return results
+
+
 def snapshot(folder: Path) -> dict[str, str]:
     """Digest of every regular file under *folder* (special files are never read)."""
     out = {}
@@ -85,12 +123,20 @@ def through_all(target: Path, tmp: Path, *names: str, readable: bool = True) -> 
     """
     before = snapshot(target) if target.is_dir() else None
     ok = {0} if readable else {3}
-    run("audit", str(target), "--format", "json", cwd=tmp).clean(ok, *names)
-    report = tmp / "report.html"
-    run("report", str(target), "-o", str(report), cwd=tmp, output=report).clean(ok, *names)
-    run("check", str(target), "--policy", "pragmatic", cwd=tmp).clean({0, 1} if readable else {3})
-    bom = tmp / "bom.json"
-    run("bom", str(target), "-o", str(bom), cwd=tmp).clean({0} if readable else {2, 3})
+    report, bom = tmp / "report.html", tmp / "bom.json"
+    audited, reported, checked, built = run_all(
+        [
+            (["audit", str(target), "--format", "json"], None),
+            (["report", str(target), "-o", str(report)], report),
+            (["check", str(target), "--policy", "pragmatic"], None),
+            (["bom", str(target), "-o", str(bom)], None),
+        ],
+        cwd=tmp,
+    )
+    audited.clean(ok, *names)
+    reported.clean(ok, *names)
+    checked.clean({0, 1} if readable else {3})
+    built.clean({0} if readable else {2, 3})
     if before is not None:
         assert snapshot(target) == before
 
@@ -105,13 +151,17 @@ def test_alias_bomb_and_deep_nesting_in_a_policy(tmp_path: Path) -> None:
     folder = hc.release(tmp_path / "r")
     bomb = tmp_path / "bomb.yml"
     bomb.write_text("policy: x\nversion: 1\n" + hc.alias_bomb(), encoding="utf-8")
-    run("check", str(folder), "--policy", str(bomb), cwd=tmp_path).clean({2}, "bomb.yml", "alias")
     deep = tmp_path / "deep.yml"
     deep.write_text("policy: " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
-    run("check", str(folder), "--policy", str(deep), cwd=tmp_path).clean({2}, "deep.yml", "nested")
     huge = tmp_path / "huge.yml"
     huge.write_text("policy: x\nversion: 1\n# " + "x" * (20 << 20) + "\n", encoding="utf-8")
-    run("check", str(folder), "--policy", str(huge), cwd=tmp_path).clean({2}, "huge.yml", "limit")
+    results = run_all(
+        [(["check", str(folder), "--policy", str(p)], None) for p in (bomb, deep, huge)],
+        cwd=tmp_path,
+    )
+    results[0].clean({2}, "bomb.yml", "alias")
+    results[1].clean({2}, "deep.yml", "nested")
+    results[2].clean({2}, "huge.yml", "limit")
 
 
 def test_alias_bomb_and_huge_values_in_a_mof_file(tmp_path: Path) -> None:
@@ -196,20 +246,30 @@ def test_non_utf8_file_names_in_every_format(tmp_path: Path) -> None:
     folder = hc.release(tmp_path / "r")
     with open(os.path.join(os.fsencode(folder), b"caf\xe9.py"), "wb") as handle:
         handle.write(b"x = 1\n")
-    for fmt in ("sarif", "junit"):
-        run("check", str(folder), "--policy", "pragmatic", "--format", fmt, cwd=tmp_path).clean(
-            {0, 1}
-        )
-    for fmt in ("json", "markdown", "text", "mof-yaml"):
-        result = run("audit", str(folder), "--format", fmt, cwd=tmp_path)
+    checks = [(["check", str(folder), "--policy", "pragmatic", "--format", f], None)
+              for f in ("sarif", "junit")]  # fmt: skip
+    audits = [(["audit", str(folder), "--format", f], None)
+              for f in ("json", "markdown", "text", "mof-yaml")]  # fmt: skip
+    report = tmp_path / "report.html"
+    boms = {f: tmp_path / f"bom.{f}.json" for f in ("cyclonedx", "spdx3")}
+    results = run_all(
+        [
+            *checks,
+            *audits,
+            (["report", str(folder), "-o", str(report)], None),
+            *((["bom", str(folder), "--format", f, "-o", str(o)], None) for f, o in boms.items()),
+        ],
+        cwd=tmp_path,
+    )
+    for result in results[:2]:
+        result.clean({0, 1})
+    for fmt, result in zip(("json", "markdown", "text", "mof-yaml"), results[2:6], strict=True):
         shown = {"json": "caf\\\\xe9.py", "text": "caf\\xe9.py"}.get(fmt)
         result.clean({0}, *([shown] if shown else []))
-    report = tmp_path / "report.html"
-    run("report", str(folder), "-o", str(report), cwd=tmp_path).clean({0})
+    for result in results[6:]:
+        result.clean({0})
     assert report.stat().st_size > 0
-    for fmt in ("cyclonedx", "spdx3"):
-        out = tmp_path / f"bom.{fmt}.json"
-        run("bom", str(folder), "--format", fmt, "-o", str(out), cwd=tmp_path).clean({0})
+    for out in boms.values():
         assert "caf\\\\xe9.py" in out.read_text(encoding="utf-8")
         json.loads(out.read_text(encoding="utf-8"))
 
@@ -273,8 +333,15 @@ def test_many_licence_files(tmp_path: Path) -> None:
         sub.mkdir()
         (sub / "LICENSE").write_text(hc.MIT, encoding="utf-8")
         (sub / "module.py").write_text("x = 1\n", encoding="utf-8")
-    run("audit", str(folder), "--format", "json", cwd=tmp_path).clean({0})
-    run("bom", str(folder), "-o", str(tmp_path / "bom.json"), cwd=tmp_path).clean({0})
+    audited, built = run_all(
+        [
+            (["audit", str(folder), "--format", "json"], None),
+            (["bom", str(folder), "-o", str(tmp_path / "bom.json")], None),
+        ],
+        cwd=tmp_path,
+    )
+    audited.clean({0})
+    built.clean({0})
 
 
 def test_hub_cache_with_dangling_links(tmp_path: Path) -> None:

@@ -74,23 +74,25 @@ def _weights(
             weights.add(path)
     pickles: list[PickleScan] = []
     for entry in release.files:  # any file may be or hold a pickle, whatever its name
-        suffix = PurePosixPath(entry.path).suffix.lower()
+        dot = entry.path.rfind(".")  # no path object per file: this loop sees every file
+        named = entry.path.rfind("/") + 1 < dot < len(entry.path) - 1
+        suffix = entry.path[dot:].lower() if named else ""
         if entry.absolute and suffix not in HEADER_SUFFIXES:
             expected = entry.path in weights and suffix in PICKLE_SUFFIXES
-            scan = scan_release_file(Path(entry.absolute), entry.path, expected=expected)
+            scan = scan_release_file(entry.absolute, entry.path, expected=expected)
             if scan is not None:
                 pickles.append(scan)
     return tuple(headers), tuple(pickles)
 
 
-def _inventory(release: Release) -> tuple[Inventory, bool]:
+def _inventory(release: Release, config: Mapping[str, Any]) -> tuple[Inventory, bool]:
     """The release's inventory, and whether its weights are absent (card or metadata only).
 
     A card's ``license`` is the licence of the whole repository, weights included, so weights
     that were not downloaded still get the licence the card and licence files give them: the
     inventory licenses a stand-in weight file, whose path is then dropped.
     """
-    inventory = build_inventory(release)
+    inventory = build_inventory(release, config)
     if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
         return inventory, False
     weights = inventory.place(
@@ -184,11 +186,11 @@ def audit_collected(
     bases: Mapping[str, str] | None = None,
 ) -> ReleaseAudit:
     """Audit a release already read by a source (a directory, a cache snapshot, a Hub row)."""
-    inventory, weights_absent = _inventory(release)
+    config, unread = _config(release) if release.kind != "mof-file" else ({}, None)
+    inventory, weights_absent = _inventory(release, config)  # config.json parsed once
     lineage = trace(release, inventory, bases=bases)
     inventory = replace(inventory, components=inherit(inventory.components, lineage))
     headers, pickles = _weights(release, inventory)
-    config, unread = _config(release) if release.kind != "mof-file" else ({}, None)
     if unread is not None:  # named in the report (REL-SKIPPED), the rest is still audited
         release = replace(release, skipped=(*release.skipped, unread))
     subject = AuditSubject(
@@ -204,7 +206,7 @@ def audit_collected(
     )
     results = tuple(framework(name, mof_mode=mof_mode).evaluate(subject) for name in profiles)
     notices = tuple(
-        f.path for f in release.files if PurePosixPath(f.path).name.upper().startswith("NOTICE")
+        f.path for f in release.files if f.path.rpartition("/")[2].upper().startswith("NOTICE")
     )
     components = tuple(inventory.components.values())
     return ReleaseAudit(

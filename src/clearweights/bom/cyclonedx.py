@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from clearweights import __version__
+from clearweights.bom._jsontext import dumps_indented
 from clearweights.bom.subject import BomSubject
 from clearweights.components import MofComponent
 from clearweights.licenses import LicenceExpression, all_of
@@ -223,7 +224,7 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
     for component in doc.get("components", []):
         if component.get("type") == "data":
             component["data"] = [{"type": "dataset", "name": component["name"]}]
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return dumps_indented(doc) + "\n"  # as json.dumps(indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def _register_linear(bom: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from clearweights.audit.model import ReleaseAudit
 from clearweights.bom.hashing import FileDigest, hash_files, root_digest
@@ -85,18 +85,13 @@ def _metrics(card: CardData | None) -> tuple[Metric, ...]:
     return tuple(out)
 
 
-def _release_time(
-    root: Path, digests: tuple[FileDigest, ...], where: dict[str, str] | None = None
-) -> datetime:
+def _release_time(digests: tuple[FileDigest, ...]) -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the newest file's mtime."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         return datetime.fromtimestamp(int(epoch), UTC)
-    places = where or {}
-    newest = max(
-        (int(Path(places.get(d.path) or root / d.path).stat().st_mtime) for d in digests),
-        default=0,
-    )
+    # The times were read when the files were hashed: no second pass over the release.
+    newest = max((d.mtime for d in digests), default=0)
     return datetime.fromtimestamp(newest, UTC)
 
 
@@ -112,7 +107,7 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
     if release.kind == "mof-file":
         raise UsageError("a BOM needs the release's files, not a MOF file", path=audit.path)
     root = Path(release.location)
-    paths = [f.path for f in release.files if PurePosixPath(f.path).name != SIGNATURE_FILE]
+    paths = [f.path for f in release.files if f.path.rpartition("/")[2] != SIGNATURE_FILE]
     where = {f.path: f.absolute for f in release.files}  # shown names may escape odd bytes
     digests = hash_files(root, paths, progress=progress, locations=where)
     card = release.card
@@ -134,7 +129,7 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
         supplier=org or "NOASSERTION",
         download_location=f"{HUB}/{release.name}" if hub else "NOASSERTION",
         purl=f"pkg:huggingface/{release.name}" if hub else None,
-        release_time=_release_time(root, digests, where),
+        release_time=_release_time(digests),
         architecture=audit.architecture,
         task=card.pipeline_tag if card else None,
         card=card,

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from clearweights._untrusted import load_json, shorten
 
@@ -78,6 +78,20 @@ def validate_cyclonedx(doc: dict[str, Any]) -> list[Problem]:
     for error in _linear(JsonStrictValidator(schema)).iter_errors(doc):
         problems.append(Problem(_json_path(error.absolute_path), shorten(error.message)))
     return problems
+
+
+def cyclonedx_definitions(version: str) -> dict[str, Any] | None:
+    """The ``definitions`` of the CycloneDX schema of *version*, or ``None`` if unsupported."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    try:
+        schema = SchemaVersion.from_version(version)
+    except ValueError:
+        return None
+    # NOTE: cyclonedx-python-lib builds its validator (schema and registry) privately.
+    whole = cast(dict[str, Any], JsonStrictValidator(schema)._validator.schema)
+    return dict(whole["definitions"])
 
 
 def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:

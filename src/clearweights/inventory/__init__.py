@@ -10,6 +10,7 @@ model's own files. Every licence file is read and listed, whether or not it lice
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -133,29 +134,36 @@ def _header_licences(head: str | None) -> LicenceExpression | None:
     return expression_in(head, found, load()) if found else None
 
 
-def _names(release: Release) -> frozenset[str]:
-    """Words naming the model: the release, config.json's model type and architecture."""
-    config: dict[str, object] = {}
-    entry = next((f for f in release.files if f.path == "config.json"), None)
-    if entry is not None and entry.absolute:
-        try:
-            loaded = read_json(entry.absolute, MAX_CONFIG_BYTES)
-            config = loaded if isinstance(loaded, dict) else {}
-        except (OSError, UntrustedInputError):
-            config = {}
+def _names(release: Release, config: Mapping[str, object] | None) -> frozenset[str]:
+    """Words naming the model: the release, config.json's model type and architecture.
+
+    *config* is config.json as the caller already parsed it; read here only when not given.
+    """
+    if config is None:
+        config = {}
+        entry = next((f for f in release.files if f.path == "config.json"), None)
+        if entry is not None and entry.absolute:
+            try:
+                loaded = read_json(entry.absolute, MAX_CONFIG_BYTES)
+                config = loaded if isinstance(loaded, dict) else {}
+            except (OSError, UntrustedInputError):
+                config = {}
     archs = config.get("architectures")
     first = archs[0] if isinstance(archs, list) and archs and isinstance(archs[0], str) else None
     model_type = config.get("model_type")
     return model_names(release.name, model_type if isinstance(model_type, str) else None, first)
 
 
-def build_inventory(release: Release) -> Inventory:
-    """Place the release's files (or declared components) in MOF components."""
+def build_inventory(release: Release, config: Mapping[str, object] | None = None) -> Inventory:
+    """Place the release's files (or declared components) in MOF components.
+
+    *config* is the release's parsed config.json when the caller has read it already.
+    """
     if release.kind == "mof-file":
         return _declared(release)
     index = LicenceIndex(read_licence_files(release.files))
     declared = card_licences(release)
-    names = _names(release)
+    names = _names(release, config)
     card_source = f"{release.card.path if release.card else 'model card'} license metadata"
     drafts: dict[MofComponent, _Draft] = {}
     unassigned: list[str] = []

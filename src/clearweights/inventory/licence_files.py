@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 
 from clearweights._untrusted import UntrustedInputError, read_head
 from clearweights.components import MofComponent
-from clearweights.licenses import LicenceMatch, MatchKind, identify_file
+from clearweights.licenses import LicenceMatch, MatchKind, identify_bytes
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
 from clearweights.licenses._identify import MAX_BYTES
@@ -138,9 +138,16 @@ class LicenceFile:
         return self.role not in (Role.THIRD_PARTY, Role.NOTICE, Role.USE_POLICY)
 
 
+# Words one of which every licence file's name holds (a cheap test before tokenising it).
+_NAME_HINTS = ("licen", "copying", "copyright", "eula", "notice", "polic")
+
+
 def licence_role(path: str) -> Role | None:
     """The role of a release file if it is a licence file by its name or folder, else ``None``."""
     parent, _, name = path.rpartition("/")
+    lowered = name.lower()
+    if not any(hint in lowered for hint in _NAME_HINTS) and "licen" not in parent.lower():
+        return None
     role = _name_role(name)
     folder = parent.rpartition("/")[2].lower()
     if role is None and folder in _LICENCE_FOLDERS and _suffix(name) not in _NOT_TEXT:
@@ -154,12 +161,9 @@ def _suffix(name: str) -> str:
     return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
-def _title(path: str) -> str | None:
+def _title(data: bytes) -> str | None:
     """The line of a text's title (its first two non-empty lines) that names a model licence."""
-    try:
-        head = read_head(path, _TITLE_BYTES)[0].decode("utf-8", errors="replace")
-    except (OSError, UntrustedInputError):
-        return None
+    head = data[:_TITLE_BYTES].decode("utf-8", errors="replace")
     lines = [line.strip(" #*=\t\ufeff") for line in head.splitlines() if line.strip(" #*=\t")]
     return next((line[:80] for line in lines[:2] if _TITLE.search(line)), None)
 
@@ -173,24 +177,40 @@ def _model_licence(licence: Licence) -> bool:
     )
 
 
-def _identify(path: str, cache: dict[bytes, FileResult] | None) -> FileResult:
-    """``identify_file``, once per distinct text (vendored copies of one licence are common)."""
-    if cache is None:
-        return identify_file(path)
+def _read(path: str) -> tuple[bytes, str | None]:
+    """The file's first bytes (one more than the engine reads), or why it cannot be read."""
     try:
-        key = hashlib.sha256(read_head(path, MAX_BYTES + 1)[0]).digest()
-    except (OSError, UntrustedInputError):
-        return identify_file(path)  # it names the problem
+        return read_head(path, MAX_BYTES + 1)[0], None
+    except FileNotFoundError:
+        return b"", "no such file"
+    except PermissionError:
+        return b"", "permission denied"
+    except UntrustedInputError as exc:
+        return b"", str(exc)
+    except OSError as exc:
+        return b"", f"cannot read: {exc.strerror or exc}"
+
+
+def _identify(
+    path: str, data: bytes, error: str | None, cache: dict[bytes, FileResult] | None
+) -> FileResult:
+    """``identify_bytes``, once per distinct text (vendored copies of one licence are common)."""
+    if error is not None:
+        return FileResult(path, None, error=error)
+    if cache is None:
+        return identify_bytes(data, path)
+    key = hashlib.sha256(data).digest()
     if key not in cache:
-        cache[key] = identify_file(path)
-    return cache[key]
+        cache[key] = identify_bytes(data, path)
+    return replace(cache[key], path=path)
 
 
 def read_licence_file(
     f: ReleaseFile, role: Role, cache: dict[bytes, FileResult] | None = None
 ) -> LicenceFile:
-    """Identify one licence file and settle its role and scope."""
-    result = _identify(f.absolute, cache)
+    """Identify one licence file and settle its role and scope; the file is read once."""
+    data, error = _read(f.absolute)
+    result = _identify(f.absolute, data, error, cache)
     pure = PurePosixPath(f.path)
     parent = pure.parent
     scope, why, by_name = str(parent), "its name", True
@@ -200,25 +220,22 @@ def read_licence_file(
         # weights/license.txt: the weights' licence, wherever the weights sit beside that folder.
         role, why, scope = Role.WEIGHTS, f"in a {parent.name}/ folder", str(parent.parent)
     if role is Role.GENERAL:
-        title = _title(f.absolute)
+        title = _title(data) if error is None else None
         licences = [m.licence for m in result.licences if m.licence.kind == "licence"]
         if title is not None:
             role, why, by_name = Role.WEIGHTS, f"its title: {title!r}", False
         elif licences and all(_model_licence(lic) for lic in licences):
             role, why, by_name = Role.WEIGHTS, "it holds a model licence", False
     found = LicenceFile(f.path, result.licences, result.error, role, why, scope, by_name)
-    return replace(found, expression=_file_expression(f, found))
+    return replace(found, expression=_file_expression(data, found))
 
 
-def _file_expression(f: ReleaseFile, found: LicenceFile) -> LicenceExpression | None:
+def _file_expression(data: bytes, found: LicenceFile) -> LicenceExpression | None:
     """A licence file's licences as an expression: dual-licence wording makes them a choice."""
     licences = found.licences
     if len(licences) < 2:
         return all_of(licences)
-    try:
-        text = read_head(f.absolute, MAX_BYTES)[0].decode("utf-8-sig", errors="replace")
-    except (OSError, UntrustedInputError):
-        return all_of(licences)
+    text = data[:MAX_BYTES].decode("utf-8-sig", errors="replace")
     texts = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
     covered = [(e.start, e.end) for m in found.matches if m.match in texts for e in m.evidence]
     return expression_in(text, licences, load(), covered)

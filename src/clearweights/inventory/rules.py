@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import PurePosixPath
+from functools import cache, cached_property
 
 from clearweights.components import MofComponent
 
@@ -73,17 +72,29 @@ class Rule:
     folders: tuple[str, ...] = ()  # a folder on the path starts with one of these
     exclude: str | None = None  # regex over the file name that rules the file out
 
+    @cached_property
+    def _compiled(
+        self,
+    ) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None, re.Pattern[str] | None]:
+        """The exclude, name and path patterns, compiled once per rule."""
+        return (
+            _rx(self.exclude) if self.exclude else None,
+            _rx(self.name) if self.name else None,
+            _rx(self.path, re.I) if self.path else None,
+        )
+
     def fits(self, path: str, name: str, suffix: str, parents: tuple[str, ...] = ()) -> bool:
         """Whether the rule places this file (*parents*: its lowercase folder names)."""
         if self.suffixes and suffix not in self.suffixes:
             return False
-        if self.exclude and _rx(self.exclude).search(name):
+        exclude, by_name, by_path = self._compiled
+        if exclude is not None and exclude.search(name):
             return False
-        if not (self.name or self.path or self.names or self.folders):
+        if not (by_name or by_path or self.names or self.folders):
             return True
         return (
-            (self.name is not None and _rx(self.name).search(name) is not None)
-            or (self.path is not None and _rx(self.path, re.I).search(path) is not None)
+            (by_name is not None and by_name.search(name) is not None)
+            or (by_path is not None and by_path.search(path) is not None)
             or name in self.names
             or (bool(self.folders) and any(p.startswith(self.folders) for p in parents))
         )
@@ -190,6 +201,25 @@ def model_names(*names: str | None) -> frozenset[str]:
     return frozenset(out)
 
 
+@cache
+def _for_suffix(later: bool, suffix: str) -> tuple[Rule, ...]:
+    """The rules (of LATER_RULES when *later*) that may place a file with *suffix*, in order."""
+    return tuple(
+        r for r in (LATER_RULES if later else RULES) if not r.suffixes or suffix in r.suffixes
+    )
+
+
+def _split(path: str) -> tuple[str, str, str, tuple[str, ...]]:
+    """Lowercase name, suffix, stem and folders of a release path, as PurePosixPath gives them
+    (release paths are relative, with single forward slashes): no object per file."""
+    folders, _, name = path.rpartition("/")
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    parents = tuple(folders.lower().split("/")) if folders else ()
+    return name.lower(), suffix.lower(), stem.lower(), parents
+
+
 def assign(
     path: str, *, names: frozenset[str] = frozenset(), code: str | None = None
 ) -> tuple[MofComponent, str] | None:
@@ -198,16 +228,14 @@ def assign(
     *names* are words naming the model (a ``musicgen.py`` is its code); *code* is the head of a
     Python file, when read, so that a file defining ``nn.Module`` classes counts as architecture.
     """
-    pure = PurePosixPath(path)
-    name, suffix = pure.name.lower(), pure.suffix.lower()
-    parents = tuple(p.lower() for p in pure.parts[:-1])
-    for rule in RULES:
+    name, suffix, lowered_stem, parents = _split(path)
+    for rule in _for_suffix(False, suffix):
         if rule.fits(path, name, suffix, parents):
             return rule.kind, rule.reason
-    stem = re.sub(r"[^a-z0-9]+", "_", pure.stem.lower()).strip("_")
+    stem = re.sub(r"[^a-z0-9]+", "_", lowered_stem).strip("_")
     if suffix == ".py" and (stem in names or any(stem.startswith(n + "_") for n in names)):
         return NAMED_CODE
-    for rule in LATER_RULES:
+    for rule in _for_suffix(True, suffix):
         if rule.fits(path, name, suffix, parents):
             return rule.kind, rule.reason
     if suffix != ".py":

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 from clearweights.licenses._catalogue import Catalogue, Reference
@@ -70,8 +71,12 @@ def _score(catalogue: Catalogue, ref: Reference, query: set[int], joined: str) -
     return Scored(ref, dice, len(shared) / len(fingerprint), frozenset(shared), anchored)
 
 
-# Pairs of references -> how many word pairs only the first, and only the second, has.
-_SIZES: dict[tuple[int, int], tuple[int, int]] = {}
+@lru_cache(maxsize=1024)  # bounded: a long-running process meets many pairs
+def _exclusive_sizes(catalogue: Catalogue, a: Reference, b: Reference) -> tuple[int, int]:
+    """How many word pairs only *a* has, and only *b* has."""
+    fa, fb = catalogue.fingerprint(a), catalogue.fingerprint(b)
+    common = len(fa & fb)
+    return len(fa) - common, len(fb) - common
 
 
 def _distinguishing(
@@ -79,10 +84,7 @@ def _distinguishing(
 ) -> tuple[int, float, int, float]:
     """How much of what only *a* says, and of what only *b* says, the input contains."""
     fa, fb = catalogue.fingerprint(a.ref), catalogue.fingerprint(b.ref)
-    key = (a.ref.offset, b.ref.offset)
-    if (sizes := _SIZES.get(key)) is None:
-        common = len(fa & fb)
-        sizes = _SIZES[key] = (len(fa) - common, len(fb) - common)
+    sizes = _exclusive_sizes(catalogue, a.ref, b.ref)
     present_a = len(a.shared.difference(fb).intersection(query))
     present_b = len(b.shared.difference(fa).intersection(query))
     return (

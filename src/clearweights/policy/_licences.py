@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from clearweights.components import Component
 from clearweights.licenses.model import UNIDENTIFIED, UNKNOWN_PREFIX, Licence
 from clearweights.policy._common import components_of, locate_quote, where_of
-from clearweights.policy.model import CheckContext, Violation
+from clearweights.policy.model import CheckContext, Location, Violation
 
 
 def _matches(licence: Licence, names: Sequence[str]) -> bool:
@@ -132,7 +132,10 @@ class LicencesFor:
 class TermAllowed:
     """A licence term on the weights: ``forbid`` (a violation) or ``flag`` (a warning).
 
-    Under an ``OR`` the term counts only when every choice has it.
+    Under an ``OR`` the term counts only when every choice has it. The rule fails closed: a
+    term the licence text leaves unknown, a licence whose terms are unknown, or weights with
+    no licence count as having the term ("unknown"), at the rule's level, unless a choice is
+    known to be free of it.
     """
 
     term: str
@@ -146,35 +149,50 @@ class TermAllowed:
     def description(self) -> str:
         return f"{self.term.replace('_', ' ')}: {self.action}"
 
-    def _present(self, licence: Licence) -> bool:
-        value = getattr(licence.terms, self.term).value
+    def _state(self, licence: Licence) -> str:
+        """``present``, ``absent`` or ``unknown``."""
+        term = getattr(licence.terms, self.term)
+        value = term.value
+        if value is None:
+            return "absent" if term.absent else "unknown"
         if self.term == "output_use_restriction":
-            return bool(value and value.restricted)
-        return bool(value)
+            return "present" if value.restricted else "absent"
+        return "present" if value else "absent"
+
+    def _free(self, choice: tuple[Licence, ...]) -> bool:
+        """Whether a choice of licences is known not to have the term."""
+        return bool(choice) and all(self._state(lic) == "absent" for lic in choice)
 
     def check(self, ctx: CheckContext) -> list[Violation]:
         out = []
+        label = self.term.replace("_", " ")
+        level = "error" if self.action == "forbid" else "warning"
         for component in components_of(ctx, "weights"):
             choices = _choices(component)
-            if any(not any(self._present(lic) for lic in choice) for choice in choices):
+            if any(self._free(choice) for choice in choices):
                 continue
-            having = {lic.id: lic for c in choices for lic in c if self._present(lic)}
+            where = where_of(ctx, component)
+            if any(not choice for choice in choices):
+                message = f"{component.name} has no identified licence: {label} is unknown"
+                out.append(Violation(self.id, message, "unknown", f"no {label}", (where,), level))
+            having = {lic.id: lic for c in choices for lic in c if self._state(lic) != "absent"}
             for lic in having.values():
-                cite = getattr(lic.terms, self.term).cite
-                where = where_of(ctx, component)
-                if cite is not None and cite.quote:
-                    where = locate_quote(
-                        ctx.audit.release.location if ctx.audit.release else "", where, cite.quote
-                    )
-                clause = f" ({cite.clause})" if cite else ""
-                out.append(
-                    Violation(
-                        self.id,
-                        f"{lic.name}{clause} has {self.term.replace('_', ' ')}",
-                        self.term.replace("_", " "),
-                        f"no {self.term.replace('_', ' ')}",
-                        (where,),
-                        level="error" if self.action == "forbid" else "warning",
-                    )
-                )
+                out.append(self._violation(ctx, lic, where, label, level))
         return out
+
+    def _violation(
+        self, ctx: CheckContext, lic: Licence, where: Location, label: str, level: str
+    ) -> Violation:
+        term = getattr(lic.terms, self.term)
+        if self._state(lic) == "unknown":
+            why = f" ({term.reason})" if term.reason else ""
+            message = f"{lic.name}: {label} is unknown{why}; it fails closed"
+            return Violation(self.id, message, "unknown", f"no {label}", (where,), level)
+        cite = term.cite
+        if cite is not None and cite.quote:
+            location = ctx.audit.release.location if ctx.audit.release else ""
+            where = locate_quote(location, where, cite.quote)
+        clause = f" ({cite.clause})" if cite else ""
+        return Violation(
+            self.id, f"{lic.name}{clause} has {label}", label, f"no {label}", (where,), level
+        )

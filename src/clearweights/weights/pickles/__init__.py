@@ -20,29 +20,35 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
+from clearweights._untrusted import UntrustedInputError, read_head
 from clearweights.weights.model import PickleIssue, PickleScan
 from clearweights.weights.pickles.allowlist import judge
-from clearweights.weights.pickles.archives import _UNREADABLE, PICKLE_NAMES, Found, scan_file
+from clearweights.weights.pickles.archives import (
+    _UNREADABLE,
+    PICKLE_NAMES,
+    PICKLE_SUFFIXES,
+    Found,
+    scan_file,
+)
+from clearweights.weights.pickles.compressed import MAGICS, NOT_SCANNED
 from clearweights.weights.pickles.machine import Scan
 from clearweights.weights.pickles.stream import strong_sniff, weak_sniff
 
-# Weight files that are pickles by name (the rest are recognised by their content).
-PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".th", ".joblib"})
-_CONTAINERS = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", b"\x1f\x8b", b"BZh", b"\xfd7zXZ")
+_CONTAINERS = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", *MAGICS)
 
 __all__ = ["PICKLE_SUFFIXES", "might_hold_pickles", "scan_pickle", "scan_release_file"]
 
 
-def might_hold_pickles(path: Path) -> bool:
+def might_hold_pickles(path: Path | str) -> bool:
     """Whether *path* is a regular file that is, or may contain, a pickle (reads 4 KiB)."""
+    name = os.path.basename(path)
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
-        if path.suffix.lower() in PICKLE_NAMES or path.suffix.lower() in {".npy", ".npz"}:
-            return True
-        with path.open("rb") as handle:
-            head = handle.read(1 << 12)
-    except OSError:
+        if suffix in PICKLE_NAMES or suffix in {".npy", ".npz"}:
+            return stat.S_ISREG(os.stat(path).st_mode)
+        head = read_head(path, 1 << 12)[0]  # refuses anything but a regular file
+    except (OSError, UntrustedInputError):
         return False
     return head.startswith(_CONTAINERS) or head[257:262] == b"ustar" or _sniff(head)
 
@@ -67,11 +73,11 @@ def _framework(imports: tuple[str, ...], legacy: bool) -> str | None:
     return "PyTorch checkpoint (legacy torch.save)" if legacy else None
 
 
-def scan_pickle(path: Path, relative: str) -> PickleScan:
+def scan_pickle(path: Path | str, relative: str) -> PickleScan:
     """Simulate every pickle in the file at *path*; problems are reported, never raised."""
     found = Found(Scan(""))
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             scan_file(handle, relative, found)
     except _UNREADABLE as exc:
         found.error(found.scan.member, f"not a readable pickle file: {exc}")
@@ -99,7 +105,9 @@ def scan_pickle(path: Path, relative: str) -> PickleScan:
     )
 
 
-def scan_release_file(path: Path, relative: str, *, expected: bool = False) -> PickleScan | None:
+def scan_release_file(
+    path: Path | str, relative: str, *, expected: bool = False
+) -> PickleScan | None:
     """The scan of one release file, or None when it holds no pickle and nothing to report.
 
     *expected* files (pickle-named weights) are always reported, so that one that cannot be
@@ -108,7 +116,9 @@ def scan_release_file(path: Path, relative: str, *, expected: bool = False) -> P
     if not might_hold_pickles(path):
         return None
     scan = scan_pickle(path, relative)
-    named = PurePosixPath(relative).suffix.lower() in {".pkl", ".pickle"}
-    if scan.pickles or scan.issues or expected or (named and scan.error):
+    named = PurePosixPath(relative).suffix.lower() in {".pkl", ".pickle", ".joblib"}
+    # A container it could not open (lz4 missing, a bomb) is named whatever the file's name.
+    unread = scan.error is not None and NOT_SCANNED in scan.error
+    if scan.pickles or scan.issues or expected or unread or (named and scan.error):
         return scan
     return None

@@ -5,9 +5,7 @@ and through its local headers, and any disagreement between the two is a finding
 from __future__ import annotations
 
 import ast
-import bz2
 import collections
-import gzip
 import lzma
 import struct
 import tarfile
@@ -17,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import IO, cast
 
+from clearweights.weights.pickles.compressed import Readable, decompressed, spooled
 from clearweights.weights.pickles.machine import Scan
 from clearweights.weights.pickles.stream import ERRORS, scan_stream, strong_sniff, weak_sniff
 
+# Weight files that are pickles by name (the rest are recognised by their content).
+PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".th", ".joblib"})
 # Names that say "pickle inside", whatever the content turns out to be.
-PICKLE_NAMES = frozenset({
-    ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".th", ".joblib", ".dat", ".model",
-})  # fmt: skip
+PICKLE_NAMES = PICKLE_SUFFIXES | {".dat", ".model"}
 MAX_MEMBERS = 1 << 16
 MAX_CENTRAL = 32 << 20  # bytes of central directory read into memory
 MAX_DEPTH = 3
@@ -51,7 +50,7 @@ class Found:
 class _Prefixed:
     """A stream whose first bytes were already read to sniff it."""
 
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+    def __init__(self, head: bytes, rest: Readable) -> None:
         self._head, self._rest = head, rest
 
     def read(self, n: int = -1) -> bytes:
@@ -62,23 +61,6 @@ class _Prefixed:
             return out
         out, self._head = self._head[:n], self._head[n:]
         return out + self._rest.read(n - len(out)) if len(out) < n else out
-
-
-class _Zlib:
-    """A zlib stream (joblib's default compression), decompressed as it is read."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw, self._z = raw, zlib.decompressobj()
-
-    def read(self, n: int = -1) -> bytes:
-        size = n if n > 0 else 1 << 20
-        out = self._z.decompress(self._z.unconsumed_tail, size)
-        while len(out) < size and not self._z.eof:
-            chunk = self._raw.read(1 << 16)
-            if not chunk:
-                break
-            out += self._z.decompress(chunk, size - len(out))
-        return out
 
 
 def scan_file(handle: IO[bytes], name: str, found: Found, depth: int = 0) -> None:
@@ -118,10 +100,13 @@ def _other(stream: IO[bytes] | _Prefixed, head: bytes, name: str, found: Found, 
     elif head[257:262] == b"ustar" and depth < MAX_DEPTH:
         with tarfile.open(fileobj=cast(IO[bytes], stream), mode="r|") as archive:
             _tar(archive, found, depth, seekable=False)
-    elif depth < MAX_DEPTH and (inner := _decompressed(head, stream)):
+    elif depth < MAX_DEPTH and (inner := decompressed(head, stream)) is not None:
+        if isinstance(inner, str):
+            found.error(found.scan.member, inner)
+            return
         inner_head = inner.read(_HEAD)
         _stream_content(_Prefixed(inner_head, inner), inner_head, name, found, depth + 1)
-    elif PurePosixPath(name).suffix.lower() in PICKLE_NAMES - {".dat", ".model"}:
+    elif PurePosixPath(name).suffix.lower() in PICKLE_SUFFIXES:
         # pickle.load would fail on these bytes before running anything: nothing to judge.
         found.error(found.scan.member, "not a pickle, zip, tar or numpy file")
 
@@ -131,23 +116,11 @@ def _stream_content(stream: _Prefixed, head: bytes, name: str, found: Found, dep
     if strong_sniff(head) or weak_sniff(head):
         _pickle(stream, found)
     elif head.startswith(b"PK\x03\x04"):
-        found.error(found.scan.member, "a zip inside a compressed stream is not scanned")
+        # zip-in-gzip (a .npz or torch checkpoint compressed whole): zips need seeking.
+        with spooled(stream) as copy:
+            scan_file(copy, name, found, depth)
     else:
         _other(stream, head, name, found, depth)
-
-
-def _decompressed(head: bytes, stream: IO[bytes] | _Prefixed) -> IO[bytes] | None:
-    """gzip, bzip2, xz and zlib streams (joblib's compressed dumps, .tar.gz) are read through."""
-    raw = cast(IO[bytes], stream)
-    if head[:1] == b"\x78" and int.from_bytes(head[:2], "big") % 31 == 0:
-        return cast(IO[bytes], _Zlib(raw))
-    if head.startswith(b"\x1f\x8b"):
-        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
-    if head.startswith(b"BZh"):
-        return bz2.BZ2File(raw)
-    if head.startswith(b"\xfd7zXZ"):
-        return lzma.LZMAFile(raw)
-    return None
 
 
 def _has_object(descr: object) -> bool:

@@ -1,0 +1,68 @@
+"""Indented, key-sorted JSON text, as ``json.dumps(doc, indent=2, sort_keys=True,
+ensure_ascii=False)`` writes it, in a fraction of the time.
+
+The standard library's C encoder does not indent, and its Python encoder spends most of a
+50,000-file BOM in generators; this writes the same text with one list of pieces. Strings
+go through the C string encoder; numbers through the same ``repr`` rules as ``json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+_STRING = json.encoder.encode_basestring  # the C function when available, as json uses
+
+
+def _number(value: float) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return json.dumps(value)  # NaN / Infinity, as json writes them
+    return float.__repr__(value)
+
+
+def _write(value: Any, level: int, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_STRING(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_number(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = "\n" + "  " * (level + 1)
+        out.append("{")
+        first = True
+        for key in sorted(value):
+            out.append(inner if first else "," + inner)
+            first = False
+            out.append(_STRING(key) + ": ")
+            _write(value[key], level + 1, out)
+        out.append("\n" + "  " * level + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = "\n" + "  " * (level + 1)
+        out.append("[")
+        for i, item in enumerate(value):
+            out.append(inner if i == 0 else "," + inner)
+            _write(item, level + 1, out)
+        out.append("\n" + "  " * level + "]")
+    else:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def dumps_indented(doc: Any) -> str:
+    """``json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)``, faster."""
+    out: list[str] = []
+    _write(doc, 0, out)
+    return "".join(out)
