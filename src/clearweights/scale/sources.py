@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from clearweights._untrusted import load_json, read_head
+from clearweights._untrusted import load_json
+from clearweights.errors import ReleaseError
 from clearweights.scale.items import Item, directory_digest
 from clearweights.scale.rows import malformed_item, row_item
+from clearweights.sources.hf_cache import cache_folder, snapshot_at
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _MARKERS = re.compile(r"^(?:readme\.md|config\.json|modelcard\.md|.*licen[cs]e.*|copying.*)$", re.I)
@@ -40,9 +42,7 @@ class ScanSource(Protocol):
 
 
 def _hub_cache() -> str:
-    from huggingface_hub import constants
-
-    return str(constants.HF_HUB_CACHE)
+    return str(cache_folder())
 
 
 def is_release(folder: str) -> bool:
@@ -82,19 +82,11 @@ def _folder(path: str) -> Iterator[Item]:
 
 def cached_repo(repo_id: str, cache: str, revision: str) -> Item:
     """The snapshot of *repo_id* at *revision* (a branch, tag or commit) in the cache."""
-    folder = Path(cache) / ("models--" + repo_id.replace("/", "--"))
-    ref = folder / "refs" / revision
     try:
-        commit = read_head(ref, 256)[0].decode("utf-8").strip() if ref.is_file() else revision
-    except (OSError, ValueError):  # UnicodeDecodeError and UntrustedInputError are ValueErrors
-        commit = ""
-    snapshot = folder / "snapshots" / commit
-    if not commit or "/" in commit or not snapshot.is_dir():
-        where = "is not in the local Hugging Face cache" if not folder.is_dir() else (
-            f"has no snapshot for revision {revision!r} in the local Hugging Face cache"
-        )  # fmt: skip
-        return Item("hf-cache", repo_id, "", error=f"{repo_id}: {where}")
-    return Item("hf-cache", repo_id, commit, location=str(snapshot))
+        snapshot = snapshot_at(repo_id, revision, cache)
+    except ReleaseError as exc:
+        return Item("hf-cache", repo_id, "", error=f"{repo_id}: {exc.message}")
+    return Item("hf-cache", repo_id, snapshot.name, location=str(snapshot))
 
 
 @dataclass(frozen=True)
