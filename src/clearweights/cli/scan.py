@@ -118,6 +118,13 @@ def _sink(output: Path | None, jsonl: bool) -> Iterator[TextIO | None]:
     help="Release paths or repo ids, one a line; - reads standard input.",
 )
 @click.option(
+    "--hub",
+    "hub_query",
+    metavar="QUERY",
+    help="Models the Hub lists for QUERY (author=...,search=...,filter=...,limit=...): "
+    "cards, file lists and licence files are read, never weights.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
@@ -147,6 +154,7 @@ def scan_command(
     hf_cache: str | None,
     revision: str,
     from_file: str | None,
+    hub_query: str | None,
     jobs: int | None,
     engine: str,
     ray_address: str | None,
@@ -163,8 +171,8 @@ def scan_command(
     from clearweights.scale import hf_cache_source, list_source, scan, sources_for
     from clearweights.scale.sources import ScanSource
 
-    if not sources and hf_cache is None and from_file is None:
-        raise click.UsageError("give a SOURCE, --hf-cache or --from-file")
+    if not sources and hf_cache is None and from_file is None and hub_query is None:
+        raise click.UsageError("give a SOURCE, --hf-cache, --from-file or --hub")
     if ray_address is not None and engine != "ray":
         raise click.UsageError("--ray-address needs --engine ray")
     cache = hf_cache or None
@@ -175,6 +183,10 @@ def scan_command(
         chosen.append(list_source(from_file, cache=cache, revision=revision))
     if hf_cache is not None:
         chosen.append(hf_cache_source(cache, revision))
+    if hub_query is not None:
+        from clearweights.scale.hub import HubQuery, parse_query
+
+        chosen.append(HubQuery(parse_query(hub_query), revision))
     store = open_store_or_explain(store_url) if store_url else None
     jsonl = output_format == "jsonl" or output is not None or store is None
     show = not quiet and not no_progress and sys.stderr.isatty()
