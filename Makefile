@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := src tests tools bench
 
-.PHONY: run test install dev lint typecheck unit bench data clean browser
+.PHONY: run test install dev lint typecheck unit bench data clean browser postgres
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -42,7 +42,16 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-unit: dev browser
+## The store tests run on a real PostgreSQL server: the tests start a throwaway cluster
+## (tests/postgres.py) from Debian's package; install it when missing (root, as in CI).
+postgres:
+	@if [ "$$CLEARWEIGHTS_SKIP_POSTGRES" != 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		&& ! command -v initdb >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql for the store tests" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+unit: dev browser postgres
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

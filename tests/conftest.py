@@ -1,11 +1,15 @@
-"""Shared fixtures: the labelled corpus and the catalogue."""
+"""Shared fixtures: the labelled corpus, the catalogue and the store's servers."""
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.postgres import SKIP, Cluster, ClusterError
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -33,3 +37,33 @@ def read_labels(name: str) -> list[tuple[str, str]]:
 def tmp_texts(tmp_path: Path) -> Path:
     """A scratch folder for generated inputs."""
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster | None]:
+    """A throwaway PostgreSQL server for the whole run (None when CLEARWEIGHTS_SKIP_POSTGRES=1)."""
+    if os.environ.get(SKIP) == "1":
+        yield None
+        return
+    try:
+        cluster = Cluster().start()
+    except ClusterError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store test keeps its store: an SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.db")
+    cluster: Cluster | None = request.getfixturevalue("postgres")
+    if cluster is None:
+        pytest.skip(f"PostgreSQL store tests skipped: {SKIP}=1")
+    return cluster.create_database(f"store_{os.getpid()}_{next(_databases)}")

@@ -167,7 +167,10 @@ def test_rewritten_text_is_a_variant_with_the_differences() -> None:
     )
     variant = "\n\n".join(paragraphs[:8] + paragraphs[11:] + [clause])
     best = identify(variant).licences[0]
-    assert best.licence.id == "LicenseRef-scancode-llama-3.1-license-2024"
+    # Paragraphs 8 to 10 are clauses: without them the text is not the licence itself.
+    assert best.licence.id == "LicenseRef-clearweights-incomplete-scancode-llama-3.1-license-2024"
+    assert "lacks" in best.licence.notes
+    assert best.licence.osi_approved is False
     assert best.match is MatchKind.VARIANT
     assert 0.80 <= best.confidence < 0.95
     assert best.coverage is not None and best.coverage < 0.95

@@ -186,6 +186,8 @@ def test_licence_files_are_in_the_json_report(
         "role_from": "its name",
         "scope": ".",
         "licenses": ["Apache-2.0"],
+        "by_name": True,
+        "tree": {"license": "Apache-2.0"},
         "error": None,
     }
     # An empty file beside no weights is still listed: nothing is silently ignored.
@@ -323,7 +325,7 @@ def test_an_unreadable_weights_licence_is_not_replaced_by_the_card(tmp_path: Pat
     assert model_licence.role is Role.WEIGHTS and model_licence.error is not None
     weights = inventory.components[M.MODEL_PARAMETERS_FINAL]
     assert weights.licence_name is None and weights.licences == ()
-    assert "Baichuan 2 Model.pdf (no licence identified)" in weights.licence_source
+    assert "Baichuan 2 Model.pdf (cannot be read: binary file" in weights.licence_source
     # An empty plain LICENSE leaves the card to speak.
     (root / "Community License for Baichuan 2 Model.pdf").unlink()
     (root / "LICENSE").write_text("", encoding="utf-8")

@@ -35,6 +35,7 @@ NAMED = {
         ("llama3.1", "Llama 3.1 Community License Agreement"),
         ("LicenseRef-scancode-bigscience-open-rail-m2", "CreativeML Open RAIL++-M"),
         ("LicenseRef-clearweights-modified-MIT", "MIT License, modified to add restrictions"),
+        ("LicenseRef-clearweights-incomplete-MIT", "MIT License, modified: clauses missing"),
         ("LicenseRef-clearweights-unknown-acme", "unknown licence acme"),
         ("LicenseRef-acme-internal", "LicenseRef-acme-internal"),
     ],

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from clearweights.errors import UnknownLicenceError, UsageError
-from clearweights.licenses import MatchKind, get, identify, identify_name, parse_expression
+from clearweights.inventory.licence_files import read_licence_files
+from clearweights.licenses import (
+    Licence,
+    MatchKind,
+    get,
+    identify,
+    identify_name,
+    parse_expression,
+)
+from clearweights.release.model import ReleaseFile
 from tests.conftest import read_labels
 
 
@@ -115,3 +126,52 @@ def test_a_name_with_an_aside_that_changes_it_does_not_resolve_to_the_open_licen
 ) -> None:
     match = identify_name(name)
     assert match is None or not match.licence.osi_approved
+
+
+# A licence file as repositories write it when each part has its own licence.
+_PARTS = """# License
+
+This repository holds several parts, each under its own licence:
+
+- Code: [Apache License 2.0](http://www.apache.org/licenses/LICENSE-2.0)
+- Model weights: [Llama 3.1 Community License](https://llama.com/llama3_1/license/)
+- Training data: [CC BY-NC 4.0](https://creativecommons.org/licenses/by-nc/4.0/)
+- Documentation: [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/)
+"""
+
+
+def test_a_list_of_licence_links_names_every_licence() -> None:
+    found = identify(_PARTS).licences
+    assert [m.licence.id for m in found] == [
+        "Apache-2.0",
+        "LicenseRef-scancode-llama-3.1-license-2024",
+        "CC-BY-NC-4.0",
+        "CC-BY-4.0",
+    ]
+    assert all(m.match is MatchKind.NOTICE for m in found)
+    by_id: dict[str, Licence] = {m.licence.id: m.licence for m in found}
+    assert by_id["LicenseRef-scancode-llama-3.1-license-2024"].osi_approved is False
+    assert by_id["CC-BY-NC-4.0"].terms.commercial_use.value is False
+
+
+def test_a_licence_file_listing_links_applies_all_of_them(tmp_path: Path) -> None:
+    # Nothing in the list offers a choice: every licence applies, so the file is not open.
+    (tmp_path / "LICENSE.md").write_text(_PARTS, encoding="utf-8")
+    (lf,) = read_licence_files([ReleaseFile("LICENSE.md", 200, str(tmp_path / "LICENSE.md"))])
+    assert lf.expression is not None
+    assert str(lf.expression) == (
+        "Apache-2.0 AND LicenseRef-scancode-llama-3.1-license-2024 AND CC-BY-NC-4.0 AND CC-BY-4.0"
+    )
+    assert not all(lic.osi_approved for lic in lf.licences)
+
+
+def test_a_lookup_table_of_licence_urls_in_code_is_no_notice() -> None:
+    code = "\n".join(
+        f'    "{key}": "{url}",'
+        for key, url in (
+            ("apache", "http://www.apache.org/licenses/LICENSE-2.0"),
+            ("mit", "https://opensource.org/licenses/MIT"),
+            ("cc-by", "https://creativecommons.org/licenses/by/4.0/"),
+        )
+    )
+    assert identify(f"LICENSE_URLS = {{\n{code}\n}}\n").licences == ()

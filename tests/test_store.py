@@ -6,16 +6,17 @@ import csv
 import io
 import json
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from clearweights.cli.main import main
 from clearweights.errors import StoreError
 from clearweights.scale import scan, sources_for
 from clearweights.scale import worker as scale_worker
-from clearweights.store import open_store
+from clearweights.store import open_store, store_url
 from tests.scale_corpus import NAMES, card_only_dirs
 
 
@@ -25,9 +26,15 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def rows(db: Path, query: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as connection:
-        return list(connection.execute(query))
+def rows(url: str | Path, query: str) -> list[tuple[object, ...]]:
+    """Run SQL on the store at *url* (an SQLite path or a database URL), whatever its dialect."""
+    engine = create_engine(store_url(str(url)), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(text(query))
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -36,8 +43,8 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path / "releases"
 
 
-def test_second_run_audits_only_what_changed(tmp_path: Path, folder: Path) -> None:
-    store = open_store(str(tmp_path / "s.db"))
+def test_second_run_audits_only_what_changed(store_url: str, folder: Path) -> None:
+    store = open_store(store_url)
     try:
         first = scan(sources_for([str(folder)]), store=store)
         assert (first.audited, first.unchanged) == (len(NAMES), 0)
@@ -54,33 +61,33 @@ def test_second_run_audits_only_what_changed(tmp_path: Path, folder: Path) -> No
         assert (forced.audited, forced.unchanged) == (len(NAMES), 0)
     finally:
         store.close()
-    db = tmp_path / "s.db"
+    db = store_url
     # gemma's two contents are two releases; each (release, versions) has one audit row
     assert rows(db, "select count(*) from releases") == [(len(NAMES) + 1,)]
     assert rows(db, "select count(*) from audits") == [(len(NAMES) + 1,)]
     assert rows(db, "select audited, unchanged, failed from runs order by id") == [
         (len(NAMES), 0, 0), (0, len(NAMES), 0), (1, len(NAMES) - 1, 0), (len(NAMES), 0, 0),
     ]  # fmt: skip
-    assert rows(db, "pragma journal_mode") == [("wal",)]
+    if "://" not in db:
+        assert rows(db, "pragma journal_mode") == [("wal",)]
 
 
-def test_new_clearweights_version_audits_again(tmp_path: Path, folder: Path) -> None:
-    store = open_store(str(tmp_path / "s.db"))
+def test_new_clearweights_version_audits_again(store_url: str, folder: Path) -> None:
+    store = open_store(store_url)
     try:
         scan(sources_for([str(folder / "gemma-release")]), store=store)
-        with sqlite3.connect(tmp_path / "s.db") as connection:
-            connection.execute("update audits set tool_version = '0.0.1'")
+        rows(store_url, "update audits set tool_version = '0.0.1'")
         again = scan(sources_for([str(folder / "gemma-release")]), store=store)
         assert (again.audited, again.unchanged) == (1, 0)
     finally:
         store.close()
-    versions = rows(tmp_path / "s.db", "select tool_version from audits order by id")
+    versions = rows(store_url, "select tool_version from audits order by id")
     assert versions[0] == ("0.0.1",)
     assert len(versions) == 2  # the older version's audit is kept
 
 
 def test_a_killed_run_keeps_finished_batches_and_resumes(
-    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: str, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = scale_worker.audit_collected
     calls = []
@@ -92,8 +99,8 @@ def test_a_killed_run_keeps_finished_batches_and_resumes(
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(scale_worker, "audit_collected", dies_on_the_fifth)
-    db = tmp_path / "s.db"
-    store = open_store(str(db))
+    db = store_url
+    store = open_store(db)
     try:
         with pytest.raises(KeyboardInterrupt):
             scan(sources_for([str(folder)]), store=store, batch=2)
@@ -107,8 +114,8 @@ def test_a_killed_run_keeps_finished_batches_and_resumes(
     assert rows(db, "select count(*) from audits") == [(len(NAMES),)]
 
 
-def test_normalised_tables(tmp_path: Path, folder: Path) -> None:
-    store = open_store(str(tmp_path / "s.db"))
+def test_normalised_tables(store_url: str, folder: Path) -> None:
+    store = open_store(store_url)
     try:
         scan(
             sources_for([str(folder / "open-washing"), str(folder / "open-olmo-style")]),
@@ -116,7 +123,7 @@ def test_normalised_tables(tmp_path: Path, folder: Path) -> None:
         )
     finally:
         store.close()
-    db = tmp_path / "s.db"
+    db = store_url
     weights = {str(n): w for n, w in rows(db, "select name, weights_license from audits")}
     assert weights == {
         "open-washing": "LicenseRef-clearweights-llama-3",
@@ -138,15 +145,14 @@ def test_normalised_tables(tmp_path: Path, folder: Path) -> None:
 
 
 def test_newer_schema_is_refused_and_left_alone(
-    tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str]
+    store_url: str, folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "s.db"
-    assert run(capsys, "scan", str(folder / "gemma-release"), "--store", str(db))[0] == 0
-    with sqlite3.connect(db) as connection:
-        connection.execute("update alembic_version set version_num = '0042'")
+    db = store_url
+    assert run(capsys, "scan", str(folder / "gemma-release"), "--store", db)[0] == 0
+    rows(db, "update alembic_version set version_num = '0042'")
     with pytest.raises(StoreError, match="schema is at revision 0042, newer than"):
-        open_store(str(db))
-    code, _, err = run(capsys, "scan", str(folder), "--store", str(db))
+        open_store(db)
+    code, _, err = run(capsys, "scan", str(folder), "--store", db)
     assert code == 3
     assert "revision 0042" in err
     assert "upgrade clearweights" in err
@@ -169,10 +175,12 @@ def test_unusable_stores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert (code, "is not a usable store URL" in err) == (3, True)
 
 
-def test_stats_formats(tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "s.db"
-    assert run(capsys, "scan", str(folder), "--store", str(db), "-q")[0] == 0
-    code, out, _ = run(capsys, "stats", "--store", str(db), "--format", "json")
+def test_stats_formats(
+    tmp_path: Path, store_url: str, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = store_url
+    assert run(capsys, "scan", str(folder), "--store", db, "-q")[0] == 0
+    code, out, _ = run(capsys, "stats", "--store", db, "--format", "json")
     assert code == 0
     stats = json.loads(out)
     assert stats["schema_version"] == "1.0"
@@ -183,53 +191,51 @@ def test_stats_formats(tmp_path: Path, folder: Path, capsys: pytest.CaptureFixtu
     assert sum(stats["verdicts"]["mof"].values()) == len(NAMES)
     assert stats["verdicts"]["mof"]["pass"] == 1
     assert stats["open_washing"]["releases"] == 2
-    code, out, _ = run(capsys, "stats", "--store", str(db), "--format", "csv")
+    code, out, _ = run(capsys, "stats", "--store", db, "--format", "csv")
     table = list(csv.reader(io.StringIO(out)))
     assert table[0] == ["section", "name", "value", "releases"]
     assert ["license", "CC-BY-NC-4.0", "", "1"] in table
     assert ["verdict", "mof", "pass", "1"] in table
-    code, out, _ = run(capsys, "stats", "--store", str(db), "--format", "markdown")
+    code, out, _ = run(capsys, "stats", "--store", db, "--format", "markdown")
     assert "| Weights licence | Releases |" in out
     assert "| CC-BY-NC-4.0 | 1 |" in out
-    code, out, _ = run(capsys, "stats", "--store", str(db))
+    code, out, _ = run(capsys, "stats", "--store", db)
     assert "open-washing: 2" in out
     assert "OW-RESTRICT" in out
     report = tmp_path / "stats.md"
-    assert (
-        run(capsys, "stats", "--store", str(db), "--format", "markdown", "-o", str(report))[0] == 0
-    )
+    assert run(capsys, "stats", "--store", db, "--format", "markdown", "-o", str(report))[0] == 0
     assert report.read_text(encoding="utf-8").startswith("## Releases: 7")
 
 
 def test_stats_count_each_release_once_by_its_latest_audit(
-    tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str]
+    store_url: str, folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "s.db"
+    db = store_url
     release = folder / "cc-by-nc-release"
-    assert run(capsys, "scan", str(release), "--store", str(db))[0] == 0
+    assert run(capsys, "scan", str(release), "--store", db)[0] == 0
     card = release / "README.md"
     card.write_text(
         card.read_text(encoding="utf-8").replace("cc-by-nc-4.0", "apache-2.0"), encoding="utf-8"
     )
     (release / "LICENSE").unlink()
     os.utime(card, ns=(2, 2))
-    assert run(capsys, "scan", str(release), "--store", str(db))[0] == 0
-    stats = json.loads(run(capsys, "stats", "--store", str(db), "--format", "json")[1])
+    assert run(capsys, "scan", str(release), "--store", db)[0] == 0
+    stats = json.loads(run(capsys, "stats", "--store", db, "--format", "json")[1])
     assert stats["releases"] == 1
     assert [e["license"] for e in stats["licenses"]] == ["Apache-2.0"]
 
 
-def test_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None:
+def test_migrations_build_the_schema_the_models_describe(store_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
     from clearweights.store.models import Base
 
-    store = open_store(str(tmp_path / "s.db"))
+    store = open_store(store_url)
     try:
         with store.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     finally:
         store.close()
     assert differences == []
-    assert rows(tmp_path / "s.db", "select version_num from alembic_version") == [("0001",)]
+    assert rows(store_url, "select version_num from alembic_version") == [("0002",)]

@@ -8,9 +8,9 @@ Sources (all public, pinned):
 - tools/sources/ai_licences*.toml: curated AI licence records (every such file, sorted);
 - tools/sources/hf-license-map.tsv: Hugging Face ``license:`` ids.
 
-Outputs: catalogue.json and fingerprints.bin (bigram hashes, never texts), plus the labelled
-reference corpus in tests/corpus/licences/ used by the test suite, then docs/catalogue.md and
-docs/ai-licence-terms.md. Run: ``make data``.
+Outputs: catalogue.json, fingerprints.bin and passages.bin (bigram hashes, never texts), plus
+the labelled reference corpus in tests/corpus/licences/ used by the test suite, then
+docs/catalogue.md and docs/ai-licence-terms.md. Run: ``make data``.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from clearweights.licenses._normalize import (  # noqa: E402
     tokens,
 )
 from clearweights.licenses.model import TERM_NAMES  # noqa: E402
+from licence_passages import required_passages  # noqa: E402
 from licence_terms import (  # noqa: E402
     OPEN,
     Context,
@@ -145,6 +146,17 @@ def build_index(records: list[dict[str, Any]], blob: array[int]) -> tuple[array[
     for _, position in kept:
         refs[position]["reference"]["indexed"] += 1
     return array("I", [h for h, _ in kept]), array("H", [p for _, p in kept])
+
+
+def required(licence_id: str, text: str, out: array[int]) -> dict[str, Any]:
+    """Append the signatures of a reference's clauses to *out* (length, then word pairs);
+    return where they sit and their section labels."""
+    offset = len(out)
+    found = required_passages(licence_id, text)
+    for passage in found:
+        out.append(len(passage.signature))
+        out.extend(passage.signature)
+    return {"passages": [offset, len(out) - offset], "labels": [p.label for p in found]}
 
 
 def main() -> int:
@@ -274,7 +286,7 @@ def main() -> int:
                 if row["hf_id"] not in by_id[target]["aliases"]:
                     by_id[target]["aliases"].append(row["hf_id"])
 
-    blob = array("I")
+    blob, passages = array("I"), array("I")
     for record in records:
         reference = texts.get(record["id"])
         if reference is None:
@@ -290,6 +302,7 @@ def main() -> int:
             "anchors": anchors.get(record["id"], []),
         }
         blob.extend(hashes)
+        record["reference"].update(required(record["id"], reference, passages))
     records.sort(key=lambda r: r["id"].lower())
     index_hashes, index_positions = build_index(records, blob)
     catalogue = {
@@ -311,6 +324,9 @@ def main() -> int:
     if sys.byteorder != "little":
         blob.byteswap()
     (OUT / "fingerprints.bin").write_bytes(blob.tobytes())
+    if sys.byteorder != "little":
+        passages.byteswap()
+    (OUT / "passages.bin").write_bytes(passages.tobytes())
     header = array("I", [len(index_hashes)])
     if sys.byteorder != "little":
         header.byteswap()

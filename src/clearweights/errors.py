@@ -55,6 +55,10 @@ class InputError(ClearweightsError, OSError):
     """An input could not be read (missing, a directory, unreadable, not text)."""
 
 
+class AuditDocumentError(InputError, ValueError):
+    """An audit document (JSON) cannot be loaded: not JSON, not the schema, or too new."""
+
+
 class DataError(ClearweightsError):
     """The data shipped with clearweights is missing or corrupt."""
 
@@ -75,3 +79,7 @@ class VerificationFailed(ClearweightsError):
 
 class StoreError(ClearweightsError):
     """The result store cannot be used: unreachable, corrupt, or from a newer clearweights."""
+
+
+class ConfigError(UsageError):
+    """The project config file is wrong: not TOML, an unknown key, a value of the wrong type."""

@@ -156,13 +156,15 @@ def audit_release(
     declarations: Declarations = NO_DECLARATIONS,
     download: bool = False,
     bases: Mapping[str, str] | None = None,
+    revision: str | None = None,
 ) -> ReleaseAudit:
     """Audit one release; a release that cannot be read gives an audit with ``error`` set.
 
-    *bases* maps base-model repo ids (or ``"*"``) to local copies for lineage.
+    *bases* maps base-model repo ids (or ``"*"``) to local copies for lineage; *revision*
+    picks a Hub repo id's branch, tag or commit.
     """
     try:
-        release = open_release(location, download=download)
+        release = open_release(location, download=download, revision=revision)
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)
@@ -234,6 +236,7 @@ def audit(
     download: bool = False,
     progress: Progress | None = None,
     bases: Mapping[str, str] | None = None,
+    revision: str | None = None,
 ) -> AuditReport:
     """Audit every release in *locations* (directories, Hub repo ids or MOF YAML files)."""
     unknown = [p for p in profiles if p not in PROFILES]
@@ -251,6 +254,7 @@ def audit(
                 declarations=declarations,
                 download=download,
                 bases=bases,
+                revision=revision,
             )
         )
         observer.advance(location)

@@ -25,6 +25,7 @@ CODES = {
     "WEIGHTS-UNREADABLE": "a weight file's header or pickle cannot be read (so not shown safe)",
     "WEIGHTS-INVALID": "a weight file's header contradicts the file (offsets, sizes, dtypes)",
     "CARD-INVALID": "the model card's front matter could not be read",
+    "LIC-UNREADABLE": "a licence file cannot be read: the licence of what it covers is unknown",
     "OPEN-WEIGHTS": "the card calls the weights open or openly available (not open source)",
     **LINEAGE_CODES,
 }
@@ -78,6 +79,21 @@ def _unclear(subject: AuditSubject, files: Sequence[LicenceFile]) -> list[Findin
     else:
         message = "No licence found for the weights: no licence file and no license in the card."
     return [Finding("OW-UNCLEAR", Severity.MEDIUM, message, tuple(evidence))]
+
+
+def _unreadable(files: Sequence[LicenceFile]) -> list[Finding]:
+    """A licence file that cannot be read leaves what it covers unknown (fail closed)."""
+    return [
+        Finding(
+            "LIC-UNREADABLE",
+            Severity.MEDIUM,
+            f"{lf.path} cannot be read ({lf.error}): the licence of the files it covers "
+            f"({lf.role.value}) is unknown.",
+            (lf.path,),
+        )
+        for lf in files
+        if lf.error and lf.applies
+    ]
 
 
 def _open_weights(subject: AuditSubject, names: str) -> list[Finding]:
@@ -183,6 +199,7 @@ def find(
             )
         )
     out.extend(_unclear(subject, licence_files))
+    out.extend(_unreadable(licence_files))
     out.extend(_open_weights(subject, names))
     if any(_OSAI.search(c) for c in claims):
         osaid = next((p for p in profiles if p.profile == "osaid-1.0"), None)

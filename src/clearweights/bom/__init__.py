@@ -43,10 +43,12 @@ def build_bom(
     progress: Progress | None = None,
     declarations: Declarations = NO_DECLARATIONS,
     bases: Mapping[str, str] | None = None,
+    revision: str | None = None,
 ) -> str:
     """Audit the release at *location* and return its BOM in *fmt*, validated.
 
-    *bases* maps base-model repo ids (or ``"*"``) to local copies, for lineage.
+    *bases* maps base-model repo ids (or ``"*"``) to local copies, for lineage; *revision*
+    picks a Hub repo id's branch, tag or commit.
 
     Raises:
         UsageError: for an unknown format or a release that cannot be audited.
@@ -54,7 +56,7 @@ def build_bom(
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown BOM format {fmt!r}; choose from {', '.join(FORMATS)}")
-    audit = audit_release(location, declarations=declarations, bases=bases)
+    audit = audit_release(location, declarations=declarations, bases=bases, revision=revision)
     if audit.error:
         from clearweights.errors import ReleaseError
 

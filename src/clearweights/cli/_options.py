@@ -1,14 +1,23 @@
-"""Options shared by reporting commands, and writing their output."""
+"""Options shared by reporting commands, and writing their output.
+
+Every command with ``--format`` also gets ``-o/--output FILE`` (that format to a file instead of
+stdout) and ``--output-format FORMAT=FILE`` (repeatable: more formats, each to its file, from the
+same audit). They are kept in the click context, so :func:`emit` finds them and commands keep
+their signatures.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
-from clearweights.errors import InputError
+from clearweights.cli._output import write_files, write_output
+from clearweights.config import NO_CONFIG, ProjectConfig
+from clearweights.errors import ConfigError
 from clearweights.formats import REPORT_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
@@ -16,6 +25,9 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+CONFIG_KEY = "clearweights.config"
+_OUTPUT = "clearweights.output-file"
+_EXTRA = "clearweights.output-formats"
 
 _FORMAT_HELP = {
     OutputFormat.TEXT: "text for people",
@@ -27,17 +39,115 @@ _FORMAT_HELP = {
 }
 
 
+def long_name(param: click.Parameter) -> str:
+    """The long option's name without dashes (``fail-on``): its config key and env var stem."""
+    longs = [o for o in param.opts if o.startswith("--")]
+    return (longs[0] if longs else param.opts[0]).lstrip("-")
+
+
+def config_error(ctx: click.Context, param: click.Parameter, reason: str) -> ConfigError | None:
+    """A ConfigError naming file and key when *param*'s value came from the config file."""
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    if source is not ParameterSource.DEFAULT_MAP:
+        return None
+    config: ProjectConfig = ctx.meta.get(CONFIG_KEY, NO_CONFIG)
+    command = ctx.command_path.split()[1] if " " in ctx.command_path else ctx.command_path
+    return ConfigError(f"{config.locate(long_name(param), command)}: {reason}", path=config.path)
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta[key] = value
+        return value
+
+    return store
+
+
+def _output_formats(formats: Sequence[OutputFormat]) -> Callable[..., Any]:
+    names = [f.value for f in formats]
+
+    def parse(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
+        pairs: list[tuple[OutputFormat, Path]] = []
+        for value in values:
+            name, sep, file = value.partition("=")
+            reason = None
+            if not sep or not file:
+                reason = f"{value!r}: expected FORMAT=FILE, such as sarif=results.sarif"
+            elif name not in names:
+                reason = f"{value!r}: {name!r} is not one of {', '.join(names)}"
+            elif Path(file).is_dir():
+                reason = f"{value!r}: {file} is a directory"
+            if reason is not None:
+                raise config_error(ctx, param, reason) or click.BadParameter(
+                    reason, ctx=ctx, param=param
+                )
+            pairs.append((OutputFormat(name), Path(file)))
+        ctx.meta[_EXTRA] = tuple(pairs)
+        return tuple(pairs)
+
+    return parse
+
+
 def format_option(func: F, formats: tuple[OutputFormat, ...] = REPORT_FORMATS) -> F:
-    """``--format`` with the formats a command offers (env ``CLEARWEIGHTS_FORMAT``)."""
+    """``--format`` with the formats a command offers, plus ``-o`` and ``--output-format``."""
+    func = click.option(
+        "--output-format",
+        "output_formats",
+        multiple=True,
+        metavar="FORMAT=FILE",
+        expose_value=False,
+        callback=_output_formats(formats),
+        help="Also write FORMAT to FILE, from the same run (repeatable), e.g. "
+        "--output-format sarif=results.sarif.",
+    )(func)
+    func = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember(_OUTPUT),
+        help="Write the --format output to this file instead of stdout.",
+    )(func)
     return click.option(
         "--format",
         "output_format",
         type=click.Choice([f.value for f in formats]),
         default=OutputFormat.TEXT.value,
-        envvar="CLEARWEIGHTS_FORMAT",
         show_default=True,
         help="Output format: " + ", ".join(_FORMAT_HELP[f] for f in formats) + ".",
     )(func)
+
+
+def check_output_files(ctx: click.Context) -> None:
+    """Refuse two outputs to one file before any work is done."""
+    files: list[Path] = [p for _, p in ctx.meta.get(_EXTRA, ())]
+    if (main := ctx.meta.get(_OUTPUT)) is not None:
+        files.insert(0, main)
+    if ctx.params.get("output") is not None:
+        files.insert(0, ctx.params["output"])
+    seen: set[Path] = set()
+    for path in files:
+        key = path.absolute()
+        if key in seen:
+            raise click.UsageError(f"{path} is named as an output twice")
+        seen.add(key)
+
+
+def emit(report: Report, output_format: str) -> None:
+    """Render the report in every asked-for format and write each where it goes.
+
+    Everything is rendered before anything is written, and the files are written atomically.
+    """
+    ctx = click.get_current_context()
+    text = OutputFormat(output_format).to_format().render(report)
+    files = [(path, fmt.to_format().render(report)) for fmt, path in ctx.meta.get(_EXTRA, ())]
+    target: Path | None = ctx.meta.get(_OUTPUT)
+    if target is not None:
+        files.insert(0, (target, text))
+    if files:
+        write_files(files)
+    if target is None:
+        click.echo(text, nl=False)
 
 
 def declaration_options(func: F) -> F:
@@ -60,7 +170,10 @@ def _bases(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
         repo, sep, path = value.rpartition("=")
         key = repo if sep else "*"
         if not Path(path).is_dir():
-            raise click.BadParameter(f"{path}: not a directory", ctx=ctx, param=param)
+            reason = f"{path}: not a directory"
+            raise config_error(ctx, param, reason) or click.BadParameter(
+                reason, ctx=ctx, param=param
+            )
         out[key] = path
     return out
 
@@ -78,28 +191,33 @@ def base_option(func: F) -> F:
     )(func)
 
 
+def revision_option(func: F) -> F:
+    """``--revision REV`` for commands that take Hub repo ids."""
+    return click.option(
+        "--revision",
+        metavar="REV",
+        help="The branch, tag or commit of Hub repo ids (default: main, else the newest "
+        "cached snapshot); directories and files ignore it.",
+    )(func)
+
+
 def output_option(func: F) -> F:
     """``-o/--output FILE``: write the result there instead of stdout."""
     return click.option(
         "-o",
         "--output",
         type=click.Path(dir_okay=False, path_type=Path),
-        help="Write here instead of stdout.",
+        help="Write here instead of stdout (atomically: never a partial file).",
     )(func)
 
 
-def write_output(path: Path | None, text: str) -> None:
-    """Write *text* to *path*, or to stdout when there is none."""
-    if path is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", path=path) from exc
-    click.echo(f"wrote {path}", err=True)
-
-
-def emit(report: Report, output_format: str) -> None:
-    """Write the report (data) to stdout."""
-    click.echo(OutputFormat(output_format).to_format().render(report), nl=False)
+__all__ = [
+    "base_option",
+    "check_output_files",
+    "declaration_options",
+    "emit",
+    "format_option",
+    "output_option",
+    "revision_option",
+    "write_output",
+]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from clearweights.cli._options import base_option, declaration_options, emit, format_option
+from clearweights.cli._options import (
+    base_option,
+    declaration_options,
+    emit,
+    format_option,
+    revision_option,
+)
+from clearweights.cli._output import progress_bar
 from clearweights.errors import ExitCode
 from clearweights.formats import REPORT_FORMATS, OutputFormat
 from clearweights.frameworks.names import MOF_MODES, PROFILES
@@ -45,6 +50,7 @@ def _audit_formats(func: click.decorators.FC) -> click.decorators.FC:
     is_flag=True,
     help="Fetch Hub repo ids from the Hub first (otherwise offline, cache only).",
 )
+@revision_option
 @declaration_options
 @base_option
 def audit_command(
@@ -54,6 +60,7 @@ def audit_command(
     mof_mode: str,
     fail_on: tuple[str, ...],
     download: bool,
+    revision: str | None,
     systemic_risk: bool | None,
     monetised: bool | None,
     bases: dict[str, str],
@@ -68,12 +75,13 @@ def audit_command(
       clearweights audit ./my-model
       clearweights audit meta-llama/Llama-3.1-8B --format json
       clearweights audit ./my-model --fail-on redhat --profile redhat
-      clearweights audit ./my-model --format mof-yaml > my-model.yml
+      clearweights audit ./my-model --format mof-yaml -o my-model.yml
+      clearweights audit ./models/* --format json -o audit.json --output-format markdown=audit.md
+      clearweights audit org/name --revision v1.0
       clearweights audit ./my-adapter --base ./Llama-3.1-8B
     """
     # The audit machinery loads only when this command runs, to keep other commands fast.
     from clearweights.audit import Declarations, audit
-    from clearweights.cli._progress import BarProgress
     from clearweights.frameworks import Status
 
     selected = tuple(profiles) or PROFILES
@@ -82,15 +90,15 @@ def audit_command(
         raise click.UsageError(
             f"--fail-on {missing[0]} needs that profile to run (add --profile {missing[0]})"
         )
-    progress = BarProgress() if len(paths) > 1 and sys.stderr.isatty() else None
     report = audit(
         list(paths),
         profiles=selected,
         mof_mode=mof_mode,
         declarations=Declarations(systemic_risk=systemic_risk, monetised=monetised),
         download=download,
-        progress=progress,
+        progress=progress_bar(len(paths)),
         bases=bases,
+        revision=revision,
     )
     emit(report, output_format)
     for entry in report.audits:

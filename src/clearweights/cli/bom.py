@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -12,8 +11,10 @@ from clearweights.cli._options import (
     base_option,
     declaration_options,
     output_option,
+    revision_option,
     write_output,
 )
+from clearweights.cli._output import progress_bar
 from clearweights.errors import ExitCode, InputError
 
 
@@ -45,6 +46,7 @@ def bom_group() -> None:
     help="CycloneDX specification version (default 1.6; only for --format cyclonedx).",
 )
 @output_option
+@revision_option
 @declaration_options
 @base_option
 def build(
@@ -52,15 +54,13 @@ def build(
     fmt: str,
     spec_version: str | None,
     output: Path | None,
+    revision: str | None,
     systemic_risk: bool | None,
     monetised: bool | None,
     bases: dict[str, str],
 ) -> int:
     """Build the BOM of the release at PATH (validated before it is written)."""
     from clearweights.bom import build_bom
-    from clearweights.cli._progress import BarProgress
-
-    progress = BarProgress() if sys.stderr.isatty() else None
     from clearweights.frameworks import Declarations
 
     if spec_version is not None and fmt != "cyclonedx":
@@ -69,9 +69,10 @@ def build(
         path,
         fmt,
         spec_version=spec_version or "1.6",
-        progress=progress,
+        progress=progress_bar(),
         declarations=Declarations(systemic_risk, monetised),
         bases=bases,
+        revision=revision,
     )
     write_output(output, text)
     return ExitCode.OK

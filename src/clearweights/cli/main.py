@@ -9,6 +9,7 @@ import traceback
 import click
 
 from clearweights import __version__
+from clearweights.cli._conventions import apply_conventions
 from clearweights.cli.audit import audit_command
 from clearweights.cli.bom import bom_group
 from clearweights.cli.check import check_command
@@ -23,8 +24,14 @@ EPILOG = """\b
 Exit codes:
   0  success
   1  a verdict or policy failed
-  2  usage error
-  3  could not complete (unreadable input, internal error)"""
+  2  usage error (a bad option, policy file or config file)
+  3  could not complete (unreadable input, internal error)
+
+\b
+Defaults come from [tool.clearweights] in pyproject.toml or a clearweights.toml, found
+walking up from the working directory (--config FILE, --no-config). The command line wins,
+then CLEARWEIGHTS_<COMMAND>_<OPTION> environment variables (CLEARWEIGHTS_CHECK_POLICY),
+then the config file. See docs/cli.md."""
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,6 +53,7 @@ cli.add_command(sign_command)
 cli.add_command(verify_command)
 cli.add_command(scan_command)
 cli.add_command(stats_command)
+apply_conventions(cli)  # last: every command registered above gets the shared options
 
 
 def main(argv: list[str] | None = None) -> int:

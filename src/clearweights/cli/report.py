@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from clearweights.cli._options import declaration_options, output_option, write_output
+from clearweights.cli._options import (
+    declaration_options,
+    output_option,
+    revision_option,
+    write_output,
+)
+from clearweights.cli._output import progress_bar
 from clearweights.errors import ExitCode
 
 
@@ -14,11 +20,13 @@ from clearweights.errors import ExitCode
 @click.argument("paths", nargs=-1, required=True)
 @output_option
 @click.option("--title", default="clearweights report", show_default=True)
+@revision_option
 @declaration_options
 def report_command(
     paths: tuple[str, ...],
     output: Path | None,
     title: str,
+    revision: str | None,
     systemic_risk: bool | None,
     monetised: bool | None,
 ) -> int:
@@ -32,7 +40,12 @@ def report_command(
     from clearweights.formats.html import render_html
     from clearweights.frameworks import Declarations
 
-    result = audit(list(paths), declarations=Declarations(systemic_risk, monetised))
+    result = audit(
+        list(paths),
+        declarations=Declarations(systemic_risk, monetised),
+        progress=progress_bar(len(paths)),
+        revision=revision,
+    )
     write_output(output, render_html(result, title))
     for entry in result.audits:
         if entry.error:
@@ -50,9 +63,15 @@ def report_command(
     help="What the badge shows.",
 )
 @output_option
+@revision_option
 @declaration_options
 def badge_command(
-    path: str, kind: str, output: Path | None, systemic_risk: bool | None, monetised: bool | None
+    path: str,
+    kind: str,
+    output: Path | None,
+    revision: str | None,
+    systemic_risk: bool | None,
+    monetised: bool | None,
 ) -> int:
     """A shields-style SVG badge for a README or model card.
 
@@ -66,7 +85,9 @@ def badge_command(
     from clearweights.formats.badge import badge
     from clearweights.frameworks import Declarations
 
-    result = audit_release(path, declarations=Declarations(systemic_risk, monetised))
+    result = audit_release(
+        path, declarations=Declarations(systemic_risk, monetised), revision=revision
+    )
     if result.error:
         raise ReleaseError(result.error, path=path)
     write_output(output, badge(result, kind))

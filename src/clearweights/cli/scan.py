@@ -29,7 +29,7 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def open_store_or_explain(location: str) -> Store:
+def open_store_or_explain(location: str, *, create: bool = True) -> Store:
     """Open the store, saying which extra to install when SQLAlchemy is missing."""
     try:
         from clearweights.store import open_store
@@ -38,7 +38,7 @@ def open_store_or_explain(location: str) -> Store:
             f"the result store needs SQLAlchemy and Alembic ({exc.name} is missing)",
             hint="pip install 'clearweights[store]'",
         ) from None
-    return open_store(location)
+    return open_store(location, create=create)
 
 
 @contextmanager

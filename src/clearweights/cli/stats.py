@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from clearweights.cli._options import output_option, write_output
-from clearweights.errors import StoreError
 
 
 @click.command(name="stats")
@@ -43,9 +42,7 @@ def stats_command(store_url: str, output_format: str, top: int, output: Path | N
     from clearweights.cli.scan import open_store_or_explain
     from clearweights.scale.stats import render_stats
 
-    if "://" not in store_url and not Path(store_url).is_file():
-        raise StoreError("no such store file", path=store_url, hint="run clearweights scan first")
-    store = open_store_or_explain(store_url)
+    store = open_store_or_explain(store_url, create=False)
     try:
         from clearweights.store.queries import store_stats
 

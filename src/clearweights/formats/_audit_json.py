@@ -11,6 +11,7 @@ from clearweights.frameworks.interface import ProfileResult
 from clearweights.frameworks.mof import LABELS
 from clearweights.licenses import LicenceExpression
 from clearweights.lineage import Lineage
+from clearweights.release.model import CardData, Release
 
 
 def expression_json(e: LicenceExpression | None) -> dict[str, Any] | None:
@@ -97,6 +98,61 @@ def profile_json(p: ProfileResult) -> dict[str, Any]:
     return out
 
 
+def plain(value: Any) -> Any:
+    """*value* as JSON can hold it: YAML dates and other scalars become text."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def release_json(release: Release) -> dict[str, Any]:
+    """What consumers of a stored audit need of the release itself (never file contents)."""
+    return {
+        "location": release.location,
+        "files": [
+            {"path": f.path, "size": f.size, "present": bool(f.absolute)} for f in release.files
+        ],
+        "declared": [
+            {
+                "name": d.name,
+                "license": d.licence,
+                "license_source": d.licence_source,
+                "path": d.path,
+                "description": d.description,
+            }
+            for d in release.declared
+        ],
+        "metadata": plain(release.metadata),
+    }
+
+
+def card_json(card: CardData) -> dict[str, Any]:
+    """The model card's fields and claims."""
+    return {
+        "path": card.path,
+        "license": card.license,
+        "license_name": card.license_name,
+        "license_link": card.license_link,
+        "base_model": list(card.base_model),
+        "base_model_relation": card.base_model_relation,
+        "datasets": list(card.datasets),
+        "pipeline_tag": card.pipeline_tag,
+        "claims": [{"line": line, "text": text} for line, text in card.claims],
+        "open_weights": [{"line": line, "text": text} for line, text in card.open_weights],
+        "tags": list(card.tags),
+        "model_index": plain(card.model_index),
+        "links": list(card.links),
+        "sections": list(card.sections),
+        "limitations": card.limitations,
+        "uses": card.uses,
+        "notes": list(card.notes),
+    }
+
+
 def audit_json(a: ReleaseAudit) -> dict[str, Any]:
     """One release's audit."""
     release = a.release
@@ -107,20 +163,10 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
         "name": release.name if release else None,
         "source": release.kind if release else None,
         "files": len(release.files) if release else 0,
-        "card": None
-        if card is None
-        else {
-            "path": card.path,
-            "license": card.license,
-            "license_name": card.license_name,
-            "license_link": card.license_link,
-            "base_model": list(card.base_model),
-            "base_model_relation": card.base_model_relation,
-            "datasets": list(card.datasets),
-            "pipeline_tag": card.pipeline_tag,
-            "claims": [{"line": line, "text": text} for line, text in card.claims],
-            "open_weights": [{"line": line, "text": text} for line, text in card.open_weights],
-        },
+        "release": release_json(release) if release else None,
+        "card": None if card is None else card_json(card),
+        "architecture": a.architecture,
+        "settings": [{"name": k, "value": v} for k, v in a.settings],
         "components": [component_json(c) for c in a.components],
         "lineage": lineage_json(a.lineage),
         "profiles": {p.profile: profile_json(p) for p in a.profiles},
@@ -152,6 +198,7 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
                 "dtypes": list(w.dtypes),
                 "metadata": w.metadata,
                 "error": w.error,
+                "invalid": w.invalid,
             }
             for w in a.weights
         ],
@@ -177,6 +224,8 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
                 "role_from": lf.why,
                 "scope": lf.scope,
                 "licenses": [lic.id for lic in lf.licences],
+                "by_name": lf.by_name,
+                "tree": expression_json(lf.expression),
                 "error": lf.error,
             }
             for lf in a.licence_files

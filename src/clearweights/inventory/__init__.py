@@ -220,8 +220,14 @@ def _license(
     chosen = index.select(path, kind)
     licences = [lic for lf in chosen for lic in lf.licences]
     for lf in chosen:
-        _source(draft, lf.path if lf.licences else f"{lf.path} (no licence identified)")
-    if licences:
+        if lf.error:
+            _source(draft, f"{lf.path} (cannot be read: {lf.error})")
+        else:
+            _source(draft, lf.path if lf.licences else f"{lf.path} (no licence identified)")
+    if any(lf.error for lf in chosen):
+        # Whatever the unreadable file says applies too, and the card cannot speak for it.
+        draft.unlicensed = True
+    elif licences:
         for lic in licences:
             draft.licences[lic.id] = lic
         draft.expressions.append(

@@ -18,6 +18,8 @@ from clearweights.licenses._clauses import evidence_at, extract, sentence_around
 from clearweights.licenses._consistency import reconcile_commercial
 from clearweights.licenses._normalize import bigram_hashes, tokens
 from clearweights.licenses.model import (
+    MODIFIED_PREFIX,
+    UNIDENTIFIED,
     Category,
     Citation,
     ExtractedTerm,
@@ -52,7 +54,6 @@ _FREEDOMS = {
     "acceptable_use_policy", "output_use_restriction", "revocable", "remote_restriction",
     "unilateral_changes", "territorial_exclusions",
 }  # fmt: skip
-UNIDENTIFIED = LicenceId("LicenseRef-clearweights-unidentified")
 _MIN_REST = 200  # characters outside the licence blocks worth reading as licence text
 _RESTART_SHARE = 0.85  # share of a window's word pairs already seen: the text starts again
 _RESTART_LINES = 3
@@ -213,7 +214,7 @@ def modified_licence(licence: Licence, added: tuple[ExtractedTerm, ...]) -> Lice
     what = ", ".join(sorted(terms)) if terms else "terms the catalogue cannot read"
     return replace(
         licence,
-        id=LicenceId(f"LicenseRef-clearweights-modified-{licence.id.removeprefix('LicenseRef-')}"),
+        id=LicenceId(f"{MODIFIED_PREFIX}{licence.id.removeprefix('LicenseRef-')}"),
         name=f"{licence.name}, modified to add restrictions",
         category=category,
         spdx_id=None,

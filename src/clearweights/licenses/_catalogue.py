@@ -62,6 +62,8 @@ class Reference:
     sha256: str
     anchors: tuple[re.Pattern[str], ...]
     indexed: int  # how many of its word pairs the index holds
+    clauses: tuple[int, int] = (0, 0)  # offset and length of its clause signatures
+    labels: tuple[str, ...] = ()  # the section of each clause ("2.", "4. (a)", "")
 
 
 def _term_value(name: str, raw: Any) -> Any:
@@ -174,6 +176,7 @@ class Catalogue:
             ref = entry.get("reference")
             if ref is not None:
                 anchors = tuple(re.compile(a) for a in ref.get("anchors", ()))
+                clauses = ref.get("passages") or (0, 0)
                 self.references.append(
                     Reference(
                         licence_id,
@@ -183,6 +186,8 @@ class Catalogue:
                         ref["sha256"],
                         anchors,
                         ref["indexed"],
+                        (int(clauses[0]), int(clauses[1])),
+                        tuple(ref.get("labels", ())),
                     )
                 )
         self._entries = entries
@@ -240,6 +245,28 @@ class Catalogue:
             cached = frozenset(self._blob[ref.offset : ref.offset + ref.count])
             self._fingerprints[ref.offset] = cached
         return cached
+
+    @cached_property
+    def _clause_blob(self) -> array[int]:
+        """Clause signatures of every reference: a length, then that many word pairs."""
+        raw = resources.files("clearweights").joinpath(_DATA, "passages.bin").read_bytes()
+        blob = array("I")
+        blob.frombytes(raw)
+        if sys.byteorder != "little":  # pragma: no cover - the data is little-endian
+            blob.byteswap()
+        return blob
+
+    def clauses(self, ref: Reference) -> list[tuple[str, frozenset[int]]]:
+        """The clauses a copy of *ref* must keep: ``(label, signature word pairs)``."""
+        offset, length = ref.clauses
+        blob = self._clause_blob
+        out: list[tuple[str, frozenset[int]]] = []
+        position, end = offset, offset + length
+        while position < end and len(out) < len(ref.labels):
+            size = blob[position]
+            out.append((ref.labels[len(out)], frozenset(blob[position + 1 : position + 1 + size])))
+            position += 1 + size
+        return out
 
     @cached_property
     def by_digest(self) -> dict[str, Reference]:

@@ -12,7 +12,7 @@ from license_expression import ExpressionError, LicenseSymbol, Licensing, get_sp
 
 from clearweights.errors import UsageError
 from clearweights.licenses._catalogue import Catalogue
-from clearweights.licenses.model import Category, Licence, LicenceId
+from clearweights.licenses.model import UNKNOWN_PREFIX, Category, Licence, LicenceId
 
 
 def unknown_licence(key: str) -> Licence:
@@ -20,7 +20,7 @@ def unknown_licence(key: str) -> Licence:
     ident = (
         key
         if key.startswith("LicenseRef-")
-        else f"LicenseRef-clearweights-unknown-{re.sub(r'[^A-Za-z0-9.-]+', '-', key)}"
+        else f"{UNKNOWN_PREFIX}{re.sub(r'[^A-Za-z0-9.-]+', '-', key)}"
     )
     return Licence(
         id=LicenceId(ident),

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from clearweights.errors import UsageError
 from clearweights.licenses._blocks import (
-    UNIDENTIFIED,
     added_restrictions,
     adds_terms,
     is_open,
@@ -35,7 +34,9 @@ from clearweights.licenses._matcher import (
 )
 from clearweights.licenses._normalize import tokens
 from clearweights.licenses._notices import find_notices, resolve_name
+from clearweights.licenses._passages import incomplete_licence, missing_clauses
 from clearweights.licenses.model import (
+    UNIDENTIFIED,
     Difference,
     Evidence,
     FileResult,
@@ -56,7 +57,10 @@ __all__ = [
 MAX_BYTES = 1 << 20  # read at most this much of one file
 _NOTICE_CONFIDENCE = {"SPDX-License-Identifier": 1.0, "licence sentence": 0.9, "licence link": 0.85}
 _FULL_TEXT = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
-_SUBSET = 0.85  # share of a reference present for a text that adds nothing to be that licence
+# Share of a reference present for a text that adds nothing and keeps every clause to be that
+# licence (what is missing can only be a title, preamble, appendix or notes); higher for a
+# reference whose clauses are not recorded.
+_SUBSET, _SUBSET_UNMARKED = 0.6, 0.85
 _ADDED = 0.03  # share of the input's word pairs that may be new in such a text
 _LONG_TEXT = 1000  # characters: shorter texts without extracted terms are not read as licences
 _REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
@@ -71,7 +75,8 @@ def _query_size(catalogue: Catalogue, scored: Scored) -> int:
 
 def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple[MatchKind, float]:
     """Exact, fuzzy or variant from the score; a text that is the reference minus optional
-    parts (an appendix, a title) and adds nothing is the licence itself."""
+    parts (an appendix, a title, a preamble), keeps every clause and adds nothing is the
+    licence itself."""
     if digest == scored.ref.sha256 or scored.dice >= 0.9995:
         return MatchKind.EXACT, 1.0
     if scored.dice >= IDENTIFIED:
@@ -79,9 +84,10 @@ def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple
     query = _query_size(catalogue, scored)
     if (
         query
-        and scored.containment >= _SUBSET
+        and scored.containment >= (_SUBSET if scored.ref.labels else _SUBSET_UNMARKED)
         and len(scored.shared) >= (1 - _ADDED) * query
         and not adds_terms(text, catalogue.fingerprint(scored.ref), frozenset())
+        and not missing_clauses(catalogue, scored.ref, scored.shared)
     ):
         return MatchKind.FUZZY, scored.containment
     return MatchKind.VARIANT, scored.dice
@@ -147,6 +153,10 @@ def _full_text_match(
         if added or unread:
             licence = modified_licence(licence, added)
             kind, rule = MatchKind.VARIANT, rule + "; the text adds restrictions"
+        elif missing := missing_clauses(catalogue, scored.ref, scored.shared):
+            # Only a title, preamble or appendix may be missing; a clause may not.
+            licence = incomplete_licence(licence, missing)
+            kind, rule = MatchKind.VARIANT, rule + "; the text lacks clauses of the licence"
     return LicenceMatch(
         licence=licence,
         match=kind,
@@ -345,6 +355,11 @@ def identify_bytes(data: bytes, name: str = "-", *, max_bytes: int = MAX_BYTES) 
     text, note = _decode(data)
     if text is None:
         return FileResult(name, None, error=note, notes=tuple(notes), bytes_read=len(data))
+    found = identify_text(text)
+    if note and note.startswith("not valid UTF-8") and not found.licences:
+        # Nothing read as a licence in a guessed encoding: the file is unreadable, not empty.
+        error = "not valid UTF-8, and no licence text when read as Windows-1252"
+        return FileResult(name, None, error=error, notes=tuple(notes), bytes_read=len(data))
     if note:
         notes.append(note)
-    return FileResult(name, identify_text(text), notes=tuple(notes), bytes_read=len(data))
+    return FileResult(name, found, notes=tuple(notes), bytes_read=len(data))

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 
 from clearweights.licenses._catalogue import Catalogue, load
+from clearweights.licenses.model import (
+    INCOMPLETE_PREFIX,
+    MODIFIED_PREFIX,
+    UNIDENTIFIED,
+    UNKNOWN_PREFIX,
+)
 
 # A LicenseRef id inside free text (messages, expressions); SPDX ids are left as they are,
 # since people know "MIT" and "Apache-2.0" by those names.
 _REF = re.compile(r"(?<![\w.+-])LicenseRef-[A-Za-z0-9.+-]+")
-_MODIFIED = "LicenseRef-clearweights-modified-"
-_UNKNOWN = "LicenseRef-clearweights-unknown-"
-_UNIDENTIFIED = "LicenseRef-clearweights-unidentified"
 
 
 def display_name(name: str, catalogue: Catalogue | None = None) -> str:
@@ -29,13 +32,17 @@ def display_name(name: str, catalogue: Catalogue | None = None) -> str:
     cat = catalogue or load()
     if (found := cat.get(name)) is not None:
         return found.name
-    if name.startswith(_MODIFIED):
-        rest = name.removeprefix(_MODIFIED)
-        base = cat.get(f"LicenseRef-{rest}") or cat.get(rest)
-        return f"{base.name if base else rest}, modified to add restrictions"
-    if name.startswith(_UNKNOWN):
-        return f"unknown licence {name.removeprefix(_UNKNOWN)}"
-    if name == _UNIDENTIFIED:
+    for prefix, change in (
+        (MODIFIED_PREFIX, "modified to add restrictions"),
+        (INCOMPLETE_PREFIX, "modified: clauses missing"),
+    ):
+        if name.startswith(prefix):
+            rest = name.removeprefix(prefix)
+            base = cat.get(f"LicenseRef-{rest}") or cat.get(rest)
+            return f"{base.name if base else rest}, {change}"
+    if name.startswith(UNKNOWN_PREFIX):
+        return f"unknown licence {name.removeprefix(UNKNOWN_PREFIX)}"
+    if name == UNIDENTIFIED:
         return "Unidentified licence text"
     return name
 

@@ -39,7 +39,7 @@ _CC_URL = re.compile(
 )
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
 _SPDX_URL = re.compile(r"spdx\.org/licenses/(?P<id>[A-Za-z0-9.+-]+?)(?:\.html)?/?$")
-_LINK_LIST = 3
+_LINK_LIST = 3  # distinct licences linked: a list, which may be a lookup table in code
 _KNOWN_URLS = {
     "mistral.ai/licenses/mrl-0.1": "LicenseRef-clearweights-mistral-mrl-0.1",
     "mistral.ai/licenses/mnpl-0.1": "LicenseRef-clearweights-mistral-mnpl-0.1",
@@ -175,14 +175,28 @@ def find_notices(catalogue: Catalogue, text: str) -> Iterator[Notice]:
             licence, n = hit
             end = m.start("name") + _span_of_words(m["name"], n)
             yield Notice(licence, m.start(), end, "licence sentence", "notice")
+    yield from _links(catalogue, text)
+
+
+def _links(catalogue: Catalogue, text: str) -> list[Notice]:
+    """Every licence linked to: "code under [Apache-2.0](...), weights under [Llama](...)".
+
+    Each linked licence is reported, however many there are (how they combine is for the
+    caller: ``AND`` unless the text offers a choice). Only a lookup table in code, with its
+    URLs quoted as data, names no licence of its own.
+    """
     links = [
-        Notice(found, m.start(), m.end(), "licence link", "notice")
+        (m, found)
         for m in _URL.finditer(text)
         if (found := resolve_url(catalogue, m[0])) is not None
     ]
-    # Links to many licences are a list of licences (a table, a lookup in code), not a notice.
-    if len({n.licence.id for n in links}) < _LINK_LIST:
-        yield from links
+    if len({found.id for _, found in links}) >= _LINK_LIST:
+        links = [(m, found) for m, found in links if not _quoted(text, m.start())]
+    return [Notice(found, m.start(), m.end(), "licence link", "notice") for m, found in links]
+
+
+def _quoted(text: str, start: int) -> bool:
+    return start > 0 and text[start - 1] in "\"'"
 
 
 def _span_of_words(text: str, n: int) -> int:

@@ -9,6 +9,12 @@ from typing import Any, Generic, NewType, TypeVar
 LicenceId = NewType("LicenceId", str)
 T = TypeVar("T")
 
+# Ids of licences built at run time, spelled once here.
+UNIDENTIFIED = LicenceId("LicenseRef-clearweights-unidentified")  # licence text, no record
+UNKNOWN_PREFIX = "LicenseRef-clearweights-unknown-"  # a name the catalogue does not know
+MODIFIED_PREFIX = "LicenseRef-clearweights-modified-"  # a known text with added restrictions
+INCOMPLETE_PREFIX = "LicenseRef-clearweights-incomplete-"  # a known text missing clauses
+
 
 class Category(StrEnum):
     """What kind of licence a record is, in the terms that matter for openness."""

@@ -11,6 +11,7 @@ from importlib import resources
 from clearweights.licenses import get
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import LicenceExpression, expression_tree, leaf
+from clearweights.licenses.model import UNKNOWN_PREFIX
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ def _licence(text: str) -> LicenceExpression:
     if " AND " in text or " OR " in text:
         tree = expression_tree(text, load())
         if tree is None or any(
-            lic.id.startswith("LicenseRef-clearweights-unknown-") for lic in tree.licences
+            lic.id.startswith(UNKNOWN_PREFIX) for lic in tree.licences
         ):
             raise ValueError(f"base-models.json: {text!r} is not an expression of known licences")
         return tree

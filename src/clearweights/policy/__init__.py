@@ -8,11 +8,11 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from clearweights.audit import NO_DECLARATIONS, audit_release
+from clearweights.audit import NO_DECLARATIONS, ReleaseAudit, audit_release
 from clearweights.frameworks import Declarations
 from clearweights.policy.loader import BUILT_IN, PolicyError, load_policy, parse_policy
 from clearweights.policy.model import (
@@ -35,6 +35,7 @@ __all__ = [
     "Rule",
     "Violation",
     "check",
+    "check_audits",
     "load_policy",
     "parse_policy",
 ]
@@ -48,11 +49,28 @@ def check(
     today: date | None = None,
     declarations: Declarations = NO_DECLARATIONS,
     bases: Mapping[str, str] | None = None,
+    revision: str | None = None,
 ) -> CheckReport:
-    """Audit every release and apply *policy* to it (*bases*: local base models, for lineage)."""
+    """Audit every release and apply *policy* to it (*bases*: local base models, for lineage;
+    *revision*: the branch, tag or commit of Hub repo ids)."""
+    audits = (
+        audit_release(location, declarations=declarations, bases=bases, revision=revision)
+        for location in locations
+    )
+    return check_audits(audits, policy, base=base, today=today)
+
+
+def check_audits(
+    audits: Iterable[ReleaseAudit],
+    policy: Policy,
+    *,
+    base: Path = Path("."),
+    today: date | None = None,
+) -> CheckReport:
+    """Apply *policy* to audits already made (a stored or posted audit: see ``audit.load``)."""
     checks = []
-    for location in locations:
-        audited = audit_release(location, declarations=declarations, bases=bases)
+    for audited in audits:
+        location = audited.path
         if audited.error:
             checks.append(ReleaseCheck(location, None, error=audited.error))
             continue

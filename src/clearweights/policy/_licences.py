@@ -10,12 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from clearweights.components import Component
-from clearweights.licenses._identify import UNIDENTIFIED
-from clearweights.licenses.model import Licence
+from clearweights.licenses.model import UNIDENTIFIED, UNKNOWN_PREFIX, Licence
 from clearweights.policy._common import components_of, locate_quote, where_of
 from clearweights.policy.model import CheckContext, Violation
-
-UNKNOWN_PREFIX = "LicenseRef-clearweights-unknown-"  # see licenses._expression.unknown_licence
 
 
 def _matches(licence: Licence, names: Sequence[str]) -> bool:

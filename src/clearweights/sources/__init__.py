@@ -12,8 +12,13 @@ from clearweights.sources.interface import ReleaseSource
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
-def source_for(location: str, *, download: bool = False) -> ReleaseSource:
-    """Pick the reader for *location*: a directory, a MOF YAML file or a Hub repo id."""
+def source_for(
+    location: str, *, download: bool = False, revision: str | None = None
+) -> ReleaseSource:
+    """Pick the reader for *location*: a directory, a MOF YAML file or a Hub repo id.
+
+    *revision* (a branch, tag or commit) applies to Hub repo ids only.
+    """
     path = Path(location)
     if path.is_dir():
         from clearweights.sources.local import LocalDirectory
@@ -26,7 +31,7 @@ def source_for(location: str, *, download: bool = False) -> ReleaseSource:
     if not path.exists() and _REPO_ID.match(location):
         from clearweights.sources.hf_cache import HubCache
 
-        return HubCache(location, download=download)
+        return HubCache(location, download=download, revision=revision)
     if path.exists():
         raise ReleaseError(
             "is not a release: expected a directory, a MOF YAML file or a Hub repo id",
@@ -35,9 +40,9 @@ def source_for(location: str, *, download: bool = False) -> ReleaseSource:
     raise ReleaseError("no such file or directory", path=location)
 
 
-def open_release(location: str, *, download: bool = False) -> Release:
-    """Read the release at *location*."""
-    return source_for(location, download=download).collect()
+def open_release(location: str, *, download: bool = False, revision: str | None = None) -> Release:
+    """Read the release at *location* (a Hub repo id at *revision* when given)."""
+    return source_for(location, download=download, revision=revision).collect()
 
 
 __all__ = ["ReleaseSource", "open_release", "source_for"]

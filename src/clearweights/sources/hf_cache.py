@@ -43,6 +43,8 @@ def snapshot_at(repo_id: str, revision: str = "main", cache: str | Path | None =
         ReleaseError: the repo or that revision is not in the cache.
     """
     folder = repo_folder(repo_id, cache)
+    if ".." in Path(revision).parts or Path(revision).is_absolute():
+        raise ReleaseError(f"{revision!r} is not a revision", path=repo_id)
     commit = read_ref(folder, revision)
     snapshot = folder / "snapshots" / commit
     if commit and "/" not in commit and snapshot.is_dir():
@@ -58,9 +60,10 @@ def snapshot_at(repo_id: str, revision: str = "main", cache: str | Path | None =
 class HubCache:
     """Finds the newest cached snapshot of a model repo through huggingface_hub's cache API."""
 
-    def __init__(self, repo_id: str, *, download: bool = False):
+    def __init__(self, repo_id: str, *, download: bool = False, revision: str | None = None):
         self.repo_id = repo_id
         self.download = download
+        self.revision = revision
 
     def _snapshot(self) -> Path:
         """The snapshot ``refs/main`` names, else the newest one (read from the cache layout).
@@ -78,12 +81,24 @@ class HubCache:
             )
         except OSError:
             revisions = []
-        ref = read_ref(folder, "main")
+        wanted = self.revision or "main"
+        if ".." in Path(wanted).parts or Path(wanted).is_absolute():
+            raise ReleaseError(f"{wanted!r} is not a revision", path=self.repo_id)
+        try:
+            ref = read_head(folder / "refs" / wanted, 256)[0].decode("utf-8").strip()
+        except (OSError, ValueError):  # missing, not a regular file, not UTF-8
+            ref = wanted if self.revision else ""  # a commit is named by itself
+        if self.revision and revisions and not any(p.name == ref for p in revisions):
+            raise ReleaseError(
+                f"has no snapshot for revision {self.revision!r} in the local Hugging Face cache",
+                path=self.repo_id,
+                hint="pass --download to fetch that revision from the Hub",
+            )
         if not revisions:
             raise ReleaseError(
                 "is not in the local Hugging Face cache",
                 path=self.repo_id,
-                hint="pass --download to fetch it from the Hub",
+                hint="nor is it a file or folder here; pass --download to fetch it from the Hub",
             )
         return next((p for p in revisions if p.name == ref), revisions[0])
 
@@ -93,7 +108,7 @@ class HubCache:
             from huggingface_hub import snapshot_download
 
             try:
-                snapshot = Path(snapshot_download(self.repo_id))
+                snapshot = Path(snapshot_download(self.repo_id, revision=self.revision))
             except (
                 OSError,
                 ValueError,

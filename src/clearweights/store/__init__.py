@@ -262,8 +262,14 @@ def _reason(exc: SQLAlchemyError) -> str:
     return str(exc).splitlines()[0]
 
 
-def open_store(location: str) -> Store:
-    """Open (and create or migrate) the store at *location*: a URL or an SQLite file path."""
+def open_store(location: str, *, create: bool = True) -> Store:
+    """Open (and create or migrate) the store at *location*: a URL or an SQLite file path.
+
+    With ``create=False`` (readers such as ``stats``), an SQLite file that does not exist is
+    an error rather than a new, empty store.
+    """
+    if not create and "://" not in location and not Path(location).expanduser().is_file():
+        raise StoreError("no such store file", path=location, hint="run clearweights scan first")
     return Store(location)
 
 
