@@ -181,7 +181,8 @@ if __name__ == "__main__":
 def measure(source: Path, store: Path, jobs: int, engine: str = "local",
             src: Path = ROOT / "src") -> dict[str, float]:  # fmt: skip
     """One scan in a fresh interpreter: rates, CPU seconds, peak resident memory (MiB)."""
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    # A loaded machine starts Ray's raylet slowly: wait for it rather than fail.
+    env = {"RAY_raylet_start_wait_time_s": "300", **os.environ, "PYTHONPATH": str(src)}
     result = subprocess.run(
         [sys.executable, "-c", _CHILD, str(source), str(store), str(jobs), engine],
         capture_output=True, text=True, check=True, env=env,
@@ -189,7 +190,7 @@ def measure(source: Path, store: Path, jobs: int, engine: str = "local",
     got = json.loads(result.stdout.strip().splitlines()[-1])
     total = got["audited"] + got["unchanged"]
     cpu = got["own_cpu"] + got["workers_cpu"]
-    return {
+    figures = {
         "releases": total,
         "audited": got["audited"],
         "failed": got["failed"],
@@ -200,7 +201,10 @@ def measure(source: Path, store: Path, jobs: int, engine: str = "local",
         "scanning_process_cpu_share": round(got["own_cpu"] / cpu, 2) if cpu else 0.0,
         "parent_mib": round(got["own_kib"] / 1024, 1),
         "worker_mib": round(got["worker_kib"] / 1024, 1),
+        "load_average": os.getloadavg()[0],
     }
+    print(json.dumps({"source": str(source), "engine": engine, **figures}), file=sys.stderr)
+    return figures
 
 
 def full_releases(tmp: Path, copies: int) -> Path:
