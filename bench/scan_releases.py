@@ -129,9 +129,9 @@ def _stat(pid):
     with open(f"/proc/{pid}/status") as handle:
         status = dict(l.split(":", 1) for l in handle if ":" in l)
     tick = os.sysconf("SC_CLK_TCK")
-    # ppid, own CPU (utime + stime), reaped children's CPU (cutime + cstime), peak RSS (kB)
+    # ppid, own CPU (utime + stime), peak RSS (kB)
     return (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick,
-            (int(fields[13]) + int(fields[14])) / tick, int(status["VmHWM"].split()[0]))
+            int(status["VmHWM"].split()[0]))
 
 def descendants():
     found = {}
@@ -166,15 +166,16 @@ if __name__ == "__main__":
     summary = scan(sources_for([dump]), store=store, **options)
     seconds, own_cpu = time.perf_counter() - start, time.process_time() - cpu0
     store.close()
-    time.sleep(0.3)  # the forkserver reaps the workers: their CPU lands in its cutime
     for pid, stat in descendants().items():
         seen[pid] = stat
-    workers_cpu = sum(s[1] + s[2] for s in seen.values())
+    # Each process's own CPU, last seen (a worker's last 0.2 s may be missed); never the
+    # forkserver's reaped-children total as well, which would count the workers twice.
+    workers_cpu = sum(s[1] for s in seen.values())
     print(json.dumps({"audited": summary.audited, "unchanged": summary.unchanged,
                       "failed": summary.failed, "seconds": seconds, "own_cpu": own_cpu,
                       "workers_cpu": workers_cpu,
                       "own_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                      "worker_kib": max((s[3] for s in seen.values()), default=0)}))
+                      "worker_kib": max((s[2] for s in seen.values()), default=0)}))
 """
 
 

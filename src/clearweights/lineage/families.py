@@ -27,9 +27,7 @@ def _licence(text: str) -> LicenceExpression:
     """An id, Hub id or name (checked against the catalogue), or an SPDX expression of ids."""
     if " AND " in text or " OR " in text:
         tree = expression_tree(text, load())
-        if tree is None or any(
-            lic.id.startswith(UNKNOWN_PREFIX) for lic in tree.licences
-        ):
+        if tree is None or any(lic.id.startswith(UNKNOWN_PREFIX) for lic in tree.licences):
             raise ValueError(f"base-models.json: {text!r} is not an expression of known licences")
         return tree
     return leaf(get(text))
