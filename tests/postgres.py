@@ -127,14 +127,14 @@ class Cluster:
         return self.database_url(name)
 
     def stop(self) -> None:
-        """Stop the server (fast shutdown) and remove its folder."""
+        """Stop the server and remove its folder (immediate shutdown: the data is thrown away)."""
         if self.root is None:
             return
         if self._bindir is not None and (self.root / "data" / "postmaster.pid").exists():
             # The folder goes anyway: a server that will not stop loses its data.
             with contextlib.suppress(ClusterError):
                 self._run(str(self._bindir / "pg_ctl"), "-D", str(self.root / "data"),
-                          "-m", "fast", "-w", "stop")  # fmt: skip
+                          "-m", "immediate", "-w", "stop")  # fmt: skip
         shutil.rmtree(self.root, ignore_errors=True)
         self.root = None
 

@@ -60,7 +60,7 @@ def test_precedence_command_line_then_env_then_config(
 
 
 def test_config_paths_start_from_the_file_and_no_config_ignores_it(
-    capsys: pytest.CaptureFixture[str], repo: Path
+    capsys: pytest.CaptureFixture[str], repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     policies = repo / ".clearweights"
     policies.mkdir()
@@ -73,12 +73,21 @@ def test_config_paths_start_from_the_file_and_no_config_ignores_it(
     code, out, err = run(capsys, "check", OPEN, "-v")
     assert (code, policy_of(out)) == (0, "acme")
     assert f"config: {repo / 'clearweights.toml'}" in err
+    policy = repo / ".clearweights" / "policy.yml"
+    assert f"  --policy = '{policy}' from clearweights.toml policy\n" in err
+    assert "  --format = 'json' from clearweights.toml [check] format\n" in err
     code, _, err = run(capsys, "check", OPEN, "--no-config")
     assert code == 2
     assert "Missing option '--policy'" in err
     other = repo / "other.toml"
     other.write_text('policy = "strict-osaid"\nformat = "json"\n')
     assert policy_of(run(capsys, "check", OPEN, "--config", str(other))[1]) == "strict-osaid"
+    code, _, err = run(capsys, "check", OPEN, "--config", str(other), "--no-config")
+    assert code == 2
+    assert "give --config FILE or --no-config, not both" in err
+    monkeypatch.setenv("CLEARWEIGHTS_CONFIG", str(other))
+    assert policy_of(run(capsys, "check", OPEN)[1]) == "strict-osaid"
+    assert run(capsys, "check", OPEN, "--no-config")[0] == 2  # no policy: the line wins
 
 
 BAD_CONFIGS = [
@@ -271,3 +280,72 @@ def test_license_and_bom_write_files(capsys: pytest.CaptureFixture[str], repo: P
     code, out, _ = run(capsys, "bom", OPEN, "-o", "bom.json", "-q")
     assert (code, out) == (0, "")
     assert json.loads(Path("bom.json").read_text())["bomFormat"] == "CycloneDX"
+
+
+def test_a_wrong_table_is_reported_by_every_command(
+    capsys: pytest.CaptureFixture[str], repo: Path
+) -> None:
+    (repo / "clearweights.toml").write_text("[audit]\nfail_on = ['redhat']\n")
+    code, out, err = run(capsys, "license", "show", "mit")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"clearweights: {repo / 'clearweights.toml'}: [audit] fail_on: "
+        "not an option of clearweights audit (did you mean 'fail-on'?)\n"
+    )
+
+
+def test_a_shared_store_is_for_scan_and_stats_not_check(
+    capsys: pytest.CaptureFixture[str], repo: Path
+) -> None:
+    (repo / "pyproject.toml").write_text(
+        "[tool.clearweights]\nstore = 'audits.db'\nsystemic-risk = false\nmonetised = false\n"
+        "[tool.clearweights.check]\npolicy = 'pragmatic'\nformat = 'json'\n"
+    )
+    code, _, _ = run(capsys, "scan", OPEN, "-q")
+    assert code == 0
+    assert (repo / "audits.db").is_file()  # relative to the config file, not the working dir
+    code, out, _ = run(capsys, "check", NC)  # audits NC: the shared store is not check's
+    assert code == 1
+    assert json.loads(out)["checks"][0]["name"] == "cc-by-nc-release"
+    # Shared declarations are defaults, not a request: --store still judges stored audits.
+    code, out, err = run(capsys, "check", "--store", str(repo / "audits.db"))
+    assert code == 0, err
+    assert [c["name"] for c in json.loads(out)["checks"]] == ["open-olmo-style"]
+    code, _, err = run(capsys, "check", "--store", "audits.db", "--no-systemic-risk")
+    assert code == 2
+    assert "--store judges stored audits" in err
+
+
+def test_a_feature_command_takes_its_own_table_only(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    from clearweights.cli._conventions import apply_conventions
+
+    seen: dict[str, object] = {}
+
+    @click.group()
+    def root() -> None:
+        """A command tree like clearweights', with a feature command."""
+
+    @root.group()
+    def feature() -> None:
+        """A feature with settings of its own."""
+
+    @feature.command()
+    @click.option("--base", default="HEAD")  # a git ref here, not a base model
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+    def diff(base: str, fmt: str) -> None:
+        seen.update(base=base, fmt=fmt)
+
+    apply_conventions(root)
+    (repo / "pyproject.toml").write_text(
+        "[tool.clearweights]\nbase = 'vendor/llama'\nformat = 'markdown'\n"
+        "[tool.clearweights.feature]\nformat = 'json'\nlicenses = ['mit']\n"
+    )
+    root.main(["feature", "diff"], standalone_mode=False)
+    assert seen == {"base": "HEAD", "fmt": "json"}
+    monkeypatch.setenv("CLEARWEIGHTS_FEATURE_DIFF_BASE", "main")
+    root.main(["feature", "diff"], standalone_mode=False)
+    assert seen == {"base": "main", "fmt": "json"}

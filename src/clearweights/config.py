@@ -18,8 +18,9 @@ Paths in the file are relative to the file's folder. Every problem raises
 
 from __future__ import annotations
 
+import difflib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -51,6 +52,8 @@ KEYS: Mapping[str, str] = MappingProxyType(
         "revision": "str",
         "store": "store",
         "jobs": "int",
+        "engine": "str",
+        "ray-address": "str",
         "top": "int",
         "title": "str",
         "kind": "str",
@@ -87,6 +90,8 @@ class Options:
     revision: str | None = None
     store: str | None = None
     jobs: int | None = None
+    engine: str | None = None
+    ray_address: str | None = None
     top: int | None = None
     title: str | None = None
     kind: str | None = None
@@ -155,6 +160,13 @@ class ProjectConfig:
 
 
 NO_CONFIG = ProjectConfig()
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'fail-on'?)`` for a near miss, else the known keys."""
+    names = sorted(known)
+    close = difflib.get_close_matches(key.replace("_", "-"), names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(names)})"
 
 
 def _where(prefix: str, table: str | None, key: str) -> str:
@@ -253,8 +265,7 @@ class _Reader:
                     raise self.fail(table, key, f"belongs in a command's table, such as {where}")
                 values[key.replace("-", "_")] = self.value(table, key, raw)
             elif strict and not isinstance(raw, dict):
-                known = ", ".join(sorted(KEYS))
-                raise self.fail(table, key, f"unknown key (known keys: {known})")
+                raise self.fail(table, key, f"unknown key{did_you_mean(key, KEYS)}")
         return Options(**values)
 
 
@@ -374,6 +385,7 @@ __all__ = [
     "PYPROJECT",
     "Options",
     "ProjectConfig",
+    "did_you_mean",
     "discover_config",
     "find_config",
     "load_config",

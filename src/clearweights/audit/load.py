@@ -49,7 +49,7 @@ def load_audits(
     for index, raw in enumerate(doc["audits"]):
         try:
             audits.append(rebuild_audit(raw, licences))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             why = f"{type(exc).__name__}: {exc}" if isinstance(exc, KeyError) else str(exc)
             raise AuditDocumentError(
                 f"audits[{index}] cannot be rebuilt: {why}", path=name

@@ -17,10 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from clearweights.cli._options import CONFIG_KEY, check_output_files, long_name
 from clearweights.cli._output import Verbosity, detail, set_verbosity
-from clearweights.config import NO_CONFIG, ProjectConfig, discover_config, load_config
+from clearweights.config import (
+    NO_CONFIG,
+    Options,
+    ProjectConfig,
+    did_you_mean,
+    discover_config,
+    load_config,
+)
 from clearweights.errors import ConfigError
 
 ENV_PREFIX = "CLEARWEIGHTS"
@@ -29,7 +37,11 @@ ENV_PREFIX = "CLEARWEIGHTS"
 OPTION_TABLES = frozenset(
     {"audit", "check", "report", "badge", "bom", "license", "scan", "stats", "sign", "verify"}
 )
+# Keys a command takes from its own table only, because they change what it does: a shared
+# `store` is for scan and stats, and must not turn `check PATH` into a check of stored audits.
+OWN_TABLE_ONLY: dict[str, frozenset[str]] = {"check": frozenset({"store"})}
 _CHOSEN = "clearweights.config-choice"
+NO_OPTIONS = Options()
 
 
 def _choose(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -38,10 +50,18 @@ def _choose(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     chosen[param.name] = value
     if len(chosen) < 2:
         return
-    if chosen["no_config"]:
+    no_config, config_file = chosen["no_config"], chosen["config_file"]
+    if no_config and config_file is not None:
+        # The command line wins over the environment; both on one level is a contradiction.
+        cli_no = ctx.get_parameter_source("no_config") is ParameterSource.COMMANDLINE
+        cli_file = ctx.get_parameter_source("config_file") is ParameterSource.COMMANDLINE
+        if cli_no == cli_file:
+            raise click.UsageError("give --config FILE or --no-config, not both")
+        no_config = cli_no
+    if no_config:
         config = NO_CONFIG
-    elif chosen["config_file"] is not None:
-        config = load_config(chosen["config_file"])
+    elif config_file is not None:
+        config = load_config(config_file)
     else:
         config = discover_config()
     ctx.meta[CONFIG_KEY] = config
@@ -67,23 +87,36 @@ def _cli_value(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
 
 
+def _check_tables(root: click.Group, config: ProjectConfig) -> None:
+    """Every key of every command's option table must be an option of that command."""
+    for name in OPTION_TABLES & set(config.sections) & set(root.commands):
+        known = {k for leaf in _leaves(root.commands[name]) for k in _options_of(leaf)}
+        for key in config.section(name):
+            if key not in known:
+                hint = did_you_mean(key, known)
+                raise config.error(key, f"not an option of clearweights {name}{hint}", table=name)
+
+
 def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
     """The config's values for this command, by parameter name, each checked by click's type."""
     if config.path is None:
         return {}
     top = ctx.command_path.split()[1]
     root = ctx.find_root().command
-    if top in OPTION_TABLES and isinstance(root, click.Group) and top in root.commands:
-        known = {k for leaf in _leaves(root.commands[top]) for k in _options_of(leaf)}
-        for key in config.section(top):
-            if key not in known:
-                raise config.error(key, f"not an option of clearweights {top}", table=top)
+    if isinstance(root, click.Group):
+        _check_tables(root, config)
     mine = _options_of(ctx.command)
+    own = config.tables.get(top)
     out: dict[str, Any] = {}
-    for key, raw in config.options(top).set_keys().items():
+    # A feature's command (taxonomy) may give an option name another meaning (its --base is
+    # a git ref): shared keys are for the audit commands, a feature takes its own table's only.
+    chosen = config.options(top) if top in OPTION_TABLES else (own or NO_OPTIONS)
+    for key, raw in chosen.set_keys().items():
         param = mine.get(key)
         if param is None or param.name is None:
             continue  # a shared key this command does not take
+        if key in OWN_TABLE_ONLY.get(top, ()) and (own is None or key not in own.set_keys()):
+            continue
         value = _cli_value(raw)
         try:
             param.type_cast_value(ctx, value)
@@ -92,6 +125,20 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
             raise ConfigError(f"{where}: {exc.message}", path=config.path) from None
         out[param.name] = value
     return out
+
+
+def _explain(ctx: click.Context, config: ProjectConfig) -> None:
+    """With -v: where each option's value comes from, when the config file gave it."""
+    if config.path is None:
+        detail("config: none")
+        return
+    detail(f"config: {config.path}")
+    top = ctx.command_path.split()[1]
+    for param in ctx.command.params:
+        if param.name and ctx.get_parameter_source(param.name) is ParameterSource.DEFAULT_MAP:
+            where = config.locate(long_name(param), top)
+            value = ctx.lookup_default(param.name)
+            detail(f"  --{long_name(param)} = {value!r} from {config.path.name} {where}")
 
 
 def _verbosity(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -131,9 +178,10 @@ def _shared_params() -> list[click.Option]:
             **hidden,
         ),
         click.Option(["-q", "--quiet"], is_flag=True, callback=_verbosity, help="Say nothing on "
-                     "stderr but errors (data still goes to stdout or files).", **hidden),
+                     "stderr but errors and verdicts (data still goes to stdout or files).",
+                     **hidden),
         click.Option(["-v", "--verbose"], is_flag=True, callback=_verbosity,
-                     help="Say more on stderr (the config file used, files written).", **hidden),
+                     help="Say more on stderr: the config file, and each option it set.", **hidden),
         click.Option(["--no-progress"], is_flag=True, callback=_verbosity,
                      help="No progress bar.", **hidden),
     ]  # fmt: skip
@@ -143,8 +191,7 @@ def _checked(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
-        config: ProjectConfig = ctx.meta.get(CONFIG_KEY, NO_CONFIG)
-        detail(f"config: {config.path}" if config.path else "config: none")
+        _explain(ctx, ctx.meta.get(CONFIG_KEY, NO_CONFIG))
         check_output_files(ctx)
         return callback(*args, **kwargs)
 

@@ -55,6 +55,13 @@ def config_error(ctx: click.Context, param: click.Parameter, reason: str) -> Con
     return ConfigError(f"{config.locate(long_name(param), command)}: {reason}", path=config.path)
 
 
+def given(ctx: click.Context, *names: str) -> list[str]:
+    """Which of these parameters the user gave (command line or environment), not the config
+    file: project-wide defaults must not trip a check for options that do not combine."""
+    defaults = (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP, None)
+    return [n for n in names if ctx.get_parameter_source(n) not in defaults]
+
+
 def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
     def store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         ctx.meta[key] = value
@@ -217,6 +224,7 @@ __all__ = [
     "declaration_options",
     "emit",
     "format_option",
+    "given",
     "output_option",
     "revision_option",
     "write_output",

@@ -12,6 +12,7 @@ from clearweights.cli._options import (
     declaration_options,
     emit,
     format_option,
+    given,
     revision_option,
 )
 from clearweights.errors import ExitCode
@@ -77,10 +78,13 @@ def check_command(
     from clearweights.frameworks import Declarations
     from clearweights.policy import check, load_policy
 
-    given = (paths, systemic_risk is not None, monetised is not None, bases, revision)
+    store_url = _store_given(paths, store_url)
+    audit_only = given(
+        click.get_current_context(), "systemic_risk", "monetised", "bases", "revision"
+    )
     if store_url is None and (releases or not paths):
         raise click.UsageError("give release PATHs, or --store URL (--release needs --store)")
-    if store_url is not None and any(given):
+    if store_url is not None and (paths or audit_only):
         raise click.UsageError("--store judges stored audits: no PATHs, declarations or --base")
     policy, base = load_policy(policy_path)
     if store_url is not None:
@@ -105,14 +109,22 @@ def check_command(
     return ExitCode.OK if report.complete else ExitCode.INCOMPLETE
 
 
+def _store_given(paths: tuple[str, ...], store_url: str | None) -> str | None:
+    """The store to judge: a project's configured store yields to PATHs on the command line."""
+    if paths and store_url is not None and not given(click.get_current_context(), "store_url"):
+        return None
+    return store_url
+
+
 def _stored(store_url: str, releases: tuple[str, ...], policy: Policy, base: Path) -> CheckReport:
     """The policy applied to stored audits: no release is read or audited again."""
     from clearweights.cli.scan import open_store_or_explain
     from clearweights.policy import check_audits
-    from clearweights.store.queries import stored_audits
 
-    store = open_store_or_explain(store_url, create=False)
+    store = open_store_or_explain(store_url, create=False)  # names the extra when missing
     try:
+        from clearweights.store.queries import stored_audits
+
         return check_audits(stored_audits(store, releases), policy, base=base)
     finally:
         store.close()

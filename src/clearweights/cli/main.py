@@ -16,6 +16,7 @@ from clearweights.cli.check import check_command
 from clearweights.cli.license import license_group
 from clearweights.cli.report import badge_command, report_command
 from clearweights.cli.scan import scan_command
+from clearweights.cli.serve import serve_group
 from clearweights.cli.sign import sign_command, verify_command
 from clearweights.cli.stats import stats_command
 from clearweights.errors import ClearweightsError, ExitCode
@@ -53,11 +54,13 @@ cli.add_command(sign_command)
 cli.add_command(verify_command)
 cli.add_command(scan_command)
 cli.add_command(stats_command)
+cli.add_command(serve_group)
 apply_conventions(cli)  # last: every command registered above gets the shared options
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (callable from tests)."""
+    apply_conventions(cli)  # again, for commands registered after this module's own call
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("CLEARWEIGHTS_DEBUG", "") not in ("", "0")
     if "--debug" in args:  # accepted anywhere on the line, not only before the command

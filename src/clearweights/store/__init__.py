@@ -12,7 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from clearweights.errors import StoreError
@@ -89,7 +98,13 @@ class Store:
         url = store_url(location)
         try:
             self.engine = create_engine(url)
-        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        except ImportError as exc:  # the URL names a driver that is not installed
+            raise StoreError(
+                f"needs the database driver {exc.name or exc}, which is not installed",
+                path=location,
+                hint="pip install 'clearweights[store]' (SQLAlchemy, Alembic and psycopg)",
+            ) from None
+        except (ArgumentError, NoSuchModuleError) as exc:
             raise StoreError(f"is not a usable store URL: {exc}", path=location) from None
         self.shown = self.engine.url.render_as_string(hide_password=True)
         if self.engine.dialect.name == "sqlite":
@@ -99,6 +114,16 @@ class Store:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise StoreError(f"could not be opened: {_reason(exc)}", path=self.shown) from None
+        except ImportError as exc:
+            self.engine.dispose()
+            raise StoreError(
+                f"cannot be migrated: {exc.name or exc} is not installed",
+                path=self.shown,
+                hint="pip install 'clearweights[store]' (SQLAlchemy, Alembic and psycopg)",
+            ) from None
+        except BaseException:  # a refused (newer) schema, Ctrl-C: no connection is left open
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         """Release the connections."""
@@ -229,6 +254,12 @@ class Store:
         for table, rows in ((LicenceRow, licences), (VerdictRow, verdicts), (FindingRow, findings)):
             if rows:
                 connection.execute(insert(table), rows)
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for queries; database errors become a :class:`StoreError`."""
+        with self._guard(), self.engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def _guard(self) -> Iterator[None]:

@@ -23,7 +23,7 @@ def store_stats(store: Store) -> Stats:
     latest = _latest()
     is_latest = AuditRow.id.in_(select(latest.c.id))
     ok = (AuditRow.status == "ok", is_latest)
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         statuses: dict[str, int] = {
             str(s): int(n)
             for s, n in connection.execute(
@@ -109,7 +109,7 @@ def stored_audits(store: Store, releases: Sequence[str] = ()) -> Iterator[Releas
         .where(AuditRow.id.in_(select(latest.c.id)))
         .order_by(ReleaseRow.key, ReleaseRow.source)
     )
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         found = [(int(i), str(k), n) for i, k, n in connection.execute(query)]
     if not found:
         raise StoreError("holds no audits", path=store.shown, hint="run clearweights scan first")
@@ -139,7 +139,7 @@ def _documents(store: Store, chunk: list[tuple[int, str, str | None]]) -> Iterat
 
     ids = [ident for ident, _, _ in chunk]
     query = select(AuditRow.id, AuditRow.document, AuditRow.error).where(AuditRow.id.in_(ids))
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         rows = {int(i): (d, e) for i, d, e in connection.execute(query)}
     for ident, key, _ in chunk:
         document, error = rows[ident]
