@@ -42,16 +42,22 @@ def open_store_or_explain(location: str, *, create: bool = True) -> Store:
 
 
 @contextmanager
-def _interruptible(stored: bool) -> Iterator[None]:
-    """SIGTERM stops the scan as Ctrl-C does: finished batches are kept, the next run resumes."""
+def _interruptible(stored: bool) -> Iterator[threading.Event]:
+    """SIGTERM and Ctrl-C stop the scan after the batch being stored (never in the middle of a
+    store write): finished batches are kept, the next run resumes. A second Ctrl-C stops at once.
+    """
+    stop = threading.Event()
 
-    def terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+    def request(signum: int, _frame: object) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
 
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, terminate) if main else None
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = [signal.signal(s, request) for s in signals] if main else []
     try:
-        yield
+        yield stop
     except KeyboardInterrupt:
         done = "the releases audited before it are stored" if stored else "the output is partial"
         raise ClearweightsError(
@@ -59,8 +65,8 @@ def _interruptible(stored: bool) -> Iterator[None]:
             hint="run the same command again to resume" if stored else None,
         ) from None
     finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+        for number, handler in zip(signals, previous, strict=False):
+            signal.signal(number, handler or signal.SIG_DFL)
 
 
 @contextmanager
@@ -191,13 +197,13 @@ def scan_command(
     jsonl = output_format == "jsonl" or output is not None or store is None
     show = not quiet and not no_progress and sys.stderr.isatty()
     try:
-        with _interruptible(store is not None), _sink(output, jsonl) as sink:
+        with _interruptible(store is not None) as stop, _sink(output, jsonl) as sink:
             from clearweights.cli._progress import ScanBar
 
             observer = ScanBar() if show else None
             runner = _engine(engine, ray_address, jobs)
             summary = scan(chosen, store=store, sink=sink, force=force, observer=observer,
-                           engine=runner)  # fmt: skip
+                           engine=runner, stop=stop.is_set)  # fmt: skip
         if not quiet:
             _summary(summary, store, to_stderr=sink is sys.stdout)
     finally:

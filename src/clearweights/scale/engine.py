@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TextIO
 
@@ -97,12 +97,16 @@ def scan(
     observer: ScanObserver | None = None,
     batch: int = BATCH,
     engine: Engine | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ScanSummary:
     """Audit every release of *sources*; results go to *sink* (JSON Lines) and *store*.
 
     Releases already audited by this clearweights and catalogue version at the same revision or
     content digest are skipped unless *force*. Errors are recorded per release, never raised.
     The audits run on *engine* (default: this process for one job, else a pool of *jobs*).
+    *stop* is asked after each batch is stored: when it says so, the batches in flight are
+    dropped and KeyboardInterrupt is raised (a signal handler sets it, so that a store write
+    is never cut in the middle).
     """
     versions = (__version__, catalogue_version())
     summary = ScanSummary()
@@ -117,6 +121,8 @@ def scan(
         for outcomes in runner.map(todo):
             _record(outcomes, summary, store, sink)
             watch.advance(len(outcomes), 0, sum(o.failed for o in outcomes))
+            if stop is not None and stop():
+                raise KeyboardInterrupt
     finally:
         runner.close()
         watch.finish()
