@@ -82,6 +82,7 @@ bench: dev .bench/scancode-venv/.installed .bench/pickle-venv/.installed
 	$(BIN)/python bench/card_claims.py
 	$(BIN)/python bench/large_release.py
 	$(BIN)/python bench/scan_releases.py
+	$(BIN)/python bench/taxonomy_validate.py
 
 ## Rebuild the shipped licence data from its sources (needs the package registry).
 data: dev

@@ -136,7 +136,8 @@ def read_json(path: str | Path, limit: int = MAX_DOCUMENT_BYTES) -> Any:
 
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Parser = getattr(yaml, "CParser", None)
+# NOTE: PyYAML exports CSafeLoader but not CParser at the top level; it lives in yaml.cyaml.
+_Parser = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 
 
 def _events(text: str | bytes) -> Any:
@@ -145,6 +146,11 @@ def _events(text: str | bytes) -> Any:
         try:
             while (event := parser.get_event()) is not None:
                 yield event
+        except yaml.YAMLError as exc:
+            # libyaml scans flow collections ahead of its events and stops at its own limit.
+            if "maximum nesting depth" in str(exc):
+                raise UntrustedInputError("is nested too deeply (over libyaml's limit)") from exc
+            raise
         finally:
             parser.dispose()
     else:  # pragma: no cover - PyYAML without libyaml

@@ -83,3 +83,32 @@ class StoreError(ClearweightsError):
 
 class ConfigError(UsageError):
     """The project config file is wrong: not TOML, an unknown key, a value of the wrong type."""
+
+
+class TaxonomyError(InputError):
+    """A taxonomy leaf or its documents could not be read (bad YAML, missing repository or commit).
+
+    ``path`` names the leaf's ``qna.yaml`` (or the taxonomy root).
+    """
+
+
+class RepositoryUnavailableError(TaxonomyError):
+    """A leaf's document repository is out of reach (offline, or cloning failed): not checked."""
+
+
+class TeacherError(ClearweightsError):
+    """The teacher server could not be used: unreachable, not OpenAI-compatible, or failing."""
+
+
+class LicenceRefused(ClearweightsError):
+    """A licence forbids what was asked (generating training data from this input)."""
+
+    exit_code = ExitCode.FAILED
+
+
+class TeacherLicenceRefused(LicenceRefused):
+    """The teacher's licence forbids training the intended student on its outputs."""
+
+
+class GenerateError(ClearweightsError):
+    """Synthetic data generation could not complete (a leaf kept no sample)."""

@@ -13,12 +13,17 @@ from clearweights.cli._conventions import apply_conventions
 from clearweights.cli.audit import audit_command
 from clearweights.cli.bom import bom_group
 from clearweights.cli.check import check_command
+from clearweights.cli.evaluate import evaluate_command
+from clearweights.cli.generate import generate_command
 from clearweights.cli.license import license_group
+from clearweights.cli.release import release_command
 from clearweights.cli.report import badge_command, report_command
 from clearweights.cli.scan import scan_command
 from clearweights.cli.serve import serve_group
 from clearweights.cli.sign import sign_command, verify_command
 from clearweights.cli.stats import stats_command
+from clearweights.cli.taxonomy import taxonomy_group
+from clearweights.cli.train import train_command
 from clearweights.errors import ClearweightsError, ExitCode
 
 EPILOG = """\b
@@ -54,6 +59,11 @@ cli.add_command(sign_command)
 cli.add_command(verify_command)
 cli.add_command(scan_command)
 cli.add_command(stats_command)
+cli.add_command(taxonomy_group)
+cli.add_command(generate_command)
+cli.add_command(train_command)
+cli.add_command(evaluate_command)
+cli.add_command(release_command)
 cli.add_command(serve_group)
 apply_conventions(cli)  # last: every command registered above gets the shared options
 

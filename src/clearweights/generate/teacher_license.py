@@ -1,0 +1,146 @@
+"""May the teacher's outputs train the student? Decided by clearweights' own audit, before any
+request is sent to the teacher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clearweights.components import MofComponent
+from clearweights.errors import InputError, TeacherLicenceRefused
+from clearweights.licenses.model import Licence, Naming
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class TeacherLicence:
+    """The verdict on the teacher's licence.
+
+    Attributes:
+        license: the licence id(s) of the teacher's weights, ``unknown`` when none was found.
+        names: the licences' names, for people.
+        allowed: outputs may train the student (``None``: not known).
+        reasons: why, one line per licence, quoting the clause when there is one.
+        duties: naming and attribution duties the student inherits.
+        student_family: the student family the check was made for.
+    """
+
+    license: str
+    names: tuple[str, ...] = ()
+    allowed: bool | None = None
+    reasons: tuple[str, ...] = ()
+    duties: tuple[str, ...] = ()
+    student_family: str | None = None
+
+
+def _naming_duties(lic: Licence) -> list[str]:
+    naming = lic.terms.derivative_naming.value
+    if not isinstance(naming, Naming):
+        return []
+    when = f" ({naming.condition})" if naming.condition else ""
+    duties = [f"{lic.name}: display {text!r}{when}" for text in naming.attribution]
+    if naming.name_prefix:
+        duties.append(f"{lic.name}: the student's name must begin with {naming.name_prefix!r}")
+    return duties
+
+
+def _family_exception(lic: Licence, quote: str) -> bool:
+    """Whether the restriction only forbids improving *other* models (the licence's own
+    family is then excepted, as Llama 3, Tongyi Qianwen, DBRX and Hunyuan say)."""
+    lowered = quote.lower()
+    return lic.family is not None and "improve any other" in lowered
+
+
+def _judge(lic: Licence, student: str | None) -> tuple[bool | None, str, list[str]]:
+    """One licence: allowed or not (``None``: unknown), why, and the duties it brings."""
+    term = lic.terms.output_use_restriction
+    cite = term.cite
+    quote = cite.quote if cite else ""
+    where = f"{cite.clause}: " if cite else ""
+    duties = _naming_duties(lic)
+    if not term.known or term.value is None:
+        why = term.reason or "the licence text leaves it open"
+        return None, f"{lic.id}: whether outputs may train other models is unknown ({why})", []
+    if term.value.distillation_is_derivative:
+        duties.append(
+            f"{lic.name}: a model trained on these outputs is a derivative of the teacher under "
+            f'this licence and carries its terms ({where}"{quote}")'
+        )
+    if not term.value.restricted:
+        said = f' ({where}"{quote}")' if quote else ""
+        return True, f"{lic.id}: outputs may train other models{said}", duties
+    clause = f'{where}"{quote}"'
+    if _family_exception(lic, quote):
+        if student and student.strip().lower() == (lic.family or "").lower():
+            duties.append(
+                f"{lic.name}: the student must stay a {lic.family} model (the licence excepts "
+                f"only its own family from {clause})"
+            )
+            return True, f"{lic.id}: restricted, but the student is a {lic.family} model", duties
+        return False, f"{lic.id} forbids it: {clause} (a {lic.family} student is excepted)", []
+    return False, f"{lic.id} forbids it: {clause} (no student family is excepted)", []
+
+
+def assess(licences: tuple[Licence, ...], student_family: str | None) -> TeacherLicence:
+    """Combine the verdicts of every licence of the teacher's weights (all of them apply)."""
+    if not licences:
+        return TeacherLicence(
+            UNKNOWN,
+            reasons=("no licence could be identified for the teacher's weights",),
+            student_family=student_family,
+        )
+    verdicts = [_judge(lic, student_family) for lic in licences]
+    if any(v is False for v, _, _ in verdicts):
+        allowed: bool | None = False
+    elif any(v is None for v, _, _ in verdicts):
+        allowed = None
+    else:
+        allowed = True
+    return TeacherLicence(
+        license=" AND ".join(lic.id for lic in licences),
+        names=tuple(lic.name for lic in licences),
+        allowed=allowed,
+        reasons=tuple(why for _, why, _ in verdicts),
+        duties=tuple(dict.fromkeys(d for _, _, ds in verdicts for d in ds)),
+        student_family=student_family,
+    )
+
+
+def check_teacher_license(location: str | None, student_family: str | None) -> TeacherLicence:
+    """Audit the teacher's release (a directory, a Hub repo id in the cache, a card) and decide.
+
+    No location gives an ``unknown`` licence, which the caller must warn about.
+
+    Raises:
+        InputError: the release cannot be read.
+        TeacherLicenceRefused: the licence forbids training this student on the outputs.
+    """
+    if location is None:
+        return TeacherLicence(
+            UNKNOWN,
+            reasons=("no --teacher-release given: the teacher's licence was not checked",),
+            student_family=student_family,
+        )
+    from clearweights.audit import audit_release
+
+    result = audit_release(location, profiles=())
+    if result.error is not None or result.release is None:
+        raise InputError(
+            f"cannot read the teacher release: {result.error}",
+            path=location,
+            hint="--teacher-release takes a model directory, a card, or a Hub repo id in the cache",
+        )
+    weights = next(
+        (c for c in result.components if c.kind is MofComponent.MODEL_PARAMETERS_FINAL), None
+    )
+    verdict = assess(weights.licences if weights else (), student_family)
+    if verdict.allowed is False:
+        family = f" for a {student_family} student" if student_family else ""
+        raise TeacherLicenceRefused(
+            "the teacher's licence does not allow training another model on its outputs"
+            f"{family}: " + "; ".join(r for r in verdict.reasons if "forbids" in r),
+            path=location,
+            hint="choose a teacher whose licence allows it, or name an excepted student "
+            "family with --student-family",
+        )
+    return verdict

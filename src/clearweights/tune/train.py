@@ -1,0 +1,237 @@
+"""LoRA supervised fine-tuning with TRL's ``SFTTrainer`` and PEFT, offline.
+
+The loss is on the assistant's answer only: samples go to TRL in the conversational
+prompt/completion form, which needs no generation markers in the chat template, so any base
+model's template works. Packing is padding-free (TRL's best-fit decreasing with position ids).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clearweights.errors import InputError, UsageError
+from clearweights.progress import Progress, Silent
+from clearweights.tune.data import Sample, load_samples, split
+
+ADAPTER_DIR = "adapter"
+SUMMARY = "training.json"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train and how; the defaults suit a LoRA on a small model."""
+
+    base: str  # a local model directory, or a repo id in the Hugging Face cache
+    data: Path
+    output: Path
+    rank: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    targets: str | tuple[str, ...] = "all-linear"
+    learning_rate: float = 2e-4
+    epochs: float = 1.0
+    max_steps: int = -1
+    max_length: int = 2048
+    batch_size: int = 4
+    gradient_accumulation: int = 1
+    packing: bool = True
+    gradient_checkpointing: bool = False
+    holdout: float = 0.1  # kept out of training for `evaluate`
+    seed: int = 0
+    save_steps: int = 50
+    threads: int | None = None  # CPU threads; None: torch's default
+    logging: tuple[str, ...] = ()  # "tensorboard", "mlflow"
+
+    def __post_init__(self) -> None:
+        if self.rank < 1 or self.alpha < 1:
+            raise UsageError("--rank and --alpha must be positive")
+        if not 0 <= self.holdout < 1:
+            raise UsageError("--holdout must be in [0, 1)")
+        if self.batch_size < 1 or self.max_length < 16:
+            raise UsageError("--batch-size must be positive and --max-length at least 16")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced."""
+
+    adapter: Path
+    steps: int
+    losses: tuple[float, ...]
+    train_samples: int
+    held_out: int
+    tokens: int
+    seconds: float
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def _checkpoint(output: Path) -> str | None:
+    found = sorted(
+        (p for p in output.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+        key=lambda p: int(p.name.split("-")[-1]),
+    )
+    return str(found[-1]) if found else None
+
+
+def load_base(base: str, *, adapter: Path | None = None) -> tuple[Any, Any]:
+    """The base model and tokenizer, from a directory or the cache; never from the network."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(base, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"cannot load the base model: {str(exc).splitlines()[0]}",
+            path=base,
+            hint="give a local model directory or a repo id already in the Hugging Face cache",
+        ) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(adapter))
+    return model, tokenizer
+
+
+def _callback(progress: Progress, total: int) -> Any:
+    from transformers import TrainerCallback
+
+    class _Report(TrainerCallback):  # type: ignore[misc]
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            progress.start(total, "training")
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
+            if logs and "loss" in logs:
+                progress.advance(f"step {state.global_step}/{total} loss {logs['loss']:.4f}")
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            progress.finish()
+
+    return _Report()
+
+
+def _sft_config(config: TrainConfig) -> Any:
+    import torch
+    from trl import SFTConfig
+
+    gpu = torch.cuda.is_available()
+    return SFTConfig(
+        output_dir=str(config.output),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation,
+        learning_rate=config.learning_rate,
+        max_length=config.max_length,
+        packing=config.packing,
+        padding_free=config.packing,
+        completion_only_loss=True,
+        **({"gradient_checkpointing": True} if config.gradient_checkpointing else {}),
+        bf16=gpu and torch.cuda.is_bf16_supported(),
+        use_cpu=not gpu,
+        seed=config.seed,
+        data_seed=config.seed,
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=2,
+        report_to=list(config.logging),
+        disable_tqdm=True,
+    )
+
+
+def _dataset(samples: list[Sample]) -> Any:
+    from datasets import Dataset
+
+    return Dataset.from_list([s.as_prompt_completion() for s in samples])
+
+
+def train(config: TrainConfig, *, progress: Progress | None = None) -> TrainResult:
+    """Train a LoRA adapter on the samples (less the held-out split); resume if a checkpoint
+    of the same output folder exists.
+
+    Raises:
+        InputError: unreadable data or base model.
+        UsageError: a bad setting.
+    """
+    samples, held = split(load_samples(config.data), config.holdout)
+    if not samples:
+        raise InputError("every sample is held out; lower --holdout", path=config.data)
+    import torch
+    from peft import LoraConfig
+    from trl import SFTTrainer
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    model, tokenizer = load_base(config.base)
+    lora = LoraConfig(
+        r=config.rank,
+        lora_alpha=config.alpha,
+        lora_dropout=config.dropout,
+        target_modules=config.targets if isinstance(config.targets, str) else list(config.targets),
+        task_type="CAUSAL_LM",
+    )
+    args = _sft_config(config)
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=_dataset(samples),
+        processing_class=tokenizer, peft_config=lora,
+    )  # fmt: skip
+    total = trainer.args.max_steps if trainer.args.max_steps > 0 else 0
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # progress goes to the injected observer
+    trainer.add_callback(_callback(progress or Silent(), total))
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=_checkpoint(config.output))
+    seconds = time.perf_counter() - started
+    adapter = config.output / ADAPTER_DIR
+    trainer.model.save_pretrained(str(adapter), safe_serialization=True)
+    tokenizer.save_pretrained(str(adapter))
+    history = trainer.state.log_history
+    losses = tuple(float(h["loss"]) for h in history if "loss" in h)
+    tokens = int(max((h.get("num_tokens", 0) for h in history), default=0))
+    result = TrainResult(
+        adapter, trainer.state.global_step, losses, len(samples), len(held), tokens, seconds,
+        {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
+         for k, v in asdict(config).items()},
+    )  # fmt: skip
+    _write_summary(config.output / SUMMARY, result)
+    return result
+
+
+def _write_summary(path: Path, result: TrainResult) -> None:
+    doc = {
+        "schema_version": 1,
+        "adapter": str(result.adapter),
+        "steps": result.steps,
+        "losses": list(result.losses),
+        "train_samples": result.train_samples,
+        "held_out": result.held_out,
+        "tokens": result.tokens,
+        "seconds": round(result.seconds, 3),
+        "tokens_per_second": round(result.tokens_per_second, 1),
+        "hyperparameters": result.config,
+    }
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_summary(output: Path) -> dict[str, Any]:
+    """The ``training.json`` a run wrote (hyperparameters, losses), for the release's card."""
+    from clearweights._untrusted import read_json
+
+    doc = read_json(output / SUMMARY)
+    if not isinstance(doc, dict):
+        raise InputError("not a training summary", path=output / SUMMARY)
+    return doc

@@ -1,0 +1,1 @@
+"""Teacher servers for the generate tests: a fixture server and a tiny real model server."""

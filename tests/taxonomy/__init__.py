@@ -1,0 +1,1 @@
+"""Taxonomy fixtures in the upstream taxonomy's style, and their document repositories."""
