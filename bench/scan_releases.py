@@ -1,12 +1,20 @@
-"""Benchmark ``clearweights scan`` on card-only Hub metadata rows.
+"""Benchmark ``clearweights scan``: card-only Hub metadata rows and full-file releases.
 
-Generates a JSON Lines dump of N rows reproducibly (seeded): the example releases' cards as
-templates, licences drawn from a Hub-like distribution, about a quarter of the rows with a file
-list. Each size is scanned into a fresh SQLite store in a child process (releases per second,
-peak memory of the parent and of the largest worker), then scanned again unchanged (the
-resumed-run speed).
+The dump is generated reproducibly (seeded) from Hub-like distributions: licence tags in the
+shares the Hub shows (apache-2.0 and mit lead, 14 % without one), a third of the cards the
+Hub's own generated card (huggingface_hub's template, rendered by huggingface_hub), the rest
+the example releases' real cards under the row's own name, base models, datasets and pipeline
+tags in the front matter, claims in some bodies, a file list in a quarter of the rows and no
+card text (only ``cardData``, as ``list_models(cardData=True)`` gives) in a tenth.
 
-Run: ``python bench/scan_releases.py --sizes 10000 50000 --jobs 2``.
+Each scan runs in a fresh interpreter into a fresh SQLite store: wall time, CPU time of the
+scanning process and of its workers (releases per CPU-second is the per-core figure, stable on
+a shared machine), peak resident memory of the scanning process and the largest worker. Then
+the same scan again (resumed: every release unchanged).
+
+Run: ``python bench/scan_releases.py --sizes 10000 200000 --jobs 2``; ``--engine ray`` adds a
+Ray run at the same cores; ``--full 100`` scans 100 copies of each example release (weights
+and all) with ``--jobs 1``, here and with ``--baseline-src`` (another checkout's ``src``).
 """
 
 from __future__ import annotations
@@ -16,12 +24,13 @@ import json
 import os
 import platform
 import random
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "releases"
@@ -32,11 +41,17 @@ LICENCES = [
     ("cc-by-4.0", 3), ("gpl-3.0", 2), ("bsd-3-clause", 1), ("afl-3.0", 1),
     ("bigscience-openrail-m", 1), ("cc-by-sa-4.0", 1), ("unknown", 1), (None, 14),
 ]  # fmt: skip
-CLAIMS = ["", "\nThis model is fully open source.\n", "\nWe release the open weights.\n"]
+BASES = [None, None, None, "meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-7B-Instruct",
+         "mistralai/Mistral-7B-v0.1", "google/gemma-2-9b", "google-bert/bert-base-uncased",
+         "openai/whisper-small", "stabilityai/stable-diffusion-xl-base-1.0"]  # fmt: skip
+DATASETS = [None, None, "HuggingFaceH4/ultrachat_200k", "tatsu-lab/alpaca", "imdb", "squad"]
+PIPELINES = ["text-generation", "text-classification", "automatic-speech-recognition",
+             "text-to-image", "feature-extraction", None]  # fmt: skip
+CLAIMS = ["", "", "\nThis model is fully open source.\n", "\nWe release the open weights.\n"]
 
 
-def _templates() -> list[str]:
-    """The example cards' bodies (front matter removed: the licence is drawn per row)."""
+def _bodies() -> list[str]:
+    """The example cards' bodies (front matter removed: it is drawn per row)."""
     out = []
     for card in sorted(EXAMPLES.glob("*/README.md")):
         text = card.read_text(encoding="utf-8")
@@ -44,20 +59,52 @@ def _templates() -> list[str]:
     return out
 
 
+def _hub_template(licence: str | None, base: str | None) -> str:
+    """The body of the card the Hub generates for a new repo (huggingface_hub's template)."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    data = ModelCardData(license=licence, base_model=base)
+    card = str(ModelCard.from_template(data, model_id="MODEL_ID"))
+    return card.split("---", 2)[2] if card.startswith("---") else card
+
+
+def _front(rng: random.Random) -> dict[str, Any]:
+    names, weights = zip(*LICENCES, strict=True)
+    fields = {
+        "license": rng.choices(names, weights)[0],
+        "base_model": rng.choice(BASES),
+        "datasets": [d] if (d := rng.choice(DATASETS)) else None,
+        "pipeline_tag": rng.choice(PIPELINES),
+        "library_name": rng.choice(["transformers", "transformers", "diffusers", "peft"]),
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
 def generate(path: Path, count: int, seed: int = 11) -> None:
     """Write *count* rows in the shape of ``list_models(full=True)`` and the card dumps."""
+    import yaml
+
     rng = random.Random(seed)
-    names, weights = zip(*LICENCES, strict=True)
-    bodies = _templates()
+    bodies = _bodies()
+    templates: dict[str, str] = {}
     with path.open("w", encoding="utf-8") as out:
         for i in range(count):
-            licence = rng.choices(names, weights)[0]
-            front = f"---\nlicense: {licence}\ntags:\n- text-generation\n---\n" if licence else ""
-            card = front + rng.choice(bodies) + rng.choice(CLAIMS)
-            row: dict[str, object] = {
-                "modelId": f"user{i % 997}/model-{i}", "card": card, "sha": f"{i:040x}",
-                "downloads": rng.randint(0, 10**6),
-            }  # fmt: skip
+            repo = f"user{i % 997}/model-{i}"
+            front = _front(rng)
+            row: dict[str, Any] = {"modelId": repo, "sha": f"{i:040x}",
+                                   "downloads": rng.randint(0, 10**6)}  # fmt: skip
+            shape = rng.random()
+            head = f"---\n{yaml.safe_dump(front, sort_keys=False)}---\n" if front else ""
+            if shape < 0.1:
+                row["cardData"] = front
+            elif shape < 0.43:
+                key = f"{front.get('license')}|{front.get('base_model')}"
+                if key not in templates:
+                    templates[key] = _hub_template(front.get("license"), front.get("base_model"))
+                row["card"] = head + templates[key].replace("MODEL_ID", repo)
+            else:
+                row["card"] = f"{head}\n# {repo.split('/')[1]}\n{rng.choice(bodies)}"
+                row["card"] += rng.choice(CLAIMS)
             if rng.random() < 0.25:
                 row["siblings"] = [
                     {"rfilename": "README.md"}, {"rfilename": "config.json"},
@@ -68,82 +115,143 @@ def generate(path: Path, count: int, seed: int = 11) -> None:
 
 
 _CHILD = """
-import os, resource, sys, threading, time
+import json, os, resource, sys, threading, time
 from clearweights.scale import scan, sources_for
 from clearweights.store import open_store
+try:
+    from clearweights.scale.engines import local_engine, ray_engine
+except ImportError:  # a clearweights before engines (the baseline): scan(jobs=...)
+    local_engine = ray_engine = None
 
-def descendants_peak(peak):
-    # Workers are children of the forkserver, not of this process: walk /proc for them.
+def _stat(pid):
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/status") as handle:
+        status = dict(l.split(":", 1) for l in handle if ":" in l)
+    tick = os.sysconf("SC_CLK_TCK")
+    # ppid, own CPU (utime + stime), peak RSS (kB)
+    return (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick,
+            int(status["VmHWM"].split()[0]))
+
+def descendants():
+    found = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                found[int(pid)] = _stat(pid)
+            except (OSError, KeyError, IndexError):
+                pass
+    family = {os.getpid()}
+    for _ in range(4):
+        family |= {p for p, s in found.items() if s[0] in family}
+    return {p: found[p] for p in family - {os.getpid()} if p in found}
+
+def watch(seen):
+    # Workers are children of the forkserver (or of Ray's raylet), not of this process.
     while True:
-        parents, found = {os.getpid()}, {}
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    with open(f"/proc/{pid}/status") as handle:
-                        fields = dict(l.split(":", 1) for l in handle if ":" in l)
-                except OSError:
-                    continue
-                found[int(pid)] = (int(fields["PPid"]), int(fields.get("VmHWM", "0 kB").split()[0]))
-        for _ in range(3):
-            parents |= {p for p, (pp, _) in found.items() if pp in parents}
-        for p in parents - {os.getpid()}:
-            peak[0] = max(peak[0], found.get(p, (0, 0))[1])
-        time.sleep(0.5)
+        for pid, stat in descendants().items():
+            seen[pid] = stat
+        time.sleep(0.2)
 
 if __name__ == "__main__":
-    peak = [0]
-    threading.Thread(target=descendants_peak, args=(peak,), daemon=True).start()
-    store = open_store(sys.argv[2])
-    start = time.perf_counter()
-    summary = scan(sources_for([sys.argv[1]]), store=store, jobs=int(sys.argv[3]))
-    seconds = time.perf_counter() - start
+    dump, db, jobs, engine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    seen = {}
+    threading.Thread(target=watch, args=(seen,), daemon=True).start()
+    store = open_store(db)
+    if local_engine is None:
+        options = {"jobs": jobs}
+    else:
+        options = {"engine": ray_engine(None, jobs) if engine == "ray" else local_engine(jobs)}
+    start, cpu0 = time.perf_counter(), time.process_time()
+    summary = scan(sources_for([dump]), store=store, **options)
+    seconds, own_cpu = time.perf_counter() - start, time.process_time() - cpu0
     store.close()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(summary.audited, summary.unchanged, summary.failed, seconds, own, peak[0])
+    for pid, stat in descendants().items():
+        seen[pid] = stat
+    # Each process's own CPU, last seen (a worker's last 0.2 s may be missed); never the
+    # forkserver's reaped-children total as well, which would count the workers twice.
+    workers_cpu = sum(s[1] for s in seen.values())
+    print(json.dumps({"audited": summary.audited, "unchanged": summary.unchanged,
+                      "failed": summary.failed, "seconds": seconds, "own_cpu": own_cpu,
+                      "workers_cpu": workers_cpu,
+                      "own_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "worker_kib": max((s[2] for s in seen.values()), default=0)}))
 """
 
 
-def measure(dump: Path, store: Path, jobs: int) -> dict[str, float]:
-    """One scan in a fresh interpreter: counts, seconds and peak resident memory (MiB)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def measure(source: Path, store: Path, jobs: int, engine: str = "local",
+            src: Path = ROOT / "src") -> dict[str, float]:  # fmt: skip
+    """One scan in a fresh interpreter: rates, CPU seconds, peak resident memory (MiB)."""
+    # A loaded machine starts Ray's raylet slowly: wait for it rather than fail.
+    env = {"RAY_raylet_start_wait_time_s": "300", **os.environ, "PYTHONPATH": str(src)}
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(dump), str(store), str(jobs)],
+        [sys.executable, "-c", _CHILD, str(source), str(store), str(jobs), engine],
         capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
-    audited, unchanged, failed, seconds, own, workers = result.stdout.split()
-    total = int(audited) + int(unchanged)
-    return {
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    total = got["audited"] + got["unchanged"]
+    cpu = got["own_cpu"] + got["workers_cpu"]
+    figures = {
         "releases": total,
-        "audited": int(audited),
-        "failed": int(failed),
-        "seconds": round(float(seconds), 2),
-        "per_second": round(total / float(seconds), 1),
-        "parent_mib": round(int(own) / 1024, 1),
-        "worker_mib": round(int(workers) / 1024, 1),
+        "audited": got["audited"],
+        "failed": got["failed"],
+        "seconds": round(got["seconds"], 2),
+        "per_second": round(total / got["seconds"], 1),
+        "cpu_seconds": round(cpu, 2),
+        "per_cpu_second": round(total / cpu, 1) if cpu else 0.0,
+        "scanning_process_cpu_share": round(got["own_cpu"] / cpu, 2) if cpu else 0.0,
+        "parent_mib": round(got["own_kib"] / 1024, 1),
+        "worker_mib": round(got["worker_kib"] / 1024, 1),
+        "load_average": os.getloadavg()[0],
     }
+    print(json.dumps({"source": str(source), "engine": engine, **figures}), file=sys.stderr)
+    return figures
+
+
+def full_releases(tmp: Path, copies: int) -> Path:
+    """*copies* copies of every example release, weights and all, in one folder."""
+    folder = tmp / "full"
+    for name in sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()):
+        for i in range(copies):
+            shutil.copytree(EXAMPLES / name, folder / f"{name}-{i}", symlinks=True)
+    return folder
 
 
 def main() -> None:
     """Run the benchmark and print JSON."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 200_000])
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--engine", choices=["local", "ray"], action="append", default=[])
+    parser.add_argument("--full", type=int, default=0, help="copies of each example release")
+    parser.add_argument("--baseline-src", type=Path, help="another checkout's src, to compare")
     args = parser.parse_args()
-    report: dict[str, object] = {
+    report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "jobs": args.jobs,
-        "self_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "load_average_at_start": os.getloadavg(),
     }
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
         for size in args.sizes:
-            dump, store = Path(tmp) / f"rows-{size}.jsonl", Path(tmp) / f"store-{size}.db"
+            dump = tmp / f"rows-{size}.jsonl"
             start = time.perf_counter()
             generate(dump, size)
             report[f"generate_{size}_s"] = round(time.perf_counter() - start, 2)
-            report[f"first_{size}"] = measure(dump, store, args.jobs)
-            report[f"resumed_{size}"] = measure(dump, store, args.jobs)
-            report[f"store_{size}_mib"] = round(store.stat().st_size / 2**20, 1)
+            for engine in args.engine or ["local"]:
+                store = tmp / f"store-{size}-{engine}.db"
+                report[f"{engine}_first_{size}"] = measure(dump, store, args.jobs, engine)
+                report[f"{engine}_resumed_{size}"] = measure(dump, store, args.jobs, engine)
+                report[f"{engine}_store_{size}_mib"] = round(store.stat().st_size / 2**20, 1)
+                store.unlink()
+        if args.full:
+            folder = full_releases(tmp, args.full)
+            report["full_now"] = measure(folder, tmp / "full-now.db", 1)
+            if args.baseline_src:
+                report["full_baseline"] = measure(folder, tmp / "full-base.db", 1,
+                                                  src=args.baseline_src)  # fmt: skip
+        report["load_average_at_end"] = os.getloadavg()
     print(json.dumps(report, indent=2))
 
 

@@ -91,3 +91,21 @@ def audits(jsonl: str) -> list[dict[str, Any]]:
         [audit] = doc["audits"]
         out.append(audit)
     return out
+
+
+def generated_rows(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """*count* card-only dump rows: the example cards, each under its own repo id and licence."""
+    import random
+
+    rng = random.Random(seed)
+    cards = [(EXAMPLES / name / "README.md").read_text(encoding="utf-8") for name in NAMES]
+    licences = ["apache-2.0", "mit", "llama3.1", "cc-by-nc-4.0", "gemma", "openrail", None]
+    rows = []
+    for i in range(count):
+        body = rng.choice(cards)
+        body = body.split("---", 2)[2] if body.startswith("---") else body
+        licence = rng.choice(licences)
+        front = f"---\nlicense: {licence}\n---\n" if licence else ""
+        card = f"{front}\n# model-{i}\n{body}"
+        rows.append({"id": f"user{i % 37}/model-{i}", "sha": f"{i:040x}", "card": card})
+    return rows

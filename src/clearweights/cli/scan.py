@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,10 +13,11 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from clearweights.errors import ExitCode, InputError, StoreError
+from clearweights.errors import ClearweightsError, ExitCode, InputError, StoreError
 
 if TYPE_CHECKING:
     from clearweights.scale.engine import ScanSummary
+    from clearweights.scale.engines import Engine
     from clearweights.store import Store
 
 
@@ -36,6 +39,34 @@ def open_store_or_explain(location: str, *, create: bool = True) -> Store:
             hint="pip install 'clearweights[store]'",
         ) from None
     return open_store(location, create=create)
+
+
+@contextmanager
+def _interruptible(stored: bool) -> Iterator[threading.Event]:
+    """SIGTERM and Ctrl-C stop the scan after the batch being stored (never in the middle of a
+    store write): finished batches are kept, the next run resumes. A second Ctrl-C stops at once.
+    """
+    stop = threading.Event()
+
+    def request(signum: int, _frame: object) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+
+    main = threading.current_thread() is threading.main_thread()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = [signal.signal(s, request) for s in signals] if main else []
+    try:
+        yield stop
+    except KeyboardInterrupt:
+        done = "the releases audited before it are stored" if stored else "the output is partial"
+        raise ClearweightsError(
+            f"interrupted: {done}",
+            hint="run the same command again to resume" if stored else None,
+        ) from None
+    finally:
+        for number, handler in zip(signals, previous, strict=False):
+            signal.signal(number, handler or signal.SIG_DFL)
 
 
 @contextmanager
@@ -93,10 +124,30 @@ def _sink(output: Path | None, jsonl: bool) -> Iterator[TextIO | None]:
     help="Release paths or repo ids, one a line; - reads standard input.",
 )
 @click.option(
+    "--hub",
+    "hub_query",
+    metavar="QUERY",
+    help="Models the Hub lists for QUERY (author=...,search=...,filter=...,limit=...): "
+    "cards, file lists and licence files are read, never weights.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
     help="Worker processes (default: the usable cores).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where audits run: a local process pool, or Ray (the scale extra).",
+)
+@click.option(
+    "--ray-address",
+    envvar="CLEARWEIGHTS_RAY_ADDRESS",
+    metavar="ADDR",
+    help="The Ray cluster to use with --engine ray (default: start a local Ray instance).",
 )
 @click.option("--force", is_flag=True, help="Audit again releases the store already holds.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
@@ -109,7 +160,10 @@ def scan_command(
     hf_cache: str | None,
     revision: str,
     from_file: str | None,
+    hub_query: str | None,
     jobs: int | None,
+    engine: str,
+    ray_address: str | None,
     force: bool,
     quiet: bool,
     no_progress: bool,
@@ -123,8 +177,10 @@ def scan_command(
     from clearweights.scale import hf_cache_source, list_source, scan, sources_for
     from clearweights.scale.sources import ScanSource
 
-    if not sources and hf_cache is None and from_file is None:
-        raise click.UsageError("give a SOURCE, --hf-cache or --from-file")
+    if not sources and hf_cache is None and from_file is None and hub_query is None:
+        raise click.UsageError("give a SOURCE, --hf-cache, --from-file or --hub")
+    if ray_address is not None and engine != "ray":
+        raise click.UsageError("--ray-address needs --engine ray")
     cache = hf_cache or None
     chosen: list[ScanSource] = list(sources_for(sources, cache=cache, revision=revision))
     if from_file is not None:
@@ -133,22 +189,35 @@ def scan_command(
         chosen.append(list_source(from_file, cache=cache, revision=revision))
     if hf_cache is not None:
         chosen.append(hf_cache_source(cache, revision))
+    if hub_query is not None:
+        from clearweights.scale.hub import HubQuery, parse_query
+
+        chosen.append(HubQuery(parse_query(hub_query), revision))
     store = open_store_or_explain(store_url) if store_url else None
     jsonl = output_format == "jsonl" or output is not None or store is None
     show = not quiet and not no_progress and sys.stderr.isatty()
     try:
-        with _sink(output, jsonl) as sink:
-            from clearweights.cli._scan_progress import ScanBar
+        with _interruptible(store is not None) as stop, _sink(output, jsonl) as sink:
+            from clearweights.cli._progress import ScanBar
 
             observer = ScanBar() if show else None
-            summary = scan(chosen, store=store, sink=sink, jobs=jobs or usable_cores(),
-                           force=force, observer=observer)  # fmt: skip
+            runner = _engine(engine, ray_address, jobs)
+            summary = scan(chosen, store=store, sink=sink, force=force, observer=observer,
+                           engine=runner, stop=stop.is_set)  # fmt: skip
         if not quiet:
             _summary(summary, store, to_stderr=sink is sys.stdout)
     finally:
         if store is not None:
             store.close()
     return int(ExitCode.INCOMPLETE if summary.failed else ExitCode.OK)
+
+
+def _engine(name: str, address: str | None, jobs: int | None) -> Engine:
+    from clearweights.scale.engines import local_engine, ray_engine
+
+    if name == "ray":
+        return ray_engine(address, jobs)
+    return local_engine(jobs or usable_cores())
 
 
 def _summary(summary: ScanSummary, store: Store | None, *, to_stderr: bool) -> None:

@@ -131,8 +131,9 @@ class _ClassEval:
         return None
 
 
-def _introduced(c: int, required: bool) -> list[MofComponent]:
-    return [k for k in MofComponent if k.spec.mof_class == c and k.spec.required is required]
+@cache  # called for every class of every audit; the answer never changes
+def _introduced(c: int, required: bool) -> tuple[MofComponent, ...]:
+    return tuple(k for k in MofComponent if k.spec.mof_class == c and k.spec.required is required)
 
 
 def classify(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import replace
@@ -342,6 +343,12 @@ def identify_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> FileResult
     return identify_bytes(data, shown, max_bytes=max_bytes)
 
 
+# The same licence text is in thousands of releases (every Apache-2.0 LICENSE file): a bulk
+# scan identifies each distinct text once. The result is a frozen value of the text alone.
+_CACHED_TEXT = 256 << 10
+_identify_once = functools.lru_cache(maxsize=256)(identify_text)
+
+
 def identify_bytes(data: bytes, name: str = "-", *, max_bytes: int = MAX_BYTES) -> FileResult:
     """Identify the licences in raw bytes (a file's content or standard input)."""
     notes: list[str] = []
@@ -355,7 +362,7 @@ def identify_bytes(data: bytes, name: str = "-", *, max_bytes: int = MAX_BYTES) 
     text, note = _decode(data)
     if text is None:
         return FileResult(name, None, error=note, notes=tuple(notes), bytes_read=len(data))
-    found = identify_text(text)
+    found = _identify_once(text) if len(text) <= _CACHED_TEXT else identify_text(text)
     if note and note.startswith("not valid UTF-8") and not found.licences:
         # Nothing read as a licence in a guessed encoding: the file is unreadable, not empty.
         error = "not valid UTF-8, and no licence text when read as Windows-1252"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from clearweights.licenses import get
@@ -44,6 +44,7 @@ def families() -> tuple[Family, ...]:
     )
 
 
+@lru_cache(maxsize=4096)  # bulk scans ask for the same few hundred base models again and again
 def family_of(repo_id: str) -> Family | None:
     """The first family whose pattern matches *repo_id* (case-insensitive), or ``None``."""
     key = repo_id.lower()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -10,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from clearweights._untrusted import check_front_matter
+from clearweights._untrusted import check_yaml
 from clearweights.release.claims import Statement, find_statements
 from clearweights.release.model import CardData
 
@@ -65,33 +67,65 @@ def _strings(value: Any) -> tuple[str, ...]:
     return (str(value),)
 
 
+_CACHED_BLOCK = 4096  # front matter up to this size is parsed once per distinct text
+
+
+def _load(block: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The front matter's data and the Hub library's notes on it.
+
+    Raises:
+        CardError: the block is not valid YAML, passes a limit, or the Hub library refuses it.
+    """
+    from huggingface_hub import ModelCard
+
+    try:
+        check_yaml(block)  # nesting and alias bombs refused before the Hub parses it
+        with _hub_warnings() as hub:
+            # The Hub's parser reads only this block of the card (REGEX_YAML_BLOCK's group 2).
+            card = ModelCard(f"---\n{block}\n---\n", ignore_metadata_errors=True)
+        # NOTE: huggingface_hub's CardData.to_dict is not annotated.
+        data: dict[str, Any] = card.data.to_dict()  # type: ignore[no-untyped-call]
+    except yaml.YAMLError as exc:
+        raise CardError(f"front matter is not valid YAML: {exc}") from exc
+    except Exception as exc:  # the Hub library raises TypeError, ValueError... on odd values
+        raise CardError(f"front matter cannot be read: {type(exc).__name__}: {exc}") from exc
+    return data, tuple(dict.fromkeys(_note(m) for m in hub.messages))
+
+
+# Front matter repeats across the Hub (the same licence, tags and base model in thousands of
+# cards): bulk scans parse each distinct block once. Callers get a copy of the data.
+_front_matter = functools.lru_cache(maxsize=2048)(_load)
+
+
+_CACHED_CARD = 32 << 10  # whole cards up to this size are parsed once per distinct text
+
+
 def parse_card(text: str, path: str = "README.md") -> CardData:
     """Parse a model card offline.
+
+    Identical cards (the Hub's generated template, copies across quantisations) are parsed
+    once: the result is a frozen value of the text and path alone.
 
     Raises:
         CardError: when the front matter is not a YAML mapping (only safe loading is used).
     """
-    from huggingface_hub import ModelCard
+    return _cached_card(text, path) if len(text) <= _CACHED_CARD else _parse_card(text, path)
+
+
+def _parse_card(text: str, path: str) -> CardData:
     from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
-    if REGEX_YAML_BLOCK.search(text) is None:
+    found = REGEX_YAML_BLOCK.search(text)
+    if found is None:
         # No front matter: nothing to load, and no "metadata block was not found" warning.
         data: dict[str, Any] = {}
         body = text
         notes: tuple[str, ...] = ()
     else:
-        try:
-            check_front_matter(text)  # nesting and alias bombs refused before the Hub parses it
-            with _hub_warnings() as hub:
-                card = ModelCard(text, ignore_metadata_errors=True)
-            notes = tuple(dict.fromkeys(_note(m) for m in hub.messages))
-            # NOTE: huggingface_hub's CardData.to_dict is not annotated.
-            data = card.data.to_dict()  # type: ignore[no-untyped-call]
-        except yaml.YAMLError as exc:
-            raise CardError(f"front matter is not valid YAML: {exc}") from exc
-        except Exception as exc:  # the Hub library raises TypeError, ValueError... on odd values
-            raise CardError(f"front matter cannot be read: {type(exc).__name__}: {exc}") from exc
-        body = card.text
+        block = found.group(2)
+        loaded = _front_matter(block) if len(block) <= _CACHED_BLOCK else _load(block)
+        data, notes = copy.deepcopy(loaded[0]), loaded[1]
+        body = text[found.end() :]  # as huggingface_hub's ModelCard.text
     offset = text.count("\n", 0, max(text.find(body[:80]), 0)) if body else 0
     tags = _strings(data.get("tags"))
     statements = find_statements(body, offset + 1, _tag_lines(text, offset, tags))
@@ -116,6 +150,8 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
         notes=notes,
     )
 
+
+_cached_card = functools.lru_cache(maxsize=512)(_parse_card)
 
 _LIMITATIONS = re.compile(r"limitation|bias|risk", re.IGNORECASE)
 _USES = re.compile(r"intended use|^uses$|use cases|direct use", re.IGNORECASE)

@@ -1,34 +1,30 @@
-"""The scan loop: sources read lazily, audits in a process pool, one writer in this process.
+"""The scan loop: sources read lazily, audits on an engine, one writer in this process.
 
-Releases go in batches: a batch's unchanged releases are looked up in the store, the rest are
-audited (in order, so output is deterministic), written as JSON Lines as they come, and stored
-in one transaction. A killed run loses at most the batch in flight.
+Releases are looked up in the store a thousand at a time (those unchanged since the last run
+are skipped), the rest go to the engine in batches; each batch's results are written as JSON
+Lines and stored in one transaction as soon as it comes back, in order, so output is
+deterministic. A killed run loses at most the batches in flight.
 """
 
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from clearweights import __version__
-from clearweights.errors import ClearweightsError
 from clearweights.licenses import catalogue_version
+from clearweights.scale.engines import Engine, local_engine
 from clearweights.scale.items import Item, Outcome
 from clearweights.scale.sources import ScanSource
-from clearweights.scale.worker import audit_item
 
 if TYPE_CHECKING:
     from clearweights.store import Store
 
-BATCH = 64
+BATCH = 64  # releases per engine task and per store transaction
+LOOKUP = 1024  # releases per resumption look-up in the store
 
 
 class ScanObserver(Protocol):
@@ -37,8 +33,8 @@ class ScanObserver(Protocol):
     def start(self, total: int | None) -> None:
         """The scan begins; *total* is None when the sources cannot tell."""
 
-    def advance(self, outcome: Outcome | None) -> None:
-        """One release is done: audited (its outcome) or unchanged since the last run (None)."""
+    def advance(self, audited: int, unchanged: int, failed: int) -> None:
+        """More releases are done: audited (*failed* of them could not be), or unchanged."""
 
     def finish(self) -> None:
         """The scan is over."""
@@ -80,20 +76,11 @@ def _total(sources: Sequence[ScanSource]) -> int | None:
     return None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
 
 
-def _executor(jobs: int) -> Executor | None:
-    if jobs <= 1:
-        return None
-    # forkserver: workers never inherit the progress bar's thread or the store's connections.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
-    return ProcessPoolExecutor(jobs, mp_context=context)
-
-
 class _Quiet:
     def start(self, total: int | None) -> None:
         pass
 
-    def advance(self, outcome: Outcome | None) -> None:
+    def advance(self, audited: int, unchanged: int, failed: int) -> None:
         pass
 
     def finish(self) -> None:
@@ -109,61 +96,72 @@ def scan(
     force: bool = False,
     observer: ScanObserver | None = None,
     batch: int = BATCH,
+    engine: Engine | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ScanSummary:
     """Audit every release of *sources*; results go to *sink* (JSON Lines) and *store*.
 
     Releases already audited by this clearweights and catalogue version at the same revision or
     content digest are skipped unless *force*. Errors are recorded per release, never raised.
+    The audits run on *engine* (default: this process for one job, else a pool of *jobs*).
+    *stop* is asked after each batch is stored: when it says so, the batches in flight are
+    dropped and KeyboardInterrupt is raised (a signal handler sets it, so that a store write
+    is never cut in the middle).
     """
     versions = (__version__, catalogue_version())
     summary = ScanSummary()
     watch = observer or _Quiet()
     items = itertools.chain.from_iterable(s.items() for s in sources)
-    executor = _executor(jobs)
     if store is not None:
         summary.run = store.start_run(*versions)
+    runner = engine or local_engine(jobs)
     watch.start(_total(sources))
     try:
-        with tempfile.TemporaryDirectory(prefix="clearweights-texts-") as texts:
-            work = partial(audit_item, texts=texts)
-            for chunk in _batches(items, batch):
-                todo = _pending(chunk, store, versions, force)
-                for _ in range(len(chunk) - len(todo)):
-                    summary.unchanged += 1
-                    watch.advance(None)
-                results: Iterable[Outcome] = (
-                    executor.map(work, todo) if executor is not None else map(work, todo)
-                )
-                outcomes = []
-                for outcome in results:
-                    if sink is not None and outcome.document is not None:
-                        sink.write(outcome.document + "\n")
-                    summary.add(outcome)
-                    outcomes.append(outcome)
-                    watch.advance(outcome)
-                if store is not None:
-                    store.write(summary.run or 0, outcomes)
-                if sink is not None:
-                    sink.flush()
-    except BrokenProcessPool:
-        raise ClearweightsError(
-            "a worker process died (killed, or out of memory); the batches before it are stored",
-            hint="run the same scan again to resume, with fewer --jobs if memory is short",
-        ) from None
+        todo = _pending(items, store, versions, force, summary, watch, batch)
+        for outcomes in runner.map(todo):
+            _record(outcomes, summary, store, sink)
+            watch.advance(len(outcomes), 0, sum(o.failed for o in outcomes))
+            if stop is not None and stop():
+                raise KeyboardInterrupt
     finally:
+        runner.close()
         watch.finish()
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
         if store is not None and summary.run is not None:
             store.finish_run(summary.run, summary.audited, summary.unchanged, summary.failed)
     return summary
 
 
+def _record(
+    outcomes: list[Outcome], summary: ScanSummary, store: Store | None, sink: TextIO | None
+) -> None:
+    """Count, write and store one batch's outcomes."""
+    for outcome in outcomes:
+        summary.add(outcome)
+    if sink is not None:
+        sink.write("".join(o.document + "\n" for o in outcomes if o.document is not None))
+        sink.flush()
+    if store is not None:
+        store.write(summary.run or 0, outcomes)
+
+
 def _pending(
-    chunk: list[Item], store: Store | None, versions: tuple[str, str], force: bool
-) -> list[Item]:
-    """The items of *chunk* that need an audit (all of them without a store or with force)."""
-    if store is None or force:
-        return chunk
-    done = store.done([i.identity for i in chunk if i.error is None], *versions)
-    return [i for i in chunk if i.error is not None or i.identity not in done]
+    items: Iterator[Item],
+    store: Store | None,
+    versions: tuple[str, str],
+    force: bool,
+    summary: ScanSummary,
+    watch: ScanObserver,
+    batch: int,
+) -> Iterator[list[Item]]:
+    """Batches of the items that need an audit; the unchanged ones are counted and skipped."""
+    lookup = batch if store is None or force else max(batch, LOOKUP)
+    for chunk in _batches(items, lookup):
+        todo = chunk
+        if store is not None and not force:
+            done = store.done([i.identity for i in chunk if i.error is None], *versions)
+            todo = [i for i in chunk if i.error is not None or i.identity not in done]
+        if len(todo) < len(chunk):
+            summary.unchanged += len(chunk) - len(todo)
+            watch.advance(0, len(chunk) - len(todo), 0)
+        for start in range(0, len(todo), batch):
+            yield todo[start : start + batch]

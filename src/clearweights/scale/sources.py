@@ -8,6 +8,7 @@ releases there are; what a source cannot read becomes an error item, recorded an
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import sys
@@ -16,9 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from clearweights._untrusted import load_json, read_head
+from clearweights._untrusted import (
+    MAX_DEPTH,
+    MAX_DOCUMENT_BYTES,
+    UntrustedInputError,
+    load_json,
+    shorten,
+)
+from clearweights.errors import ReleaseError
 from clearweights.scale.items import Item, directory_digest
 from clearweights.scale.rows import malformed_item, row_item
+from clearweights.sources.hf_cache import cache_folder, snapshot_at
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _MARKERS = re.compile(r"^(?:readme\.md|config\.json|modelcard\.md|.*licen[cs]e.*|copying.*)$", re.I)
@@ -40,9 +49,7 @@ class ScanSource(Protocol):
 
 
 def _hub_cache() -> str:
-    from huggingface_hub import constants
-
-    return str(constants.HF_HUB_CACHE)
+    return str(cache_folder())
 
 
 def is_release(folder: str) -> bool:
@@ -82,19 +89,48 @@ def _folder(path: str) -> Iterator[Item]:
 
 def cached_repo(repo_id: str, cache: str, revision: str) -> Item:
     """The snapshot of *repo_id* at *revision* (a branch, tag or commit) in the cache."""
-    folder = Path(cache) / ("models--" + repo_id.replace("/", "--"))
-    ref = folder / "refs" / revision
     try:
-        commit = read_head(ref, 256)[0].decode("utf-8").strip() if ref.is_file() else revision
-    except (OSError, ValueError):  # UnicodeDecodeError and UntrustedInputError are ValueErrors
-        commit = ""
-    snapshot = folder / "snapshots" / commit
-    if not commit or "/" in commit or not snapshot.is_dir():
-        where = "is not in the local Hugging Face cache" if not folder.is_dir() else (
-            f"has no snapshot for revision {revision!r} in the local Hugging Face cache"
-        )  # fmt: skip
-        return Item("hf-cache", repo_id, "", error=f"{repo_id}: {where}")
-    return Item("hf-cache", repo_id, commit, location=str(snapshot))
+        snapshot = snapshot_at(repo_id, revision, cache)
+    except ReleaseError as exc:
+        return Item("hf-cache", repo_id, "", error=f"{repo_id}: {exc.message}")
+    return Item("hf-cache", repo_id, snapshot.name, location=str(snapshot))
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether parsed JSON nests lists and objects more than *limit* deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        children = current.values() if isinstance(current, dict) else current
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
+def load_row(text: str) -> Any:
+    """One dump row, as :func:`clearweights._untrusted.load_json` reads JSON, faster.
+
+    The C decoder parses first (it refuses runaway nesting with a RecursionError, safely);
+    the nesting limit is then checked on the parsed containers, so a row's strings (the card)
+    are never scanned twice: the resumption of a run is mostly this function.
+
+    Raises:
+        UntrustedInputError: too large, too deeply nested, or not JSON.
+    """
+    if len(text) > MAX_DOCUMENT_BYTES:
+        return load_json(text)  # the same refusal, worded once
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise UntrustedInputError(f"is nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:
+        raise UntrustedInputError(f"is not valid JSON: {shorten(str(exc))}") from None
+    # Fewer brackets than the limit, in strings or not, cannot nest past it: no walk needed.
+    few = text.count("[") + text.count("{") <= MAX_DEPTH
+    if not few and isinstance(value, dict | list) and _too_deep(value, MAX_DEPTH):
+        raise UntrustedInputError(f"is nested more than {MAX_DEPTH} levels deep")
+    return value
 
 
 @dataclass(frozen=True)
@@ -116,7 +152,7 @@ class JsonLinesDump:
                     continue
                 where = f"{self.path}:{number}"
                 try:
-                    raw = load_json(line.decode("utf-8"))
+                    raw = load_row(line.decode("utf-8"))
                 except UnicodeDecodeError as exc:
                     yield malformed_item(where, f"not UTF-8 text (byte {exc.start})", line)
                 except ValueError as exc:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from clearweights.scale.rows import SOURCE as METADATA
 from clearweights.scale.rows import TextPool, row_release
 from clearweights.sources.local import LocalDirectory
 
-__all__ = ["audit_collected", "audit_document", "audit_item", "collect", "failed"]
+__all__ = ["audit_batch", "audit_collected", "audit_document", "audit_item", "collect", "failed"]
 
 _FIRST = ("schema_version", "tool", "tool_version", "catalogue_version")
 WEIGHTS_COMPONENT = 10  # MOF component id of the final model parameters
@@ -39,6 +41,10 @@ def audit_document(doc: dict[str, Any]) -> str:
 def collect(item: Item, pool: TextPool) -> Release:
     """Read the release an item names (raises ReleaseError when it cannot)."""
     if item.source == METADATA:
+        if item.row is not None and "fetch" in item.row:  # a Hub query's row: texts to fetch
+            from clearweights.scale.hub import fetch_texts
+
+            item = dataclasses.replace(item, row=fetch_texts(item))
         return row_release(item, pool)
     path = Path(item.location)
     if item.source == "hf-cache":  # .../models--org--name/snapshots/<commit>
@@ -68,6 +74,24 @@ def _rows(audit: dict[str, Any]) -> dict[str, Any]:
         "verdicts": verdicts,
         "findings": findings,
     }
+
+
+def audit_batch(items: list[Item]) -> list[Outcome]:
+    """Audit a batch of items (one task of an engine): outcomes in order, rows left behind.
+
+    Texts carried by metadata rows are written to a temporary folder of the batch, on the
+    machine that audits it (a Ray node need not share the scanning machine's disk). The
+    outcomes carry their items without the rows (the card texts): the scan's process needs
+    only each release's identity back.
+    """
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="clearweights-texts-") as texts:
+        for item in items:
+            outcome = audit_item(item, texts)
+            if outcome.item.row is not None:
+                outcome = dataclasses.replace(outcome, item=dataclasses.replace(item, row=None))
+            outcomes.append(outcome)
+    return outcomes
 
 
 def failed(item: Item, error: str, seconds: float) -> Outcome:

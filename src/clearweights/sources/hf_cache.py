@@ -10,6 +10,53 @@ from clearweights.release.model import Release
 from clearweights.sources.local import LocalDirectory
 
 
+def cache_folder(cache: str | Path | None = None) -> Path:
+    """The Hugging Face cache folder: *cache*, else huggingface_hub's (``HF_HUB_CACHE``)."""
+    if cache:
+        return Path(cache)
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def repo_folder(repo_id: str, cache: str | Path | None = None) -> Path:
+    """Where the cache keeps a model repo (``models--org--name``)."""
+    return cache_folder(cache) / ("models--" + repo_id.replace("/", "--"))
+
+
+def read_ref(folder: Path, revision: str) -> str:
+    """The commit a branch or tag names (``refs/REV``), *revision* itself when there is no
+    such ref (a commit), or ``""`` when the ref cannot be read."""
+    ref = folder / "refs" / revision
+    if not ref.is_file():
+        return revision
+    try:
+        return read_head(ref, 256)[0].decode("utf-8").strip()
+    except (OSError, ValueError):  # missing, not a regular file, not UTF-8
+        return ""
+
+
+def snapshot_at(repo_id: str, revision: str = "main", cache: str | Path | None = None) -> Path:
+    """The cached snapshot of *repo_id* at *revision* (a branch, tag or commit).
+
+    Raises:
+        ReleaseError: the repo or that revision is not in the cache.
+    """
+    folder = repo_folder(repo_id, cache)
+    if ".." in Path(revision).parts or Path(revision).is_absolute():
+        raise ReleaseError(f"{revision!r} is not a revision", path=repo_id)
+    commit = read_ref(folder, revision)
+    snapshot = folder / "snapshots" / commit
+    if commit and "/" not in commit and snapshot.is_dir():
+        return snapshot
+    if not folder.is_dir():
+        raise ReleaseError("is not in the local Hugging Face cache", path=repo_id)
+    raise ReleaseError(
+        f"has no snapshot for revision {revision!r} in the local Hugging Face cache",
+        path=repo_id,
+    )
+
+
 class HubCache:
     """Finds the newest cached snapshot of a model repo through huggingface_hub's cache API."""
 
@@ -24,9 +71,7 @@ class HubCache:
         huggingface_hub's ``scan_cache_dir`` drops a repo whose links dangle, which would hide
         the real problem; the layout is read directly so missing blobs are named instead.
         """
-        from huggingface_hub import constants
-
-        folder = Path(constants.HF_HUB_CACHE) / ("models--" + self.repo_id.replace("/", "--"))
+        folder = repo_folder(self.repo_id)
         snapshots = folder / "snapshots"
         try:
             revisions = sorted(

@@ -20,7 +20,6 @@ from sqlalchemy import (
     event,
     insert,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
@@ -131,21 +130,30 @@ class Store:
         self.engine.dispose()
 
     def done(self, items: Sequence[Identity], tool: str, catalogue: str) -> set[Identity]:
-        """Which of *items* already have a successful audit by these versions."""
-        if not items:
-            return set()
-        query = (
-            select(ReleaseRow.source, ReleaseRow.key, ReleaseRow.revision)
-            .join(AuditRow, AuditRow.release_id == ReleaseRow.id)
-            .where(
-                tuple_(ReleaseRow.source, ReleaseRow.key, ReleaseRow.revision).in_(list(items)),
-                AuditRow.tool_version == tool,
-                AuditRow.catalogue_version == catalogue,
-                AuditRow.status == "ok",
-            )
-        )
+        """Which of *items* already have a successful audit by these versions.
+
+        One query per source kind and chunk of keys (the ``source, key`` index), whatever the
+        batch size; revisions are matched here rather than in a row-value ``IN``.
+        """
+        wanted = set(items)
+        found: set[Identity] = set()
         with self._guard(), self.engine.connect() as connection:
-            return {(s, k, r) for s, k, r in connection.execute(query)}
+            for source, keys in _by_source(wanted).items():
+                for chunk in _chunks(sorted(keys)):
+                    query = (
+                        select(ReleaseRow.key, ReleaseRow.revision)
+                        .join(AuditRow, AuditRow.release_id == ReleaseRow.id)
+                        .where(
+                            ReleaseRow.source == source,
+                            ReleaseRow.key.in_(chunk),
+                            AuditRow.tool_version == tool,
+                            AuditRow.catalogue_version == catalogue,
+                            AuditRow.status == "ok",
+                        )
+                    )
+                    rows = connection.execute(query)
+                    found.update((source, k, r) for k, r in rows if (source, k, r) in wanted)
+        return found
 
     def start_run(self, tool: str, catalogue: str) -> int:
         """Record the start of a scan."""
@@ -166,48 +174,84 @@ class Store:
             connection.execute(update(RunRow).where(RunRow.id == run).values(**values))
 
     def write(self, run: int, outcomes: Iterable[Outcome]) -> None:
-        """Store a batch of audits in one transaction (replacing any by the same versions)."""
-        with self._guard(), self.engine.begin() as connection:
-            for outcome in outcomes:
-                self._write_one(connection, run, outcome)
+        """Store a batch of audits in one transaction (replacing any by the same versions).
 
-    def _write_one(self, connection: Any, run: int, o: Outcome) -> None:
-        source, key, revision = o.item.identity
-        release = connection.execute(
-            select(ReleaseRow.id).where(
-                ReleaseRow.source == source, ReleaseRow.key == key, ReleaseRow.revision == revision
-            )
-        ).scalar()
-        if release is None:
-            values = {"source": source, "key": key, "revision": revision}
-            release = connection.execute(insert(ReleaseRow).returning(ReleaseRow.id), values)
-            release = release.scalar_one()
-        same = (
-            AuditRow.release_id == release,
-            AuditRow.tool_version == o.tool_version,
-            AuditRow.catalogue_version == o.catalogue_version,
-        )
-        old = connection.execute(select(AuditRow.id).where(*same)).scalar()
-        if old is not None:
-            for table in (LicenceRow, VerdictRow, FindingRow):
-                connection.execute(delete(table).where(table.audit_id == old))
-            connection.execute(delete(AuditRow).where(AuditRow.id == old))
-        row = {
-            "release_id": release, "run_id": run, "tool_version": o.tool_version,
-            "catalogue_version": o.catalogue_version, "status": "error" if o.failed else "ok",
-            "error": o.error, "name": o.name, "weights_license": o.weights_license,
-            "document": o.document, "audited_at": now(), "seconds": o.seconds,
-        }  # fmt: skip
-        audit = connection.execute(insert(AuditRow).returning(AuditRow.id), row).scalar_one()
-        children: list[tuple[type[Any], list[dict[str, Any]]]] = [
-            (LicenceRow, [{"audit_id": audit, "component": c, "license_id": i, "category": k}
-                          for c, i, k in o.licenses]),
-            (VerdictRow, [{"audit_id": audit, "framework": f, "verdict": v, "label": lab}
-                          for f, v, lab in o.verdicts]),
-            (FindingRow, [{"audit_id": audit, "code": c, "severity": s, "message": m}
-                          for c, s, m in o.findings]),
-        ]  # fmt: skip
-        for table, rows in children:
+        Bulk statements: one look-up and one insert of the releases, one delete of the audits
+        replaced, one insert of the audits and one per child table, whatever the batch size.
+        """
+        latest = {(o.item.identity, o.tool_version, o.catalogue_version): o for o in outcomes}
+        batch = list(latest.values())  # a release given twice in a batch: its last audit
+        if not batch:
+            return
+        with self._guard(), self.engine.begin() as connection:
+            releases = self._release_ids(connection, [o.item.identity for o in batch])
+            ids = [releases[o.item.identity] for o in batch]
+            self._drop_audits(connection, ids, batch)
+            stamp = now()
+            rows = [
+                {"release_id": release, "run_id": run, "tool_version": o.tool_version,
+                 "catalogue_version": o.catalogue_version, "status": "error" if o.failed else "ok",
+                 "error": o.error, "name": o.name, "weights_license": o.weights_license,
+                 "document": o.document, "audited_at": stamp, "seconds": o.seconds}
+                for release, o in zip(ids, batch, strict=True)
+            ]  # fmt: skip
+            returning = insert(AuditRow).returning(AuditRow.id, sort_by_parameter_order=True)
+            audits = list(connection.execute(returning, rows).scalars())
+            self._write_children(connection, zip(audits, batch, strict=True))
+
+    def _release_ids(self, connection: Any, identities: list[Identity]) -> dict[Identity, int]:
+        """The row id of each release, inserting the releases not stored yet."""
+        ids: dict[Identity, int] = {}
+        wanted = set(identities)
+        for source, keys in _by_source(wanted).items():
+            for chunk in _chunks(sorted(keys)):
+                query = select(ReleaseRow.id, ReleaseRow.key, ReleaseRow.revision).where(
+                    ReleaseRow.source == source, ReleaseRow.key.in_(chunk)
+                )
+                for row_id, key, revision in connection.execute(query):
+                    if (source, key, revision) in wanted:
+                        ids[(source, key, revision)] = row_id
+        new = sorted(wanted - ids.keys())
+        if new:
+            values = [{"source": s, "key": k, "revision": r} for s, k, r in new]
+            returning = insert(ReleaseRow).returning(ReleaseRow.id, sort_by_parameter_order=True)
+            ids.update(zip(new, connection.execute(returning, values).scalars(), strict=True))
+        return ids
+
+    def _drop_audits(self, connection: Any, releases: list[int], batch: list[Outcome]) -> None:
+        """Delete the audits these outcomes replace (same release and versions)."""
+        versions = {(o.tool_version, o.catalogue_version) for o in batch}
+        for tool, catalogue in versions:
+            for chunk in _chunks(sorted(set(releases))):
+                old = list(
+                    connection.execute(
+                        select(AuditRow.id).where(
+                            AuditRow.release_id.in_(chunk),
+                            AuditRow.tool_version == tool,
+                            AuditRow.catalogue_version == catalogue,
+                        )
+                    ).scalars()
+                )
+                if not old:
+                    continue
+                for table in (LicenceRow, VerdictRow, FindingRow):
+                    connection.execute(delete(table).where(table.audit_id.in_(old)))
+                connection.execute(delete(AuditRow).where(AuditRow.id.in_(old)))
+
+    @staticmethod
+    def _write_children(connection: Any, audits: Iterable[tuple[int, Outcome]]) -> None:
+        """The normalised rows of each audit: licences, verdicts, findings (executemany)."""
+        licences: list[dict[str, Any]] = []
+        verdicts: list[dict[str, Any]] = []
+        findings: list[dict[str, Any]] = []
+        for audit, o in audits:
+            licences += [{"audit_id": audit, "component": c, "license_id": i, "category": k}
+                         for c, i, k in o.licenses]  # fmt: skip
+            verdicts += [{"audit_id": audit, "framework": f, "verdict": v, "label": lab}
+                         for f, v, lab in o.verdicts]  # fmt: skip
+            findings += [{"audit_id": audit, "code": c, "severity": s, "message": m}
+                         for c, s, m in o.findings]  # fmt: skip
+        for table, rows in ((LicenceRow, licences), (VerdictRow, verdicts), (FindingRow, findings)):
             if rows:
                 connection.execute(insert(table), rows)
 
@@ -225,6 +269,21 @@ class Store:
         except SQLAlchemyError as exc:
             why = f"could not be written or read: {_reason(exc)}"
             raise StoreError(why, path=self.shown) from None
+
+
+_CHUNK = 500  # bound parameters per IN list, well under every database's limit
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _by_source(identities: Iterable[Identity]) -> dict[str, set[str]]:
+    keys: dict[str, set[str]] = {}
+    for source, key, _ in identities:
+        keys.setdefault(source, set()).add(key)
+    return keys
 
 
 def _reason(exc: SQLAlchemyError) -> str:

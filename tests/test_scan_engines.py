@@ -1,0 +1,106 @@
+"""``clearweights scan`` engines and interruption: Ray gives the local results; SIGTERM resumes."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clearweights.scale import scan, sources_for
+from clearweights.scale.engines import PoolEngine, ray_engine
+from clearweights.store import open_store
+from tests.scale_corpus import audits, card_only_dirs, generated_rows, write_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def ray_local() -> Iterator[None]:
+    """A local Ray instance of two CPUs for this module's tests, shut down at the end."""
+    ray = pytest.importorskip("ray")
+    # A loaded machine (the whole suite on two cores) starts the raylet slowly: wait for it.
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "300")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=128 << 20)  # fmt: skip
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def test_ray_engine_gives_the_local_engines_results(tmp_path: Path, ray_local: None) -> None:
+    """Directories and dump rows through Ray tasks: the same JSON Lines, in the same order."""
+    card_only_dirs(tmp_path / "dirs")
+    dump = write_jsonl(generated_rows(12), tmp_path / "rows.jsonl")
+    sources = [str(tmp_path / "dirs"), str(dump)]
+    local, remote = io.StringIO(), io.StringIO()
+    scan(sources_for(sources), sink=local, engine=PoolEngine(2), batch=7)
+    db = tmp_path / "ray.db"
+    store = open_store(str(db))
+    try:
+        summary = scan(sources_for(sources), sink=remote, store=store,
+                       engine=ray_engine(), batch=7)  # fmt: skip
+        again = scan(sources_for(sources), store=store, engine=ray_engine())
+    finally:
+        store.close()
+    assert summary.failed == 0
+    assert remote.getvalue() == local.getvalue()
+    assert len(audits(remote.getvalue())) == summary.audited == 12 + 7
+    assert (again.audited, again.unchanged) == (0, 19)
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select count(*) from audits").fetchone() == (19,)
+
+
+def test_ray_address_needs_the_ray_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    from clearweights.cli.main import main
+
+    assert main(["scan", ".", "--ray-address", "127.0.0.1:1"]) == 2
+    assert "--ray-address needs --engine ray" in capsys.readouterr().err
+
+
+def _count(db: Path, query: str) -> int:
+    if not db.with_name(db.name + "-wal").exists():
+        return 0  # not in WAL mode yet: a reader now would block the switch to it
+    with sqlite3.connect(db, timeout=10) as connection:
+        try:
+            return int(connection.execute(query).fetchone()[0])
+        except sqlite3.OperationalError:  # the schema is not there yet
+            return 0
+
+
+def test_sigterm_loses_at_most_the_batches_in_flight(tmp_path: Path) -> None:
+    rows = generated_rows(400)
+    dump = write_jsonl(rows, tmp_path / "rows.jsonl")
+    db = tmp_path / "s.db"
+    command = [sys.executable, "-m", "clearweights.cli.main", "scan", str(dump),
+               "--store", str(db), "--jobs", "2", "-q"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while _count(db, "select count(*) from audits") < 64 and time.monotonic() < deadline:
+        assert child.poll() is None, "the scan ended before it could be interrupted"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 3
+    assert b"interrupted: the releases audited before it are stored" in err
+    assert b"Traceback" not in err
+    stored = _count(db, "select count(*) from audits")
+    assert 64 <= stored < len(rows)
+    assert _count(db, "select count(*) from runs where finished_at is not null") == 1
+    rerun = subprocess.run(command, env=env, capture_output=True, timeout=300, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    with sqlite3.connect(db) as connection:
+        keys = [k for (k,) in connection.execute("select key from releases")]
+        second = connection.execute("select audited, unchanged from runs where id = 2").fetchone()
+        assert connection.execute("select count(*) from audits").fetchone() == (len(rows),)
+    assert sorted(keys) == sorted(r["id"] for r in rows)  # complete, nothing twice
+    assert second == (len(rows) - stored, stored)  # only the rest was audited
