@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SOURCES := src tests tools bench
 
-.PHONY: run test install dev lint typecheck unit bench data clean browser postgres
+.PHONY: run serve test install dev lint typecheck unit bench data clean browser postgres
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,6 +27,14 @@ dev: $(VENV)/.installed-dev
 ## The main job: audit the bundled example releases and print the verdict table.
 run: install
 	$(BIN)/clearweights audit examples/releases/* --no-systemic-risk --not-monetised
+	@echo "Browse these releases in the registry's web UI: make serve (then open http://127.0.0.1:8000)"
+
+## The registry (clearweights serve) over the example releases, audited into .cache/registry.db.
+serve: install
+	$(BIN)/python -m pip install -q -e '.[server]'
+	mkdir -p .cache
+	$(BIN)/clearweights scan examples/releases/* --store .cache/registry.db -q
+	$(BIN)/clearweights serve --store .cache/registry.db
 
 lint: dev
 	$(BIN)/ruff check $(SOURCES)
