@@ -33,7 +33,7 @@ run: install
 serve: install
 	$(BIN)/python -m pip install -q -e '.[server]'
 	mkdir -p .cache
-	$(BIN)/clearweights scan examples/releases/* --store .cache/registry.db -q
+	$(BIN)/clearweights scan examples/releases/*/ --store .cache/registry.db -q
 	$(BIN)/clearweights serve --store .cache/registry.db
 
 lint: dev
