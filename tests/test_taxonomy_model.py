@@ -136,7 +136,7 @@ def test_binary_huge_and_unmatched_documents_are_refused(tmp_path: Path) -> None
         ("blob.md", "document blob.md is binary"),
         ("latin1.md", "document latin1.md is not UTF-8"),
         ("huge.md", "over the limit"),
-        ("*.pdf", "not Markdown or plain text"),
+        ("*.pdf", "document scan.pdf is not a readable PDF"),
         ("missing/*.md", "no file at commit"),
     ]:
         pinned = _with_repo(leaf, str(repo), commit=commit, patterns=(pattern,))
@@ -226,3 +226,43 @@ def _with_repo(
         patterns=patterns or leaf.document.patterns,
     )
     return replace(leaf, document=document)
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """A minimal one-page PDF whose page draws *lines* in Helvetica (offsets computed)."""
+    text = "".join(f"({line}) Tj 0 -20 Td " for line in lines)
+    stream = f"BT /F1 12 Tf 72 720 Td {text}ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+def test_pdf_documents_are_read_as_text(tmp_path: Path) -> None:
+    pytest.importorskip("pypdf")
+    repo = tmp_path / "docs"
+    commit = make_repo(repo, {"phoenix.pdf": _pdf(["Phoenix is a constellation", "of the south"]),
+                              "blank.pdf": _pdf([])})  # fmt: skip
+    leaf = taxonomy.load_leaf(PHOENIX)
+    (document,) = taxonomy.read_documents(
+        _with_repo(leaf, str(repo), commit=commit, patterns=("phoenix.pdf",))
+    )
+    assert "Phoenix is a constellation" in document.text and "of the south" in document.text
+    blank = _with_repo(leaf, str(repo), commit=commit, patterns=("blank.pdf",))
+    with pytest.raises(TaxonomyError, match="a PDF without text"):
+        taxonomy.read_documents(blank)

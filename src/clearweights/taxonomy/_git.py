@@ -233,6 +233,10 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
 
 
 def _decode(data: bytes, leaf: Leaf, name: str) -> str:
+    if name.lower().endswith(".pdf"):
+        from clearweights.taxonomy._pdf import pdf_text
+
+        return pdf_text(data, leaf, name)
     if b"\0" in data[:8192]:
         raise TaxonomyError(f"document {name} is binary, not Markdown or text", path=leaf.path)
     try:
@@ -242,9 +246,9 @@ def _decode(data: bytes, leaf: Leaf, name: str) -> str:
 
 
 def _check_document(leaf: Leaf, name: str, size: int) -> None:
-    if not name.lower().endswith(DOCUMENT_SUFFIXES):
+    if not name.lower().endswith((*DOCUMENT_SUFFIXES, ".pdf")):
         raise TaxonomyError(
-            f"document {name} is not Markdown or plain text ({', '.join(DOCUMENT_SUFFIXES)})",
+            f"document {name} is not Markdown, plain text ({', '.join(DOCUMENT_SUFFIXES)}) or PDF",
             path=leaf.path,
             hint="convert it to Markdown, or narrow document.patterns",
         )
