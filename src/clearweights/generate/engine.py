@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from clearweights._async import run_sync
 from clearweights.errors import GenerateError, InputError
 from clearweights.generate.card import data_component, documents, obligations, render_card
 from clearweights.generate.model import GenerateResult, GenLeaf, LeafResult, Teacher
@@ -145,7 +146,7 @@ def generate(
     teacher = replace(teacher, license=verdict.license, duties=verdict.duties)
     for leaf in leaves:
         options.pipeline(leaf.kind).check()
-    teacher, results = asyncio.run(_run(leaves, teacher, options, api_key, watcher, transport))
+    teacher, results = run_sync(_run(leaves, teacher, options, api_key, watcher, transport))
     return _write_outputs(leaves, results, teacher, options)
 
 

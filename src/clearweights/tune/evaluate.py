@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clearweights._async import run_sync
 from clearweights.errors import ClearweightsError, InputError
 from clearweights.progress import Progress, Silent
 from clearweights.tune.data import load_samples, split
@@ -277,7 +278,7 @@ def evaluate(config: EvalConfig, *, progress: Progress | None = None) -> EvalRep
     judge: dict[str, Any] = {}
     unscored: list[str] = []
     if config.judge_url and config.judge_model:
-        scores = asyncio.run(_judge_all(config, jobs))
+        scores = run_sync(_judge_all(config, jobs))
         base = [scores.get(("base", i)) for i in range(len(items))]
         cand = [scores.get(("candidate", i)) for i in range(len(items))]
         unscored = [f"{it.leaf}: {it.question}" for it, b, c in zip(items, base, cand, strict=True)
