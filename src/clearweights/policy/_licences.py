@@ -149,7 +149,7 @@ class TermAllowed:
     def description(self) -> str:
         return f"{self.term.replace('_', ' ')}: {self.action}"
 
-    def _state(self, licence: Licence) -> str:
+    def state(self, licence: Licence) -> str:
         """``present``, ``absent`` or ``unknown``."""
         term = getattr(licence.terms, self.term)
         value = term.value
@@ -161,7 +161,7 @@ class TermAllowed:
 
     def _free(self, choice: tuple[Licence, ...]) -> bool:
         """Whether a choice of licences is known not to have the term."""
-        return bool(choice) and all(self._state(lic) == "absent" for lic in choice)
+        return bool(choice) and all(self.state(lic) == "absent" for lic in choice)
 
     def check(self, ctx: CheckContext) -> list[Violation]:
         out = []
@@ -175,7 +175,7 @@ class TermAllowed:
             if any(not choice for choice in choices):
                 message = f"{component.name} has no identified licence: {label} is unknown"
                 out.append(Violation(self.id, message, "unknown", f"no {label}", (where,), level))
-            having = {lic.id: lic for c in choices for lic in c if self._state(lic) != "absent"}
+            having = {lic.id: lic for c in choices for lic in c if self.state(lic) != "absent"}
             for lic in having.values():
                 out.append(self._violation(ctx, lic, where, label, level))
         return out
@@ -184,7 +184,7 @@ class TermAllowed:
         self, ctx: CheckContext, lic: Licence, where: Location, label: str, level: str
     ) -> Violation:
         term = getattr(lic.terms, self.term)
-        if self._state(lic) == "unknown":
+        if self.state(lic) == "unknown":
             why = f" ({term.reason})" if term.reason else ""
             message = f"{lic.name}: {label} is unknown{why}; it fails closed"
             return Violation(self.id, message, "unknown", f"no {label}", (where,), level)

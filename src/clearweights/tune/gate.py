@@ -19,6 +19,7 @@ from clearweights.errors import UnknownLicenceError
 from clearweights.generate.teacher_license import assess
 from clearweights.licenses import Licence, get
 from clearweights.licenses.model import Category
+from clearweights.policy._licences import LicencesFor, TermAllowed
 from clearweights.policy.rules import Policy
 from clearweights.tune.data import Provenance
 
@@ -137,46 +138,32 @@ def _data_duties(lic: Licence) -> list[Duty]:
     return out
 
 
-def _forbidden_terms(policy: Policy) -> tuple[set[str], set[str]]:
-    """(terms the policy forbids, licence ids/categories it denies for weights or data)."""
-    terms: set[str] = set()
-    denied: set[str] = set()
-    for leaf in policy.leaves:
-        action, term = getattr(leaf, "action", None), getattr(leaf, "term", None)
-        if action == "forbid" and isinstance(term, str):
-            terms.add(term)
-        if getattr(leaf, "kind", None) in ("weights", "datasets", "data"):
-            denied.update(getattr(leaf, "deny", ()))
-    return terms, denied
-
-
 def _policy_refusals(policy: Policy, licences: list[Licence], source: str) -> list[Refusal]:
-    terms, denied = _forbidden_terms(policy)
+    """What the policy's term and licence rules refuse in these licences. Like the policy
+    itself, a forbidden term the licence leaves unknown refuses too (fail closed)."""
     out = []
-    for lic in licences:
-        for term in sorted(terms):
-            value = getattr(lic.terms, term).value
-            present = (
-                bool(value.restricted)
-                if term == "output_use_restriction" and value
-                else bool(value)
-            )
-            if present:
-                cite = getattr(lic.terms, term).cite
+    for rule in policy.leaves:
+        for lic in licences:
+            if isinstance(rule, TermAllowed) and rule.action == "forbid":
+                state = rule.state(lic)
+                if state == "absent":
+                    continue
+                cite = getattr(lic.terms, rule.term).cite
                 quote = f': "{cite.quote}" ({cite.clause})' if cite and cite.quote else ""
+                what = rule.term.replace("_", " ")
+                why = (
+                    f"forbids {what}{quote}"
+                    if state == "present"
+                    else (f"forbids {what}, and the licence leaves it unknown")
+                )
+                out.append(Refusal(source, lic.id, f"policy {policy.name} {why}"))
+            denied = isinstance(rule, LicencesFor) and rule.kind in ("weights", "datasets")
+            if denied and (lic.id in rule.deny or lic.category.value in rule.deny):
                 out.append(
                     Refusal(
-                        source,
-                        lic.id,
-                        f"policy {policy.name} forbids {term.replace('_', ' ')}{quote}",
+                        source, lic.id, f"policy {policy.name} denies {lic.category.value} licences"
                     )
                 )
-        if lic.id in denied or lic.category.value in denied:
-            out.append(
-                Refusal(
-                    source, lic.id, f"policy {policy.name} denies {lic.category.value} licences"
-                )
-            )
     return out
 
 
