@@ -62,6 +62,7 @@ __all__ = [
     "identify_bytes",
     "identify_file",
     "identify_name",
+    "is_open_id",
     "names_for_people",
     "parse_expression",
     "summarize",
@@ -100,3 +101,13 @@ def catalogue_version() -> str:
 def parse_expression(text: str) -> Expression:
     """Parse and normalise an SPDX licence expression (Hub ids and LicenseRefs resolved)."""
     return _parse_expression(text, load())
+
+
+def is_open_id(license_id: str) -> bool:
+    """Whether the catalogue's record for *license_id* grants open terms (OSI-approved or an
+    open category). The record decides, never what a stored or posted document says about it;
+    an id the catalogue does not know (a modified or unidentified text) is not open."""
+    from clearweights.licenses._blocks import is_open
+
+    found = load().get(license_id)
+    return found is not None and is_open(found)

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from clearweights.components import MofComponent
+from clearweights.licenses import is_open_id
 from clearweights.store.models import AuditRow, EntryRow, ReleaseRow, StateRow
 
-WEIGHTS_CID = 10  # MOF component id of the final model parameters
-_OPEN = {"permissive", "copyleft", "open-data", "open-documentation"}
+WEIGHTS_CID = MofComponent.MODEL_PARAMETERS_FINAL.spec.cid
 _MARK = "index.audit_mark"
 _CHUNK = 1000
 
@@ -58,11 +59,8 @@ def facts(document: str | None) -> Facts:
         license_name=first.get("name"),
         license_category=first.get("category"),
         license_family=first.get("family"),
-        weights_open=bool(licences)
-        and all(
-            lic.get("category") in _OPEN or (lic.get("terms") or {}).get("osi_approved")
-            for lic in licences
-        ),
+        # The catalogue decides what is open, not the (possibly posted) document.
+        weights_open=bool(licences) and all(is_open_id(str(lic.get("id"))) for lic in licences),
         mof_class=mof.get("class") if isinstance(mof.get("class"), int) else None,
         open_washing=any(
             str(f.get("code", "")).startswith("OW-") for f in audit.get("findings") or ()

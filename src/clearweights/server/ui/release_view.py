@@ -15,9 +15,9 @@ from clearweights import licenses
 from clearweights.components import MofComponent
 from clearweights.errors import UnknownLicenceError
 from clearweights.formats._audit_text import PROFILE_COLUMNS
+from clearweights.licenses import is_open_id
 from clearweights.licenses.summary import Answer
 
-OPEN_CATEGORIES = frozenset({"permissive", "copyleft", "open-data", "open-documentation"})
 STATES = {
     "open": ("✔", "open licence"),
     "restricted": ("⚠", "restricted licence"),
@@ -191,12 +191,8 @@ def _state(component: Mapping[str, Any] | None) -> str:
     found = _dicts(licence.get("licenses")) if isinstance(licence, Mapping) else []
     if not found:
         return "unknown"
-    for lic in found:
-        terms = lic.get("terms")
-        osi = isinstance(terms, Mapping) and terms.get("osi_approved") is True
-        if lic.get("category") not in OPEN_CATEGORIES and not osi:
-            return "restricted"
-    return "open"
+    # The catalogue decides what is open, not the (possibly posted) document.
+    return "open" if all(is_open_id(str(lic.get("id"))) for lic in found) else "restricted"
 
 
 def _grid(components: Any) -> tuple[Cell, ...]:
