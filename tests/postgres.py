@@ -60,9 +60,12 @@ class Cluster:
         self._bindir: Path | None = None
 
     def _run(self, *args: str) -> None:
-        result = subprocess.run(
-            [*self._prefix, *args], capture_output=True, text=True, timeout=120, check=False
-        )
+        try:
+            result = subprocess.run(
+                [*self._prefix, *args], capture_output=True, text=True, timeout=120, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise ClusterError(f"{Path(args[0]).name} did not finish in 120 s") from None
         if result.returncode != 0:
             log = ""
             if self.root is not None and (self.root / "server.log").exists():
@@ -82,6 +85,33 @@ class Cluster:
                 f"package as root), or set {SKIP}=1 to skip the PostgreSQL store tests"
             )
         self.root = Path(tempfile.mkdtemp(prefix="clearweights-pg-"))
+        try:
+            self._create_and_start()
+        except BaseException:  # no server or folder is left behind by a failed start
+            self.stop()
+            raise
+        return self
+
+    @property
+    def url(self) -> str:
+        """The URL of the ``postgres`` database."""
+        return self.database_url("postgres")
+
+    def database_url(self, name: str) -> str:
+        """The store URL of database *name*."""
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
+
+    def create_database(self, name: str) -> str:
+        """Create an empty database and return its store URL."""
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={USER} dbname=postgres",
+                             autocommit=True) as connection:  # fmt: skip
+            connection.execute(f'create database "{name}"')  # name: the tests' own identifiers
+        return self.database_url(name)
+
+    def _create_and_start(self) -> None:
+        assert self.root is not None and self._bindir is not None
         if os.geteuid() == 0:  # the server refuses root: run it as the package's user
             try:
                 owner = pwd.getpwnam("postgres")
@@ -104,27 +134,7 @@ class Cluster:
                 break
             except ClusterError:
                 if attempt == 2:
-                    self.stop()
                     raise
-        return self
-
-    @property
-    def url(self) -> str:
-        """The URL of the ``postgres`` database."""
-        return self.database_url("postgres")
-
-    def database_url(self, name: str) -> str:
-        """The store URL of database *name*."""
-        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{name}"
-
-    def create_database(self, name: str) -> str:
-        """Create an empty database and return its store URL."""
-        import psycopg
-
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={USER} dbname=postgres",
-                             autocommit=True) as connection:  # fmt: skip
-            connection.execute(f'create database "{name}"')  # name: the tests' own identifiers
-        return self.database_url(name)
 
     def stop(self) -> None:
         """Stop the server and remove its folder (immediate shutdown: the data is thrown away)."""

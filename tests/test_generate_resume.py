@@ -56,11 +56,15 @@ def test_a_killed_run_continues_and_loses_nothing(
     process = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, fixture_teacher.url, str(out)], env=env, cwd=root
     )
-    deadline = time.monotonic() + 120
-    while len(_units(checkpoint)) < 3 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    try:
+        deadline = time.monotonic() + 120
+        while (
+            len(_units(checkpoint)) < 3 and time.monotonic() < deadline and process.poll() is None
+        ):
+            time.sleep(0.05)
+    finally:  # killed on every path, also when reading the checkpoint fails
+        process.send_signal(signal.SIGKILL)
+        process.wait()
     done_before = _units(checkpoint)
     assert 3 <= len(done_before) < 12, "the run was not killed mid-way"
     assert not (out / "messages.jsonl").exists()

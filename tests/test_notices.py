@@ -175,3 +175,16 @@ def test_a_lookup_table_of_licence_urls_in_code_is_no_notice() -> None:
         )
     )
     assert identify(f"LICENSE_URLS = {{\n{code}\n}}\n").licences == ()
+
+
+@pytest.mark.parametrize(
+    "name", ["MIT(no derivatives)", "Apache-2.0(not for resale)", "MIT (non-commercial use only)"]
+)
+def test_a_name_with_a_restricting_aside_is_not_the_open_licence(name: str) -> None:
+    # With or without a space before the bracket: the aside changes the licence.
+    assert identify_name(name) is None
+
+
+def test_a_name_with_a_pointer_aside_is_the_licence() -> None:
+    found = identify_name("MIT(see LICENSE)")
+    assert found is not None and found.licence.id == "MIT"

@@ -84,12 +84,17 @@ def test_sigterm_loses_at_most_the_batches_in_flight(tmp_path: Path) -> None:
                "--store", str(db), "--jobs", "2", "-q"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while _count(db, "select count(*) from audits") < 64 and time.monotonic() < deadline:
-        assert child.poll() is None, "the scan ended before it could be interrupted"
-        time.sleep(0.05)
-    child.send_signal(signal.SIGTERM)
-    _, err = child.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 120
+        while _count(db, "select count(*) from audits") < 64 and time.monotonic() < deadline:
+            assert child.poll() is None, "the scan ended before it could be interrupted"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=60)
+    finally:  # never leave the scan and its workers running when the test fails
+        if child.poll() is None:
+            child.kill()
+            child.wait()
     assert child.returncode == 3
     assert b"interrupted: the releases audited before it are stored" in err
     assert b"Traceback" not in err

@@ -66,7 +66,7 @@ def _describe(response: httpx.Response, body: bytes) -> str:
 def _json(response: httpx.Response, body: bytes) -> Any:
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting is malformed too
         raise _Retryable(_describe(response, body)) from None
 
 
@@ -151,7 +151,7 @@ class TeacherClient:
         if listing.status_code == 200:
             try:
                 data = json.loads(listing.content)
-            except ValueError:
+            except (ValueError, RecursionError):  # deep nesting is malformed too
                 raise TeacherError(
                     f"{name}: GET /models returned {_describe(listing, listing.content)}",
                     hint="--teacher-url must be the API base of an OpenAI-compatible server "
@@ -250,7 +250,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "")
     try:
         seconds = float(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting is malformed too
         return None
     return seconds if 0 <= seconds <= MAX_RETRY_AFTER else None
 
@@ -259,7 +259,7 @@ def _error_detail(payload: bytes) -> str:
     """The ``error.message`` of an OpenAI-style error body, when there is one."""
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting is malformed too
         return ""
     # OpenAI's shape is {"error": {"message": ...}}; FastAPI servers answer {"detail": ...}.
     error = (data.get("error") or data.get("detail")) if isinstance(data, dict) else None
@@ -295,7 +295,7 @@ async def _read_events(response: httpx.Response) -> tuple[str, str, Any, str | N
             return "".join(parts), model, fingerprint, reason
         try:
             event = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting is malformed too
             raise _Retryable(f"an event with invalid JSON: {_shown(data)!r}") from None
         choices = event.get("choices") if isinstance(event, dict) else None
         if not isinstance(choices, list):

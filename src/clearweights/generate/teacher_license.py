@@ -51,13 +51,24 @@ def _family_exception(lic: Licence, quote: str) -> bool:
     return lic.family is not None and "improve any other" in lowered
 
 
+def _use_duties(lic: Licence) -> list[str]:
+    """Restrictions on using the teacher at all, which its outputs and the student carry."""
+    terms, out = lic.terms, []
+    if terms.non_commercial.value:
+        out.append(f"{lic.name} is non-commercial: data generated with this teacher, and a "
+                   "model trained on it, may not be used commercially")  # fmt: skip
+    if terms.research_only.value:
+        out.append(f"{lic.name} is research-only: the data and the student are for research")
+    return out
+
+
 def _judge(lic: Licence, student: str | None) -> tuple[bool | None, str, list[str]]:
     """One licence: allowed or not (``None``: unknown), why, and the duties it brings."""
     term = lic.terms.output_use_restriction
     cite = term.cite
     quote = cite.quote if cite else ""
     where = f"{cite.clause}: " if cite else ""
-    duties = _naming_duties(lic)
+    duties = _naming_duties(lic) + _use_duties(lic)
     if not term.known or term.value is None:
         why = term.reason or "the licence text leaves it open"
         return None, f"{lic.id}: whether outputs may train other models is unknown ({why})", []
@@ -73,8 +84,9 @@ def _judge(lic: Licence, student: str | None) -> tuple[bool | None, str, list[st
     if _family_exception(lic, quote):
         if student and student.strip().lower() == (lic.family or "").lower():
             duties.append(
-                f"{lic.name}: the student must stay a {lic.family} model (the licence excepts "
-                f"only its own family from {clause})"
+                f"{lic.name}: the student must stay a {lic.family} model, a derivative of the "
+                f"model this licence covers (the licence excepts only those from {clause}; a "
+                f"{lic.family} model of another generation is not excepted)"
             )
             return True, f"{lic.id}: restricted, but the student is a {lic.family} model", duties
         return False, f"{lic.id} forbids it: {clause} (a {lic.family} student is excepted)", []

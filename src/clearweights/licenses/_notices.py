@@ -103,7 +103,7 @@ def resolve_name(catalogue: Catalogue, name: str) -> Licence | None:
     if found is None and (aside := _ASIDE.match(name.strip())):
         # "MIT (see `LICENSE`)", "[CC BY-SA 4.0](https://...)": the name without the aside.
         shorter = (aside[1] or aside[2]).strip(_PUNCTUATION)
-        rest = name.strip()[len(aside[1] or aside[2]) + 2 :]
+        rest = name.strip()[aside.end(1 if aside[1] else 2) :]  # the aside, whole
         if shorter and shorter.lower() not in _STOP and not _CHANGES.search(rest):
             found = catalogue.get(shorter)
     return None if found is None else current(catalogue, found)

@@ -234,8 +234,10 @@ def plan(
     refusals += t_refusals
     warnings += t_warnings
     if policy is not None:
+        teachers, _ = _lookup(prov.teacher_licenses, "teacher")
         refusals += _policy_refusals(policy, list(base_licences), "base model")
         refusals += _policy_refusals(policy, data, "data")
+        refusals += _policy_refusals(policy, teachers, "teacher")
     derived, correction = _derived(
         tuple(lic.id for lic in base_licences), base_text, claimed_license
     )
