@@ -221,3 +221,23 @@ def test_the_packaged_schema_is_the_documented_one() -> None:
     shipped = resources.files("clearweights").joinpath("data/audit-schema.json")
     documented = ROOT / "docs" / "audit-schema.json"
     assert shipped.read_bytes() == documented.read_bytes()
+
+
+def test_a_forged_record_never_makes_a_restricted_licence_open() -> None:
+    """An audit document from 'another catalogue' keeps its records, but one that calls open
+    what the catalogue does not is replaced by the catalogue's record."""
+    doc = json.loads(_json(audit([str(ROOT / "examples" / "releases" / "llama-3.1-finetune")])))
+    doc["catalogue_version"] = "1999.01.01"
+    forged = 0
+    for component in doc["audits"][0]["components"]:
+        for record in (component.get("license") or {}).get("licenses") or ():
+            if "llama" in record["id"].lower():
+                record.update(category="permissive")
+                record["terms"]["osi_approved"] = True
+                forged += 1
+    assert forged
+    rebuilt = load_audits(json.dumps(doc), name="forged")
+    for component in rebuilt.audits[0].components:
+        for lic in component.licences:
+            if "llama" in lic.id.lower():
+                assert lic.category.value == "restricted-open-weights" and not lic.osi_approved

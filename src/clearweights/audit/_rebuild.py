@@ -16,6 +16,7 @@ from clearweights.frameworks import PROFILES
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status
 from clearweights.inventory import LicenceFile, Role
 from clearweights.licenses import catalogue_version
+from clearweights.licenses._blocks import is_open
 from clearweights.licenses._catalogue import load, terms_from_json
 from clearweights.licenses._expression import LicenceExpression, leaf, unknown_licence
 from clearweights.licenses.model import (
@@ -57,12 +58,24 @@ class Licences:
         found = self._built.get(ident)
         if found is None:
             record = self.records.get(ident)
-            found = None if self.own else load().licences.get(LicenceId(ident))
+            known = load().licences.get(LicenceId(ident))
+            found = None if self.own else known
             if found is None and record is not None:
-                found = _licence(record)
-            found = found or load().licences.get(LicenceId(ident)) or unknown_licence(ident)
+                found = _never_more_open(_licence(record), known)
+            found = found or known or unknown_licence(ident)
             self._built[ident] = found
         return found
+
+
+def _never_more_open(claimed: Licence, known: Licence | None) -> Licence:
+    """A document's own record, unless it calls open what the catalogue does not (a forged or
+    edited document): then the catalogue's record, or an unknown licence for an id the
+    catalogue does not have (run-time ids are never open)."""
+    if not is_open(claimed):
+        return claimed
+    if known is None:
+        return unknown_licence(claimed.id)
+    return claimed if is_open(known) else known
 
 
 def _licence(raw: Mapping[str, Any]) -> Licence:
