@@ -154,11 +154,14 @@ def _policy_refusals(policy: Policy, licences: list[Licence], source: str) -> li
                 why = (
                     f"forbids {what}{quote}"
                     if state == "present"
-                    else (f"forbids {what}, and the licence leaves it unknown")
+                    else f"forbids {what}, and the licence leaves it unknown"
                 )
                 out.append(Refusal(source, lic.id, f"policy {policy.name} {why}"))
-            denied = isinstance(rule, LicencesFor) and rule.kind in ("weights", "datasets")
-            if denied and (lic.id in rule.deny or lic.category.value in rule.deny):
+            if (
+                isinstance(rule, LicencesFor)
+                and rule.kind in ("weights", "datasets")
+                and (lic.id in rule.deny or lic.category.value in rule.deny)
+            ):
                 out.append(
                     Refusal(
                         source, lic.id, f"policy {policy.name} denies {lic.category.value} licences"
