@@ -17,7 +17,15 @@ import pytest
 from clearweights.scale import scan, sources_for
 from clearweights.scale.engines import PoolEngine, ray_engine
 from clearweights.store import open_store
-from tests.scale_corpus import audits, card_only_dirs, generated_rows, write_jsonl
+from tests.scale_corpus import (
+    NAMES,
+    audits,
+    card_only_dirs,
+    generated_rows,
+    hub_row,
+    write_jsonl,
+    write_parquet,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +65,57 @@ def test_ray_engine_gives_the_local_engines_results(tmp_path: Path, ray_local: N
     assert (again.audited, again.unchanged) == (0, 19)
     with sqlite3.connect(db) as connection:
         assert connection.execute("select count(*) from audits").fetchone() == (19,)
+
+
+def _stored(db: Path) -> dict[tuple[str, str, str], tuple[object, ...]]:
+    """Each stored audit with its normalised rows, by release identity (ids and times left out)."""
+    query = """select r.source, r.key, r.revision, a.status, a.error is not null, a.name,
+        a.weights_license, a.document, a.tool_version, a.catalogue_version,
+        (select group_concat(component || '|' || license_id || '|' || category, ';')
+         from (select * from audit_licenses l where l.audit_id = a.id order by l.id)),
+        (select group_concat(framework || '|' || verdict || '|' || coalesce(label, ''), ';')
+         from (select * from audit_verdicts v where v.audit_id = a.id order by v.id)),
+        (select group_concat(code || '|' || severity || '|' || message, ';')
+         from (select * from audit_findings f where f.audit_id = a.id order by f.id))
+        from audits a join releases r on r.id = a.release_id"""
+    with sqlite3.connect(db) as connection:
+        return {tuple(row[:3]): tuple(row[3:]) for row in connection.execute(query)}
+
+
+def test_ray_data_stores_what_the_local_engine_stores(tmp_path: Path, ray_local: None) -> None:
+    """A Parquet dump read, audited and streamed back by Ray Data: the local engine's audits."""
+    from clearweights.scale.ray_data import parquet_dumps, scan_parquet
+
+    malformed = {"id": None, "card": "---\nlicense: mit\n---\n# a row without an id\n"}
+    rows = [hub_row(name) for name in NAMES[:4]] + generated_rows(40) + [malformed]
+    dump = str(write_parquet(rows, tmp_path / "dump.parquet"))
+    assert parquet_dumps([dump])
+    local_out, ray_out = io.StringIO(), io.StringIO()
+    local_store, ray_store = (
+        open_store(str(tmp_path / "local.db")),
+        open_store(str(tmp_path / "ray.db")),
+    )
+    try:
+        scan(sources_for([dump]), sink=local_out, store=local_store, engine=PoolEngine(2), batch=8)
+        summary = scan_parquet([dump], store=ray_store, sink=ray_out, batch=8)
+        again = scan_parquet([dump], store=ray_store)
+    finally:
+        local_store.close()
+        ray_store.close()
+    assert (summary.audited, summary.failed, summary.unchanged) == (len(rows), 1, 0)
+    assert (again.audited, again.failed, again.unchanged) == (1, 1, len(rows) - 1)  # errors retried
+    local, remote = _stored(tmp_path / "local.db"), _stored(tmp_path / "ray.db")
+    failed = {k for k, v in remote.items() if v[0] == "error"}
+    assert [k[1].split("#")[0] for k in failed] == [dump]  # named by the file
+    assert {k: v for k, v in local.items() if v[0] == "ok"} == {
+        k: v for k, v in remote.items() if k not in failed
+    }
+    assert len(remote) == len(local) == len(rows)
+    ok = [line for line in local_out.getvalue().splitlines() if '"error"' not in line[:400]]
+    assert [a for a in audits(ray_out.getvalue()) if a.get("error") is None] == [
+        a for a in audits(local_out.getvalue()) if a.get("error") is None
+    ]
+    assert ok  # the comparison compared something
 
 
 def test_ray_address_needs_the_ray_engine(capsys: pytest.CaptureFixture[str]) -> None:

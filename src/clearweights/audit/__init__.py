@@ -191,6 +191,7 @@ def audit_collected(
     lineage = trace(release, inventory, bases=bases)
     inventory = replace(inventory, components=inherit(inventory.components, lineage))
     headers, pickles = _weights(release, inventory)
+    headers += release.remote_headers  # a Hub row's safetensors headers, read by range requests
     if unread is not None:  # named in the report (REL-SKIPPED), the rest is still audited
         release = replace(release, skipped=(*release.skipped, unread))
     subject = AuditSubject(

@@ -149,6 +149,18 @@ def _sink(output: Path | None, jsonl: bool) -> Iterator[TextIO | None]:
     metavar="ADDR",
     help="The Ray cluster to use with --engine ray (default: start a local Ray instance).",
 )
+@click.option(
+    "--results-parquet",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="With --engine ray and Parquet dumps: the cluster writes the audits as Parquet files "
+    "in DIR (Ray Data) instead of sending them back.",
+)
+@click.option(
+    "--weights-headers",
+    is_flag=True,
+    help="With --hub: read each safetensors file's header by range requests (never the weights).",
+)
 @click.option("--force", is_flag=True, help="Audit again releases the store already holds.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
@@ -164,6 +176,8 @@ def scan_command(
     jobs: int | None,
     engine: str,
     ray_address: str | None,
+    results_parquet: Path | None,
+    weights_headers: bool,
     force: bool,
     quiet: bool,
     no_progress: bool,
@@ -181,6 +195,13 @@ def scan_command(
         raise click.UsageError("give a SOURCE, --hf-cache, --from-file or --hub")
     if ray_address is not None and engine != "ray":
         raise click.UsageError("--ray-address needs --engine ray")
+    if weights_headers and hub_query is None:
+        raise click.UsageError("--weights-headers needs --hub")
+    only_dumps = engine == "ray" and not (from_file or hub_query) and hf_cache is None
+    if results_parquet is not None:
+        _results_parquet(sources if only_dumps else (), results_parquet, store_url, output,
+                         output_format, ray_address, jobs)  # fmt: skip
+        return int(ExitCode.OK)
     cache = hf_cache or None
     chosen: list[ScanSource] = list(sources_for(sources, cache=cache, revision=revision))
     if from_file is not None:
@@ -192,7 +213,7 @@ def scan_command(
     if hub_query is not None:
         from clearweights.scale.hub import HubQuery, parse_query
 
-        chosen.append(HubQuery(parse_query(hub_query), revision))
+        chosen.append(HubQuery(parse_query(hub_query), revision, headers=weights_headers))
     store = open_store_or_explain(store_url) if store_url else None
     jsonl = output_format == "jsonl" or output is not None or store is None
     show = not quiet and not no_progress and sys.stderr.isatty()
@@ -201,15 +222,53 @@ def scan_command(
             from clearweights.cli._progress import ScanBar
 
             observer = ScanBar() if show else None
-            runner = _engine(engine, ray_address, jobs)
-            summary = scan(chosen, store=store, sink=sink, force=force, observer=observer,
-                           engine=runner, stop=stop.is_set)  # fmt: skip
+            if only_dumps and _ray_data(sources):  # Ray Data reads the dumps on the cluster
+                from clearweights.scale.ray_data import scan_parquet
+
+                summary = scan_parquet(sources, store=store, sink=sink, force=force,
+                                       observer=observer, address=ray_address, jobs=jobs,
+                                       stop=stop.is_set)  # fmt: skip
+            else:
+                runner = _engine(engine, ray_address, jobs)
+                summary = scan(chosen, store=store, sink=sink, force=force, observer=observer,
+                               engine=runner, stop=stop.is_set)  # fmt: skip
         if not quiet:
             _summary(summary, store, to_stderr=sink is sys.stdout)
     finally:
         if store is not None:
             store.close()
     return int(ExitCode.INCOMPLETE if summary.failed else ExitCode.OK)
+
+
+def _ray_data(sources: tuple[str, ...]) -> bool:
+    """Whether every source is a Parquet dump Ray Data can read (the scale extra installed)."""
+    try:
+        from clearweights.scale.ray_data import parquet_dumps
+    except ImportError as exc:
+        raise ClearweightsError(
+            f"the Ray engine needs Ray ({exc.name} is missing)",
+            hint="pip install 'clearweights[scale]'",
+        ) from None
+    return parquet_dumps(sources)
+
+
+def _results_parquet(
+    sources: tuple[str, ...],
+    folder: Path,
+    store_url: str | None,
+    output: Path | None,
+    output_format: str | None,
+    address: str | None,
+    jobs: int | None,
+) -> None:
+    """The cluster audits Parquet dumps and writes the results as Parquet files itself."""
+    if store_url or output is not None or output_format is not None:
+        raise click.UsageError("--results-parquet writes the results: no --store, -o or --format")
+    if not _ray_data(sources):
+        raise click.UsageError("--results-parquet needs --engine ray and Parquet dumps only")
+    from clearweights.scale.ray_data import write_results
+
+    write_results(sources, str(folder), address=address, jobs=jobs)
 
 
 def _engine(name: str, address: str | None, jobs: int | None) -> Engine:

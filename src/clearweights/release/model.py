@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clearweights.weights.model import WeightsHeader
+
 
 @dataclass(frozen=True)
 class ReleaseFile:
@@ -69,3 +71,5 @@ class Release:
     declared: tuple[DeclaredComponent, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Headers of weight files read remotely (Hub range requests) for weights not present here.
+    remote_headers: tuple[WeightsHeader, ...] = ()

@@ -4,22 +4,29 @@
 (``list_models(cardData=True)``), asks each one's file list with sizes and LFS hashes
 (``model_info(files_metadata=True)``) at ``--revision``, and downloads only its model card and
 licence files. Each repository becomes a metadata row, the same row a Hub dump gives, so it is
-audited as the dump row or the directory holding the same files would be.
+audited as the dump row or the directory holding the same files would be. ``model_info`` calls
+run a few at a time on threads (:data:`INFO_THREADS`), in the listing's order. With
+``--weights-headers`` the worker also reads each safetensors file's header by range requests
+(:mod:`clearweights.scale.hub_headers`), never its weights.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import re
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from clearweights.errors import ClearweightsError, ReleaseError, UsageError
 from clearweights.release.card import MAX_CARD_BYTES
+from clearweights.release.model import Release
 from clearweights.scale.items import Item
 from clearweights.scale.rows import SOURCE, row_item
 
@@ -27,6 +34,7 @@ from clearweights.scale.rows import SOURCE, row_item
 _TEXTS = re.compile(r"^(?:[^/]*licen[cs]e[^/]*|copying[^/]*|notice[^/]*|use_policy[^/]*)$", re.I)
 _CARD = "README.md"
 _FIELDS = {"author", "search", "filter", "pipeline_tag", "limit", "sort"}
+INFO_THREADS = 8  # model_info calls at a time: network-bound, a few threads hide the latency
 
 
 def parse_query(text: str) -> dict[str, Any]:
@@ -68,6 +76,8 @@ class HubQuery:
 
     query: dict[str, Any]
     revision: str | None = None
+    headers: bool = False  # read safetensors headers by range requests
+    threads: int = INFO_THREADS
 
     def count(self) -> int | None:
         """Unknown until the listing is read."""
@@ -93,8 +103,15 @@ class HubQuery:
             ) from None
         if first is None:
             return
-        for model in (first, *_rest(listing, api.endpoint)):
-            yield self._item(api, str(model.id))
+        models = itertools.chain((first,), _rest(listing, api.endpoint))
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="hub-info") as pool:
+            flight: deque[Future[Item]] = deque()
+            for model in models:  # bounded: at most two calls per thread ahead of the scan
+                flight.append(pool.submit(self._item, api, str(model.id)))
+                if len(flight) >= 2 * self.threads:
+                    yield flight.popleft().result()
+            while flight:
+                yield flight.popleft().result()
 
     def _item(self, api: Any, repo_id: str) -> Item:
         try:
@@ -107,7 +124,11 @@ class HubQuery:
             return item
         # The texts are downloaded by the worker that audits the release, and only when it
         # is audited: an unchanged release costs one request, for its revision.
-        fetch = {"endpoint": api.endpoint, "files": row["fetch"]}
+        fetch: dict[str, Any] = {"endpoint": api.endpoint, "files": row["fetch"]}
+        if self.headers:
+            from clearweights.scale.hub_headers import header_files
+
+            fetch["headers"] = header_files(item.row["siblings"])
         return dataclasses.replace(item, row={**item.row, "fetch": fetch})
 
 
@@ -168,7 +189,19 @@ def fetch_texts(item: Item) -> dict[str, Any]:
             texts[name] = Path(path).read_bytes()[:MAX_CARD_BYTES]
     row["card"] = texts.pop(_CARD, None)
     row["texts"] = {**row["texts"], **texts}
+    if fetch.get("headers"):
+        from clearweights.scale.hub_headers import read_headers
+
+        row["weights_headers"] = read_headers(
+            item.key, item.revision, fetch["headers"], fetch["endpoint"]
+        )
     return row
+
+
+def with_headers(release: Release, row: dict[str, Any]) -> Release:
+    """The release of a Hub row with the safetensors headers read for it, if any."""
+    found = row.get("weights_headers") or ()
+    return dataclasses.replace(release, remote_headers=tuple(found)) if found else release
 
 
 def _card_data(info: Any) -> dict[str, Any] | None:

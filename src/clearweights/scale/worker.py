@@ -42,9 +42,10 @@ def collect(item: Item, pool: TextPool) -> Release:
     """Read the release an item names (raises ReleaseError when it cannot)."""
     if item.source == METADATA:
         if item.row is not None and "fetch" in item.row:  # a Hub query's row: texts to fetch
-            from clearweights.scale.hub import fetch_texts
+            from clearweights.scale.hub import fetch_texts, with_headers
 
             item = dataclasses.replace(item, row=fetch_texts(item))
+            return with_headers(row_release(item, pool), item.row or {})
         return row_release(item, pool)
     path = Path(item.location)
     if item.source == "hf-cache":  # .../models--org--name/snapshots/<commit>

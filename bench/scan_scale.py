@@ -1,0 +1,146 @@
+"""Benchmark ``clearweights scan`` at scale: memory from 10,000 to 200,000 releases, PostgreSQL
+beside SQLite, and Ray's overhead against the local pool at equal cores.
+
+Uses ``bench/scan_releases.py``'s generated Hub-like dump and its measuring child (each scan in a
+fresh interpreter: wall time, CPU of the scanning process and of every worker, peak resident
+memory of the scanning process and of the largest worker), with a store URL instead of a path so
+PostgreSQL can be measured too. PostgreSQL is a throwaway server from ``tests/postgres.py``
+(``initdb`` in a temporary folder, a free port of 127.0.0.1, stopped at the end; fsync off, as
+the test cluster runs: SQLite's WAL with ``synchronous=NORMAL`` does not sync each commit either).
+
+Run (each part may be left out):
+
+    python bench/scan_scale.py --sizes 10000 200000 --jobs 2 \
+        --postgres-sizes 10000 --ray-rows 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "src"), str(ROOT / "bench")]
+
+from scan_releases import _CHILD, generate  # noqa: E402
+
+
+def measure(dump: Path, store: str, jobs: int, engine: str = "local") -> dict[str, Any]:
+    """One scan of *dump* into the store at URL *store*, in a fresh interpreter."""
+    env = {"RAY_raylet_start_wait_time_s": "300", **os.environ, "PYTHONPATH": str(ROOT / "src")}
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(dump), store, str(jobs), engine],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise SystemExit(f"the scan failed:\n{result.stderr[-3000:]}")
+    wall = time.perf_counter() - start
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    total = got["audited"] + got["unchanged"]
+    # The scanning process and every process under it, last seen (workers, Ray's processes).
+    cpu = got["own_cpu"] + got["workers_cpu"]
+    figures = {
+        "releases": total,
+        "audited": got["audited"],
+        "failed": got["failed"],
+        "scan_seconds": round(got["seconds"], 2),
+        "process_seconds": round(wall, 2),
+        "per_second": round(total / got["seconds"], 1),
+        "cpu_seconds": round(cpu, 2),
+        "scanning_process_cpu_seconds": round(got["own_cpu"], 2),
+        "per_cpu_second": round(total / cpu, 1) if cpu else 0.0,
+        "parent_mib": round(got["own_kib"] / 1024, 1),
+        "worker_mib": round(got["worker_kib"] / 1024, 1),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps({"store": store.split("://", 1)[0], "engine": engine, **figures}),
+          file=sys.stderr, flush=True)  # fmt: skip
+    return figures
+
+
+def _dump(tmp: Path, size: int, report: dict[str, Any]) -> Path:
+    dump = tmp / f"rows-{size}.jsonl"
+    if not dump.exists():
+        start = time.perf_counter()
+        generate(dump, size)
+        report[f"generate_{size}_s"] = round(time.perf_counter() - start, 2)
+        report[f"dump_{size}_mib"] = round(dump.stat().st_size / 2**20, 1)
+    return dump
+
+
+def _head(dump: Path, rows: int, target: Path) -> Path:
+    with dump.open("rb") as source, target.open("wb") as out:
+        for _, line in zip(range(rows), source, strict=False):
+            out.write(line)
+    return target
+
+
+def main() -> None:
+    """Run the parts asked for and print one JSON report."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 200_000])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--postgres-sizes", type=int, nargs="*", default=[])
+    parser.add_argument("--ray-rows", type=int, default=0, help="rows for Ray against the pool")
+    parser.add_argument("--no-resume", action="store_true", help="first scans only")
+    parser.add_argument("--tmp", type=Path, help="folder for dumps and stores (kept)")
+    args = parser.parse_args()
+    report: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "jobs": args.jobs,
+        "load_average_at_start": os.getloadavg(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    with tempfile.TemporaryDirectory(dir=args.tmp) as name:
+        tmp = Path(name)
+        for size in args.sizes:
+            dump = _dump(tmp, size, report)
+            store = tmp / f"sqlite-{size}.db"
+            report[f"sqlite_first_{size}"] = measure(dump, str(store), args.jobs)
+            if not args.no_resume:
+                report[f"sqlite_resumed_{size}"] = measure(dump, str(store), args.jobs)
+            report[f"sqlite_store_{size}_mib"] = round(store.stat().st_size / 2**20, 1)
+            store.unlink()
+        if args.postgres_sizes:
+            _postgres(tmp, args, report)
+        if args.ray_rows:
+            dump = _head(_dump(tmp, max(args.ray_rows, 1000), report), args.ray_rows,
+                         tmp / "ray-rows.jsonl")  # fmt: skip
+            for engine in ("local", "ray", "local", "ray"):  # alternating: the load drifts
+                store = tmp / f"ray-{engine}.db"
+                store.unlink(missing_ok=True)
+                report.setdefault(f"{engine}_{args.ray_rows}", []).append(
+                    measure(dump, str(store), args.jobs, engine)
+                )
+    report["load_average_at_end"] = os.getloadavg()
+    report["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    print(json.dumps(report, indent=2))
+
+
+def _postgres(tmp: Path, args: argparse.Namespace, report: dict[str, Any]) -> None:
+    from tests.postgres import Cluster
+
+    cluster = Cluster().start()
+    try:
+        for size in args.postgres_sizes:
+            dump = _dump(tmp, size, report)
+            url = cluster.create_database(f"bench{size}")
+            report[f"postgres_first_{size}"] = measure(dump, url, args.jobs)
+            if not args.no_resume:
+                report[f"postgres_resumed_{size}"] = measure(dump, url, args.jobs)
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
