@@ -32,6 +32,17 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src"), str(ROOT / "bench")]
 
 from scan_releases import _CHILD, generate  # noqa: E402
 
+# The same child, with a third engine: Ray Data over a Parquet dump.
+_SCAN = "summary = scan(sources_for([dump]), store=store, **options)"
+assert _SCAN in _CHILD, "bench/scan_releases.py's child changed: update the Ray Data branch"
+_CHILD = _CHILD.replace(
+    _SCAN,
+    # Imported only for it: Ray and Ray Data would weigh on the other engines' memory.
+    "summary = (__import__('clearweights.scale.ray_data', fromlist=['x']).scan_parquet(\n"
+    "               [dump], store=store, jobs=jobs) if engine == 'ray-data'\n"
+    "           else scan(sources_for([dump]), store=store, **options))",
+)
+
 
 def measure(dump: Path, store: str, jobs: int, engine: str = "local") -> dict[str, Any]:
     """One scan of *dump* into the store at URL *store*, in a fresh interpreter."""
@@ -84,6 +95,20 @@ def _head(dump: Path, rows: int, target: Path) -> Path:
     return target
 
 
+def _parquet(dump: Path) -> Path:
+    """The rows of a JSON Lines dump as a Parquet dump (Ray Data reads Parquet)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [json.loads(line) for line in dump.read_text(encoding="utf-8").splitlines()]
+    flat = [{**r, "cardData": json.dumps(r["cardData"])} if "cardData" in r else r for r in rows]
+    keys = sorted({k for r in flat for k in r})  # from_pylist takes the first row's keys only
+    flat = [{k: r.get(k) for k in keys} for r in flat]
+    target = dump.with_suffix(".parquet")
+    pq.write_table(pa.Table.from_pylist(flat), target)
+    return target
+
+
 def main() -> None:
     """Run the parts asked for and print one JSON report."""
     parser = argparse.ArgumentParser()
@@ -91,6 +116,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--postgres-sizes", type=int, nargs="*", default=[])
     parser.add_argument("--ray-rows", type=int, default=0, help="rows for Ray against the pool")
+    parser.add_argument("--ray-rounds", type=int, default=2, help="runs of each engine")
     parser.add_argument("--no-resume", action="store_true", help="first scans only")
     parser.add_argument("--tmp", type=Path, help="folder for dumps and stores (kept)")
     args = parser.parse_args()
@@ -114,9 +140,10 @@ def main() -> None:
         if args.postgres_sizes:
             _postgres(tmp, args, report)
         if args.ray_rows:
-            dump = _head(_dump(tmp, max(args.ray_rows, 1000), report), args.ray_rows,
-                         tmp / "ray-rows.jsonl")  # fmt: skip
-            for engine in ("local", "ray", "local", "ray"):  # alternating: the load drifts
+            dump = _parquet(_head(_dump(tmp, max(args.ray_rows, 1000), report), args.ray_rows,
+                                  tmp / "ray-rows.jsonl"))  # fmt: skip
+            # Alternating: the load drifts. One Parquet dump for all three.
+            for engine in ("local", "ray", "ray-data") * args.ray_rounds:
                 store = tmp / f"ray-{engine}.db"
                 store.unlink(missing_ok=True)
                 report.setdefault(f"{engine}_{args.ray_rows}", []).append(

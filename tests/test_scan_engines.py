@@ -36,6 +36,9 @@ def ray_local() -> Iterator[None]:
     ray = pytest.importorskip("ray")
     # A loaded machine (the whole suite on two cores) starts the raylet slowly: wait for it.
     os.environ.setdefault("RAY_raylet_start_wait_time_s", "300")
+    # ... and answers health checks late: a node marked dead would end the test with SIGTERM.
+    os.environ.setdefault("RAY_health_check_timeout_ms", "60000")
+    os.environ.setdefault("RAY_health_check_failure_threshold", "20")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              object_store_memory=128 << 20)  # fmt: skip
     try:
@@ -84,38 +87,44 @@ def _stored(db: Path) -> dict[tuple[str, str, str], tuple[object, ...]]:
 
 def test_ray_data_stores_what_the_local_engine_stores(tmp_path: Path, ray_local: None) -> None:
     """A Parquet dump read, audited and streamed back by Ray Data: the local engine's audits."""
-    from clearweights.scale.ray_data import parquet_dumps, scan_parquet
+    import pyarrow.parquet as pq
+
+    from clearweights.cli.main import main
+    from clearweights.scale.ray_data import scan_parquet
 
     malformed = {"id": None, "card": "---\nlicense: mit\n---\n# a row without an id\n"}
-    rows = [hub_row(name) for name in NAMES[:4]] + generated_rows(40) + [malformed]
+    rows = [hub_row(name) for name in NAMES[:2]] + generated_rows(6) + [malformed]
     dump = str(write_parquet(rows, tmp_path / "dump.parquet"))
-    assert parquet_dumps([dump])
-    local_out, ray_out = io.StringIO(), io.StringIO()
-    local_store, ray_store = (
-        open_store(str(tmp_path / "local.db")),
-        open_store(str(tmp_path / "ray.db")),
-    )
+    local_out = io.StringIO()
+    local_store = open_store(str(tmp_path / "local.db"))
     try:
-        scan(sources_for([dump]), sink=local_out, store=local_store, engine=PoolEngine(2), batch=8)
-        summary = scan_parquet([dump], store=ray_store, sink=ray_out, batch=8)
-        again = scan_parquet([dump], store=ray_store)
+        scan(sources_for([dump]), sink=local_out, store=local_store, engine=PoolEngine(2), batch=4)
     finally:
         local_store.close()
+    ray_db, ray_out = tmp_path / "ray.db", tmp_path / "ray.jsonl"
+    command = ["scan", dump, "--engine", "ray", "--store", str(ray_db), "-o", str(ray_out), "-q"]
+    assert main(command) == 3  # the malformed row could not be audited; the others are stored
+    ray_store = open_store(str(ray_db))
+    try:
+        again = scan_parquet([dump], store=ray_store, batch=4)
+    finally:
         ray_store.close()
-    assert (summary.audited, summary.failed, summary.unchanged) == (len(rows), 1, 0)
     assert (again.audited, again.failed, again.unchanged) == (1, 1, len(rows) - 1)  # errors retried
-    local, remote = _stored(tmp_path / "local.db"), _stored(tmp_path / "ray.db")
-    failed = {k for k, v in remote.items() if v[0] == "error"}
-    assert [k[1].split("#")[0] for k in failed] == [dump]  # named by the file
-    assert {k: v for k, v in local.items() if v[0] == "ok"} == {
-        k: v for k, v in remote.items() if k not in failed
-    }
-    assert len(remote) == len(local) == len(rows)
-    ok = [line for line in local_out.getvalue().splitlines() if '"error"' not in line[:400]]
-    assert [a for a in audits(ray_out.getvalue()) if a.get("error") is None] == [
+    local, remote = _stored(tmp_path / "local.db"), _stored(ray_db)
+    [failed] = [k for k, v in remote.items() if v[0] == "error"]
+    assert failed[1].startswith(dump + "#") and failed[1] != dump + f"#{len(rows)}"  # Ray Data's
+    ok = {k: v for k, v in local.items() if v[0] == "ok"}
+    assert len(ok) == len(rows) - 1
+    assert ok == {k: v for k, v in remote.items() if k != failed}
+    assert [a for a in audits(ray_out.read_text()) if a.get("error") is None] == [
         a for a in audits(local_out.getvalue()) if a.get("error") is None
-    ]
-    assert ok  # the comparison compared something
+    ]  # the JSON Lines too, in the dump's order
+    results = tmp_path / "results"
+    assert main(["scan", dump, "--engine", "ray", "--results-parquet", str(results), "-q"]) == 0
+    written = pq.read_table(results).to_pylist()
+    assert sorted(r["document"] for r in written if r["error"] is None) == sorted(
+        str(v[4]) for v in ok.values()
+    )
 
 
 def test_ray_address_needs_the_ray_engine(capsys: pytest.CaptureFixture[str]) -> None:

@@ -39,7 +39,8 @@ def _range(session: Any, url: str, start: int, end: int) -> tuple[bytes, int | N
     Raises:
         OSError: the server did not answer 206 with those bytes (no more are read).
     """
-    from huggingface_hub.utils import build_hf_headers
+    # NOTE: huggingface_hub.utils loads it lazily and mypy does not see the export.
+    from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
     headers = {**build_hf_headers(), "Range": f"bytes={start}-{end}"}
     wanted = end - start + 1

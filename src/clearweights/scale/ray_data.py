@@ -101,7 +101,12 @@ def _flat(outcome: Outcome) -> dict[str, Any]:
             "findings": json.dumps(outcome.findings)}  # fmt: skip
 
 
-def audit_rows(batch: pa.Table, done: np.ndarray[Any, np.dtype[np.uint64]]) -> pa.Table:
+_NONE_DONE = np.array([], dtype=np.uint64)
+
+
+def audit_rows(
+    batch: pa.Table, done: np.ndarray[Any, np.dtype[np.uint64]] = _NONE_DONE
+) -> pa.Table:
     """Audit a batch of dump rows with the local engine's worker function; skip *done* ones."""
     items = batch_items(batch)
     wanted = [i.error is not None or not _known(done, i.identity) for i in items]
@@ -162,9 +167,9 @@ def _done(paths: Sequence[str], store: Store, versions: tuple[str, str]) -> np.n
     """The digests of the dump's releases the store holds for *versions*, sorted."""
     found: list[int] = []
     listing = _read(paths).map_batches(identities, batch_format="pyarrow", batch_size=LOOKUP)
-    for table in listing.iter_batches(batch_size=LOOKUP, batch_format="pyarrow"):
-        wanted = [tuple(r.values()) for r in table.to_pylist()]
-        found += (digest(i) for i in store.done(wanted, *versions))  # type: ignore[arg-type]
+    for table in _batches(listing, LOOKUP):
+        wanted: list[Identity] = [(r["source"], r["key"], r["revision"]) for r in table.to_pylist()]
+        found += (digest(i) for i in store.done(wanted, *versions))
     return np.sort(np.array(found, dtype=np.uint64))
 
 
@@ -198,7 +203,7 @@ def scan_parquet(
         skip = _done(paths, store, versions) if store is not None and not force else None
         audited = _read(paths).map_batches(
             audit_rows, batch_format="pyarrow", batch_size=batch,
-            fn_kwargs={"done": skip if skip is not None else np.array([], dtype=np.uint64)},
+            fn_kwargs={"done": skip if skip is not None else _NONE_DONE},
         )  # fmt: skip
         for table in _batches(audited, batch):
             _take(table, summary, store, sink, observer)
@@ -247,9 +252,7 @@ def write_results(
     engine = RayEngine(address, jobs)
     try:
         _quiet_context()
-        empty = np.array([], dtype=np.uint64)
-        audited = _read(paths).map_batches(audit_rows, batch_format="pyarrow",
-                                           batch_size=BATCH, fn_kwargs={"done": empty})  # fmt: skip
+        audited = _read(paths).map_batches(audit_rows, batch_format="pyarrow", batch_size=BATCH)
         try:
             audited.drop_columns(["unchanged"]).write_parquet(folder)
         except ray.exceptions.RayError as exc:
