@@ -6,7 +6,6 @@ import io
 import os
 import stat
 import tarfile
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
