@@ -153,3 +153,26 @@ def test_a_reaudit_that_fails_keeps_the_audit_and_is_not_retried(tmp_path: Path)
         release = client.get(f"{API}/releases", params={"key": MOVED}).json()["items"][0]
         assert release["catalogue_version"] == OLD and release["status"] == "ok"
         assert queue_reaudits(pool, 100) == Queued(0, 0)
+
+
+def test_serve_reaudit_queues_a_bounded_pass_and_runs_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clearweights.cli.main import main
+
+    db = str(copy_store(examples_store(), tmp_path / "store.db"))
+    age(db)
+    command = ["serve", "reaudit", "--store", db, "--limit", "3", "--wait",
+               "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    assert main(command) == 0
+    err = capsys.readouterr().err
+    assert f"3 re-audit(s) queued, {len(EXAMPLE_NAMES) - 3} left for the next pass" in err
+    assert "re-audits finished (0 failed)" in err
+    store = open_store(db)
+    with store.engine.connect() as connection:
+        versions = connection.execute(select(AuditRow.catalogue_version)).scalars().all()
+    store.close()
+    assert sorted(versions).count(catalogue_version()) == 3
+    # Without --wait the pass only queues: a running server (or its next start) runs them.
+    assert main(["serve", "reaudit", "--store", db, "--data-dir", str(tmp_path / "data")]) == 0
+    assert f"{len(EXAMPLE_NAMES) - 3} re-audit(s) queued" in capsys.readouterr().err
