@@ -93,6 +93,11 @@ def _audit_of(registry: Registry, outcome: Outcome) -> tuple[int | None, int | N
     return audit, entry
 
 
+def active_key(item: Item) -> str:
+    """What marks a release and revision as queued or running (unique while it is)."""
+    return f"{item.source}:{item.key}@{item.revision}"[:512]
+
+
 def item_json(item: Item) -> dict[str, str]:
     """The part of an item a job keeps, to run it in any process, after any restart."""
     return {"source": item.source, "key": item.key, "revision": item.revision,
@@ -166,7 +171,7 @@ class JobPool:
         When the same release and revision is already queued or running, that job is
         returned instead (and *item*'s spooled upload, if any, is removed).
         """
-        active = f"{item.source}:{item.key}@{item.revision}"[:512]
+        active = active_key(item)
         payload = json.dumps({"item": item_json(item), "host": self.host, **(extra or {})},
                              sort_keys=True)  # fmt: skip
         values = {"kind": kind, "target": target, "active_key": active, "state": "queued",

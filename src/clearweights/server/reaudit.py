@@ -2,13 +2,14 @@
 
 When the server starts, or on ``clearweights serve reaudit``, every release whose latest audit
 was made by an older catalogue or clearweights than the running one is queued as a job of kind
-``reaudit`` (at most ``reaudit_limit`` a pass, oldest registry entries first; the next pass
-takes the rest). A job re-audits from the files when the server holds them (a Hub repo's
-snapshot still in its cache; a scanned directory still there, unchanged), and otherwise judges
-the stored audit again against the current catalogue (:mod:`clearweights.server.rejudge`).
-Either way the new audit is stored beside the old one, so the release's history shows it with
-its reason (new licence catalogue, new clearweights) and what changed. A re-audit that fails is
-not stored over the good audit; the job says why, and later passes do not retry it.
+``reaudit``, oldest registry entries first, with at most ``reaudit_limit`` of them waiting at
+once (a later pass takes the rest). A job re-audits from the files when the server holds them
+(a Hub repo's snapshot still in its cache; a scanned directory still there, unchanged), and
+otherwise judges the stored audit again against the current catalogue
+(:mod:`clearweights.server.rejudge`). Either way the new audit is stored beside the old one, so
+the release's history shows it with its reason (new licence catalogue, new clearweights) and
+what changed. A re-audit that fails is not stored over the good audit; the job says why, and
+later passes do not retry it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from clearweights import __version__
 from clearweights.licenses import catalogue_version
 from clearweights.scale.items import Item, directory_digest
 from clearweights.scale.worker import audit_item
-from clearweights.server.jobs import Task, payload_of
+from clearweights.server.jobs import Task, active_key, payload_of
 from clearweights.server.rejudge import rejudge
 from clearweights.store.models import AuditRow, EntryRow, SubmissionRow
 
@@ -91,11 +92,25 @@ def _tried(pool: JobPool, target: str) -> set[int]:
     return found
 
 
+def _active(pool: JobPool) -> set[str]:
+    """The releases queued or running now (their ``active_key``)."""
+    with pool.registry.engine.connect() as connection:
+        keys = connection.execute(
+            select(SubmissionRow.active_key).where(SubmissionRow.active_key.is_not(None))
+        ).scalars()
+        return {k for k in keys if k is not None}
+
+
 def queue_reaudits(pool: JobPool, limit: int) -> Queued:
-    """Queue re-audits of releases audited by an older catalogue or clearweights."""
+    """Queue re-audits of releases audited by an older catalogue or clearweights.
+
+    At most *limit* re-audits wait at once, whichever process queued them (each of a server's
+    workers runs a pass when it starts: the first fills the queue, the others find it full).
+    """
     tool, catalogue = running_versions()
     target = f"{tool}/{catalogue}"
-    tried = _tried(pool, target)
+    tried, active = _tried(pool, target), _active(pool)
+    room = limit - pool.pending("reaudit")
     queued = left = 0
     with pool.registry.engine.connect() as connection:
         rows = connection.execute(
@@ -110,12 +125,14 @@ def queue_reaudits(pool: JobPool, limit: int) -> Queued:
             continue
         if row.audit_id in tried or (row.status != "ok" and row.source not in FILES):
             continue
-        if queued >= limit:
+        item = Item(row.source, row.key, row.revision)
+        if active_key(item) in active:
+            continue  # queued or running already
+        if queued >= room:
             left += 1
             continue
         extra = {"audit": row.audit_id, "to": target,
                  "why": why(row.tool_version, row.catalogue_version)}  # fmt: skip
-        item = Item(row.source, row.key, row.revision)
         _, new = pool.submit("reaudit", row.key, item, token=None, extra=extra)
         queued += new
     return Queued(queued, left)
