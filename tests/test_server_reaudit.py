@@ -142,17 +142,19 @@ def test_a_reaudit_that_fails_keeps_the_audit_and_is_not_retried(tmp_path: Path)
             .values(document='{"audits": [{"name": "cc-by-nc-release"}]}')
         )
     store.close()
-    settings = Settings(store=location, refresh_seconds=0, workers=2, job_poll_seconds=0.2,
-                        data_dir=str(tmp_path / "data"))  # fmt: skip
-    with TestClient(create_app(settings)) as client:
+    settings = Settings(store=location, refresh_seconds=0, workers=1, job_poll_seconds=0.2,
+                        data_dir=str(tmp_path / "data"), reaudit_limit=1)  # fmt: skip
+    with TestClient(create_app(settings)) as client:  # the oldest entry: the moved release
         pool = client.app.state.jobs  # type: ignore[attr-defined]
         wait_for_reaudits(pool)
-        failed = [j for j in pool.recent() if j.state == "failed"]
-        assert [j.target for j in failed] == [MOVED]
-        assert failed[0].message is not None and "stored audit" in failed[0].message
+        (failed,) = pool.recent()
+        assert (failed.target, failed.state) == (MOVED, "failed")
+        assert failed.message is not None and "stored audit" in failed.message
         release = client.get(f"{API}/releases", params={"key": MOVED}).json()["items"][0]
         assert release["catalogue_version"] == OLD and release["status"] == "ok"
-        assert queue_reaudits(pool, 100) == Queued(0, 0)
+        # The next pass takes the next release, not the one that failed.
+        assert queue_reaudits(pool, 1) == Queued(1, len(EXAMPLE_NAMES) - 2)
+        assert [j.target for j in pool.recent()].count(MOVED) == 1
 
 
 def test_serve_reaudit_queues_a_bounded_pass_and_runs_it(
@@ -162,17 +164,45 @@ def test_serve_reaudit_queues_a_bounded_pass_and_runs_it(
 
     db = str(copy_store(examples_store(), tmp_path / "store.db"))
     age(db)
-    command = ["serve", "reaudit", "--store", db, "--limit", "3", "--wait",
+    command = ["serve", "reaudit", "--store", db, "--limit", "1", "--wait",
                "--data-dir", str(tmp_path / "data")]  # fmt: skip
     assert main(command) == 0
     err = capsys.readouterr().err
-    assert f"3 re-audit(s) queued, {len(EXAMPLE_NAMES) - 3} left for the next pass" in err
+    assert f"1 re-audit(s) queued, {len(EXAMPLE_NAMES) - 1} left for the next pass" in err
     assert "re-audits finished (0 failed)" in err
     store = open_store(db)
     with store.engine.connect() as connection:
         versions = connection.execute(select(AuditRow.catalogue_version)).scalars().all()
     store.close()
-    assert sorted(versions).count(catalogue_version()) == 3
+    assert versions.count(catalogue_version()) == 1
     # Without --wait the pass only queues: a running server (or its next start) runs them.
     assert main(["serve", "reaudit", "--store", db, "--data-dir", str(tmp_path / "data")]) == 0
-    assert f"{len(EXAMPLE_NAMES) - 3} re-audit(s) queued" in capsys.readouterr().err
+    assert f"{len(EXAMPLE_NAMES) - 1} re-audit(s) queued" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_two_uvicorn_workers_run_each_reaudit_once(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.server_support import live_server
+
+    db = str(copy_store(examples_store(), tmp_path / "store.db"))
+    age(db)
+    store = open_store(db)
+    auth = {"Authorization": f"Bearer {create_token(store.engine, 'ops', Scope.ADMIN)[1]}"}
+    store.close()
+    log = tmp_path / "server.log"
+    with live_server(db, "--workers", "2", "--data-dir", str(tmp_path / "data"), log=log) as base:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            jobs = httpx.get(f"{base}{API}/submissions", headers=auth, timeout=10).json()
+            if len(jobs) == len(EXAMPLE_NAMES) and all(j["state"] == "done" for j in jobs):
+                break
+            time.sleep(0.5)
+    assert [j["state"] for j in jobs] == ["done"] * len(EXAMPLE_NAMES), jobs
+    assert f"{len(EXAMPLE_NAMES)} re-audit(s) queued" in log.read_text(encoding="utf-8")
+    store = open_store(db)
+    with store.engine.connect() as connection:
+        runs = connection.execute(select(RunRow.id)).all()
+    store.close()
+    assert len(runs) == 1 + len(EXAMPLE_NAMES)  # the first scan, then each re-audit once
