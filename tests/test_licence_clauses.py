@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import re
+import weakref
 
 import pytest
 
@@ -136,3 +138,22 @@ def test_restrictions_of_a_modified_ai_licence_are_kept() -> None:
     assert licence.terms.user_threshold.value is not None
     assert licence.terms.acceptable_use_policy.value is not None
     assert licence.terms.commercial_use.value is not True
+
+
+def test_rival_sizes_live_and_die_with_their_catalogue() -> None:
+    # Apache-2.0 without its appendix is compared with the Pixar licence, its near rival.
+    from clearweights.licenses._catalogue import load
+
+    fresh = load.__wrapped__()  # a catalogue of its own, as a rebuilt one would be
+    assert fresh is not load()
+    text = _reference("Apache-2.0").split("END OF TERMS AND CONDITIONS")[0]
+    assert identify(text, catalogue=fresh).licences[0].licence.id == "Apache-2.0"
+    assert fresh._exclusive
+    by_offset = {ref.offset: ref for ref in fresh.references}
+    for (a, b), sizes in fresh._exclusive.items():
+        fa, fb = fresh.fingerprint(by_offset[a]), fresh.fingerprint(by_offset[b])
+        assert sizes == (len(fa - fb), len(fb - fa))
+    watch = weakref.ref(fresh)
+    del fresh
+    gc.collect()
+    assert watch() is None  # no module-level cache keeps a catalogue alive

@@ -15,7 +15,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain
 
 from clearweights.licenses._catalogue import Catalogue, Reference
@@ -71,20 +70,12 @@ def _score(catalogue: Catalogue, ref: Reference, query: set[int], joined: str) -
     return Scored(ref, dice, len(shared) / len(fingerprint), frozenset(shared), anchored)
 
 
-@lru_cache(maxsize=1024)  # bounded: a long-running process meets many pairs
-def _exclusive_sizes(catalogue: Catalogue, a: Reference, b: Reference) -> tuple[int, int]:
-    """How many word pairs only *a* has, and only *b* has."""
-    fa, fb = catalogue.fingerprint(a), catalogue.fingerprint(b)
-    common = len(fa & fb)
-    return len(fa) - common, len(fb) - common
-
-
 def _distinguishing(
     catalogue: Catalogue, a: Scored, b: Scored, query: set[int]
 ) -> tuple[int, float, int, float]:
     """How much of what only *a* says, and of what only *b* says, the input contains."""
     fa, fb = catalogue.fingerprint(a.ref), catalogue.fingerprint(b.ref)
-    sizes = _exclusive_sizes(catalogue, a.ref, b.ref)
+    sizes = catalogue.exclusive_sizes(a.ref, b.ref)
     present_a = len(a.shared.difference(fb).intersection(query))
     present_b = len(b.shared.difference(fa).intersection(query))
     return (
