@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import zlib
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
@@ -63,6 +64,8 @@ _FULL_TEXT = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
 # reference whose clauses are not recorded.
 _SUBSET, _SUBSET_UNMARKED = 0.6, 0.85
 _ADDED = 0.03  # share of the input's word pairs that may be new in such a text
+_RENUMBERED = 0.08  # share of the input's word pairs that list numbering may add besides
+_ENUMERATOR = re.compile(r"(?:\d{1,2}|[a-z]|[ivx]{2,4})")  # "1", "a", "iv": list item marks
 _LONG_TEXT = 1000  # characters: shorter texts without extracted terms are not read as licences
 _REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
@@ -72,6 +75,17 @@ def _query_size(catalogue: Catalogue, scored: Scored) -> int:
     """The number of distinct word pairs of the input the score was computed on."""
     size = len(catalogue.fingerprint(scored.ref))
     return round(2 * len(scored.shared) / scored.dice) - size if scored.dice else 0
+
+
+def _renumbered(text: str, fingerprint: frozenset[int], query: int) -> int:
+    """New word pairs that only a list's numbering makes (markdown renumbers "a." as "1."),
+    up to a share of the text: they change no term."""
+    marks = {
+        zlib.crc32(f"{a} {b}".encode())
+        for a, b in pairwise(tokens(text))
+        if _ENUMERATOR.fullmatch(a) or _ENUMERATOR.fullmatch(b)
+    }
+    return min(len(marks - fingerprint), round(_RENUMBERED * query))
 
 
 def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple[MatchKind, float]:
@@ -86,7 +100,7 @@ def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple
     if (
         query
         and scored.containment >= (_SUBSET if scored.ref.labels else _SUBSET_UNMARKED)
-        and len(scored.shared) >= (1 - _ADDED) * query
+        and query - len(scored.shared) - _renumbered(text, catalogue.fingerprint(scored.ref), query) <= _ADDED * query
         and not adds_terms(text, catalogue.fingerprint(scored.ref), frozenset())
         and not missing_clauses(catalogue, scored.ref, scored.shared)
     ):
