@@ -33,6 +33,7 @@ from clearweights.licenses._matcher import (
     Scored,
     match_text,
     novel_passages,
+    part_of,
 )
 from clearweights.licenses._normalize import tokens
 from clearweights.licenses._notices import find_notices, resolve_name
@@ -68,6 +69,17 @@ _RENUMBERED = 0.08  # share of the input's word pairs that list numbering may ad
 _ENUMERATOR = re.compile(r"(?:\d{1,2}|[a-z]|[ivx]{2,4})")  # "1", "a", "iv": list item marks
 _LONG_TEXT = 1000  # characters: shorter texts without extracted terms are not read as licences
 _REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
+# A licence file's name holds one of these words; code and data files named so are not texts.
+_LICENCE_WORDS = {"license", "licence", "licenses", "licences", "copying", "eula"}
+_NOT_LICENCE_SUFFIX = {
+    ".py", ".js", ".ts", ".json", ".jsonl", ".yaml", ".yml", ".toml", ".cfg", ".csv", ".tsv",
+    ".sh", ".c", ".h", ".cpp", ".rs", ".go", ".java", ".ipynb", ".safetensors", ".bin", ".gguf",
+}  # fmt: skip
+_UNKNOWN_RULE = "licence file without identifiable licence"
+_UNKNOWN_REASON = (
+    "{name} is a licence file, but it holds no licence text, notice or terms that can be "
+    "identified: its licence is unknown"
+)
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
 
 
@@ -232,6 +244,8 @@ def _merge(matches: list[LicenceMatch]) -> list[LicenceMatch]:
 def _full_text_matches(catalogue: Catalogue, text: str, words: list[str]) -> list[LicenceMatch]:
     digest = hashlib.sha256(" ".join(words).encode()).hexdigest()
     found = match_text(catalogue, words, digest)
+    if not found and (part := part_of(catalogue, words)) is not None:
+        return _cut_down(catalogue, text, part)
     pieces = _pieces(catalogue, text, found, len(words))
     placed = pieces or _spans(catalogue, text, found)
     refs = {scored.ref.offset: scored.ref for scored, _, _ in placed}
@@ -245,6 +259,26 @@ def _full_text_matches(catalogue: Catalogue, text: str, words: list[str]) -> lis
         # A matched piece is explained as a whole; elsewhere only the licence's block is.
         covered.append(piece if pieces else (match.evidence[0].start, match.evidence[0].end))
     return _merge(rest_of_file(text, matches, covered)) if matches else matches
+
+
+def _cut_down(catalogue: Catalogue, text: str, part: Scored) -> list[LicenceMatch]:
+    """A text made of part of a licence, too little of it to score (MIT without its
+    disclaimer, Apache-2.0 without §4 to §9): that licence, modified, with what it lacks."""
+    missing = missing_clauses(catalogue, part.ref, part.shared)
+    if not missing:
+        return []
+    licence = incomplete_licence(catalogue.licences[part.ref.licence], missing)
+    return [
+        LicenceMatch(
+            licence=licence,
+            match=MatchKind.VARIANT,
+            confidence=round(part.containment, 4),
+            evidence=(evidence_at(text, 0, len(text.rstrip())),),
+            rule="part of the licence text; the text lacks clauses of the licence",
+            score=round(part.dice, 4),
+            coverage=round(part.containment, 4),
+        )
+    ]
 
 
 def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identification:
@@ -383,4 +417,22 @@ def identify_bytes(data: bytes, name: str = "-", *, max_bytes: int = MAX_BYTES) 
         return FileResult(name, None, error=error, notes=tuple(notes), bytes_read=len(data))
     if note:
         notes.append(note)
+    if not found.licences and licence_file_name(name):
+        # A file that says it is a licence but gives none we can read ("All rights reserved.",
+        # "See the model card") leaves the licence unknown; it never lets anything else speak.
+        reason = _UNKNOWN_REASON.format(name=Path(name).name)
+        notes.append(reason)
+        whole = [(0, len(text.rstrip()))]
+        match = unidentified_match(text, (), whole)
+        licence = replace(match.licence, notes=reason)
+        found = replace(found, licences=(replace(match, licence=licence, rule=_UNKNOWN_RULE),))
     return FileResult(name, found, notes=tuple(notes), bytes_read=len(data))
+
+
+def licence_file_name(name: str) -> bool:
+    """Whether a file's name says it holds a licence (LICENSE, MODEL_LICENSE.md, COPYING)."""
+    base = Path(name).name.lower()
+    dot = base.rfind(".")
+    if 0 < dot < len(base) - 1 and base[dot:] in _NOT_LICENCE_SUFFIX:
+        return False
+    return any(word in _LICENCE_WORDS for word in re.split(r"[^a-z]+", base))

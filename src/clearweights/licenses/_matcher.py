@@ -196,3 +196,30 @@ def novel_passages(
         if novelty >= threshold:
             out.append((text.count("\n", 0, start) + 1, " ".join(block.split()), round(novelty, 3)))
     return out
+
+
+PART = 0.5  # share of a reference that a text made only of it must hold to be a part of it
+_PART_OF_INPUT = 0.9  # share of the input's word pairs that must come from that reference
+_MIN_PART = 40  # word pairs: a shorter text (a quoted sentence) is not a cut licence
+
+
+def part_of(catalogue: Catalogue, words: Sequence[str]) -> Scored | None:
+    """The reference a text is a cut-down copy of (MIT without its disclaimer), if any.
+
+    Such a text scores below the variant threshold, so ``match_text`` finds nothing; it is
+    still that licence's text, less some of it, and must not pass for no licence at all.
+    """
+    query = bigram_hashes(words)
+    if len(query) < _MIN_PART:
+        return None
+    joined = " ".join(words)
+    scored = [
+        _score(catalogue, catalogue.references[p], query, joined)
+        for p in _candidates(catalogue, query, _CANDIDATES)
+    ]
+    parts = [
+        s
+        for s in scored
+        if s.containment >= PART and len(s.shared) >= _PART_OF_INPUT * len(query)
+    ]
+    return max(parts, key=lambda s: (s.containment, s.ref.licence), default=None)
