@@ -88,14 +88,16 @@ STILL_THE_LICENCE = [
     ),
     (
         "CC-BY-NC-4.0",
-        lambda t: "Creative Commons Attribution-NonCommercial 4.0 International Public License\n\n"
-        + _cut(_from(t, r"^\s*By exercising the Licensed Rights"), r"^=+\s*$"),
+        lambda t: (
+            "Creative Commons Attribution-NonCommercial 4.0 International Public License\n\n"
+            + _cut(_from(t, r"^\s*By exercising the Licensed Rights"), r"^=+\s*$")
+        ),
     ),
     ("CC0-1.0", lambda t: _from(t, r"^Statement of Purpose")),
     ("CC-BY-3.0", lambda t: _cut(_from(t, r"^License\s*$"), r"^Creative Commons Notice")),
     ("CC-BY-NC-SA-3.0", lambda t: _from(t, r"^License\s*$")),
     # Re-wrapped, re-flowed, with a header, another copyright line, a translation appended.
-    ("MIT", lambda t: _rewrap(t)),
+    ("MIT", _rewrap),
     ("MIT", lambda t: " ".join(t.split())),
     ("MIT", lambda t: "# LICENSE\n\nCopyright (c) 2024 Example Labs\n\n" + t),
     ("BSD-3-Clause", lambda t: "Copyright 2019-2024, The Example Authors.\n\n" + _rewrap(t)),

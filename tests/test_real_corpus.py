@@ -299,7 +299,8 @@ def test_a_licence_file_without_a_licence_is_unknown(name: str, text: str) -> No
     assert "licence is unknown" in match.licence.notes
     assert any(name in note and "unknown" in note for note in result.notes)
     # The same words in a README are no licence at all.
-    assert identify_bytes(text.encode(), "README.md").identification.licences == ()
+    readme = identify_bytes(text.encode(), "README.md").identification
+    assert readme is not None and readme.licences == ()
 
 
 def test_a_reserved_licence_file_is_not_replaced_by_the_card(tmp_path: Path) -> None:

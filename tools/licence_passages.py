@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from clearweights.licenses._normalize import bigram_hashes, tokens
@@ -99,7 +100,7 @@ def required_passages(licence_id: str, text: str) -> list[Passage]:
     marks = {
         h
         for w in words
-        for a, b in zip(w, w[1:], strict=False)
+        for a, b in pairwise(w)
         if _ENUMERATOR.fullmatch(a) or _ENUMERATOR.fullmatch(b)
         for h in bigram_hashes([a, b])
     }

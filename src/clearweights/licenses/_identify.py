@@ -109,11 +109,12 @@ def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple
     if scored.dice >= IDENTIFIED:
         return MatchKind.FUZZY, scored.dice
     query = _query_size(catalogue, scored)
+    fingerprint = catalogue.fingerprint(scored.ref)
     if (
         query
         and scored.containment >= (_SUBSET if scored.ref.labels else _SUBSET_UNMARKED)
-        and query - len(scored.shared) - _renumbered(text, catalogue.fingerprint(scored.ref), query) <= _ADDED * query
-        and not adds_terms(text, catalogue.fingerprint(scored.ref), frozenset())
+        and query - len(scored.shared) - _renumbered(text, fingerprint, query) <= _ADDED * query
+        and not adds_terms(text, fingerprint, frozenset())
         and not missing_clauses(catalogue, scored.ref, scored.shared)
     ):
         return MatchKind.FUZZY, scored.containment

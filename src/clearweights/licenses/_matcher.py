@@ -218,8 +218,6 @@ def part_of(catalogue: Catalogue, words: Sequence[str]) -> Scored | None:
         for p in _candidates(catalogue, query, _CANDIDATES)
     ]
     parts = [
-        s
-        for s in scored
-        if s.containment >= PART and len(s.shared) >= _PART_OF_INPUT * len(query)
+        s for s in scored if s.containment >= PART and len(s.shared) >= _PART_OF_INPUT * len(query)
     ]
     return max(parts, key=lambda s: (s.containment, s.ref.licence), default=None)
