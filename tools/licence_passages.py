@@ -36,6 +36,11 @@ _LABEL = re.compile(
 )
 
 
+_DATE_LINE = re.compile(
+    r"^[^\n:]{0,60}\b(?:release date|last (?:modified|updated|revised)|effective date|dated)"
+    r"\s*:[^\n]{0,60}$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _ENUMERATOR = re.compile(r"\d{1,2}|[a-z]|[ivx]{2,4}")  # list item marks: "1", "a", "iv"
 _SENTENCE = re.compile(r"[.!?;](?:\s|$)")
 
@@ -95,6 +100,9 @@ def required_passages(licence_id: str, text: str) -> list[Passage]:
         paragraphs.pop(0)
     words = [tokens(p) for p in paragraphs]
     pairs = [bigram_hashes(w) for w in words]
+    # A date line ("Last modified: November 5, 2024") is what copies drop or change; the
+    # pairs it makes, with the line before it too, cannot show that a clause is there.
+    undated = [bigram_hashes(tokens(_DATE_LINE.sub("", p))) for p in paragraphs]
     # Pairs with a list mark ("a", "1", "iv") change when a copy renumbers its lists
     # (markdown writes "a." as "1."), so they cannot show that a clause is there.
     marks = {
@@ -112,7 +120,7 @@ def required_passages(licence_id: str, text: str) -> list[Passage]:
     outside = bigram_hashes(tokens(text[:first])) | bigram_hashes(tokens(text[last:]))
     out: list[Passage] = []
     section = ""  # a paragraph without a number belongs to the last numbered one
-    for paragraph, own in zip(paragraphs, pairs, strict=True):
+    for paragraph, own, kept in zip(paragraphs, pairs, undated, strict=True):
         found = _LABEL.match(paragraph)
         own_label = " ".join(found[1].split()) if found else ""
         if own_label and not own_label.startswith("("):
@@ -120,7 +128,9 @@ def required_passages(licence_id: str, text: str) -> list[Passage]:
         label = section if own_label == section else f"{section} {own_label}".strip()
         # An unnumbered clause is named by its first words, so a report can say which it is.
         label = label or _incipit(paragraph)
-        unique = sorted(h for h in own if counts[h] == 1 and h not in outside and h not in marks)
+        unique = sorted(
+            h for h in own & kept if counts[h] == 1 and h not in outside and h not in marks
+        )
         if len(unique) >= MIN_UNIQUE:
             out.append(Passage(label, tuple(unique[:SIGNATURE])))
     return out
