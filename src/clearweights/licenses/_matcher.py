@@ -201,6 +201,7 @@ def novel_passages(
 PART = 0.5  # share of a reference that a text made only of it must hold to be a part of it
 _PART_OF_INPUT = 0.9  # share of the input's word pairs that must come from that reference
 _MIN_PART = 40  # word pairs: a shorter text (a quoted sentence) is not a cut licence
+_PART_INDEXED = 0.3  # share of its sampled word pairs a cut licence has in the index, at least
 
 
 def part_of(catalogue: Catalogue, words: Sequence[str]) -> Scored | None:
@@ -211,6 +212,11 @@ def part_of(catalogue: Catalogue, words: Sequence[str]) -> Scored | None:
     """
     query = bigram_hashes(words)
     if len(query) < _MIN_PART:
+        return None
+    # Cheap first look (most texts without a licence are READMEs and notes): most of a cut
+    # licence's sampled word pairs are in the index, few of a README's are.
+    sampled = [h for h in query if not h & SAMPLE_MASK]
+    if sum(1 for h in sampled if catalogue.postings(h)) < _PART_INDEXED * len(sampled):
         return None
     joined = " ".join(words)
     scored = [
