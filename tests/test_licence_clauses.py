@@ -211,6 +211,8 @@ def test_restrictions_of_a_modified_ai_licence_are_kept() -> None:
     assert licence.terms.user_threshold.value is not None
     assert licence.terms.acceptable_use_policy.value is not None
     assert licence.terms.commercial_use.value is not True
+    assert licence.category is Category.RESTRICTED_OPEN_WEIGHTS  # as the Llama 3.1 licence
+    assert not is_open(licence)
 
 
 def test_rival_sizes_live_and_die_with_their_catalogue() -> None:
@@ -230,3 +232,16 @@ def test_rival_sizes_live_and_die_with_their_catalogue() -> None:
     del fresh
     gc.collect()
     assert watch() is None  # no module-level cache keeps a catalogue alive
+
+
+def test_a_closed_licence_with_added_restrictions_takes_the_stricter_category() -> None:
+    # Llama 3.1 (restricted open weights) with a research-only rider is research-only.
+    text = (
+        _reference("LicenseRef-scancode-llama-3.1-license-2024")
+        + "\n\nADDITIONAL TERMS\n\nYou may use the Llama Materials for non-commercial research"
+        " purposes only. You may not use the Llama Materials for any commercial purpose.\n"
+    )
+    licence = identify(text).licences[0].licence
+    assert licence.id == "LicenseRef-clearweights-modified-scancode-llama-3.1-license-2024"
+    assert licence.category is Category.RESEARCH_ONLY
+    assert licence.terms.commercial_use.value is False
