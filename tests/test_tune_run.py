@@ -187,6 +187,7 @@ def _launch(argv: list[str], processes: int) -> None:
     debug_launcher(_launched, args=(argv,), num_processes=processes)
 
 
+@pytest.mark.slow  # two processes each load torch's training stack: over a minute on 2 cores
 def test_train_under_accelerate_with_two_processes(
     inputs: tuple[Path, Path], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -131,8 +131,8 @@ def train_command(
         seed=seed,
     )
     preflight(config)  # before the gate writes anything
-    main = is_main_process()
     allowed = run_once(lambda: _gate(config, policy, student_family, claimed))
+    main = is_main_process()  # known for sure once run_once has joined the processes
     if not allowed:
         if main:
             click.echo("clearweights: the licence gate refuses this training run", err=True)
@@ -148,7 +148,9 @@ def train_command(
     return ExitCode.OK
 
 
-def _gate(config: TrainConfig, policy: str | None, student: str | None, claimed: str | None) -> bool:
+def _gate(
+    config: TrainConfig, policy: str | None, student: str | None, claimed: str | None
+) -> bool:
     """The licence gate (main process only): show it, write gate.json, say whether to train."""
     from clearweights.audit import audit_release
     from clearweights.errors import ReleaseError

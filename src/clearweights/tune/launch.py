@@ -34,6 +34,11 @@ def world_size() -> int:
 
 def is_main_process() -> bool:
     """Whether this process writes the run's files and speaks (rank 0, or the only one)."""
+    if world_size() > 1:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            return bool(dist.get_rank() == 0)
     return os.environ.get("RANK", "0") == "0"
 
 
@@ -114,9 +119,7 @@ def prepare_quantized(model: Any, gradient_checkpointing: bool) -> Any:
     """PEFT's preparation of a k-bit model for training (norms in fp32, input grads on)."""
     from peft import prepare_model_for_kbit_training
 
-    return prepare_model_for_kbit_training(
-        model, use_gradient_checkpointing=gradient_checkpointing
-    )
+    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
 
 
 def run_once(compute: Callable[[], T]) -> T:
