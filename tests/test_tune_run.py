@@ -10,7 +10,6 @@ import os
 import re
 import struct
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,8 +24,15 @@ from clearweights.tune.train import preflight
 from tests.tune_models import build_base, facts, vocabulary, write_samples
 
 ROWS = facts(24)
-FAST = {"max_steps": 6, "batch_size": 8, "learning_rate": 2e-2, "rank": 4, "alpha": 8,
-        "threads": 1, "max_length": 128, "holdout": 0.0, "save_steps": 2}  # fmt: skip
+
+
+def _fast(base: Path, data: Path, output: Path) -> TrainConfig:
+    """Six steps, a checkpoint every two."""
+    return TrainConfig(
+        base=str(base), data=data, output=output, max_steps=6, batch_size=8,
+        learning_rate=2e-2, rank=4, alpha=8, threads=1, max_length=128, holdout=0.0,
+        save_steps=2,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -152,9 +158,9 @@ def test_interrupted_training_resumes_from_its_last_checkpoint(
     inputs: tuple[Path, Path], tmp_path: Path
 ) -> None:
     base, data = inputs
-    whole = train(TrainConfig(base=str(base), data=data, output=tmp_path / "whole", **FAST))
+    whole = train(_fast(base, data, tmp_path / "whole"))
     run = tmp_path / "interrupted"
-    config = TrainConfig(base=str(base), data=data, output=run, **FAST)
+    config = _fast(base, data, run)
     stop = _Interrupt(at=3)
     with pytest.raises(KeyboardInterrupt):
         train(config, progress=stop)

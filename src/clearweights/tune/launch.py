@@ -64,8 +64,8 @@ def check_reporters(names: tuple[str, ...]) -> None:
     """
     for name in names:
         if name not in REPORTERS:
-            raise UsageError(f"unknown --report-to {name!r}",
-                             hint=f"choose from {', '.join(sorted(REPORTERS))} or none")  # fmt: skip
+            choices = ", ".join(sorted(REPORTERS))
+            raise UsageError(f"unknown --report-to {name!r}", hint=f"choose from {choices} or none")
         if not any(_has(m) for m in REPORTERS[name]):
             raise UsageError(
                 f"--report-to {name} needs {' or '.join(REPORTERS[name])}, which is not "
