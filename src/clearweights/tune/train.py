@@ -116,8 +116,9 @@ def load_base(
 
     placed: dict[str, Any] = {}
     if quantization is not None:
-        placed = {"quantization_config": quantization, "device_map": {"": launch.local_rank()},
-                  "dtype": quantization.bnb_4bit_compute_dtype}  # fmt: skip
+        placed = {"quantization_config": quantization, "dtype": quantization.bnb_4bit_quant_storage}
+        if os.environ.get("ACCELERATE_USE_FSDP", "").lower() not in ("true", "1"):
+            placed["device_map"] = {"": launch.local_rank()}  # FSDP places its shards itself
     try:
         tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(base, local_files_only=True, **placed)
