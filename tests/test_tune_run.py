@@ -212,3 +212,15 @@ def test_train_under_accelerate_with_two_processes(
     _launch([*argv, "--max-steps", "6"], processes=2)  # the last --max-steps wins; resumes
     again = json.loads((out / "training.json").read_text())
     assert again["steps"] == 6 and again["losses"][:4] == summary["losses"]
+
+
+def test_the_documented_fsdp_config_is_one_accelerate_reads(tmp_path: Path) -> None:
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    doc = (Path(__file__).parents[1] / "docs" / "finetuning.md").read_text(encoding="utf-8")
+    found = re.search(r"```yaml\n# fsdp.yaml\n(.*?)```", doc, re.S)
+    assert found, "docs/finetuning.md lost its FSDP example"
+    (tmp_path / "fsdp.yaml").write_text(found[1], encoding="utf-8")
+    config = ClusterConfig.from_yaml_file(str(tmp_path / "fsdp.yaml"))  # unknown keys raise
+    assert config.distributed_type.value == "FSDP" and config.num_processes == 8
+    assert config.fsdp_config["fsdp_version"] == 2 and config.mixed_precision == "bf16"
