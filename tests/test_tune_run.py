@@ -221,6 +221,11 @@ def test_the_documented_fsdp_config_is_one_accelerate_reads(tmp_path: Path) -> N
     found = re.search(r"```yaml\n# fsdp.yaml\n(.*?)```", doc, re.S)
     assert found, "docs/finetuning.md lost its FSDP example"
     (tmp_path / "fsdp.yaml").write_text(found[1], encoding="utf-8")
-    config = ClusterConfig.from_yaml_file(str(tmp_path / "fsdp.yaml"))  # unknown keys raise
+    config = ClusterConfig.from_yaml_file(str(tmp_path / "fsdp.yaml"))  # unknown top keys raise
     assert config.distributed_type.value == "FSDP" and config.num_processes == 8
     assert config.fsdp_config["fsdp_version"] == 2 and config.mixed_precision == "bf16"
+    from accelerate.commands.launch import launch_command_parser
+
+    # The fsdp_config keys become `accelerate launch` arguments: each must be one it knows.
+    known = {action.dest for action in launch_command_parser()._actions}
+    assert set(config.fsdp_config) <= known, set(config.fsdp_config) - known
