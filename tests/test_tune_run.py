@@ -229,3 +229,25 @@ def test_the_documented_fsdp_config_is_one_accelerate_reads(tmp_path: Path) -> N
     # The fsdp_config keys become `accelerate launch` arguments: each must be one it knows.
     known = {action.dest for action in launch_command_parser()._actions}
     assert set(config.fsdp_config) <= known, set(config.fsdp_config) - known
+
+
+def test_progress_reports_tokens_per_second_and_time_left() -> None:
+    from clearweights.tune.train import _rate
+
+    assert _rate({"num_tokens": 1000.0}, 2, 6, 10.0) == ", 100 tokens/s, ETA 0:00:20"
+    assert _rate({"num_tokens": 50.0}, 1, 3601, 1.0) == ", 50 tokens/s, ETA 1:00:00"
+    assert _rate({}, 0, 0, 0.0) == ""
+
+
+def test_the_documented_train_table_holds_train_options_only(tmp_path: Path) -> None:
+    from clearweights.cli._options import long_name
+    from clearweights.cli.train import train_command
+    from clearweights.config import load_config
+
+    doc = (Path(__file__).parents[1] / "docs" / "finetuning.md").read_text(encoding="utf-8")
+    found = re.search(r"```toml\n(\[tool\.clearweights\.train\]\n.*?)```", doc, re.S)
+    assert found, "docs/finetuning.md lost its [tool.clearweights.train] example"
+    (tmp_path / "pyproject.toml").write_text(found[1], encoding="utf-8")
+    table = load_config(tmp_path / "pyproject.toml").section("train")
+    options = {long_name(p) for p in train_command.params}
+    assert table and set(table) <= options, set(table) - options

@@ -97,13 +97,16 @@ def train_command(
 ) -> int:
     """Check the licences of base model, data and teacher, then train a LoRA adapter.
 
-    Exit 0 when trained, 1 when the licence gate refuses, 2 for usage errors, 3 when an input
-    cannot be read.
+    Exit 0 when trained, 1 when the licence gate refuses, 2 for usage errors (also --qlora
+    without bitsandbytes or a GPU, a --report-to logger not installed), 3 when an input cannot
+    be read. Under `accelerate launch`, the gate runs once and only the main process writes.
 
     \b
     Examples:
       clearweights train --base ./granite-tiny --data data/samples.jsonl -o runs/one
       clearweights train --base ./llama --data d.jsonl -o runs/two --policy commercial-product
+      accelerate launch --config_file fsdp.yaml -m clearweights.cli.main train \\
+          --base ./llama --data d.jsonl -o runs/three
     """
     from clearweights.tune import TrainConfig, train
     from clearweights.tune.launch import is_main_process, run_once
