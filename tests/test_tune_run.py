@@ -173,6 +173,8 @@ def test_interrupted_training_resumes_from_its_last_checkpoint(
     assert resumed.losses == pytest.approx(whole.losses, rel=1e-3)
     assert all(math.isfinite(loss) for loss in resumed.losses)
     assert (run / "adapter" / "adapter_model.safetensors").is_file()
+    # Its speed counts the tokens it trained itself, not those before the interruption.
+    assert 0 < resumed.tokens_before < resumed.tokens == whole.tokens
 
 
 def _launched(argv: list[str]) -> None:
@@ -234,9 +236,9 @@ def test_the_documented_fsdp_config_is_one_accelerate_reads(tmp_path: Path) -> N
 def test_progress_reports_tokens_per_second_and_time_left() -> None:
     from clearweights.tune.train import _rate
 
-    assert _rate({"num_tokens": 1000.0}, 2, 6, 10.0) == ", 100 tokens/s, ETA 0:00:20"
-    assert _rate({"num_tokens": 50.0}, 1, 3601, 1.0) == ", 50 tokens/s, ETA 1:00:00"
-    assert _rate({}, 0, 0, 0.0) == ""
+    assert _rate(1000.0, 2, 6, 10.0) == ", 100 tokens/s, ETA 0:00:20"
+    assert _rate(50.0, 1, 3601, 1.0) == ", 50 tokens/s, ETA 1:00:00"
+    assert _rate(0.0, 0, 0, 0.0) == ""
 
 
 def test_the_documented_train_table_holds_train_options_only(tmp_path: Path) -> None:

@@ -86,12 +86,14 @@ class TrainResult:
     train_samples: int
     held_out: int
     tokens: int
-    seconds: float
+    seconds: float  # of this run; a resumed run's earlier part is not counted
     config: dict[str, Any] = field(default_factory=dict)
+    tokens_before: int = 0  # trained before this run resumed
 
     @property
     def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
+        """This run's speed: the tokens it trained over the seconds it took."""
+        return (self.tokens - self.tokens_before) / self.seconds if self.seconds else 0.0
 
 
 def _checkpoint(output: Path) -> str | None:
@@ -137,11 +139,12 @@ def load_base(
     return model, tokenizer
 
 
-def _rate(logs: dict[str, Any], step: int, total: int, elapsed: float) -> str:
-    """`` 412 tokens/s, ETA 0:00:31``: speed from TRL's token count, ETA from steps left."""
+def _rate(tokens: float, step: int, total: int, elapsed: float) -> str:
+    """``, 412 tokens/s, ETA 0:00:31``: the speed and the time left, both counted from when
+    this run began (after a resume too), from *step* of *total* steps done."""
     parts = []
-    if elapsed > 0 and logs.get("num_tokens"):
-        parts.append(f"{float(logs['num_tokens']) / elapsed:.0f} tokens/s")
+    if elapsed > 0 and tokens > 0:
+        parts.append(f"{tokens / elapsed:.0f} tokens/s")
     if total and step:
         left = int(elapsed / step * max(total - step, 0))
         parts.append(f"ETA {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}")
@@ -154,18 +157,20 @@ def _callback(progress: Progress) -> Any:
     class _Report(TrainerCallback):  # type: ignore[misc]
         # Only the main process speaks; the others train silently.
         started = 0.0
-        first_step = total = 0
+        first_step = total = tokens_before = 0
 
         def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             self.started, self.first_step = time.perf_counter(), state.global_step
             self.total = state.max_steps  # known now, also when set by epochs
+            self.tokens_before = state.num_input_tokens_seen  # restored when resuming
             if state.is_world_process_zero:
                 progress.start(self.total, "training")
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
             if logs and "loss" in logs and state.is_world_process_zero:
                 done = state.global_step - self.first_step  # a resumed run counts from there
-                rate = _rate(logs, done, self.total - self.first_step,
+                tokens = float(state.num_input_tokens_seen - self.tokens_before)
+                rate = _rate(tokens, done, self.total - self.first_step,
                              time.perf_counter() - self.started)  # fmt: skip
                 progress.advance(
                     f"step {state.global_step}/{self.total} loss {logs['loss']:.4f}{rate}"
@@ -204,6 +209,9 @@ def _sft_config(config: TrainConfig) -> Any:
         save_steps=config.save_steps,
         save_total_limit=2,
         report_to=list(config.logging),
+        # Counted by the Trainer and kept in checkpoints, so a resumed run's total is right;
+        # padding-free packing has no padding to leave out.
+        include_num_input_tokens_seen="all" if config.packing else "non_padding",
         disable_tqdm=True,
     )
 
@@ -272,7 +280,8 @@ def train(config: TrainConfig, *, progress: Progress | None = None) -> TrainResu
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # progress goes to the injected observer
-    trainer.add_callback(_callback(progress or Silent()))
+    report = _callback(progress or Silent())
+    trainer.add_callback(report)
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=_checkpoint(config.output))
     seconds = time.perf_counter() - started
@@ -280,11 +289,11 @@ def train(config: TrainConfig, *, progress: Progress | None = None) -> TrainResu
     _save_adapter(trainer, tokenizer, adapter)
     history = trainer.state.log_history
     losses = tuple(float(h["loss"]) for h in history if "loss" in h)
-    tokens = int(max((h.get("num_tokens", 0) for h in history), default=0))
     result = TrainResult(
-        adapter, trainer.state.global_step, losses, len(samples), len(held), tokens, seconds,
-        {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
-         for k, v in asdict(config).items()},
+        adapter, trainer.state.global_step, losses, len(samples), len(held),
+        trainer.state.num_input_tokens_seen,
+        seconds, {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
+                  for k, v in asdict(config).items()}, report.tokens_before,
     )  # fmt: skip
     if trainer.is_world_process_zero():
         _write_summary(config.output / SUMMARY, result)
