@@ -135,7 +135,7 @@ def test_front_matter_reads_as_huggingface_hub_reads_it() -> None:
         text = _card(path)
         if not text.startswith("---"):
             continue
-        expected = ModelCard(text, ignore_metadata_errors=True).data.to_dict()
+        expected = ModelCard(text, ignore_metadata_errors=True).data.to_dict()  # type: ignore[no-untyped-call]
         parsed = parse_card(text, path.name)
         assert parsed.license == expected.get("license"), path
         assert list(parsed.base_model) in (
