@@ -115,7 +115,7 @@ def scan(
     if store is not None:
         summary.run = store.start_run(*versions)
     runner = engine or local_engine(jobs)
-    watch.start(_total(sources))
+    watch.start(_total(sources) if observer is not None else None)  # counting reads a dump
     try:
         todo = _pending(items, store, versions, force, summary, watch, batch)
         for outcomes in runner.map(todo):
