@@ -166,7 +166,12 @@ _MAYBE = re.compile(r"open|available|\]\(|</a", re.IGNORECASE)
 
 def _paragraph(lines: list[tuple[int, str]]) -> _Paragraph | None:
     """The cleaned paragraph of these lines, or None when it cannot hold a statement."""
-    if not _MAYBE.search("\n".join(line for _, line in lines)):  # no match spans lines
+    text = "\n".join(line for _, line in lines)  # no match spans lines
+    if text.isascii():  # ASCII: re.IGNORECASE is ASCII case folding, str.lower() too
+        low = text.lower()
+        if "open" not in low and "available" not in low and "](" not in low and "</a" not in low:
+            return None
+    elif not _MAYBE.search(text):
         return None
     paragraph = _Paragraph([], [], [], [])
     for index, line in lines:

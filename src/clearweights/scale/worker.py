@@ -75,15 +75,18 @@ def fast_document(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
     """
     from clearweights.formats.json import document
 
-    doc = document(AuditReport((audit,)))
+    # The document built without the records (component_json's only use of a component's
+    # licences), which the markers then stand for: no record is built only to be dropped.
+    bare = tuple(dataclasses.replace(c, licences=()) if c.licences else c for c in audit.components)
+    doc = document(AuditReport((dataclasses.replace(audit, components=bare),)))
     shown = doc["audits"][0]
-    rows = _rows(shown)
     if len(_encoded) >= _MAX_FRAGMENTS:  # bounded; never cleared while a document has markers
         _fragments.clear()
         _encoded.clear()
     for component, found in zip(audit.components, shown["components"], strict=True):
         if found["license"] is not None:
             found["license"]["licenses"] = [_marker(lic) for lic in component.licences]
+    rows = _rows(shown, audit)
     line = _MARK.sub(lambda m: _encoded[int(m[1])], audit_document(doc))
     return rows, line
 
@@ -104,16 +107,25 @@ def collect(item: Item, pool: TextPool) -> Release:
     return LocalDirectory(path).collect()
 
 
-def _rows(audit: dict[str, Any]) -> dict[str, Any]:
-    """The normalised rows of one audit's JSON: licences, verdicts, findings."""
+def _rows(audit: dict[str, Any], source: ReleaseAudit | None = None) -> dict[str, Any]:
+    """The normalised rows of one audit's JSON: licences, verdicts, findings.
+
+    With *source* (the audit the JSON was made from), each component's licences are read from
+    its records (the JSON's catalogue records are markers then, see :func:`fast_document`).
+    """
     licenses: dict[tuple[str, str, str], None] = {}
     weights = None
-    for component in audit["components"]:
+    objects = source.components if source is not None else None
+    for n, component in enumerate(audit["components"]):
         found = component.get("license") or {}
         if component.get("cid") == WEIGHTS_COMPONENT:
             weights = found.get("expression")
-        for lic in found.get("licenses") or ():
-            licenses[(component["name"], lic["id"], lic["category"])] = None
+        if objects is not None:
+            pairs = [(lic.id, lic.category.value) for lic in objects[n].licences] if found else []
+        else:
+            pairs = [(lic["id"], lic["category"]) for lic in found.get("licenses") or ()]
+        for licence_id, category in pairs:
+            licenses[(component["name"], licence_id, category)] = None
     verdicts = tuple(
         (name, str(p["verdict"]), p.get("label")) for name, p in sorted(audit["profiles"].items())
     )
