@@ -215,3 +215,26 @@ def test_store_rows_match_the_outcomes(tmp_path: Path) -> None:
         "join audits a on a.id = l.audit_id join releases r on r.id = a.release_id",
     )
     assert licences == sorted((k, *v) for k, o in outcomes.items() for v in o.licenses)
+
+
+def test_one_write_of_two_versions_stores_each_with_its_rows(tmp_path: Path) -> None:
+    """A batch mixing versions (not what a scan writes, but what a caller may) keeps both."""
+    import dataclasses
+
+    from clearweights.store import open_store
+
+    items = [row_item(hub_row(name), name) for name in NAMES[:3]]
+    outcomes = audit_batch(items)
+    older = [dataclasses.replace(o, tool_version="0.0.1") for o in outcomes]
+    db = tmp_path / "audits.db"
+    store = open_store(str(db))
+    try:
+        store.write(store.start_run("0.0.1", "old"), [*older, *outcomes])
+        store.write(store.start_run("0.0.1", "old"), outcomes)  # the same again: replaced
+    finally:
+        store.close()
+    audits = _table(db, "select tool_version, count(*) from audits group by tool_version")
+    assert audits == sorted([(outcomes[0].tool_version, 3), ("0.0.1", 3)])
+    per_audit = _table(db, "select audit_id, count(*) from audit_verdicts group by audit_id")
+    assert len(per_audit) == 6
+    assert {n for _, n in per_audit} == {len(outcomes[0].verdicts)}
