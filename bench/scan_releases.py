@@ -148,25 +148,28 @@ def descendants():
         family |= {p for p, s in found.items() if s[0] in family}
     return {p: found[p] for p in family - {os.getpid()} if p in found}
 
-def watch(seen):
+def watch(seen, spent):
     # Workers are children of the forkserver (or of Ray's raylet), not of this process.
+    # This thread's own CPU (reading /proc of a busy machine) is not the scan's: kept apart.
     while True:
         for pid, stat in descendants().items():
             seen[pid] = stat
+        spent[0] = time.thread_time()
         time.sleep(0.2)
 
 if __name__ == "__main__":
     dump, db, jobs, engine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    seen = {}
-    threading.Thread(target=watch, args=(seen,), daemon=True).start()
+    seen, spent = {}, [0.0]
+    threading.Thread(target=watch, args=(seen, spent), daemon=True).start()
     store = open_store(db)
     if local_engine is None:
         options = {"jobs": jobs}
     else:
         options = {"engine": ray_engine(None, jobs) if engine == "ray" else local_engine(jobs)}
-    start, cpu0 = time.perf_counter(), time.process_time()
+    start, cpu0, watched0 = time.perf_counter(), time.process_time(), spent[0]
     summary = scan(sources_for([dump]), store=store, **options)
-    seconds, own_cpu = time.perf_counter() - start, time.process_time() - cpu0
+    seconds = time.perf_counter() - start
+    own_cpu = time.process_time() - cpu0 - (spent[0] - watched0)
     store.close()
     for pid, stat in descendants().items():
         seen[pid] = stat
