@@ -145,6 +145,7 @@ def _parse_card(text: str, path: str) -> CardData:
     tags = _strings(data.get("tags"))
     statements = find_statements(body, offset + 1, _tag_lines(text, offset, tags))
     licence = data.get("license")
+    headings = list(_HEADING.finditer(body))  # read once: sections, limitations, uses
     return CardData(
         license=licence if isinstance(licence, str | list) else None,
         license_name=_first(data.get("license_name")),
@@ -158,9 +159,9 @@ def _parse_card(text: str, path: str) -> CardData:
         claims=statements.claims,
         open_weights=statements.open_weights,
         links=tuple(dict.fromkeys(m.rstrip(".,") for m in _URL.findall(body))),
-        sections=tuple(h.strip().lower() for h in _HEADING.findall(body)),
-        limitations=_section(body, _LIMITATIONS),
-        uses=_section(body, _USES),
+        sections=tuple(m[1].strip().lower() for m in headings),
+        limitations=_section(body, _LIMITATIONS, headings),
+        uses=_section(body, _USES, headings),
         path=path,
         notes=notes,
     )
@@ -173,9 +174,8 @@ _USES = re.compile(r"intended use|^uses$|use cases|direct use", re.IGNORECASE)
 _SECTION_CHARS = 1000
 
 
-def _section(body: str, heading: re.Pattern[str]) -> str | None:
+def _section(body: str, heading: re.Pattern[str], matches: list[re.Match[str]]) -> str | None:
     """The text under the first heading that matches, up to the next heading."""
-    matches = list(_HEADING.finditer(body))
     for i, m in enumerate(matches):
         if heading.search(m[1].strip()):
             end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
