@@ -158,8 +158,9 @@ def _pending(
     for chunk in _batches(items, lookup):
         todo = chunk
         if store is not None and not force:
-            done = store.done([i.identity for i in chunk if i.error is None], *versions)
-            todo = [i for i in chunk if i.error is not None or i.identity not in done]
+            keyed = [(i, i.identity) for i in chunk]
+            done = store.done([key for i, key in keyed if i.error is None], *versions)
+            todo = [i for i, key in keyed if i.error is not None or key not in done]
         if len(todo) < len(chunk):
             summary.unchanged += len(chunk) - len(todo)
             watch.advance(0, len(chunk) - len(todo), 0)
