@@ -85,7 +85,6 @@ def _stored(db: Path) -> dict[tuple[str, str, str], tuple[object, ...]]:
         return {tuple(row[:3]): tuple(row[3:]) for row in connection.execute(query)}
 
 
-@pytest.mark.slow  # five Ray Data executions: 14 min at load 25 on two cores
 def test_ray_data_stores_what_the_local_engine_stores(tmp_path: Path, ray_local: None) -> None:
     """A Parquet dump read, audited and streamed back by Ray Data: the local engine's audits."""
     import pyarrow.parquet as pq
