@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, exists, func, or_, select
 
 from clearweights.errors import UsageError
+from clearweights.server import search
 from clearweights.server.records import (
     MAX_LIMIT,
     Change,
@@ -71,14 +72,11 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[str, int]:
     return value, entry
 
 
-def _filtered(query: ReleaseQuery, dialect: str) -> Select[Any]:
+def _filtered(query: ReleaseQuery, dialect: str, indexed: bool) -> Select[Any]:
     statement = select(EntryRow.__table__)
     where: list[Any] = []
     if query.q:
-        text = query.q.strip()
-        # SQLite's own LIKE ignores ASCII case and is much faster than lower() on every row.
-        match = EntryRow.name.contains if dialect == "sqlite" else EntryRow.name.icontains
-        where.append(match(text, autoescape=True))
+        where.extend(search.name_clauses(query.q.strip(), dialect, indexed))
     for column, value in (
         (EntryRow.license_family, query.license_family),
         (EntryRow.license_category, query.license_category),
@@ -160,7 +158,7 @@ def list_releases(connection: Connection, query: ReleaseQuery) -> Page:
     if not 1 <= query.limit <= MAX_LIMIT:
         raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, got {query.limit}")
     column, descending = _SORT_COLUMNS[query.sort]
-    statement = _filtered(query, connection.dialect.name)
+    statement = _filtered(query, connection.dialect.name, search.indexed(connection))
     if query.cursor:
         value, entry = decode_cursor(query.cursor, query.sort)
         after = (
