@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, insert, text, update
 
 from clearweights.server import Settings, catalog, create_app, search
-from clearweights.server.records import ReleaseQuery
+from clearweights.server.records import ReleaseQuery, Sort
 from clearweights.store import open_store
 from clearweights.store.models import EntryRow
 from tests.postgres import SKIP, Cluster
@@ -149,11 +149,18 @@ def test_the_search_index_exists_after_migrating(entries: Engine) -> None:
             assert "ix_entry_name_trgm" in set(names)
 
 
-def test_a_search_finds_exactly_the_names_holding_the_term(entries: Engine) -> None:
+@pytest.mark.parametrize("window", [1000, 4, 1])
+def test_a_search_finds_exactly_the_names_holding_the_term(
+    entries: Engine, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A window of every entry answers from the window; a small one, from the index as well.
+    monkeypatch.setattr(search, "WINDOW", window)
     for term in TERMS:
         expected = oracle(entries, term)
         assert found(entries, term) == expected, term
         assert found(entries, f"  {term}  ") == expected, term  # stripped, as before
+        newest = found(entries, term, sort=Sort.AUDITED_DESC)
+        assert sorted(newest) == sorted(expected), term
 
 
 def test_every_tricky_name_is_found_by_itself(entries: Engine) -> None:
@@ -182,7 +189,7 @@ def test_search_combines_with_filters_and_sorts(changing: Engine) -> None:
         "Qwen/Qwen2.5-72B-Instruct",
         "meta-llama/Llama-3.1-8B-Instruct",
     ]
-    newest_first = found(entries, "model", sort=catalog.Sort.AUDITED_DESC)
+    newest_first = found(entries, "model", sort=Sort.AUDITED_DESC)
     assert sorted(newest_first) == sorted(oracle(entries, "model"))
 
 

@@ -72,11 +72,10 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[str, int]:
     return value, entry
 
 
-def _filtered(query: ReleaseQuery, dialect: str, indexed: bool) -> Select[Any]:
+def _filtered(query: ReleaseQuery) -> Select[Any]:
+    """The entries every filter but the name search (``q``) keeps."""
     statement = select(EntryRow.__table__)
     where: list[Any] = []
-    if query.q:
-        where.extend(search.name_clauses(query.q.strip(), dialect, indexed))
     for column, value in (
         (EntryRow.license_family, query.license_family),
         (EntryRow.license_category, query.license_category),
@@ -158,7 +157,8 @@ def list_releases(connection: Connection, query: ReleaseQuery) -> Page:
     if not 1 <= query.limit <= MAX_LIMIT:
         raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, got {query.limit}")
     column, descending = _SORT_COLUMNS[query.sort]
-    statement = _filtered(query, connection.dialect.name, search.indexed(connection))
+    statement = _filtered(query)
+    after = None
     if query.cursor:
         value, entry = decode_cursor(query.cursor, query.sort)
         after = (
@@ -168,7 +168,13 @@ def list_releases(connection: Connection, query: ReleaseQuery) -> Page:
         )
         statement = statement.where(after)
     order = (column.desc(), EntryRow.id.desc()) if descending else (column, EntryRow.id)
-    rows = list(connection.execute(statement.order_by(*order).limit(query.limit + 1)))
+    if query.q:
+        found = search.first_rows(
+            connection, statement, order, after, query.q.strip(), query.limit + 1
+        )
+        rows = list(found)
+    else:
+        rows = list(connection.execute(statement.order_by(*order).limit(query.limit + 1)))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     verdicts = verdicts_of(connection, [r.audit_id for r in rows if r.audit_id is not None])

@@ -1,4 +1,4 @@
-"""A substring index over the registry's release names (the `q` search).
+"""A substring index over the registry's release names (the `q` search); entries by key.
 
 SQLite: an FTS5 table with the trigram tokenizer over ``registry_entries.name`` (external
 content), kept current by triggers, so every writer of the index keeps it current. PostgreSQL:
@@ -23,6 +23,7 @@ depends_on = None
 
 SEARCH_TABLE = "registry_search"
 _TRGM_INDEX = "ix_entry_name_trgm"
+_KEY_INDEX = "ix_entry_key"
 _TRIGGERS = {
     "registry_search_insert": (
         "AFTER INSERT ON registry_entries BEGIN "
@@ -69,6 +70,9 @@ def _postgres_trgm(bind: sa.Connection) -> bool:
 
 def upgrade() -> None:
     """Create the search index and fill it from the entries there are."""
+    # Badges and the release page look entries up by key (a repo id) whatever the source:
+    # the (source, key) constraint cannot serve that.
+    op.create_index(_KEY_INDEX, "registry_entries", ["key", "id"])
     bind = op.get_bind()
     if bind.dialect.name == "sqlite" and _sqlite_trigram(bind):
         bind.exec_driver_sql(
@@ -86,6 +90,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the search index (the extension stays: other databases' objects may use it)."""
+    op.drop_index(_KEY_INDEX, "registry_entries")
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         for name in _TRIGGERS:
