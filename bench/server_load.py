@@ -177,20 +177,27 @@ def fill(location: str, pool: list[Outcome], count: int, seed: int = 3) -> float
 
 
 def _server_cpu(pid: int) -> float:
-    """CPU seconds of a process and its children (the uvicorn workers), from /proc; 0 elsewhere."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
+    """CPU seconds of a process, its threads and its children (the uvicorn workers).
+
+    From /proc's schedstat (nanoseconds; the clock-tick counts of /proc/PID/stat are too
+    coarse for one request); 0 where there is no /proc.
+    """
+    total = 0
     pids = [pid]
     while pids:
         current = pids.pop()
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            tasks = os.listdir(f"/proc/{current}/task")
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        for task in tasks:
+            try:
+                total += int(Path(f"/proc/{current}/task/{task}/schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # a thread that just ended
         pids.extend(int(c) for c in children)
-    return total
+    return total / 1e9
 
 
 class _Connection:
@@ -299,6 +306,42 @@ def load(
         "client_cpu_ms_per_request": round(client_cpu / len(times) * 1000, 3),
         "server_cpu_share": round(server_cpu / seconds, 2),
         "server_cpu_ms_per_request": round(server_cpu / len(times) * 1000, 3),
+    }
+
+
+def sequential(port: int, paths: list[str], limit_s: float, pid: int) -> dict[str, float]:
+    """*paths* one at a time on one connection, with the server's CPU time of each request.
+
+    The server's CPU per request (read from /proc around each one) is what its latency would
+    be on an idle machine; the wall-clock latency also holds the time other processes took.
+    """
+    conn = _Connection(port, paths, 1)
+    conn.sock.setblocking(True)
+    cpu: list[float] = []
+    times: list[float] = []
+    until = time.perf_counter() + limit_s
+    try:
+        while conn.next < len(paths) and time.perf_counter() < until:
+            before = _server_cpu(pid)
+            conn.send(until)
+            while not conn.finished:
+                conn.receive(times)
+            cpu.append(_server_cpu(pid) - before)
+    finally:
+        conn.sock.close()
+    ordered, spent = sorted(times), sorted(cpu)
+
+    def pct(values: list[float], p: float) -> float:
+        return round(values[min(len(values) - 1, int(p * len(values)))] * 1000, 2)
+
+    return {
+        "requests": len(times),
+        "p50_ms": pct(ordered, 0.5),
+        "p95_ms": pct(ordered, 0.95),
+        "p99_ms": pct(ordered, 0.99),
+        "server_cpu_p50_ms": pct(spent, 0.5),
+        "server_cpu_p95_ms": pct(spent, 0.95),
+        "server_cpu_mean_ms": round(statistics.fmean(spent) * 1000, 2),
     }
 
 
@@ -449,10 +492,8 @@ def _measure(args: argparse.Namespace, location: str, report: dict[str, object])
         paths = scenarios(args.releases, random.Random(5), args.badges)
         pid = process.pid
         load(port, paths["search"][:40] + paths["page"][:40], 1, 60)  # warm up
-        report["search"] = load(port, paths["search"], 1, 120, pid=pid)
-        report["search_short"] = load(port, paths["search_short"], 1, 120, pid=pid)
-        report["page"] = load(port, paths["page"], 1, 120, pid=pid)
-        report["page_ui"] = load(port, paths["page_ui"], 1, 120, pid=pid)
+        for name in ("search", "search_short", "page", "page_ui"):
+            report[name] = sequential(port, paths[name], 120, pid)
         # Embedded badges are read again and again: measure the steady state, each hot
         # badge already drawn once by every server process.
         load(port, sorted(set(paths["badge"])) * 3, args.connections, 120)
