@@ -83,12 +83,13 @@ def first_rows(
     """The first *limit* entries of *statement* (filtered, past the cursor *after*) in *order*
     whose name holds *term*.
 
-    First among the next ``WINDOW`` entries in that order (a common term fills a page there,
-    and the page is then exactly the first matches); else, on SQLite, among the entries the
-    trigram index (or, for a short term, a read of the name index) says hold the term, and on
-    PostgreSQL by the plain match, which the planner serves from the trigram index or not.
+    SQLite: first among the next ``WINDOW`` entries in that order (a common term fills a page
+    there, and the page is then exactly the first matches); else among the entries the
+    trigram index (or, for a short term, a read of the name index) says hold the term.
     """
     like = _like(term, connection.dialect.name)
+    if connection.dialect.name != "sqlite":
+        return connection.execute(statement.where(like).order_by(*order).limit(limit)).all()
     window = select(EntryRow.id).order_by(*order).limit(WINDOW)
     if after is not None:
         window = window.where(after)
@@ -97,8 +98,6 @@ def first_rows(
     ).all()
     if len(rows) == limit:
         return rows
-    if connection.dialect.name != "sqlite":  # the trigram index serves the LIKE itself
-        return connection.execute(statement.where(like).order_by(*order).limit(limit)).all()
     if indexed(connection) and len(term) >= MIN_INDEXED:
         holding = select(_search.c.rowid).where(
             _search.c[SEARCH_TABLE].op("MATCH")(match_phrase(term))
