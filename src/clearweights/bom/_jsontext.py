@@ -15,6 +15,31 @@ from typing import Any
 _STRING = json.encoder.encode_basestring  # the C function when available, as json uses
 
 
+class Raw:
+    """A value already written as text, as ``_write`` would write it at its place."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def template(value: Any, level: int, slots: tuple[str, ...]) -> str:
+    """*value* written at nesting *level* as a ``str.format`` template: each string of *value*
+    equal to one of *slots* becomes ``{i}``, to be filled with ``quoted(...)`` text."""
+    out: list[str] = []
+    _write(value, level, out)
+    text = "".join(out).replace("{", "{{").replace("}", "}}")
+    for i, slot in enumerate(slots):
+        text = text.replace(_STRING(slot), "{" + str(i) + "}")
+    return text
+
+
+def quoted(value: str) -> str:
+    """*value* as a JSON string, as ``json.dumps(value, ensure_ascii=False)`` writes it."""
+    return _STRING(value)
+
+
 def _number(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return json.dumps(value)  # NaN / Infinity, as json writes them
@@ -57,6 +82,8 @@ def _write(value: Any, level: int, out: list[str]) -> None:
             out.append(inner if i == 0 else "," + inner)
             _write(item, level + 1, out)
         out.append("\n" + "  " * level + "]")
+    elif isinstance(value, Raw):
+        out.append(value.text)
     else:
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
