@@ -118,7 +118,7 @@ def validate_built_cyclonedx(doc: dict[str, Any]) -> list[Problem]:
     if definitions is None:
         return validate_cyclonedx(doc)  # names the unsupported version
     hash_content = re.compile(definitions["hash-content"]["pattern"])
-    shown: set[str] = set()
+    shown: set[tuple[Any, ...]] = set()
     kept, origin, problems = [], [], []
     for i, component in enumerate(components):
         shape = _shape(component)
