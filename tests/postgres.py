@@ -15,10 +15,11 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.net import free_port
 
 SKIP = "CLEARWEIGHTS_SKIP_POSTGRES"
 USER = "clearweights"
@@ -41,13 +42,6 @@ def binaries() -> Path | None:
     if found and (Path(found).parent / "initdb").exists():
         return Path(found).parent
     return None
-
-
-def free_port() -> int:
-    """A port of 127.0.0.1 nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Cluster:

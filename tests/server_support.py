@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 
 from clearweights.scale import scan, sources_for
 from clearweights.store import open_store
+from tests.net import free_port
 from tests.postgres import SKIP, USER, Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +39,6 @@ def copy_store(source: Path, target: Path) -> Path:
     """A private copy of an SQLite store (closed stores keep no WAL behind)."""
     shutil.copyfile(source, target)
     return target
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

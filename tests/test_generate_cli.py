@@ -56,6 +56,28 @@ def test_a_leaf_under_a_refused_licence_stops_the_run(
     assert not (tmp_path / "out").exists()
 
 
+def test_the_project_config_allow_list_applies_to_generate(
+    fixture_teacher: FixtureTeacher,
+    taxonomy: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``[taxonomy] licenses`` in clearweights.toml judges leaves in generate as in validate."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "clearweights.toml").write_text(
+        '[taxonomy]\nlicenses = ["CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC0-1.0"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(project)
+    fixture_teacher.rules(RULES)
+    code = _run(fixture_teacher, taxonomy, tmp_path / "out", "--leaf", "knowledge/history")
+    err = capsys.readouterr().err
+    assert "outside the allow-list" not in err
+    assert code == 0, err
+
+
 def test_generates_from_the_example_taxonomy(
     fixture_teacher: FixtureTeacher,
     taxonomy: Path,

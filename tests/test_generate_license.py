@@ -13,7 +13,7 @@ from clearweights import licenses
 from clearweights.errors import InputError, TeacherLicenceRefused
 from clearweights.generate import GenerateOptions, LeafKind, Teacher, generate
 from clearweights.generate.observe import SilentObserver
-from clearweights.generate.teacher_license import assess, check_teacher_license
+from clearweights.generate.teacher_license import _EXCEPTED_LINES, assess, check_teacher_license
 from tests.generate_servers.fixtures import FixtureTeacher, fixture_teacher
 from tests.generate_servers.scenario import HAIKU, RULES, small_knowledge
 
@@ -124,19 +124,48 @@ def test_llama3_teacher_allows_a_llama_student_with_duties(
     release = _release(tmp_path, "Meta-Llama-3-8B", LLAMA3_CARD, "LicenseRef-clearweights-llama-3")
     result = generate(
         [HAIKU],
-        Teacher(fixture_teacher.url, "t", student_family="llama"),
+        Teacher(fixture_teacher.url, "t", student_family="Llama-3"),
         _options(tmp_path),
         teacher_release=str(release),
     )
     meta = json.loads(Path(result.dataset).read_text().splitlines()[0])["metadata"]
     assert meta["teacher_license"] == "LicenseRef-clearweights-llama-3"
-    assert meta["student_family"] == "llama"
+    assert meta["student_family"] == "Llama-3"
     duties = meta["inherited_duties"]
     assert any("'Built with Meta Llama 3'" in d for d in duties)
     assert any("must begin with 'Llama 3'" in d for d in duties)
-    assert any("the student must stay a llama model" in d for d in duties)
+    assert any("the student must stay a Meta Llama 3 model" in d for d in duties)
     card = Path(result.card).read_text(encoding="utf-8")
     assert "Inherited by the student: Meta Llama 3 Community License" in card
+
+
+@pytest.mark.parametrize(
+    ("license_id", "student", "allowed"),
+    [
+        ("LicenseRef-clearweights-llama-3", "llama", False),  # the maker is not the line
+        ("LicenseRef-clearweights-llama-3", "llama-2", False),
+        ("LicenseRef-clearweights-llama-3", "Llama 3.1", False),  # another licence's model
+        ("LicenseRef-clearweights-llama-3", "Meta Llama 3", True),
+        ("LicenseRef-scancode-llama-2-license-2023", "llama-3", False),
+        ("LicenseRef-scancode-llama-2-license-2023", "Llama 2", True),
+        ("LicenseRef-scancode-tongyi-qianwen-2023", "qwen", True),
+        ("LicenseRef-clearweights-databricks-open-model", "llama", False),
+    ],
+)
+def test_only_the_excepted_model_line_may_learn_from_a_restricted_teacher(
+    license_id: str, student: str, allowed: bool
+) -> None:
+    verdict = assess((licenses.get(license_id),), student)
+    assert verdict.allowed is allowed
+    if not allowed:
+        assert any("student is excepted" in r for r in verdict.reasons)
+
+
+def test_every_family_exception_in_the_catalogue_names_its_model_line() -> None:
+    for lic in licenses.catalogue():
+        cite = lic.terms.output_use_restriction.cite
+        if cite and "improve any other" in cite.quote.lower():
+            assert lic.id in _EXCEPTED_LINES, lic.id
 
 
 def test_llama31_teacher_allows_any_student_with_naming_duties(tmp_path: Path) -> None:
@@ -168,7 +197,8 @@ def test_restrictions_no_family_lifts() -> None:
     coqui = licenses.get("LicenseRef-clearweights-coqui-cpml-1.0.0")
     assert assess((coqui,), "coqui").allowed is False
     dbrx = licenses.get("LicenseRef-clearweights-databricks-open-model")
-    assert assess((dbrx,), "databricks").allowed is True
+    assert assess((dbrx,), "DBRX").allowed is True  # the licence excepts DBRX models
+    assert assess((dbrx,), "databricks").allowed is False  # not every model of the maker
     assert assess((dbrx,), "llama").allowed is False
 
 

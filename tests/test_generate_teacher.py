@@ -10,7 +10,7 @@ import pytest
 
 from clearweights.errors import GenerateError, TeacherError
 from clearweights.generate import GenerateOptions, LeafKind, Sampling, Teacher, generate
-from clearweights.generate.teacher import Completion, TeacherClient
+from clearweights.generate.teacher import MAX_ANSWER_BYTES, Completion, TeacherClient
 from tests.generate_servers.fixtures import (
     FixtureTeacher,
     fixture_teacher,
@@ -83,6 +83,12 @@ def test_the_probe_refuses_an_html_api_base(fixture_teacher: FixtureTeacher) -> 
         _probe(fixture_teacher.url)
     assert "GET /models returned an HTML page" in caught.value.message
     assert caught.value.hint and "/v1" in caught.value.hint
+
+
+def test_the_probe_reads_a_model_list_only_up_to_a_bound(fixture_teacher: FixtureTeacher) -> None:
+    fixture_teacher.rules([], models_raw="x" * (MAX_ANSWER_BYTES + 1))
+    with pytest.raises(TeacherError, match=r"GET /models sent an answer over 4194304 bytes"):
+        _probe(fixture_teacher.url)
 
 
 def test_the_probe_names_an_unreachable_teacher() -> None:

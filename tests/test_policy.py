@@ -420,7 +420,8 @@ def test_all_rights_reserved_fails_the_commercial_policy(
     policy, base = load_policy("commercial-product")
     violations = check([str(release)], policy, base=base).checks[0].violations
     unknown = [v for v in violations if v.rule == "licences.weights"]
-    assert [v.found for v in unknown] == ["no licence"]
+    # The LICENSE file gives no licence: its licence is unknown (an unidentified licence).
+    assert [v.found for v in unknown] == ["LicenseRef-clearweights-unidentified"]
     assert "unknown: allow" in unknown[0].message
     assert main(["check", str(release), "--policy", "commercial-product"]) == 1
     capsys.readouterr()
@@ -555,7 +556,8 @@ def test_weights_without_a_licence_have_every_term_unknown(tmp_path: Path) -> No
     forbid = parse_policy(_policy("  terms:\n    output_use_restriction: forbid\n"))
     violations = check([str(release)], forbid).checks[0].violations
     assert [(v.found, v.level) for v in violations] == [("unknown", "error")]
-    assert "no identified licence" in violations[0].message
+    assert "Unidentified licence text" in violations[0].message
+    assert "fails closed" in violations[0].message
 
 
 def test_a_licence_known_to_be_free_of_the_term_passes(tmp_path: Path) -> None:

@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from clearweights.licenses import MatchKind, identify, identify_name
+from clearweights.components import MofComponent
+from clearweights.inventory import build_inventory
+from clearweights.licenses import MatchKind, identify, identify_bytes, identify_name
 from clearweights.licenses._blocks import is_open
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._clauses import extract
+from clearweights.sources import open_release
+from tests.build import card, safetensors, write
 from tests.conftest import CORPUS, corpus
 
 REAL = CORPUS / "real"
@@ -272,3 +276,39 @@ def test_reflowed_common_licences_are_the_licence(licence_id: str) -> None:
     assert [m.licence.id for m in best] == [licence_id]
     assert best[0].match in (MatchKind.EXACT, MatchKind.FUZZY)
     assert best[0].licence.osi_approved is True
+
+
+# What LICENSE files hold when they give no licence: a bare reservation, a pointer, a sales
+# contact. Each is a licence file whose licence is unknown, never nothing.
+NOT_A_LICENCE_TEXT = [
+    ("LICENSE", "Copyright (c) 2023 Acme AI Lab. All rights reserved.\n"),
+    ("LICENSE.md", "# License\n\nSee the model card for the terms of use of these weights.\n"),
+    ("LICENSE", "Proprietary - contact sales@acme.example for a commercial licence.\n"),
+    ("MODEL_LICENSE", "All rights reserved.\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), NOT_A_LICENCE_TEXT)
+def test_a_licence_file_without_a_licence_is_unknown(name: str, text: str) -> None:
+    result = identify_bytes(text.encode(), name)
+    assert result.identification is not None
+    [match] = result.identification.licences
+    assert match.licence.id == UNIDENTIFIED
+    assert not is_open(match.licence)
+    assert match.licence.terms.commercial_use.value is None
+    assert "licence is unknown" in match.licence.notes
+    assert any(name in note and "unknown" in note for note in result.notes)
+    # The same words in a README are no licence at all.
+    readme = identify_bytes(text.encode(), "README.md").identification
+    assert readme is not None and readme.licences == ()
+
+
+def test_a_reserved_licence_file_is_not_replaced_by_the_card(tmp_path: Path) -> None:
+    root = tmp_path / "acme-7b"
+    write(root / "LICENSE", "Copyright (c) 2023 Acme AI Lab. All rights reserved.\n")
+    safetensors(root / "model.safetensors")
+    write(root / "README.md", card("license: mit", "# Acme 7B"))
+    release = build_inventory(open_release(str(root)))
+    weights = release.components[MofComponent.MODEL_PARAMETERS_FINAL]
+    assert "MIT" not in {str(lic.id) for lic in weights.licences}
+    assert not any(is_open(lic) for lic in weights.licences)

@@ -13,7 +13,7 @@ from clearweights.cli.main import main
 from clearweights.errors import StoreError
 from clearweights.scale import scan, sources_for
 from clearweights.store import MIGRATIONS, Store, open_store
-from tests.postgres import free_port
+from tests.net import free_port
 from tests.scale_corpus import NAMES, card_only_dirs
 from tests.test_store import rows
 

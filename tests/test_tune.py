@@ -196,7 +196,8 @@ def test_llama3_teacher_refuses_a_non_llama_student(
     refused = plan(audit, prov, student="qwen")
     assert not refused.allowed
     assert "improve any other large language model" in refused.refusals[0].reason
-    assert plan(audit, prov, student="llama").allowed
+    assert plan(audit, prov, student="llama-3").allowed
+    assert not plan(audit, prov, student="llama-2").allowed  # another Llama line
 
 
 def test_non_commercial_data_refused_under_commercial_policy(

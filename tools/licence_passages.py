@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from clearweights.licenses._normalize import bigram_hashes, tokens
@@ -35,6 +36,12 @@ _LABEL = re.compile(
 )
 
 
+_DATE_LINE = re.compile(
+    r"^[^\n:]{0,60}\b(?:release date|last (?:modified|updated|revised)|effective date|dated)"
+    r"\s*:[^\n]{0,60}$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ENUMERATOR = re.compile(r"\d{1,2}|[a-z]|[ivx]{2,4}")  # list item marks: "1", "a", "iv"
 _SENTENCE = re.compile(r"[.!?;](?:\s|$)")
 
 
@@ -42,6 +49,12 @@ def _title_block(paragraph: str) -> bool:
     """A title, date or status line: short, or a few lines without a sentence in them."""
     words = len(tokens(paragraph))
     return words < SHORT or (words < 2 * SHORT and not _SENTENCE.search(paragraph.strip()))
+
+
+def _incipit(paragraph: str, words: int = 6) -> str:
+    """The first words of a paragraph, quoted: '"THE SOFTWARE IS PROVIDED AS IS ..."'."""
+    shown = " ".join(paragraph.split()[:words]).strip("#*=-_ ")
+    return f'"{shown} ..."'
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,20 @@ def required_passages(licence_id: str, text: str) -> list[Passage]:
     while paragraphs and _title_block(paragraphs[0]):
         first = text.index(paragraphs[0], first) + len(paragraphs[0])
         paragraphs.pop(0)
-    pairs = [bigram_hashes(tokens(p)) for p in paragraphs]
+    words = [tokens(p) for p in paragraphs]
+    pairs = [bigram_hashes(w) for w in words]
+    # A date line ("Last modified: November 5, 2024") is what copies drop or change; the
+    # pairs it makes, with the line before it too, cannot show that a clause is there.
+    undated = [bigram_hashes(tokens(_DATE_LINE.sub("", p))) for p in paragraphs]
+    # Pairs with a list mark ("a", "1", "iv") change when a copy renumbers its lists
+    # (markdown writes "a." as "1."), so they cannot show that a clause is there.
+    marks = {
+        h
+        for w in words
+        for a, b in pairwise(w)
+        if _ENUMERATOR.fullmatch(a) or _ENUMERATOR.fullmatch(b)
+        for h in bigram_hashes([a, b])
+    }
     counts: dict[int, int] = {}
     for own in pairs:
         for h in own:
@@ -94,13 +120,17 @@ def required_passages(licence_id: str, text: str) -> list[Passage]:
     outside = bigram_hashes(tokens(text[:first])) | bigram_hashes(tokens(text[last:]))
     out: list[Passage] = []
     section = ""  # a paragraph without a number belongs to the last numbered one
-    for paragraph, own in zip(paragraphs, pairs, strict=True):
+    for paragraph, own, kept in zip(paragraphs, pairs, undated, strict=True):
         found = _LABEL.match(paragraph)
         own_label = " ".join(found[1].split()) if found else ""
         if own_label and not own_label.startswith("("):
             section = own_label
         label = section if own_label == section else f"{section} {own_label}".strip()
-        unique = sorted(h for h in own if counts[h] == 1 and h not in outside)
+        # An unnumbered clause is named by its first words, so a report can say which it is.
+        label = label or _incipit(paragraph)
+        unique = sorted(
+            h for h in own & kept if counts[h] == 1 and h not in outside and h not in marks
+        )
         if len(unique) >= MIN_UNIQUE:
             out.append(Passage(label, tuple(unique[:SIGNATURE])))
     return out

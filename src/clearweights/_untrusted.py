@@ -238,13 +238,6 @@ def front_matter(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def check_front_matter(text: str) -> None:
-    """Refuse a model card whose front matter passes a nesting or alias limit."""
-    found = front_matter(text)
-    if found is not None:
-        check_yaml(found)
-
-
 def compose_yaml(text: str | bytes) -> yaml.Node | None:
     """The node tree of YAML already accepted by :func:`check_yaml` (for line numbers)."""
     check_yaml(text)

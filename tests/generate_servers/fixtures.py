@@ -6,7 +6,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.net import free_port, read_port
 
 HERE = Path(__file__).parent
 
@@ -58,20 +59,9 @@ def fixture_teacher(tmp_path: Path) -> Iterator[FixtureTeacher]:
         text=True,
     )
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("PORT "), f"fixture server did not start: {line!r}"
-        yield FixtureTeacher(rules, int(line.split()[1]))
+        yield FixtureTeacher(rules, read_port(process, "the fixture server", 60))
     finally:
         _stop(process)
-
-
-def free_port() -> int:
-    """A port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def serving_available() -> str | None:
@@ -107,10 +97,8 @@ def tiny_teacher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         text=True,
     )
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("PORT "), f"tiny model server did not start: {line!r}"
-        yield f"http://127.0.0.1:{line.split()[1]}/v1", str(model)
+        port = read_port(process, "the tiny model server", 300)  # it builds the model first
+        yield f"http://127.0.0.1:{port}/v1", str(model)
     finally:
         _stop(process)
 

@@ -9,21 +9,10 @@ from typing import Any
 
 import click
 
+from clearweights.cli.taxonomy import parse_mirrors, validation_options
 from clearweights.errors import ExitCode
 
 KINDS = ("knowledge", "freeform", "grounded")
-
-
-def _mirrors(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    for value in values:
-        url, sep, path = value.rpartition("=")
-        if not sep or not Path(path).is_dir():
-            raise click.BadParameter(f"{value}: expected URL=DIRECTORY", ctx=ctx, param=param)
-        out[url] = Path(path)
-    return out
 
 
 @click.command(name="generate")
@@ -70,7 +59,7 @@ def _mirrors(
     "--mirror",
     "mirrors",
     multiple=True,
-    callback=_mirrors,
+    callback=parse_mirrors,
     metavar="URL=DIR",
     help="A local clone of a document repository (repeatable).",
 )
@@ -176,17 +165,16 @@ def _run(taxonomy: Path, opts: dict[str, Any]) -> int:
     from clearweights.generate.from_taxonomy import gen_leaves
     from clearweights.generate.prompts import DEFAULT_SYSTEM_PROMPT
     from clearweights.taxonomy import changed_leaves, load_taxonomy
-    from clearweights.taxonomy.validate import ValidationOptions, validate, validate_changed
+    from clearweights.taxonomy.validate import validate, validate_changed
 
-    mirrors: dict[str, Path] = opts["mirrors"]
-    cache: Path | None = opts["repo_cache"]
+    vopts = validation_options((), opts["mirrors"], False, opts["repo_cache"], None)
+    mirrors, cache = vopts.mirrors, vopts.cache
     base: str | None = opts["base_ref"]
     pipelines = {p.kind: p for p in (load(f) for f in opts["pipeline_files"])}
     leaves = changed_leaves(taxonomy, base) if base else load_taxonomy(taxonomy)
     prefixes: tuple[str, ...] = opts["leaf_prefixes"]
     if prefixes:
         leaves = tuple(leaf for leaf in leaves if leaf.name.startswith(prefixes))
-    vopts = ValidationOptions(mirrors=mirrors, cache=cache)
     report = validate_changed(taxonomy, base, vopts) if base else validate([taxonomy], vopts)
     inputs = gen_leaves(leaves, report.licenses, mirrors=mirrors, cache=cache)
     printer = LinePrinter()

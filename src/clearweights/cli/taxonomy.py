@@ -53,7 +53,7 @@ class TaxonomyFormat(StrEnum):
                 assert_never(self)
 
 
-def _mirrors(
+def parse_mirrors(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, Path]:
     out = {}
@@ -97,7 +97,7 @@ def common_options(func: F) -> F:
             "--mirror",
             "mirrors",
             multiple=True,
-            callback=_mirrors,
+            callback=parse_mirrors,
             metavar="URL=PATH",
             help="Read the document repository URL from a local clone at PATH (repeatable).",
         ),
@@ -121,20 +121,27 @@ def common_options(func: F) -> F:
     return func
 
 
-def _options(
+def validation_options(
     allowed: tuple[str, ...],
     mirrors: dict[str, Path],
     offline: bool,
     cache_dir: Path | None,
     jobs: int | None,
+    *,
+    default_cache: Path | None = None,
 ) -> ValidationOptions:
-    """The command line over ``[tool.clearweights.taxonomy]`` over the built-in defaults."""
+    """The command line over ``[tool.clearweights.taxonomy]`` over the built-in defaults.
+
+    Shared by ``taxonomy validate|diff`` and ``generate`` so both judge a leaf alike;
+    *default_cache* is where repositories are cloned when neither says (None: offline).
+    """
     config = click.get_current_context().meta.get(CONFIG_KEY, NO_CONFIG)
     found = settings(config)
+    cache = cache_dir or found.cache_dir or default_cache
     return ValidationOptions(
         allowed_licenses=resolve_allowed(allowed or found.licenses or DEFAULT_ALLOWED_LICENSES),
         mirrors={**found.mirrors, **mirrors},
-        cache=None if offline or found.offline else (cache_dir or found.cache_dir or _cache()),
+        cache=None if offline or found.offline else cache,
         phone_regions=found.phone_regions or PHONE_REGIONS,
         size=found.size,
         workers=jobs or min(os.cpu_count() or 1, 8),
@@ -169,7 +176,8 @@ def validate_command(
       clearweights taxonomy validate examples/taxonomy
       clearweights taxonomy validate knowledge/astronomy/phoenix/qna.yaml --format json
     """
-    return _finish(validate(paths, _options(**kw)), output_format, output)
+    options = validation_options(**kw, default_cache=_cache())
+    return _finish(validate(paths, options), output_format, output)
 
 
 @taxonomy_group.command(name="diff", epilog=EPILOG)
@@ -192,4 +200,5 @@ def diff_command(
       clearweights taxonomy diff --base origin/main
       clearweights taxonomy diff path/to/taxonomy --base empty --format json
     """
-    return _finish(validate_changed(root, base_ref, _options(**kw)), output_format, output)
+    options = validation_options(**kw, default_cache=_cache())
+    return _finish(validate_changed(root, base_ref, options), output_format, output)

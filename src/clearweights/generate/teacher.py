@@ -145,15 +145,18 @@ class TeacherClient:
         """
         name = f"probe of {self.url}"
         try:
-            listing = await self._http.get(f"{self.url}/models")
+            async with self._http.stream("GET", f"{self.url}/models") as listing:
+                content = await _read_bounded(listing) if listing.status_code == 200 else b""
+        except _Retryable as exc:  # a listing too large to be one
+            raise TeacherError(f"{name}: GET /models sent {exc.reason}") from None
         except httpx.HTTPError as exc:
             raise self._unreachable(name, exc) from None
         if listing.status_code == 200:
             try:
-                data = json.loads(listing.content)
+                data = json.loads(content)
             except (ValueError, RecursionError):  # deep nesting is malformed too
                 raise TeacherError(
-                    f"{name}: GET /models returned {_describe(listing, listing.content)}",
+                    f"{name}: GET /models returned {_describe(listing, content)}",
                     hint="--teacher-url must be the API base of an OpenAI-compatible server "
                     "(usually ending in /v1)",
                 ) from None

@@ -44,11 +44,45 @@ def _naming_duties(lic: Licence) -> list[str]:
     return duties
 
 
+# The model line each licence excepts from its ban on improving other models, in the
+# licence's own words ("... (excluding Meta Llama 3 or derivative works thereof)"), and the
+# student names that mean it. A family name alone ("llama") is not enough: Llama 2's
+# exception does not cover a Llama 3 student, nor Llama 3's a Llama 2 one.
+_EXCEPTED_LINES: dict[str, tuple[str, frozenset[str]]] = {
+    "LicenseRef-scancode-llama-2-license-2023": ("Llama 2", frozenset({"llama2"})),
+    "LicenseRef-clearweights-llama-3": ("Meta Llama 3", frozenset({"llama3"})),
+    "LicenseRef-clearweights-databricks-open-model": ("DBRX", frozenset({"dbrx"})),
+    "LicenseRef-clearweights-tongyi-qianwen-research": (
+        "Tongyi Qianwen", frozenset({"tongyiqianwen", "qwen"})),
+    "LicenseRef-scancode-tongyi-qianwen-2023": (
+        "Tongyi Qianwen", frozenset({"tongyiqianwen", "qwen"})),
+    "LicenseRef-clearweights-tencent-hunyuan-community": (
+        "Tencent Hunyuan", frozenset({"tencenthunyuan", "hunyuan"})),
+    "LicenseRef-clearweights-tencent-hunyuan-community-2024-05": (
+        "Tencent Hunyuan", frozenset({"tencenthunyuan", "hunyuan"})),
+    "LicenseRef-scancode-tencent-hunyuan-3d-2.0-cla": (
+        "Tencent Hunyuan 3D 2.0", frozenset({"tencenthunyuan3d2.0", "hunyuan3d2.0"})),
+}  # fmt: skip
+
+
 def _family_exception(lic: Licence, quote: str) -> bool:
     """Whether the restriction only forbids improving *other* models (the licence's own
-    family is then excepted, as Llama 3, Tongyi Qianwen, DBRX and Hunyuan say)."""
+    model line is then excepted, as Llama 2 and 3, Tongyi Qianwen, DBRX and Hunyuan say)."""
     lowered = quote.lower()
     return lic.family is not None and "improve any other" in lowered
+
+
+def excepted_line(lic: Licence) -> tuple[str, frozenset[str]]:
+    """The model line *lic* excepts and the student names that mean it; a licence not in
+    the table excepts only students named exactly as its family."""
+    family = lic.family or ""
+    return _EXCEPTED_LINES.get(lic.id, (family, frozenset({_student_key(family)})))
+
+
+def _student_key(name: str) -> str:
+    """'Meta Llama 3', 'llama-3', 'Llama_3' -> 'llama3' (dots kept: 3.1 is not 3)."""
+    key = "".join(c for c in name.lower() if c.isalnum() or c == ".")
+    return key.removeprefix("meta") if key != "meta" else key
 
 
 def _use_duties(lic: Licence) -> list[str]:
@@ -82,14 +116,15 @@ def _judge(lic: Licence, student: str | None) -> tuple[bool | None, str, list[st
         return True, f"{lic.id}: outputs may train other models{said}", duties
     clause = f'{where}"{quote}"'
     if _family_exception(lic, quote):
-        if student and student.strip().lower() == (lic.family or "").lower():
+        line, names = excepted_line(lic)
+        if student and _student_key(student) in names:
             duties.append(
-                f"{lic.name}: the student must stay a {lic.family} model, a derivative of the "
-                f"model this licence covers (the licence excepts only those from {clause}; a "
-                f"{lic.family} model of another generation is not excepted)"
+                f"{lic.name}: the student must stay a {line} model or a derivative of one (the "
+                f"licence excepts only those from {clause}; another model line, even of the "
+                "same maker, is not excepted)"
             )
-            return True, f"{lic.id}: restricted, but the student is a {lic.family} model", duties
-        return False, f"{lic.id} forbids it: {clause} (a {lic.family} student is excepted)", []
+            return True, f"{lic.id}: restricted, but the student is a {line} model", duties
+        return False, f"{lic.id} forbids it: {clause} (only a {line} student is excepted)", []
     return False, f"{lic.id} forbids it: {clause} (no student family is excepted)", []
 
 

@@ -188,6 +188,33 @@ def _unknown(licence: Licence, name: str, term: Term[Any]) -> Term[Any]:
     return Term(None, cite)
 
 
+# Categories that are not open, least restrictive first.
+_CLOSED = (
+    Category.RESTRICTED_OPEN_WEIGHTS, Category.NON_COMMERCIAL, Category.RESEARCH_ONLY,
+    Category.PROPRIETARY,
+)  # fmt: skip
+
+
+def _modified_category(licence: Licence, added: set[str]) -> Category:
+    """The category of a changed licence: what the added terms make it, never less closed.
+
+    A changed open licence is proprietary unless the added terms say more; a changed closed
+    licence keeps its category (a CC BY-NC 4.0 without a clause is still non-commercial for
+    a policy that forbids non-commercial licences) or a stricter one that the text adds.
+    """
+    if "research_only" in added:
+        stated = Category.RESEARCH_ONLY
+    elif "non_commercial" in added:
+        stated = Category.NON_COMMERCIAL
+    else:
+        stated = Category.PROPRIETARY
+    if is_open(licence) or licence.category not in _CLOSED:
+        return stated
+    if not added & {"research_only", "non_commercial"}:
+        return licence.category
+    return max(licence.category, stated, key=_CLOSED.index)
+
+
 def modified_licence(licence: Licence, added: tuple[ExtractedTerm, ...]) -> Licence:
     """The record of a known licence whose text adds restrictions: no longer that licence.
 
@@ -202,12 +229,7 @@ def modified_licence(licence: Licence, added: tuple[ExtractedTerm, ...]) -> Lice
         cite = Citation(f"line {item.evidence.line}", item.evidence.text, "extracted")
         values[item.term] = Term(item.value, cite)
     terms = {item.term for item in added}
-    if "research_only" in terms:
-        category = Category.RESEARCH_ONLY
-    elif "non_commercial" in terms:
-        category = Category.NON_COMMERCIAL
-    else:
-        category = Category.PROPRIETARY
+    category = _modified_category(licence, terms)
     if terms & {"research_only", "non_commercial"}:
         cite = Citation("added terms", "non-commercial or research-only", "extracted")
         values["commercial_use"] = Term(False, cite)

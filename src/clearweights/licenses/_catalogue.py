@@ -30,6 +30,7 @@ from clearweights.licenses.model import (
 
 SCHEMA_VERSION = 1
 _FINGERPRINT_CACHE = 64
+_EXCLUSIVE_CACHE = 1024  # pairs of rival references whose exclusive sizes are kept
 _DATA = "data/licences"
 _SEPARATORS = re.compile(r"[\s_\-/,:;()\[\]'\"]+")
 _NOISE = re.compile(r"\b(?:the|version|ver|v)\b")
@@ -192,6 +193,8 @@ class Catalogue:
                 )
         self._entries = entries
         self._fingerprints: dict[int, frozenset[int]] = {}
+        # Held by the catalogue, so a rebuilt catalogue never sees another one's sizes.
+        self._exclusive: dict[tuple[int, int], tuple[int, int]] = {}
         self._blob = array("I")
         if self._blob.itemsize != 4:  # pragma: no cover - platform without 32-bit "I"
             self._blob = array("L")
@@ -245,6 +248,18 @@ class Catalogue:
             cached = frozenset(self._blob[ref.offset : ref.offset + ref.count])
             self._fingerprints[ref.offset] = cached
         return cached
+
+    def exclusive_sizes(self, a: Reference, b: Reference) -> tuple[int, int]:
+        """How many word pairs only *a* has, and only *b* has (recent pairs are kept)."""
+        key = (a.offset, b.offset)
+        sizes = self._exclusive.get(key)
+        if sizes is None:
+            if len(self._exclusive) >= _EXCLUSIVE_CACHE:
+                self._exclusive.pop(next(iter(self._exclusive)))
+            fa, fb = self.fingerprint(a), self.fingerprint(b)
+            common = len(fa & fb)
+            sizes = self._exclusive[key] = (len(fa) - common, len(fb) - common)
+        return sizes
 
     @cached_property
     def _clause_blob(self) -> array[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import zlib
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
@@ -32,6 +33,7 @@ from clearweights.licenses._matcher import (
     Scored,
     match_text,
     novel_passages,
+    part_of,
 )
 from clearweights.licenses._normalize import tokens
 from clearweights.licenses._notices import find_notices, resolve_name
@@ -63,8 +65,21 @@ _FULL_TEXT = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
 # reference whose clauses are not recorded.
 _SUBSET, _SUBSET_UNMARKED = 0.6, 0.85
 _ADDED = 0.03  # share of the input's word pairs that may be new in such a text
+_RENUMBERED = 0.08  # share of the input's word pairs that list numbering may add besides
+_ENUMERATOR = re.compile(r"(?:\d{1,2}|[a-z]|[ivx]{2,4})")  # "1", "a", "iv": list item marks
 _LONG_TEXT = 1000  # characters: shorter texts without extracted terms are not read as licences
 _REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
+# A licence file's name holds one of these words; code and data files named so are not texts.
+_LICENCE_WORDS = {"license", "licence", "licenses", "licences", "copying", "eula"}
+_NOT_LICENCE_SUFFIX = {
+    ".py", ".js", ".ts", ".json", ".jsonl", ".yaml", ".yml", ".toml", ".cfg", ".csv", ".tsv",
+    ".sh", ".c", ".h", ".cpp", ".rs", ".go", ".java", ".ipynb", ".safetensors", ".bin", ".gguf",
+}  # fmt: skip
+_UNKNOWN_RULE = "licence file without identifiable licence"
+_UNKNOWN_REASON = (
+    "{name} is a licence file, but it holds no licence text, notice or terms that can be "
+    "identified: its licence is unknown"
+)
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
 
 
@@ -72,6 +87,17 @@ def _query_size(catalogue: Catalogue, scored: Scored) -> int:
     """The number of distinct word pairs of the input the score was computed on."""
     size = len(catalogue.fingerprint(scored.ref))
     return round(2 * len(scored.shared) / scored.dice) - size if scored.dice else 0
+
+
+def _renumbered(text: str, fingerprint: frozenset[int], query: int) -> int:
+    """New word pairs that only a list's numbering makes (markdown renumbers "a." as "1."),
+    up to a share of the text: they change no term."""
+    marks = {
+        zlib.crc32(f"{a} {b}".encode())
+        for a, b in pairwise(tokens(text))
+        if _ENUMERATOR.fullmatch(a) or _ENUMERATOR.fullmatch(b)
+    }
+    return min(len(marks - fingerprint), round(_RENUMBERED * query))
 
 
 def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple[MatchKind, float]:
@@ -83,11 +109,12 @@ def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple
     if scored.dice >= IDENTIFIED:
         return MatchKind.FUZZY, scored.dice
     query = _query_size(catalogue, scored)
+    fingerprint = catalogue.fingerprint(scored.ref)
     if (
         query
         and scored.containment >= (_SUBSET if scored.ref.labels else _SUBSET_UNMARKED)
-        and len(scored.shared) >= (1 - _ADDED) * query
-        and not adds_terms(text, catalogue.fingerprint(scored.ref), frozenset())
+        and query - len(scored.shared) - _renumbered(text, fingerprint, query) <= _ADDED * query
+        and not adds_terms(text, fingerprint, frozenset())
         and not missing_clauses(catalogue, scored.ref, scored.shared)
     ):
         return MatchKind.FUZZY, scored.containment
@@ -218,6 +245,8 @@ def _merge(matches: list[LicenceMatch]) -> list[LicenceMatch]:
 def _full_text_matches(catalogue: Catalogue, text: str, words: list[str]) -> list[LicenceMatch]:
     digest = hashlib.sha256(" ".join(words).encode()).hexdigest()
     found = match_text(catalogue, words, digest)
+    if not found and (part := part_of(catalogue, words)) is not None:
+        return _cut_down(catalogue, text, part)
     pieces = _pieces(catalogue, text, found, len(words))
     placed = pieces or _spans(catalogue, text, found)
     refs = {scored.ref.offset: scored.ref for scored, _, _ in placed}
@@ -231,6 +260,26 @@ def _full_text_matches(catalogue: Catalogue, text: str, words: list[str]) -> lis
         # A matched piece is explained as a whole; elsewhere only the licence's block is.
         covered.append(piece if pieces else (match.evidence[0].start, match.evidence[0].end))
     return _merge(rest_of_file(text, matches, covered)) if matches else matches
+
+
+def _cut_down(catalogue: Catalogue, text: str, part: Scored) -> list[LicenceMatch]:
+    """A text made of part of a licence, too little of it to score (MIT without its
+    disclaimer, Apache-2.0 without §4 to §9): that licence, modified, with what it lacks."""
+    missing = missing_clauses(catalogue, part.ref, part.shared)
+    if not missing:
+        return []
+    licence = incomplete_licence(catalogue.licences[part.ref.licence], missing)
+    return [
+        LicenceMatch(
+            licence=licence,
+            match=MatchKind.VARIANT,
+            confidence=round(part.containment, 4),
+            evidence=(evidence_at(text, 0, len(text.rstrip())),),
+            rule="part of the licence text; the text lacks clauses of the licence",
+            score=round(part.dice, 4),
+            coverage=round(part.containment, 4),
+        )
+    ]
 
 
 def identify_text(text: str, *, catalogue: Catalogue | None = None) -> Identification:
@@ -369,4 +418,22 @@ def identify_bytes(data: bytes, name: str = "-", *, max_bytes: int = MAX_BYTES) 
         return FileResult(name, None, error=error, notes=tuple(notes), bytes_read=len(data))
     if note:
         notes.append(note)
+    if not found.licences and licence_file_name(name):
+        # A file that says it is a licence but gives none we can read ("All rights reserved.",
+        # "See the model card") leaves the licence unknown; it never lets anything else speak.
+        reason = _UNKNOWN_REASON.format(name=Path(name).name)
+        notes.append(reason)
+        whole = [(0, len(text.rstrip()))]
+        match = unidentified_match(text, (), whole)
+        licence = replace(match.licence, notes=reason)
+        found = replace(found, licences=(replace(match, licence=licence, rule=_UNKNOWN_RULE),))
     return FileResult(name, found, notes=tuple(notes), bytes_read=len(data))
+
+
+def licence_file_name(name: str) -> bool:
+    """Whether a file's name says it holds a licence (LICENSE, MODEL_LICENSE.md, COPYING)."""
+    base = Path(name).name.lower()
+    dot = base.rfind(".")
+    if 0 < dot < len(base) - 1 and base[dot:] in _NOT_LICENCE_SUFFIX:
+        return False
+    return any(word in _LICENCE_WORDS for word in re.split(r"[^a-z]+", base))

@@ -15,7 +15,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain
 
 from clearweights.licenses._catalogue import Catalogue, Reference
@@ -71,20 +70,12 @@ def _score(catalogue: Catalogue, ref: Reference, query: set[int], joined: str) -
     return Scored(ref, dice, len(shared) / len(fingerprint), frozenset(shared), anchored)
 
 
-@lru_cache(maxsize=1024)  # bounded: a long-running process meets many pairs
-def _exclusive_sizes(catalogue: Catalogue, a: Reference, b: Reference) -> tuple[int, int]:
-    """How many word pairs only *a* has, and only *b* has."""
-    fa, fb = catalogue.fingerprint(a), catalogue.fingerprint(b)
-    common = len(fa & fb)
-    return len(fa) - common, len(fb) - common
-
-
 def _distinguishing(
     catalogue: Catalogue, a: Scored, b: Scored, query: set[int]
 ) -> tuple[int, float, int, float]:
     """How much of what only *a* says, and of what only *b* says, the input contains."""
     fa, fb = catalogue.fingerprint(a.ref), catalogue.fingerprint(b.ref)
-    sizes = _exclusive_sizes(catalogue, a.ref, b.ref)
+    sizes = catalogue.exclusive_sizes(a.ref, b.ref)
     present_a = len(a.shared.difference(fb).intersection(query))
     present_b = len(b.shared.difference(fa).intersection(query))
     return (
@@ -205,3 +196,34 @@ def novel_passages(
         if novelty >= threshold:
             out.append((text.count("\n", 0, start) + 1, " ".join(block.split()), round(novelty, 3)))
     return out
+
+
+PART = 0.5  # share of a reference that a text made only of it must hold to be a part of it
+_PART_OF_INPUT = 0.9  # share of the input's word pairs that must come from that reference
+_MIN_PART = 40  # word pairs: a shorter text (a quoted sentence) is not a cut licence
+_PART_INDEXED = 0.3  # share of its sampled word pairs a cut licence has in the index, at least
+
+
+def part_of(catalogue: Catalogue, words: Sequence[str]) -> Scored | None:
+    """The reference a text is a cut-down copy of (MIT without its disclaimer), if any.
+
+    Such a text scores below the variant threshold, so ``match_text`` finds nothing; it is
+    still that licence's text, less some of it, and must not pass for no licence at all.
+    """
+    query = bigram_hashes(words)
+    if len(query) < _MIN_PART:
+        return None
+    # Cheap first look (most texts without a licence are READMEs and notes): most of a cut
+    # licence's sampled word pairs are in the index, few of a README's are.
+    sampled = [h for h in query if not h & SAMPLE_MASK]
+    if sum(1 for h in sampled if catalogue.postings(h)) < _PART_INDEXED * len(sampled):
+        return None
+    joined = " ".join(words)
+    scored = [
+        _score(catalogue, catalogue.references[p], query, joined)
+        for p in _candidates(catalogue, query, _CANDIDATES)
+    ]
+    parts = [
+        s for s in scored if s.containment >= PART and len(s.shared) >= _PART_OF_INPUT * len(query)
+    ]
+    return max(parts, key=lambda s: (s.containment, s.ref.licence), default=None)

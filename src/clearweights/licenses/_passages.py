@@ -14,7 +14,7 @@ from clearweights.licenses._blocks import modified_licence
 from clearweights.licenses._catalogue import Catalogue, Reference
 from clearweights.licenses.model import INCOMPLETE_PREFIX, Licence, LicenceId
 
-_PRESENT = 0.5  # share of a clause's signature word pairs that shows the clause is there
+_PRESENT = 0.8  # share of a clause's signature word pairs that shows the clause is whole
 
 
 def missing_clauses(catalogue: Catalogue, ref: Reference, present: frozenset[int]) -> list[str]:

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -104,12 +105,26 @@ def parse_card(text: str, path: str = "README.md") -> CardData:
     """Parse a model card offline.
 
     Identical cards (the Hub's generated template, copies across quantisations) are parsed
-    once: the result is a frozen value of the text and path alone.
+    once; each caller gets its own copy of the parts a caller could change (the licence list,
+    the model-index entries), so one caller's edit never reaches the next.
 
     Raises:
         CardError: when the front matter is not a YAML mapping (only safe loading is used).
     """
-    return _cached_card(text, path) if len(text) <= _CACHED_CARD else _parse_card(text, path)
+    if len(text) > _CACHED_CARD:
+        return _parse_card(text, path)
+    return _own_copy(_cached_card(text, path))
+
+
+def _own_copy(card: CardData) -> CardData:
+    """*card* with fresh copies of its mutable values (a list of licences, dicts)."""
+    if not isinstance(card.license, list) and not card.model_index:
+        return card
+    return replace(
+        card,
+        license=list(card.license) if isinstance(card.license, list) else card.license,
+        model_index=copy.deepcopy(card.model_index),
+    )
 
 
 def _parse_card(text: str, path: str) -> CardData:
