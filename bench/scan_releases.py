@@ -14,12 +14,14 @@ the same scan again (resumed: every release unchanged).
 
 Run: ``python bench/scan_releases.py --sizes 10000 200000 --jobs 2``; ``--engine ray`` adds a
 Ray run at the same cores; ``--full 100`` scans 100 copies of each example release (weights
-and all) with ``--jobs 1``, here and with ``--baseline-src`` (another checkout's ``src``).
+and all) with ``--jobs 1``. ``--baseline-src`` (another checkout's ``src``) runs every scan with
+that code too, on the same dump, alternating with this tree's (``--repeat N`` times each).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -146,25 +148,28 @@ def descendants():
         family |= {p for p, s in found.items() if s[0] in family}
     return {p: found[p] for p in family - {os.getpid()} if p in found}
 
-def watch(seen):
+def watch(seen, spent):
     # Workers are children of the forkserver (or of Ray's raylet), not of this process.
+    # This thread's own CPU (reading /proc of a busy machine) is not the scan's: kept apart.
     while True:
         for pid, stat in descendants().items():
             seen[pid] = stat
+        spent[0] = time.thread_time()
         time.sleep(0.2)
 
 if __name__ == "__main__":
     dump, db, jobs, engine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    seen = {}
-    threading.Thread(target=watch, args=(seen,), daemon=True).start()
+    seen, spent = {}, [0.0]
+    threading.Thread(target=watch, args=(seen, spent), daemon=True).start()
     store = open_store(db)
     if local_engine is None:
         options = {"jobs": jobs}
     else:
         options = {"engine": ray_engine(None, jobs) if engine == "ray" else local_engine(jobs)}
-    start, cpu0 = time.perf_counter(), time.process_time()
+    start, cpu0, watched0 = time.perf_counter(), time.process_time(), spent[0]
     summary = scan(sources_for([dump]), store=store, **options)
-    seconds, own_cpu = time.perf_counter() - start, time.process_time() - cpu0
+    seconds = time.perf_counter() - start
+    own_cpu = time.process_time() - cpu0 - (spent[0] - watched0)
     store.close()
     for pid, stat in descendants().items():
         seen[pid] = stat
@@ -225,6 +230,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["local", "ray"], action="append", default=[])
     parser.add_argument("--full", type=int, default=0, help="copies of each example release")
     parser.add_argument("--baseline-src", type=Path, help="another checkout's src, to compare")
+    parser.add_argument("--repeat", type=int, default=1, help="alternating runs of each tree")
     args = parser.parse_args()
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
@@ -232,6 +238,9 @@ def main() -> None:
         "jobs": args.jobs,
         "load_average_at_start": os.getloadavg(),
     }
+    trees = [("now", ROOT / "src")]
+    if args.baseline_src:
+        trees.append(("baseline", args.baseline_src))
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         for size in args.sizes:
@@ -239,18 +248,21 @@ def main() -> None:
             start = time.perf_counter()
             generate(dump, size)
             report[f"generate_{size}_s"] = round(time.perf_counter() - start, 2)
-            for engine in args.engine or ["local"]:
-                store = tmp / f"store-{size}-{engine}.db"
-                report[f"{engine}_first_{size}"] = measure(dump, store, args.jobs, engine)
-                report[f"{engine}_resumed_{size}"] = measure(dump, store, args.jobs, engine)
-                report[f"{engine}_store_{size}_mib"] = round(store.stat().st_size / 2**20, 1)
+            # Alternating runs of each tree, so that both see the same load.
+            for turn, (label, src), engine in itertools.product(
+                range(args.repeat), trees, args.engine or ["local"]
+            ):
+                store = tmp / f"store-{size}-{engine}-{label}.db"
+                tag = f"{label}_{engine}" + (f"_{turn + 1}" if args.repeat > 1 else "")
+                report[f"{tag}_first_{size}"] = measure(dump, store, args.jobs, engine, src)
+                report[f"{tag}_resumed_{size}"] = measure(dump, store, args.jobs, engine, src)
+                report[f"{tag}_store_{size}_mib"] = round(store.stat().st_size / 2**20, 1)
                 store.unlink()
         if args.full:
             folder = full_releases(tmp, args.full)
-            report["full_now"] = measure(folder, tmp / "full-now.db", 1)
-            if args.baseline_src:
-                report["full_baseline"] = measure(folder, tmp / "full-base.db", 1,
-                                                  src=args.baseline_src)  # fmt: skip
+            for turn, (label, src) in itertools.product(range(args.repeat), trees):
+                tag = f"full_{label}" + (f"_{turn + 1}" if args.repeat > 1 else "")
+                report[tag] = measure(folder, tmp / f"{tag}.db", 1, src=src)
         report["load_average_at_end"] = os.getloadavg()
     print(json.dumps(report, indent=2))
 

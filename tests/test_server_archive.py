@@ -6,7 +6,6 @@ import io
 import os
 import stat
 import tarfile
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
@@ -125,14 +124,17 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield test
 
 
-def uploads() -> set[str]:
-    return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("clearweights-upload-")}
+def uploads(client: TestClient) -> set[str]:
+    """The upload folders waiting in the server's spool (in its data folder, beside the store)."""
+    spool = client.app.state.jobs.spool  # type: ignore[attr-defined]
+    assert spool.parent == Path(client.app.state.registry.settings.store).parent  # type: ignore[attr-defined]
+    return set(os.listdir(spool)) if spool.is_dir() else set()
 
 
 def test_an_uploaded_release_is_audited_in_the_background(client: TestClient) -> None:
     engine = client.app.state.registry.engine  # type: ignore[attr-defined]
     auth = {"Authorization": f"Bearer {create_token(engine, 'ci', Scope.SUBMIT)[1]}"}
-    before = uploads()
+    before = uploads(client)
     data = tar_of(EXAMPLES / "open-washing")
     form = {"name": "acme/super-open"}
     first = client.post(f"{API}/submissions/archive", files={"file": ("r.tgz", data)},
@@ -156,12 +158,12 @@ def test_an_uploaded_release_is_audited_in_the_background(client: TestClient) ->
     assert release["release"]["source"] == "upload"
     assert release["release"]["weights_open"] is False
     assert {f["code"] for f in release["audit"]["findings"]} >= {"OW-LIC"}
-    assert uploads() == before  # the unpacked files are gone
+    assert uploads(client) == before  # the unpacked files are gone
     bad = {"file": ("x.zip", HOSTILE["climbs out"]())}
     hostile = client.post(f"{API}/submissions/archive", files=bad, data=form, headers=auth)
     assert hostile.status_code == 422
     assert hostile.headers["content-type"] == "application/problem+json"
-    assert uploads() == before
+    assert uploads(client) == before
 
 
 def hub_cache(root: Path, repo: str, commit: str, example: str) -> Path:

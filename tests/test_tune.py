@@ -246,3 +246,54 @@ def test_cli_evaluate_then_release(tmp_path: Path, trained: dict[str, Any]) -> N
     assert main(["check", str(out), "--policy", "pragmatic", "-q"]) == 1
     base = f"org/tiny={trained['base']}"
     assert main(["check", str(out), "--policy", "pragmatic", "--base", base, "-q"]) == 0
+
+
+def test_merged_release_is_base_plus_lora_delta_and_passes_its_checks(
+    trained: dict[str, Any], tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file
+
+    from clearweights.cli.main import main
+
+    private, public = _keys(tmp_path, __import__("cryptography.hazmat.primitives.asymmetric.ec",
+                                                 fromlist=["ec"]).SECP256R1())  # fmt: skip
+    gate = plan(audit_release(str(trained["base"])), provenance(load_samples(trained["data"])))
+    adapter = trained["result"].adapter
+    spec = ReleaseSpec(
+        output=tmp_path / "merged", name="tiny-capitals", base=str(trained["base"]),
+        base_repo="example/tiny-base", adapter=adapter, plan=gate, merged=True,
+        sign_key=private, verify_key=public,
+    )  # fmt: skip
+    result = release(spec)
+    assert result.expected_open and result.policy_passed, result.violations
+    files = set(result.files)
+    assert {"model.safetensors", "config.json", "adapter/adapter_model.safetensors",
+            "adapter/adapter_config.json", "LICENSE", "model.sig"} <= files  # fmt: skip
+    assert not any(f.endswith((".bin", ".pt", ".pkl", ".pth")) for f in files)
+    # Every adapted layer is W + (alpha / r) B A; every other tensor is the base's, unchanged.
+    base = load_file(str(trained["base"] / "model.safetensors"))
+    merged = load_file(str(spec.output / "model.safetensors"))
+    lora = load_file(str(adapter / "adapter_model.safetensors"))
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    scale = config["lora_alpha"] / config["r"]
+    assert set(merged) == set(base)
+    adapted = 0
+    for name, weight in base.items():
+        stem = "base_model.model." + name.removesuffix(".weight")
+        if f"{stem}.lora_A.weight" in lora:
+            delta = lora[f"{stem}.lora_B.weight"] @ lora[f"{stem}.lora_A.weight"] * scale
+            assert delta.abs().max() > 1e-4  # training moved it
+            assert (merged[name] - (weight + delta)).abs().max() < 1e-5, name
+            adapted += 1
+        else:
+            assert (merged[name] == weight).all(), name
+    assert adapted == 14  # 7 linear layers in each of the 2 blocks
+    card = (spec.output / "README.md").read_text()
+    assert "base_model_relation: finetune" in card and "library_name: transformers" in card
+    out = str(spec.output)
+    assert main(["audit", out, "--base", f"example/tiny-base={trained['base']}", "-q"]) == 0
+    base_map = f"example/tiny-base={trained['base']}"
+    assert main(["check", out, "--policy", "pragmatic", "--base", base_map, "-q"]) == 0
+    assert main(["verify", out, "--key", str(public), "-q"]) == 0
+    (spec.output / "adapter" / "adapter_config.json").write_text("{}\n")
+    assert main(["verify", out, "--key", str(public), "-q"]) == 1

@@ -37,6 +37,10 @@ ENV_PREFIX = "CLEARWEIGHTS"
 OPTION_TABLES = frozenset(
     {"audit", "check", "report", "badge", "bom", "license", "scan", "stats", "sign", "verify"}
 )
+# Tables of these commands hold any of the command's long options as written (rank, epochs,
+# report-to...), each checked by click's type, paths taken from the file's folder; the shared
+# keys of [tool.clearweights] do not apply to them (their --base is a model, not a lineage map).
+RAW_OPTION_TABLES = frozenset({"train", "evaluate", "release"})
 # Keys a command takes from its own table only, because they change what it does: a shared
 # `store` is for scan and stats, and must not turn `check PATH` into a check of stored audits.
 OWN_TABLE_ONLY: dict[str, frozenset[str]] = {"check": frozenset({"store"})}
@@ -97,6 +101,35 @@ def _check_tables(root: click.Group, config: ProjectConfig) -> None:
                 raise config.error(key, f"not an option of clearweights {name}{hint}", table=name)
 
 
+def _raw_value(config: ProjectConfig, param: click.Option, raw: Any) -> Any:
+    """A raw table's value as the command line gives it; a path (or a --base that names an
+    existing folder) from the config file's folder."""
+    if isinstance(raw, str) and config.path is not None:
+        local = config.path.parent / Path(raw).expanduser()
+        if isinstance(param.type, click.Path) or (param.name == "base" and local.exists()):
+            return str(local.resolve())
+    return list(raw) if isinstance(raw, tuple) else raw
+
+
+def _raw_defaults(
+    ctx: click.Context, config: ProjectConfig, top: str, mine: dict[str, click.Option]
+) -> dict[str, Any]:
+    """The options a RAW_OPTION_TABLES table sets; an unknown key or bad value names itself."""
+    out: dict[str, Any] = {}
+    for key, raw in config.section(top).items():
+        param = mine.get(key)
+        if param is None or param.name is None:
+            raise config.error(key, f"not an option of clearweights {top}"
+                               f"{did_you_mean(key, mine)}", table=top)  # fmt: skip
+        value = _raw_value(config, param, raw)
+        try:
+            param.type_cast_value(ctx, value)
+        except click.BadParameter as exc:
+            raise config.error(key, exc.message, table=top) from None
+        out[param.name] = value
+    return out
+
+
 def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
     """The config's values for this command, by parameter name, each checked by click's type."""
     if config.path is None:
@@ -106,6 +139,8 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
     if isinstance(root, click.Group):
         _check_tables(root, config)
     mine = _options_of(ctx.command)
+    if top in RAW_OPTION_TABLES:
+        return _raw_defaults(ctx, config, top, mine)
     own = config.tables.get(top)
     out: dict[str, Any] = {}
     # A feature's command (taxonomy) may give an option name another meaning (its --base is
@@ -136,7 +171,12 @@ def _explain(ctx: click.Context, config: ProjectConfig) -> None:
     top = ctx.command_path.split()[1]
     for param in ctx.command.params:
         if param.name and ctx.get_parameter_source(param.name) is ParameterSource.DEFAULT_MAP:
-            where = config.locate(long_name(param), top)
+            table = ".".join(p for p in (config.table_prefix, top) if p)
+            where = (
+                f"[{table}] {long_name(param)}"
+                if top in RAW_OPTION_TABLES
+                else config.locate(long_name(param), top)
+            )
             value = ctx.lookup_default(param.name)
             detail(f"  --{long_name(param)} = {value!r} from {config.path.name} {where}")
 

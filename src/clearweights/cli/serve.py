@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from typing import Any
 
 import click
 
@@ -35,7 +37,25 @@ def serve_group() -> None:
       clearweights serve --store audits.db --port 8000
       clearweights serve token create ci --scope submit --store audits.db
       clearweights serve migrate --store postgresql+psycopg://registry@db/registry
+      clearweights serve reaudit --store audits.db --wait
     """
+
+
+_DATA_DIR = click.option(
+    "--data-dir",
+    metavar="DIR",
+    help="The server's own folder (uploads wait there); default: the SQLite store's folder.",
+)
+_HF_CACHE = click.option(
+    "--hf-cache", metavar="DIR", help="The Hugging Face cache Hub submissions use."
+)
+_REAUDIT_LIMIT = click.option(
+    "--reaudit-limit",
+    type=click.IntRange(0, 10_000_000),
+    default=1000,
+    show_default=True,
+    help="Re-audits queued at most per pass (0: none on start).",
+)
 
 
 @serve_group.command(name="run")
@@ -49,7 +69,9 @@ def serve_group() -> None:
 @click.option("--require-read-token", is_flag=True, help="Reads need a token too.")
 @click.option("--policy", "policies", multiple=True, metavar="NAME|FILE",
               help="A policy every release is checked against (repeatable).")  # fmt: skip
-@click.option("--hf-cache", metavar="DIR", help="The Hugging Face cache Hub submissions use.")
+@_HF_CACHE
+@_DATA_DIR
+@_REAUDIT_LIMIT
 @click.option("--write-rate", type=click.IntRange(1, 100_000), default=60, show_default=True,
               help="Writes a minute allowed per token and per client address.")  # fmt: skip
 def run_command(
@@ -61,12 +83,13 @@ def run_command(
     require_read_token: bool,
     policies: tuple[str, ...],
     hf_cache: str | None,
+    data_dir: str | None,
+    reaudit_limit: int,
     write_rate: int,
 ) -> int:
-    """Start the server (migrating the store first)."""
+    """Start the server (migrating the store and queueing re-audits first)."""
     import uvicorn
 
-    from clearweights.server.registry import Registry
     from clearweights.server.settings import ENV, Settings
 
     settings = Settings(
@@ -76,8 +99,11 @@ def run_command(
         policies=policies,
         hf_cache=hf_cache,
         write_rate=write_rate,
+        data_dir=data_dir,
+        reaudit_on_start=reaudit_limit > 0,
+        reaudit_limit=reaudit_limit,
     )
-    Registry(settings).close()  # migrate and index once, before the workers start
+    _prepare(settings)  # migrate, index and queue re-audits once, before the workers start
     os.environ[ENV] = settings.to_env()
     click.echo(f"clearweights: serving {store_url} on http://{host}:{port}/", err=True)
     uvicorn.run(
@@ -89,6 +115,72 @@ def run_command(
         proxy_headers=True,
         server_header=False,
     )
+    return 0
+
+
+def _prepare(settings: Any) -> None:
+    """Migrate the store, build the index, queue what a new catalogue may change."""
+    from clearweights.server.jobs import JobPool
+    from clearweights.server.reaudit import describe, queue_reaudits
+    from clearweights.server.registry import Registry
+
+    registry = Registry(settings)
+    pool = JobPool(registry)
+    try:
+        if settings.reaudit_on_start:
+            click.echo(f"clearweights: {describe(queue_reaudits(pool, settings.reaudit_limit))}",
+                       err=True)  # fmt: skip
+    finally:
+        pool.shutdown()
+        registry.close()
+
+
+@serve_group.command(name="reaudit")
+@_STORE
+@_HF_CACHE
+@_DATA_DIR
+@click.option("--limit", type=click.IntRange(1, 10_000_000), default=1000, show_default=True,
+              help="Re-audits queued at most by this pass.")  # fmt: skip
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Run the re-audits here and wait for them (else a running server runs them).",
+)
+@click.option("--audit-workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Audits run at once with --wait.")  # fmt: skip
+def reaudit_command(
+    store_url: str,
+    hf_cache: str | None,
+    data_dir: str | None,
+    limit: int,
+    wait: bool,
+    audit_workers: int,
+) -> int:
+    """Queue re-audits of releases audited by an older catalogue or clearweights."""
+    from clearweights.server.jobs import JobPool
+    from clearweights.server.reaudit import describe, queue_reaudits
+    from clearweights.server.registry import Registry
+    from clearweights.server.settings import Settings
+
+    settings = Settings(store=store_url, hf_cache=hf_cache, data_dir=data_dir,
+                        workers=audit_workers, reaudit_on_start=False)  # fmt: skip
+    registry = Registry(settings)
+    pool = JobPool(registry)
+    try:
+        last = max((j.id for j in pool.recent(1)), default=0)
+        click.echo(f"clearweights: {describe(queue_reaudits(pool, limit))}", err=True)
+        if wait:
+            pool.start()
+            while pool.pending("reaudit"):
+                time.sleep(0.5)
+            ended = [j for j in pool.recent(limit) if j.kind == "reaudit" and j.id > last]
+            failed = [j for j in ended if j.state == "failed"]
+            for job in failed:
+                click.echo(f"clearweights: {job.target}: re-audit failed: {job.message}", err=True)
+            click.echo(f"clearweights: re-audits finished ({len(failed)} failed)", err=True)
+    finally:
+        pool.shutdown()
+        registry.close()
     return 0
 
 

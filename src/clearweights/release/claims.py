@@ -158,26 +158,48 @@ class _Paragraph:
         return self.numbers[bisect.bisect_right(self.offsets, at) - 1]
 
 
+# Every term above contains "open" or "available"; cleaning can join text across markup only
+# through a link's or an anchor's text. A paragraph none of whose lines has one of these
+# cannot hold a statement, and is not cleaned at all (most of a card's prose).
+_MAYBE = re.compile(r"open|available|\]\(|</a", re.IGNORECASE)
+
+
+def _paragraph(lines: list[tuple[int, str]]) -> _Paragraph | None:
+    """The cleaned paragraph of these lines, or None when it cannot hold a statement."""
+    text = "\n".join(line for _, line in lines)  # no match spans lines
+    if text.isascii():  # ASCII: re.IGNORECASE is ASCII case folding, str.lower() too
+        low = text.lower()
+        if "open" not in low and "available" not in low and "](" not in low and "</a" not in low:
+            return None
+    elif not _MAYBE.search(text):
+        return None
+    paragraph = _Paragraph([], [], [], [])
+    for index, line in lines:
+        paragraph.add(index, line)
+    return paragraph
+
+
 def _paragraphs(body: str) -> Iterator[_Paragraph]:
     """Paragraphs outside code blocks; a heading, list item or table row stands alone."""
-    current = _Paragraph([], [], [], [])
+    current: list[tuple[int, str]] = []
     fenced = False
     for index, line in enumerate(body.splitlines()):
         fence = bool(_FENCE.match(line))
         fenced = fenced != fence
         block = bool(_BLOCK.match(line))
         if fence or fenced or not line.strip() or block:
-            if current.parts:
-                yield current
-            current = _Paragraph([], [], [], [])
+            if current and (paragraph := _paragraph(current)) is not None:
+                yield paragraph
+            current = []
             if fence or fenced or not line.strip():
                 continue
-        current.add(index, line)
+        current.append((index, line))
         if block:
-            yield current
-            current = _Paragraph([], [], [], [])
-    if current.parts:
-        yield current
+            if (paragraph := _paragraph(current)) is not None:
+                yield paragraph
+            current = []
+    if current and (paragraph := _paragraph(current)) is not None:
+        yield paragraph
 
 
 def _clause(before: str) -> str:

@@ -115,7 +115,7 @@ def scan(
     if store is not None:
         summary.run = store.start_run(*versions)
     runner = engine or local_engine(jobs)
-    watch.start(_total(sources))
+    watch.start(_total(sources) if observer is not None else None)  # counting reads a dump
     try:
         todo = _pending(items, store, versions, force, summary, watch, batch)
         for outcomes in runner.map(todo):
@@ -158,8 +158,9 @@ def _pending(
     for chunk in _batches(items, lookup):
         todo = chunk
         if store is not None and not force:
-            done = store.done([i.identity for i in chunk if i.error is None], *versions)
-            todo = [i for i in chunk if i.error is not None or i.identity not in done]
+            keyed = [(i, i.identity) for i in chunk]
+            done = store.done([key for i, key in keyed if i.error is None], *versions)
+            todo = [i for i, key in keyed if i.error is not None or key not in done]
         if len(todo) < len(chunk):
             summary.unchanged += len(chunk) - len(todo)
             watch.advance(0, len(chunk) - len(todo), 0)

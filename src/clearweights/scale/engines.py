@@ -59,7 +59,9 @@ class PoolEngine:
         context: multiprocessing.context.BaseContext = multiprocessing.get_context()
         if "forkserver" in methods:
             forkserver = multiprocessing.get_context("forkserver")
-            forkserver.set_forkserver_preload(["clearweights.scale.worker"])
+            # The Hub library's card module (half a second of imports) is every worker's too.
+            preload = ["clearweights.scale.worker", "huggingface_hub.repocard"]
+            forkserver.set_forkserver_preload(preload)
             context = forkserver
         self.jobs = jobs
         self._pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts)

@@ -107,7 +107,7 @@ def _row_item(raw: Any) -> Item:
     if not isinstance(repo, str) or not repo.strip():
         raise ValueError("no id or modelId")
     texts = _mapping(raw.get("texts"), "texts") or {}
-    if not all(isinstance(v, str | bytes) for v in texts.values()):
+    if texts and not all(isinstance(v, str | bytes) for v in texts.values()):
         raise ValueError("texts must map file names to text")
     row = {
         "card": _text(raw.get("card")),

@@ -148,7 +148,7 @@ class JsonLinesDump:
         """One item per line; a line that is not a JSON object in UTF-8 is an error item."""
         with open(self.path, "rb") as handle:
             for number, line in enumerate(handle, 1):
-                if not line.strip():
+                if not line or line.isspace():  # as `not line.strip()`, without copying the line
                     continue
                 where = f"{self.path}:{number}"
                 try:

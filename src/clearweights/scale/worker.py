@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ from clearweights.audit import audit_collected
 from clearweights.audit.model import AuditReport, ReleaseAudit
 from clearweights.errors import ClearweightsError
 from clearweights.licenses import catalogue_version
+from clearweights.licenses.model import Licence
 from clearweights.release.model import Release
 from clearweights.scale.items import Item, Outcome
 from clearweights.scale.rows import SOURCE as METADATA
@@ -38,6 +41,56 @@ def audit_document(doc: dict[str, Any]) -> str:
     return head[:-1] + "," + tail[1:]
 
 
+# Catalogue records are most of an audit's JSON (every licence with all its terms and their
+# sources) and the same few hundred objects in every audit: each is encoded once per process
+# and spliced into the document in place of a marker no card can hold (a per-process nonce).
+_NONCE = secrets.token_hex(16)
+_MARK = re.compile(f'"@@clearweights-{_NONCE}-([0-9]+)@@"')
+_MAX_FRAGMENTS = 4096
+_fragments: dict[int, tuple[Licence, str]] = {}  # id(record) -> (the record, its JSON)
+_encoded: list[str] = []
+
+
+def _marker(licence: Licence) -> str:
+    """The marker standing for *licence*'s JSON (encoded on first sight of that object)."""
+    from clearweights.formats.json import licence_json
+
+    cached = _fragments.get(id(licence))
+    if cached is None or cached[0] is not licence:  # an id reused by another object
+        compact = (",", ":")
+        text = json.dumps(
+            licence_json(licence), ensure_ascii=False, separators=compact, sort_keys=True
+        )
+        _encoded.append(text)
+        cached = (licence, str(len(_encoded) - 1))
+        _fragments[id(licence)] = cached
+    return f"@@clearweights-{_NONCE}-{cached[1]}@@"
+
+
+def fast_document(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
+    """The JSON document of one audit and its line, as :func:`audit_document` writes it.
+
+    The catalogue records of the components' licences are encoded once per process and
+    spliced in; the result is byte for byte the line of the plain path (the tests check it).
+    """
+    from clearweights.formats.json import document
+
+    # The document built without the records (component_json's only use of a component's
+    # licences), which the markers then stand for: no record is built only to be dropped.
+    bare = tuple(dataclasses.replace(c, licences=()) if c.licences else c for c in audit.components)
+    doc = document(AuditReport((dataclasses.replace(audit, components=bare),)))
+    shown = doc["audits"][0]
+    if len(_encoded) >= _MAX_FRAGMENTS:  # bounded; never cleared while a document has markers
+        _fragments.clear()
+        _encoded.clear()
+    for component, found in zip(audit.components, shown["components"], strict=True):
+        if found["license"] is not None:
+            found["license"]["licenses"] = [_marker(lic) for lic in component.licences]
+    rows = _rows(shown, audit)
+    line = _MARK.sub(lambda m: _encoded[int(m[1])], audit_document(doc))
+    return rows, line
+
+
 def collect(item: Item, pool: TextPool) -> Release:
     """Read the release an item names (raises ReleaseError when it cannot)."""
     if item.source == METADATA:
@@ -54,16 +107,25 @@ def collect(item: Item, pool: TextPool) -> Release:
     return LocalDirectory(path).collect()
 
 
-def _rows(audit: dict[str, Any]) -> dict[str, Any]:
-    """The normalised rows of one audit's JSON: licences, verdicts, findings."""
+def _rows(audit: dict[str, Any], source: ReleaseAudit | None = None) -> dict[str, Any]:
+    """The normalised rows of one audit's JSON: licences, verdicts, findings.
+
+    With *source* (the audit the JSON was made from), each component's licences are read from
+    its records (the JSON's catalogue records are markers then, see :func:`fast_document`).
+    """
     licenses: dict[tuple[str, str, str], None] = {}
     weights = None
-    for component in audit["components"]:
+    objects = source.components if source is not None else None
+    for n, component in enumerate(audit["components"]):
         found = component.get("license") or {}
         if component.get("cid") == WEIGHTS_COMPONENT:
             weights = found.get("expression")
-        for lic in found.get("licenses") or ():
-            licenses[(component["name"], lic["id"], lic["category"])] = None
+        if objects is not None:
+            pairs = [(lic.id, lic.category.value) for lic in objects[n].licences] if found else []
+        else:
+            pairs = [(lic["id"], lic["category"]) for lic in found.get("licenses") or ()]
+        for licence_id, category in pairs:
+            licenses[(component["name"], licence_id, category)] = None
     verdicts = tuple(
         (name, str(p["verdict"]), p.get("label")) for name, p in sorted(audit["profiles"].items())
     )
@@ -105,8 +167,6 @@ def failed(item: Item, error: str, seconds: float) -> Outcome:
 
 def audit_item(item: Item, texts: str) -> Outcome:
     """Audit one item; any failure becomes the outcome's error, never an exception."""
-    from clearweights.formats.json import document
-
     start = time.perf_counter()
     if item.error is not None:
         return failed(item, item.error, 0.0)
@@ -120,13 +180,13 @@ def audit_item(item: Item, texts: str) -> Outcome:
         return failed(item, error, time.perf_counter() - start)
     if audit.error is not None:
         return failed(item, f"{item.key}: {audit.error}", time.perf_counter() - start)
-    doc = document(AuditReport((audit,)))
-    versions = (doc["tool_version"], doc["catalogue_version"])
+    rows, line = fast_document(audit)
     return Outcome(
         item,
-        *versions,
+        __version__,
+        catalogue_version(),
         seconds=time.perf_counter() - start,
         name=release.name,
-        document=audit_document(doc),
-        **_rows(doc["audits"][0]),
+        document=line,
+        **rows,
     )

@@ -40,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checker.start()
+        jobs.start()  # re-queues jobs a stopped process left, queues re-audits, runs them
         try:
             yield
         finally:

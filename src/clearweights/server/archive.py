@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import stat
 import tarfile
+import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -166,3 +169,44 @@ def unpack(data: bytes, folder: Path, limits: Limits = DEFAULT_LIMITS) -> int:
     if not files:
         raise ArchiveRejected("the archive holds no files")
     return files
+
+
+# Spooled uploads: each in a private folder directly inside the spool, named upload-*.
+_UPLOAD = "upload-"
+
+
+def spool_folder(spool: Path) -> Path:
+    """A new private folder (0700) for one upload, directly inside *spool*."""
+    spool.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Path(tempfile.mkdtemp(prefix=_UPLOAD, dir=spool))
+
+
+def in_spool(folder: str | Path, spool: Path) -> Path | None:
+    """*folder* when it is an upload's folder directly inside *spool*, else None."""
+    path = Path(folder)
+    if path.is_symlink():
+        return None
+    path = path.resolve()
+    if path.parent != spool.resolve() or not path.name.startswith(_UPLOAD):
+        return None
+    return path
+
+
+def discard(folder: str | Path | None, spool: Path) -> None:
+    """Remove an upload's folder; anything that is not one inside *spool* is left alone."""
+    path = in_spool(folder, spool) if folder else None
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def orphans(spool: Path, kept: set[Path], older_than: float) -> list[Path]:
+    """Upload folders no job holds, untouched for *older_than* seconds (a crash left them)."""
+    if not spool.is_dir():
+        return []
+    found = []
+    limit = time.time() - older_than
+    for entry in spool.iterdir():
+        path = in_spool(entry, spool)
+        if path is not None and path not in kept and entry.lstat().st_mtime < limit:
+            found.append(path)
+    return found

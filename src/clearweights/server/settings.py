@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from clearweights.errors import UsageError
@@ -30,6 +31,15 @@ class Settings:
         policies: policy names or files the registry checks every release against.
         hf_cache: the Hugging Face cache that Hub submissions are read from (None: the default).
         refresh_seconds: how often the registry index looks for new audits in the store.
+        data_dir: the server's own folder (uploads wait there for their audit, in its
+            ``clearweights-spool``); None: the folder of an SQLite store, else
+            ``$XDG_DATA_HOME/clearweights`` (``~/.local/share/clearweights``).
+        reaudit_on_start: queue re-audits of releases audited by an older catalogue or
+            clearweights when the server starts.
+        reaudit_limit: the most re-audits one start (or ``serve reaudit``) queues.
+        job_poll_seconds: how often an idle job runner looks for jobs other processes queued.
+        job_stale_seconds: a running job whose server process has not been heard from for
+            this long is queued again (its process stopped without finishing it).
     """
 
     store: str
@@ -44,6 +54,26 @@ class Settings:
     policies: tuple[str, ...] = ()
     hf_cache: str | None = None
     refresh_seconds: float = 2.0
+    data_dir: str | None = None
+    reaudit_on_start: bool = True
+    reaudit_limit: int = 1000
+    job_poll_seconds: float = 2.0
+    job_stale_seconds: float = 60.0
+
+    def data_folder(self) -> Path:
+        """The server's own folder (not created here)."""
+        if self.data_dir:
+            return Path(self.data_dir).expanduser().resolve()
+        if "://" not in self.store or self.store.startswith("sqlite:///"):
+            path = self.store.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                return Path(path).expanduser().resolve().parent
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base).resolve() / "clearweights"
+
+    def spool(self) -> Path:
+        """Where uploaded archives wait for their audit: inside the data folder, always."""
+        return self.data_folder() / "clearweights-spool"
 
     def to_env(self) -> str:
         """The settings as JSON, for server processes started by uvicorn (``--workers``)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -20,7 +19,7 @@ from pydantic import BaseModel, Field
 from clearweights.scale.items import Item, Outcome
 from clearweights.scale.sources import cached_repo
 from clearweights.server.api import PREFIX, registry_of
-from clearweights.server.archive import ArchiveRejected, Limits, unpack
+from clearweights.server.archive import ArchiveRejected, Limits, discard, spool_folder, unpack
 from clearweights.server.http import json_bytes
 from clearweights.server.jobs import JobPool, Submission
 from clearweights.server.problems import Problem, responses
@@ -124,19 +123,21 @@ async def submit_archive(
     limits = Limits(
         settings.archive_max_files, settings.archive_max_unpacked, settings.archive_max_ratio
     )
-    root = FilePath(tempfile.mkdtemp(prefix="clearweights-upload-"))
+    pool = jobs_of(request)
+    root = spool_folder(pool.spool)  # in the server's data folder: it outlives a restart
     folder = root / (_SAFE.sub("-", name.strip("/").replace("/", "--")) or "release")
     folder.mkdir(mode=0o700)
     try:
         unpack(data, folder, limits)
     except ArchiveRejected as exc:
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
+        discard(root, pool.spool)
         raise Problem(422, exc.message, title="Archive refused") from None
+    except BaseException:
+        discard(root, pool.spool)
+        raise
     revision = "sha256:" + hashlib.sha256(data).hexdigest()[:32]
     item = Item("upload", name, revision, location=str(_release_root(folder)))
-    job, new = jobs_of(request).submit("archive", name, item, token=token.id)
+    job, new = pool.submit("archive", name, item, token=token.id, extra={"upload": str(root)})
     return _accepted(job, new)
 
 

@@ -138,8 +138,16 @@ class Store:
         wanted = set(items)
         found: set[Identity] = set()
         with self._guard(), self.engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
             for source, keys in _by_source(wanted).items():
                 for chunk in _chunks(sorted(keys)):
+                    if sqlite:  # the same query, prepared, straight to the driver
+                        marks = ", ".join("?" for _ in chunk)
+                        hits = connection.exec_driver_sql(
+                            _DONE_SQL.format(marks=marks), (source, *chunk, tool, catalogue)
+                        ).fetchall()
+                        found.update((source, k, r) for k, r in hits if (source, k, r) in wanted)
+                        continue
                     query = (
                         select(ReleaseRow.key, ReleaseRow.revision)
                         .join(AuditRow, AuditRow.release_id == ReleaseRow.id)
@@ -183,21 +191,30 @@ class Store:
         batch = list(latest.values())  # a release given twice in a batch: its last audit
         if not batch:
             return
+        versions = sorted({(o.tool_version, o.catalogue_version) for o in batch})
+        if len(versions) > 1:  # a scan writes one pair of versions; other callers are split
+            for pair in versions:
+                self.write(run, [o for o in batch if (o.tool_version, o.catalogue_version) == pair])
+            return
         with self._guard(), self.engine.begin() as connection:
             releases = self._release_ids(connection, [o.item.identity for o in batch])
             ids = [releases[o.item.identity] for o in batch]
             self._drop_audits(connection, ids, batch)
             stamp = now()
             rows = [
-                {"release_id": release, "run_id": run, "tool_version": o.tool_version,
-                 "catalogue_version": o.catalogue_version, "status": "error" if o.failed else "ok",
-                 "error": o.error, "name": o.name, "weights_license": o.weights_license,
-                 "document": o.document, "audited_at": stamp, "seconds": o.seconds}
+                (release, run, o.tool_version, o.catalogue_version,
+                 "error" if o.failed else "ok", o.error, o.name, o.weights_license, o.document,
+                 stamp, o.seconds)
                 for release, o in zip(ids, batch, strict=True)
             ]  # fmt: skip
-            returning = insert(AuditRow).returning(AuditRow.id, sort_by_parameter_order=True)
-            audits = list(connection.execute(returning, rows).scalars())
-            self._write_children(connection, zip(audits, batch, strict=True))
+            # A plain executemany, then the new ids in one query: RETURNING with the rows'
+            # order costs one statement per row on SQLite. The audits these versions had for
+            # these releases were deleted above, so each release now has exactly one.
+            _insert(connection, AuditRow, _AUDIT_COLUMNS, rows)
+            audits = self._audit_ids(connection, ids, *versions[0])
+            self._write_children(
+                connection, ((audits[r], o) for r, o in zip(ids, batch, strict=True))
+            )
 
     def _release_ids(self, connection: Any, identities: list[Identity]) -> dict[Identity, int]:
         """The row id of each release, inserting the releases not stored yet."""
@@ -212,11 +229,26 @@ class Store:
                     if (source, key, revision) in wanted:
                         ids[(source, key, revision)] = row_id
         new = sorted(wanted - ids.keys())
-        if new:
-            values = [{"source": s, "key": k, "revision": r} for s, k, r in new]
-            returning = insert(ReleaseRow).returning(ReleaseRow.id, sort_by_parameter_order=True)
-            ids.update(zip(new, connection.execute(returning, values).scalars(), strict=True))
+        if new:  # a plain executemany, then their ids read back as the others were
+            _insert(connection, ReleaseRow, ("source", "key", "revision"), new)
+            return self._release_ids(connection, identities)
         return ids
+
+    @staticmethod
+    def _audit_ids(
+        connection: Any, releases: list[int], tool: str, catalogue: str
+    ) -> dict[int, int]:
+        """The id of each release's audit by these versions (the one just written)."""
+        found: dict[int, int] = {}
+        for chunk in _chunks(sorted(set(releases))):
+            query = select(AuditRow.release_id, AuditRow.id).where(
+                AuditRow.release_id.in_(chunk),
+                AuditRow.tool_version == tool,
+                AuditRow.catalogue_version == catalogue,
+            )
+            for release, audit in connection.execute(query):
+                found[release] = max(audit, found.get(release, audit))
+        return found
 
     def _drop_audits(self, connection: Any, releases: list[int], batch: list[Outcome]) -> None:
         """Delete the audits these outcomes replace (same release and versions)."""
@@ -241,19 +273,18 @@ class Store:
     @staticmethod
     def _write_children(connection: Any, audits: Iterable[tuple[int, Outcome]]) -> None:
         """The normalised rows of each audit: licences, verdicts, findings (executemany)."""
-        licences: list[dict[str, Any]] = []
-        verdicts: list[dict[str, Any]] = []
-        findings: list[dict[str, Any]] = []
+        licences: list[tuple[Any, ...]] = []
+        verdicts: list[tuple[Any, ...]] = []
+        findings: list[tuple[Any, ...]] = []
         for audit, o in audits:
-            licences += [{"audit_id": audit, "component": c, "license_id": i, "category": k}
-                         for c, i, k in o.licenses]  # fmt: skip
-            verdicts += [{"audit_id": audit, "framework": f, "verdict": v, "label": lab}
-                         for f, v, lab in o.verdicts]  # fmt: skip
-            findings += [{"audit_id": audit, "code": c, "severity": s, "message": m}
-                         for c, s, m in o.findings]  # fmt: skip
-        for table, rows in ((LicenceRow, licences), (VerdictRow, verdicts), (FindingRow, findings)):
-            if rows:
-                connection.execute(insert(table), rows)
+            licences += [(audit, *row) for row in o.licenses]
+            verdicts += [(audit, *row) for row in o.verdicts]
+            findings += [(audit, *row) for row in o.findings]
+        _insert(
+            connection, LicenceRow, ("audit_id", "component", "license_id", "category"), licences
+        )
+        _insert(connection, VerdictRow, ("audit_id", "framework", "verdict", "label"), verdicts)
+        _insert(connection, FindingRow, ("audit_id", "code", "severity", "message"), findings)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -272,6 +303,31 @@ class Store:
 
 
 _CHUNK = 500  # bound parameters per IN list, well under every database's limit
+_DONE_SQL = (
+    "SELECT releases.key, releases.revision FROM releases JOIN audits"
+    " ON audits.release_id = releases.id WHERE releases.source = ? AND releases.key IN ({marks})"
+    " AND audits.tool_version = ? AND audits.catalogue_version = ? AND audits.status = 'ok'"
+)
+_AUDIT_COLUMNS = ("release_id", "run_id", "tool_version", "catalogue_version", "status", "error",
+                  "name", "weights_license", "document", "audited_at", "seconds")  # fmt: skip
+
+
+def _insert(
+    connection: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert *rows* (values in the order of *columns*): one executemany.
+
+    On SQLite, a prepared statement straight to the driver (the columns are text and numbers,
+    which SQLAlchemy passes through unchanged there), skipping its per-row parameter work.
+    """
+    if not rows:
+        return
+    if connection.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table.__tablename__} ({', '.join(columns)}) VALUES ({marks})"
+        connection.exec_driver_sql(sql, [tuple(row) for row in rows])
+        return
+    connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:

@@ -76,7 +76,8 @@ def render(
     """The README.md of the release."""
     meta = front_matter(name, plan, base_repo, datasets, evaluation, merged)
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
-    kind = "a merged fine-tune" if merged else "a LoRA adapter"
+    kind = ("a fine-tune with its LoRA adapter merged into full weights (the adapter itself is "
+            "in `adapter/`)") if merged else "a LoRA adapter"  # fmt: skip
     duties = "".join(f"- {d.text} ({d.source}: {d.license})\n" for d in plan.duties) or "- none\n"
     hyper = training.get("hyperparameters", {})
     rows = "".join(f"| {k} | {hyper[k]} |\n" for k in sorted(hyper) if k not in ("data", "output"))

@@ -91,21 +91,34 @@ def _copy_licence_files(base_audit: ReleaseAudit, out: Path) -> list[str]:
     return copied
 
 
-def _write_weights(spec: ReleaseSpec, out: Path) -> None:
-    if spec.merged:
-        from clearweights.tune.train import load_base
+MERGED_ADAPTER_DIR = "adapter"  # with --merged: the full weights at the top, the adapter here
 
-        model, tokenizer = load_base(spec.base, adapter=spec.adapter)
-        model.merge_and_unload().save_pretrained(out, safe_serialization=True)
-        tokenizer.save_pretrained(out)
-        return
+
+def _copy_adapter(spec: ReleaseSpec, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
     for name in ADAPTER_FILES + TOKENIZER_FILES:
         if (spec.adapter / name).is_file():
-            shutil.copyfile(spec.adapter / name, out / name)
-    config_path = out / "adapter_config.json"
+            shutil.copyfile(spec.adapter / name, target / name)
+    config_path = target / "adapter_config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["base_model_name_or_path"] = spec.base_repo  # not the trainer's local path
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _write_weights(spec: ReleaseSpec, out: Path) -> None:
+    """The adapter; with ``merged``, the merged full model (safetensors) at the top, which
+    transformers loads as is, and the adapter beside it in ``adapter/``."""
+    if not spec.merged:
+        _copy_adapter(spec, out)
+        return
+    from clearweights.tune.train import load_base
+
+    model, tokenizer = load_base(spec.base, adapter=spec.adapter)
+    merged = model.merge_and_unload()
+    merged.config.name_or_path = spec.base_repo  # not the trainer's local path
+    merged.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    _copy_adapter(spec, out / MERGED_ADAPTER_DIR)
 
 
 INFERENCE = """\

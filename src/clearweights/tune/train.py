@@ -16,6 +16,7 @@ from typing import Any
 
 from clearweights.errors import InputError, UsageError
 from clearweights.progress import Progress, Silent
+from clearweights.tune import launch
 from clearweights.tune.data import Sample, load_samples, split
 
 ADAPTER_DIR = "adapter"
@@ -45,7 +46,8 @@ class TrainConfig:
     seed: int = 0
     save_steps: int = 50
     threads: int | None = None  # CPU threads; None: torch's default
-    logging: tuple[str, ...] = ()  # "tensorboard", "mlflow"
+    logging: tuple[str, ...] = ()  # "tensorboard", "mlflow" (report_to)
+    qlora: bool = False  # the base in 4-bit NF4 (bitsandbytes, a CUDA device)
 
     def __post_init__(self) -> None:
         if self.rank < 1 or self.alpha < 1:
@@ -54,6 +56,24 @@ class TrainConfig:
             raise UsageError("--holdout must be in [0, 1)")
         if self.batch_size < 1 or self.max_length < 16:
             raise UsageError("--batch-size must be positive and --max-length at least 16")
+        if self.save_steps < 1:
+            raise UsageError("--save-steps must be positive")
+        unknown = sorted(set(self.logging) - set(launch.REPORTERS))
+        if unknown:
+            raise UsageError(f"unknown --report-to {unknown[0]!r}",
+                             hint="choose from mlflow, tensorboard or none")  # fmt: skip
+
+
+def preflight(config: TrainConfig) -> None:
+    """Refuse, before anything is written, a run this machine cannot do (QLoRA without
+    bitsandbytes or a GPU; a logger that is not installed).
+
+    Raises:
+        UsageError: naming what is missing.
+    """
+    launch.check_reporters(config.logging)
+    if config.qlora:
+        launch.check_qlora()
 
 
 @dataclass(frozen=True)
@@ -66,30 +86,44 @@ class TrainResult:
     train_samples: int
     held_out: int
     tokens: int
-    seconds: float
+    seconds: float  # of this run; a resumed run's earlier part is not counted
     config: dict[str, Any] = field(default_factory=dict)
+    tokens_before: int = 0  # trained before this run resumed
 
     @property
     def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
+        """This run's speed: the tokens it trained over the seconds it took."""
+        return (self.tokens - self.tokens_before) / self.seconds if self.seconds else 0.0
 
 
 def _checkpoint(output: Path) -> str | None:
+    """The last complete checkpoint: the Trainer writes trainer_state.json last, so a run
+    killed while saving leaves a folder without it, which is skipped."""
     found = sorted(
-        (p for p in output.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+        (p for p in output.glob("checkpoint-*")
+         if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()),
         key=lambda p: int(p.name.split("-")[-1]),
-    )
+    )  # fmt: skip
     return str(found[-1]) if found else None
 
 
-def load_base(base: str, *, adapter: Path | None = None) -> tuple[Any, Any]:
-    """The base model and tokenizer, from a directory or the cache; never from the network."""
+def load_base(
+    base: str, *, adapter: Path | None = None, quantization: Any = None
+) -> tuple[Any, Any]:
+    """The base model and tokenizer, from a directory or the cache; never from the network.
+    With *quantization* (a ``BitsAndBytesConfig``) the weights load in 4 bits on this
+    process's GPU."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    placed: dict[str, Any] = {}
+    if quantization is not None:
+        placed = {"quantization_config": quantization, "dtype": quantization.bnb_4bit_quant_storage}
+        if os.environ.get("ACCELERATE_USE_FSDP", "").lower() not in ("true", "1"):
+            placed["device_map"] = {"": launch.local_rank()}  # FSDP places its shards itself
     try:
         tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(base, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(base, local_files_only=True, **placed)
     except (OSError, ValueError) as exc:
         raise InputError(
             f"cannot load the base model: {str(exc).splitlines()[0]}",
@@ -105,19 +139,46 @@ def load_base(base: str, *, adapter: Path | None = None) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def _callback(progress: Progress, total: int) -> Any:
+def _rate(tokens: float, step: int, total: int, elapsed: float) -> str:
+    """``, 412 tokens/s, ETA 0:00:31``: the speed and the time left, both counted from when
+    this run began (after a resume too), from *step* of *total* steps done."""
+    parts = []
+    if elapsed > 0 and tokens > 0:
+        parts.append(f"{tokens / elapsed:.0f} tokens/s")
+    if total and step:
+        left = int(elapsed / step * max(total - step, 0))
+        parts.append(f"ETA {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}")
+    return (", " + ", ".join(parts)) if parts else ""
+
+
+def _callback(progress: Progress) -> Any:
     from transformers import TrainerCallback
 
     class _Report(TrainerCallback):  # type: ignore[misc]
+        # Only the main process speaks; the others train silently.
+        started = 0.0
+        first_step = total = tokens_before = 0
+
         def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            progress.start(total, "training")
+            self.started, self.first_step = time.perf_counter(), state.global_step
+            self.total = state.max_steps  # known now, also when set by epochs
+            self.tokens_before = state.num_input_tokens_seen  # restored when resuming
+            if state.is_world_process_zero:
+                progress.start(self.total, "training")
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
-            if logs and "loss" in logs:
-                progress.advance(f"step {state.global_step}/{total} loss {logs['loss']:.4f}")
+            if logs and "loss" in logs and state.is_world_process_zero:
+                done = state.global_step - self.first_step  # a resumed run counts from there
+                tokens = float(state.num_input_tokens_seen - self.tokens_before)
+                rate = _rate(tokens, done, self.total - self.first_step,
+                             time.perf_counter() - self.started)  # fmt: skip
+                progress.advance(
+                    f"step {state.global_step}/{self.total} loss {logs['loss']:.4f}{rate}"
+                )
 
         def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            progress.finish()
+            if state.is_world_process_zero:
+                progress.finish()
 
     return _Report()
 
@@ -148,6 +209,9 @@ def _sft_config(config: TrainConfig) -> Any:
         save_steps=config.save_steps,
         save_total_limit=2,
         report_to=list(config.logging),
+        # Counted by the Trainer and kept in checkpoints, so a resumed run's total is right;
+        # padding-free packing has no padding to leave out.
+        include_num_input_tokens_seen="all" if config.packing else "non_padding",
         disable_tqdm=True,
     )
 
@@ -158,14 +222,39 @@ def _dataset(samples: list[Sample]) -> Any:
     return Dataset.from_list([s.as_prompt_completion() for s in samples])
 
 
+def _model(config: TrainConfig) -> tuple[Any, Any]:
+    """The base model (4-bit and prepared for k-bit training with ``qlora``) and tokenizer."""
+    if not config.qlora:
+        return load_base(config.base)
+    import torch
+
+    gpu = torch.cuda.is_available()
+    dtype = launch.compute_dtype(gpu, gpu and torch.cuda.is_bf16_supported())
+    model, tokenizer = load_base(config.base, quantization=launch.quantization_config(dtype))
+    return launch.prepare_quantized(model, config.gradient_checkpointing), tokenizer
+
+
+def _save_adapter(trainer: Any, tokenizer: Any, adapter: Path) -> None:
+    """Save the LoRA weights (safetensors) and tokenizer once. Every process takes part in
+    gathering the state dict (FSDP shards it); only the main process writes."""
+    state_dict = trainer.accelerator.get_state_dict(trainer.model)
+    if trainer.is_world_process_zero():
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        model.save_pretrained(str(adapter), state_dict=state_dict, safe_serialization=True)
+        tokenizer.save_pretrained(str(adapter))
+    trainer.accelerator.wait_for_everyone()
+
+
 def train(config: TrainConfig, *, progress: Progress | None = None) -> TrainResult:
     """Train a LoRA adapter on the samples (less the held-out split); resume if a checkpoint
-    of the same output folder exists.
+    of the same output folder exists. Under ``accelerate launch`` every process calls this;
+    the main one writes the adapter and ``training.json``.
 
     Raises:
         InputError: unreadable data or base model.
-        UsageError: a bad setting.
+        UsageError: a bad setting, or one this machine cannot run (see :func:`preflight`).
     """
+    preflight(config)
     samples, held = split(load_samples(config.data), config.holdout)
     if not samples:
         raise InputError("every sample is held out; lower --holdout", path=config.data)
@@ -175,7 +264,7 @@ def train(config: TrainConfig, *, progress: Progress | None = None) -> TrainResu
 
     if config.threads:
         torch.set_num_threads(config.threads)
-    model, tokenizer = load_base(config.base)
+    model, tokenizer = _model(config)
     lora = LoraConfig(
         r=config.rank,
         lora_alpha=config.alpha,
@@ -188,26 +277,26 @@ def train(config: TrainConfig, *, progress: Progress | None = None) -> TrainResu
         model=model, args=args, train_dataset=_dataset(samples),
         processing_class=tokenizer, peft_config=lora,
     )  # fmt: skip
-    total = trainer.args.max_steps if trainer.args.max_steps > 0 else 0
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # progress goes to the injected observer
-    trainer.add_callback(_callback(progress or Silent(), total))
+    report = _callback(progress or Silent())
+    trainer.add_callback(report)
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=_checkpoint(config.output))
     seconds = time.perf_counter() - started
     adapter = config.output / ADAPTER_DIR
-    trainer.model.save_pretrained(str(adapter), safe_serialization=True)
-    tokenizer.save_pretrained(str(adapter))
+    _save_adapter(trainer, tokenizer, adapter)
     history = trainer.state.log_history
     losses = tuple(float(h["loss"]) for h in history if "loss" in h)
-    tokens = int(max((h.get("num_tokens", 0) for h in history), default=0))
     result = TrainResult(
-        adapter, trainer.state.global_step, losses, len(samples), len(held), tokens, seconds,
-        {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
-         for k, v in asdict(config).items()},
+        adapter, trainer.state.global_step, losses, len(samples), len(held),
+        trainer.state.num_input_tokens_seen,
+        seconds, {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
+                  for k, v in asdict(config).items()}, report.tokens_before,
     )  # fmt: skip
-    _write_summary(config.output / SUMMARY, result)
+    if trainer.is_world_process_zero():
+        _write_summary(config.output / SUMMARY, result)
     return result
 
 
