@@ -17,11 +17,12 @@ Run: ``python bench/server_load.py --releases 100000`` (``--postgres URL`` for P
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import json
 import os
 import platform
 import random
+import selectors
 import socket
 import statistics
 import subprocess
@@ -41,7 +42,9 @@ from clearweights.store import open_store  # noqa: E402
 from clearweights.store.models import AuditRow, ReleaseRow  # noqa: E402
 from scan_releases import generate  # noqa: E402  (a sibling script)
 
-SEARCHES = ["llama", "model-1", "gemma", "user42/", "mistral", "open", "qwen", "zzz-none"]
+# Names are "org{i % 1999}/model-{i}": common, rare, absent, mixed-case and odd terms.
+SEARCHES = ["llama", "model-1", "gemma", "org42/", "Model-777", "99/model-9", "zzz-none", "50%_"]
+SHORT_SEARCHES = ["7", "g4", "-9", "zz", "%"]  # under three characters: no trigram narrows them
 FILTERS = [
     {},
     {"license_family": "llama"},
@@ -55,11 +58,15 @@ FILTERS = [
 
 def pool_outcomes(folder: Path, size: int) -> list[Outcome]:
     """*size* generated card-only releases, audited for real, read back as outcomes."""
-    dump, seed = folder / "pool.jsonl", folder / "pool.db"
-    generate(dump, size, seed=7)
+    dump, seed = folder / f"pool-{size}.jsonl", folder / f"pool-{size}.db"
+    fresh = not seed.exists()
+    if fresh:
+        generate(dump, size, seed=7)
     store = open_store(str(seed))
     try:
-        scan(sources_for([str(dump)]), store=store, jobs=max(1, len(os.sched_getaffinity(0))))
+        if fresh:  # audited for real once; the cache keeps the audits
+            jobs = max(1, len(os.sched_getaffinity(0)))
+            scan(sources_for([str(dump)]), store=store, jobs=jobs)
         from sqlalchemy import select
 
         with store.engine.connect() as connection:
@@ -169,47 +176,123 @@ def fill(location: str, pool: list[Outcome], count: int, seed: int = 3) -> float
     return time.perf_counter() - start
 
 
-async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> int:
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    await reader.readexactly(length)
-    return status
+DATABASE_PIDS: list[int] = []  # a local PostgreSQL server's postmaster, when the bench runs one
 
 
-async def _worker(host: str, port: int, paths: list[str], times: list[float], until: float) -> None:
-    assert host == "127.0.0.1", "the load generator only talks to the local server"
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        for path in paths:
-            if time.perf_counter() > until:
-                break
-            start = time.perf_counter()
-            status = await _get(reader, writer, path)
+def _server_cpu(pid: int) -> float:
+    """CPU seconds of a process, its threads and its children (the uvicorn workers).
+
+    From /proc's schedstat (nanoseconds; the clock-tick counts of /proc/PID/stat are too
+    coarse for one request); 0 where there is no /proc.
+    """
+    total = 0
+    pids = [pid, *DATABASE_PIDS]
+    while pids:
+        current = pids.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                total += int(Path(f"/proc/{current}/task/{task}/schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # a thread that just ended
+        pids.extend(int(c) for c in children)
+    return total / 1e9
+
+
+class _Connection:
+    """One keep-alive connection sending up to *depth* requests ahead (HTTP/1.1 pipelining)."""
+
+    def __init__(self, port: int, paths: list[str], depth: int):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.setblocking(False)
+        self.requests = [f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() for p in paths]
+        self.paths = paths
+        self.depth = depth
+        self.sent: list[float] = []  # send times of the requests in flight, oldest first
+        self.next = 0
+        self.buffer = b""
+
+    def send(self, until: float) -> None:
+        """Fill the pipeline (nothing new once *until* has passed)."""
+        now = time.perf_counter()
+        if now > until:
+            return
+        batch = []
+        while len(self.sent) < self.depth and self.next < len(self.requests):
+            batch.append(self.requests[self.next])
+            self.sent.append(now)
+            self.next += 1
+        if batch:
+            self.sock.sendall(b"".join(batch))  # small: fits the socket buffer
+
+    def receive(self, times: list[float]) -> None:
+        """Read what arrived; record each complete response's latency."""
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        self.buffer += chunk
+        while True:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            head = self.buffer[:head_end].lower()
+            at = head.find(b"content-length:")
+            stop = head.find(b"\r\n", at)
+            length = 0 if at < 0 else int(head[at + 15 : stop if stop > 0 else len(head)])
+            if len(self.buffer) < head_end + 4 + length:
+                return
+            status = int(head[9:12])
+            done = self.next - len(self.sent)
             if status != 200:
-                raise RuntimeError(f"{path}: HTTP {status}")
-            times.append(time.perf_counter() - start)
-    finally:
-        writer.close()
+                raise RuntimeError(f"{self.paths[done]}: HTTP {status}")
+            times.append(time.perf_counter() - self.sent.pop(0))
+            self.buffer = self.buffer[head_end + 4 + length :]
+
+    @property
+    def finished(self) -> bool:
+        return not self.sent
 
 
-def load(port: int, paths: list[str], connections: int, limit_s: float) -> dict[str, float]:
-    """Send *paths* over *connections* keep-alive connections (bounded by *limit_s*)."""
+def load(
+    port: int, paths: list[str], connections: int, limit_s: float, depth: int = 1, pid: int = 0
+) -> dict[str, float]:
+    """Send *paths* over *connections* keep-alive connections, *depth* requests ahead on each.
+
+    Bounded by the request count and *limit_s*; talks to 127.0.0.1 only. One thread, raw
+    non-blocking sockets and a selector: the generator's own CPU is reported (it shares the
+    cores with the server).
+    """
     times: list[float] = []
-    shares = [paths[i::connections] for i in range(connections)]
-
-    async def main() -> float:
-        until = time.perf_counter() + limit_s
-        start = time.perf_counter()
-        await asyncio.gather(*(_worker("127.0.0.1", port, s, times, until) for s in shares))
-        return time.perf_counter() - start
-
-    seconds = asyncio.run(main())
+    selector = selectors.DefaultSelector()
+    conns = [_Connection(port, paths[i::connections], depth) for i in range(connections)]
+    cpu, server = time.process_time(), _server_cpu(pid) if pid else 0.0
+    start = time.perf_counter()
+    until = start + limit_s
+    try:
+        for conn in conns:
+            selector.register(conn.sock, selectors.EVENT_READ, conn)
+            conn.send(until)
+        active = sum(not c.finished for c in conns)
+        while active:
+            for key, _ in selector.select(timeout=30):
+                conn = key.data
+                conn.receive(times)
+                conn.send(until)
+                if conn.finished:
+                    selector.unregister(conn.sock)
+                    active -= 1
+    finally:
+        for conn in conns:
+            conn.sock.close()
+        selector.close()
+    seconds = time.perf_counter() - start
+    client_cpu = time.process_time() - cpu
+    server_cpu = (_server_cpu(pid) - server) if pid else 0.0
     ordered = sorted(times)
 
     def pct(p: float) -> float:
@@ -222,6 +305,46 @@ def load(port: int, paths: list[str], connections: int, limit_s: float) -> dict[
         "p95_ms": pct(0.95),
         "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(times) * 1000, 2),
+        "client_cpu_share": round(client_cpu / seconds, 2),  # of one core
+        "client_cpu_ms_per_request": round(client_cpu / len(times) * 1000, 3),
+        "server_cpu_share": round(server_cpu / seconds, 2),
+        "server_cpu_ms_per_request": round(server_cpu / len(times) * 1000, 3),
+    }
+
+
+def sequential(port: int, paths: list[str], limit_s: float, pid: int) -> dict[str, float]:
+    """*paths* one at a time on one connection, with the server's CPU time of each request.
+
+    The server's CPU per request (read from /proc around each one) is what its latency would
+    be on an idle machine; the wall-clock latency also holds the time other processes took.
+    """
+    conn = _Connection(port, paths, 1)
+    conn.sock.setblocking(True)
+    cpu: list[float] = []
+    times: list[float] = []
+    until = time.perf_counter() + limit_s
+    try:
+        while conn.next < len(paths) and time.perf_counter() < until:
+            before = _server_cpu(pid)
+            conn.send(until)
+            while not conn.finished:
+                conn.receive(times)
+            cpu.append(_server_cpu(pid) - before)
+    finally:
+        conn.sock.close()
+    ordered, spent = sorted(times), sorted(cpu)
+
+    def pct(values: list[float], p: float) -> float:
+        return round(values[min(len(values) - 1, int(p * len(values)))] * 1000, 2)
+
+    return {
+        "requests": len(times),
+        "p50_ms": pct(ordered, 0.5),
+        "p95_ms": pct(ordered, 0.95),
+        "p99_ms": pct(ordered, 0.99),
+        "server_cpu_p50_ms": pct(spent, 0.5),
+        "server_cpu_p95_ms": pct(spent, 0.95),
+        "server_cpu_mean_ms": round(statistics.fmean(spent) * 1000, 2),
     }
 
 
@@ -263,62 +386,132 @@ def serve(location: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("the server did not start")
 
 
-def scenarios(count: int, rng: random.Random) -> dict[str, list[str]]:
+def scenarios(count: int, rng: random.Random, badges: int) -> dict[str, list[str]]:
     """The request paths of each measurement."""
-    search = []
-    for _ in range(400):
-        params = dict(rng.choice(FILTERS))
-        params["q"] = rng.choice(SEARCHES)
-        search.append("/api/v1/releases?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()))
+
+    def searches(terms: list[str]) -> list[str]:
+        out = []
+        for _ in range(400):
+            params = dict(rng.choice(FILTERS))
+            params["q"] = rng.choice(terms)
+            out.append("/api/v1/releases?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()))
+        return out
+
     pages = [f"/api/v1/releases/{rng.randint(1, count)}" for _ in range(400)]
+    ui_pages = [f"/releases/{rng.randint(1, count)}" for _ in range(200)]
     kinds = ["redhat", "osaid", "mof", "eu", "licence"]
     hot = [rng.randint(1, count) for _ in range(200)]  # embedded badges: a few are read often
-    badges = [
-        f"/api/v1/badges/{rng.choice(kinds)}.svg?release={rng.choice(hot)}" for _ in range(40_000)
+    badge = [
+        f"/api/v1/badges/{rng.choice(kinds)}.svg?release={rng.choice(hot)}" for _ in range(badges)
     ]
-    return {"search": search, "page": pages, "badge": badges}
+    return {
+        "search": searches(SEARCHES),
+        "search_short": searches(SHORT_SEARCHES),
+        "page": pages,
+        "page_ui": ui_pages,
+        "badge": badge,
+    }
+
+
+def _store(args: argparse.Namespace, cache: Path, report: dict[str, object]) -> str:
+    """The store to serve: built once per parameters and kept in *cache* (SQLite), or filled
+    into the given PostgreSQL database (kept there too: a database already holding the
+    releases is used as it is)."""
+    from sqlalchemy import func, select
+
+    from clearweights.server.registry import Registry
+    from clearweights.server.settings import Settings
+
+    cache.mkdir(parents=True, exist_ok=True)
+    location = args.postgres or str(cache / f"registry-{args.releases}-{args.pool}.db")
+    done = cache / f"registry-{args.releases}-{args.pool}.done"
+    store = open_store(location)
+    try:
+        with store.engine.connect() as connection:
+            audits = connection.execute(select(func.count()).select_from(AuditRow)).scalar()
+    finally:
+        store.close()
+    if not audits or (not args.postgres and not done.exists()):
+        if audits:  # a build that stopped half way: start again
+            Path(location).unlink()
+        pool = pool_outcomes(cache, args.pool)
+        report["fill_seconds"] = round(fill(location, pool, args.releases), 1)
+    start = time.perf_counter()
+    Registry(Settings(store=location)).close()  # the index, built once (and migrated)
+    report["index_seconds"] = round(time.perf_counter() - start, 1)
+    if not args.postgres:
+        done.touch()
+    return location
+
+
+def _postgres(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
+    """``--postgres local``: a PostgreSQL server of the tests' helper, for this run."""
+    if args.postgres != "local":
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.postgres import Cluster
+
+    cluster = Cluster().start()
+    stack.callback(cluster.stop)
+    args.postgres = cluster.create_database("bench")
+    assert cluster.root is not None
+    # The database's CPU counts with the server's (its backends are the postmaster's children).
+    args.database_pid = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
 
 
 def main() -> None:
-    """Build the store, serve it, measure, print JSON."""
+    """Build (or reuse) the store, serve it, measure, print JSON."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--releases", type=int, default=100_000)
     parser.add_argument("--pool", type=int, default=300)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
+    parser.add_argument("--depth", type=int, default=1, help="badge requests ahead per connection")
+    parser.add_argument("--badges", type=int, default=40_000, help="badge requests to send")
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL database, or 'local'")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "clearweights-bench-server",
+        help="where the built SQLite store is kept between runs",
+    )
+    parser.add_argument("--build-only", action="store_true", help="build the store and stop")
     args = parser.parse_args()
     report: dict[str, object] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "releases": args.releases,
         "workers": args.workers,
+        "store": "postgresql" if args.postgres else "sqlite",
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        location = args.postgres or str(folder / "registry.db")
-        pool = pool_outcomes(folder, args.pool)
-        report["fill_seconds"] = round(fill(location, pool, args.releases), 1)
-        start = time.perf_counter()
-        from clearweights.server.registry import Registry
-        from clearweights.server.settings import Settings
-
-        Registry(Settings(store=location)).close()  # the index, built once
-        report["index_seconds"] = round(time.perf_counter() - start, 1)
-        process, port = serve(location, args.workers)
-        try:
-            paths = scenarios(args.releases, random.Random(5))
-            load(port, paths["search"][:40] + paths["page"][:40], 1, 60)  # warm up
-            report["search"] = load(port, paths["search"], 1, 120)
-            report["page"] = load(port, paths["page"], 1, 120)
-            # Embedded badges are read again and again: measure the steady state, each hot
-            # badge already drawn once by every server process.
-            load(port, sorted(set(paths["badge"])) * 3, args.connections, 120)
-            report["badge"] = load(port, paths["badge"], args.connections, 30)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with contextlib.ExitStack() as stack:
+        _postgres(args, stack)
+        if getattr(args, "database_pid", None):
+            DATABASE_PIDS.append(args.database_pid)
+            report["cpu_includes"] = "the server processes and the PostgreSQL server's"
+        location = _store(args, args.cache, report)
+        if not args.build_only:
+            _measure(args, location, report)
     print(json.dumps(report, indent=2))
+
+
+def _measure(args: argparse.Namespace, location: str, report: dict[str, object]) -> None:
+    process, port = serve(location, args.workers)
+    try:
+        paths = scenarios(args.releases, random.Random(5), args.badges)
+        pid = process.pid
+        load(port, paths["search"][:40] + paths["page"][:40], 1, 60)  # warm up
+        for name in ("search", "search_short", "page", "page_ui"):
+            report[name] = sequential(port, paths[name], 120, pid)
+        # Embedded badges are read again and again: measure the steady state, each hot
+        # badge already drawn once by every server process.
+        load(port, sorted(set(paths["badge"])) * 3, args.connections, 120)
+        report["badge"] = load(
+            port, paths["badge"], args.connections, 30, depth=args.depth, pid=pid
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 if __name__ == "__main__":

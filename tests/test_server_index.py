@@ -29,3 +29,12 @@ def test_a_posted_document_cannot_make_a_restricted_licence_open() -> None:
         "LicenseRef-clearweights-incomplete-Apache-2.0", "permissive", True
     )
     assert facts(document).weights_open is False  # not a catalogue record: never open
+
+
+def test_documents_not_shaped_as_audits_give_empty_facts() -> None:
+    odd_weights = json.dumps({"audits": [{"components": [{"cid": WEIGHTS_CID, "license": "MIT"}]}]})
+    shapes = ['{"audits": "x"}', '{"audits": [1]}', "[1, 2]", '{"audits": [{"card": 3}]}',
+              odd_weights, "not json"]  # fmt: skip
+    for document in shapes:
+        found = facts(document)
+        assert found.weights_open is False and found.license_name is None, document

@@ -1,4 +1,4 @@
-"""Migration 0100 (the server's tables): from an empty store, and from 0001 with data in it."""
+"""Migrations 0100 (the server's tables) and 0101 (the search index): empty and with data."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from clearweights.cli.main import main
 from clearweights.server import Settings, create_app
@@ -30,7 +31,7 @@ def count(db: Path, table: str) -> int:
         return int(connection.execute(f"select count(*) from {table}").fetchone()[0])
 
 
-def to_revision(db: Path, revision: str) -> None:
+def to_revision(db: Path | str, revision: str) -> None:
     store = open_store(str(db))
     try:
         config = Config()
@@ -51,7 +52,7 @@ def test_serve_migrate_creates_an_empty_store(
     assert tables(db) >= SERVER_TABLES
     with sqlite3.connect(db) as connection:
         assert connection.execute("select version_num from alembic_version").fetchall() == [
-            ("0100",)
+            ("0101",)
         ]
     with TestClient(create_app(Settings(store=str(db)))) as client:
         assert client.get("/api/v1/releases").json() == {"items": [], "next_cursor": None}
@@ -90,3 +91,66 @@ def test_a_forced_rescan_moves_the_entry_to_the_new_audit(tmp_path: Path) -> Non
         assert after[0]["audit_id"] != before["audit_id"]
         detail = client.get(f"/api/v1/releases/{before['id']}").json()
         assert detail["audit"]["name"] == "gemma-release"
+
+
+def test_0101_indexes_the_names_of_a_0100_store_and_goes_back(tmp_path: Path) -> None:
+    db = copy_store(examples_store(), tmp_path / "search.db")
+    with TestClient(create_app(Settings(store=str(db)))):  # the index, under 0101
+        pass
+    to_revision(db, "0100")  # the schema before the search index, with its entries
+    assert "registry_search" not in tables(db)
+    entries = count(db, "registry_entries")
+    assert entries == len(EXAMPLE_NAMES)
+    with TestClient(create_app(Settings(store=str(db)))) as client:  # migrates on start
+        hits = client.get("/api/v1/releases", params={"q": "GEMMA-rel"}).json()["items"]
+        assert [h["name"] for h in hits] == ["gemma-release"]
+    assert count(db, "registry_search") == entries == count(db, "audits")
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select version_num from alembic_version").fetchall() == [
+            ("0101",)
+        ]
+        # the trigram table holds every name the entries hold (a full-text query of each)
+        for (name,) in connection.execute("select name from registry_entries").fetchall():
+            phrase = '"' + name.replace('"', '""') + '"'
+            hit = connection.execute(
+                "select rowid from registry_search where registry_search match ?", (phrase,)
+            ).fetchall()
+            assert hit, name
+    to_revision(db, "0100")
+    assert "registry_search" not in tables(db)
+    with sqlite3.connect(db) as connection:
+        triggers = connection.execute("select name from sqlite_master where type='trigger'")
+        assert not [t for (t,) in triggers if t.startswith("registry_search")]
+    assert count(db, "registry_entries") == entries
+
+
+def test_0101_on_postgresql_adds_and_drops_the_trigram_index(
+    request: pytest.FixtureRequest,
+) -> None:
+    from tests.postgres import SKIP, Cluster
+    from tests.server_support import postgres_copy
+
+    cluster: Cluster | None = request.getfixturevalue("postgres")
+    if cluster is None:
+        pytest.skip(f"PostgreSQL server tests skipped: {SKIP}=1")
+    url = postgres_copy(cluster)
+
+    def trigram_index() -> bool:
+        engine = create_engine(url)  # not open_store: it would migrate
+        try:
+            with engine.connect() as connection:
+                names = connection.execute(
+                    text("select indexname from pg_indexes where tablename = 'registry_entries'")
+                ).scalars()
+                return "ix_entry_name_trgm" in set(names)
+        finally:
+            engine.dispose()
+
+    to_revision(url, "0100")
+    assert not trigram_index()
+    with TestClient(create_app(Settings(store=url))) as client:  # migrates on start
+        hits = client.get("/api/v1/releases", params={"q": "GEMMA-rel"}).json()["items"]
+        assert [h["name"] for h in hits] == ["gemma-release"]
+        listed = client.get("/api/v1/releases", params={"limit": 200}).json()["items"]
+        assert sorted(i["name"] for i in listed) == EXAMPLE_NAMES
+    assert trigram_index()

@@ -11,7 +11,6 @@ pattern), with every ``bom-ref`` and dependency ``ref`` unique.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -21,40 +20,51 @@ _FILE_KEYS = {"type", "name", "bom-ref", "hashes", "properties", "licenses"}
 _MIN_REPEATS = 64  # below this many components the whole document is validated as usual
 
 
-def _shape(component: Any) -> str | None:
+def _shape(component: Any) -> tuple[Any, ...] | None:
     """What a file component has besides its variable leaves, or ``None`` when it is not a
-    plain file component (then it is validated in full)."""
-    if not isinstance(component, dict) or component.get("type") != "file":
+    plain file component (then it is validated in full).
+
+    Two components of one shape differ at most in those leaves: the same keys in the same
+    order, the same hash algorithms and property names, and licences with the same ``repr``
+    (which tells apart every two values JSON does, and a few that JSON does not).
+    """
+    if type(component) is not dict or component.get("type") != "file":
         return None
-    if not set(component) <= _FILE_KEYS:
+    keys = tuple(component)
+    if not _FILE_KEYS.issuperset(keys):
         return None
     hashes, properties = component.get("hashes", []), component.get("properties", [])
-    if not isinstance(hashes, list) or not isinstance(properties, list):
+    if type(hashes) is not list or type(properties) is not list:
         return None
-    if not all(isinstance(h, dict) and set(h) == {"alg", "content"} for h in hashes):
-        return None
-    if not all(isinstance(p, dict) and set(p) == {"name", "value"} for p in properties):
-        return None
-    fixed = [sorted(component), [h["alg"] for h in hashes], [p["name"] for p in properties]]
-    return json.dumps([*fixed, component.get("licenses")], sort_keys=True)
+    algs, names = [], []
+    for h in hashes:
+        if type(h) is not dict or len(h) != 2 or "alg" not in h or "content" not in h:
+            return None
+        algs.append(h["alg"])
+    for p in properties:
+        if type(p) is not dict or len(p) != 2 or "name" not in p or "value" not in p:
+            return None
+        names.append(p["name"])
+    return keys, repr(algs), repr(names), repr(component.get("licenses"))
 
 
 def _leaves(i: int, component: dict[str, Any], hash_content: re.Pattern[str]) -> list[Problem]:
     """The schema's rules for the leaves a same-shaped component may change."""
-    where = f"$.components[{i}]"
     problems = []
-    if not isinstance(component.get("name"), str):
-        problems.append(Problem(f"{where}.name", "is not of type 'string'"))
+    if type(component.get("name")) is not str:
+        problems.append(Problem(f"$.components[{i}].name", "is not of type 'string'"))
     ref = component.get("bom-ref")
-    if "bom-ref" in component and not (isinstance(ref, str) and ref):
-        problems.append(Problem(f"{where}.bom-ref", "is not a non-empty string"))
-    for j, h in enumerate(component.get("hashes", [])):
+    if "bom-ref" in component and not (type(ref) is str and ref):
+        problems.append(Problem(f"$.components[{i}].bom-ref", "is not a non-empty string"))
+    for j, h in enumerate(component.get("hashes", ())):
         content = h["content"]
-        if not (isinstance(content, str) and hash_content.search(content)):
-            problems.append(Problem(f"{where}.hashes[{j}].content", "does not match the pattern"))
-    for j, p in enumerate(component.get("properties", [])):
-        if not isinstance(p["value"], str):
-            problems.append(Problem(f"{where}.properties[{j}].value", "is not of type 'string'"))
+        if not (type(content) is str and hash_content.search(content)):
+            where = f"$.components[{i}].hashes[{j}].content"
+            problems.append(Problem(where, "does not match the pattern"))
+    for j, p in enumerate(component.get("properties", ())):
+        if type(p["value"]) is not str:
+            where = f"$.components[{i}].properties[{j}].value"
+            problems.append(Problem(where, "is not of type 'string'"))
     return problems
 
 
@@ -108,7 +118,7 @@ def validate_built_cyclonedx(doc: dict[str, Any]) -> list[Problem]:
     if definitions is None:
         return validate_cyclonedx(doc)  # names the unsupported version
     hash_content = re.compile(definitions["hash-content"]["pattern"])
-    shown: set[str] = set()
+    shown: set[tuple[Any, ...]] = set()
     kept, origin, problems = [], [], []
     for i, component in enumerate(components):
         shape = _shape(component)

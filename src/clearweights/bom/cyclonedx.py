@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from clearweights import __version__
-from clearweights.bom._jsontext import dumps_indented
+from clearweights.bom._jsontext import Raw, dumps_indented, quoted, template
 from clearweights.bom.subject import BomSubject
 from clearweights.components import MofComponent
 from clearweights.licenses import LicenceExpression, all_of
@@ -217,13 +217,13 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
     bom.register_dependency(model, datasets)
     writer = JsonV1Dot6(bom) if spec_version == "1.6" else JsonV1Dot7(bom)
     doc = json.loads(writer.output_as_string())
-    _add_files(doc, subject, spec_version)
     doc["metadata"]["component"]["modelCard"] = _model_card(
         subject, [f"dataset:{d}" for d in subject.datasets]
     )
     for component in doc.get("components", []):
         if component.get("type") == "data":
             component["data"] = [{"type": "dataset", "name": component["name"]}]
+    _add_files(doc, subject, spec_version)
     return dumps_indented(doc) + "\n"  # as json.dumps(indent=2, sort_keys=True, ensure_ascii=False)
 
 
@@ -258,50 +258,68 @@ def _register_linear(bom: Any) -> None:
 
 
 def _add_files(doc: dict[str, Any], subject: BomSubject, spec_version: str) -> None:
-    """Write the file components into the document directly.
+    """Write the file components into the document directly, as text.
 
     The library keeps components in sorted sets compared field by field and merges the
-    dependency graph per component: minutes for 50,000 files. Files are plain records, so
-    they are written here, in path order, with each distinct licence rendered once.
+    dependency graph per component: minutes for 50,000 files. Files are plain records of one
+    of a few shapes (their licence, whether they have a MOF component), so each shape is
+    written once as a template (:func:`~clearweights.bom._jsontext.template`, the same text as
+    the indenter writes) and filled per file with its quoted name, hash and size.
     """
     owners: dict[str, Any] = {}  # the first component holding each file: one lookup per file
     for c in subject.components:
         for p in c.paths:
             owners.setdefault(p, c)
-    rendered: dict[str, list[Any]] = {}
-    files = []
+    templates: dict[tuple[str, bool], str] = {}
+    files: list[Raw] = []
+    refs: list[str] = []
     for f in sorted(subject.files, key=lambda f: f.path):
         kind = subject.component_of.get(f.path)
         owner = owners.get(f.path)
         expression = owner.licence_expression if owner else None
-        key = str(expression) if expression else ""
-        if key not in rendered:
-            rendered[key] = _licence_json(expression, spec_version)
-        properties = (
-            [{"name": "clearweights:mof-component", "value": kind.spec.name}] if kind else []
-        )
-        properties.append({"name": "clearweights:size", "value": str(f.size)})
-        entry: dict[str, Any] = {
-            "type": "file",
-            "name": f.path,
-            "bom-ref": f"file:{f.path}",
-            "hashes": [{"alg": "SHA-256", "content": f.sha256}],
-            "properties": properties,
-        }
-        if rendered[key]:
-            entry["licenses"] = rendered[key]
-        files.append(entry)
+        key = (str(expression) if expression else "", kind is not None)
+        if key not in templates:
+            templates[key] = _file_template(_licence_json(expression, spec_version), key[1])
+        ref = f"file:{f.path}"
+        values = [quoted(f.path), quoted(ref), quoted(f.sha256), quoted(str(f.size))]
+        if kind is not None:
+            values.append(quoted(kind.spec.name))
+        files.append(Raw(templates[key].format(*values)))
+        refs.append(ref)
     doc["components"] = doc.get("components", []) + files  # the library puts data first
     model_ref = doc["metadata"]["component"]["bom-ref"]
-    dependencies = doc.setdefault("dependencies", [])
+    dependencies: list[Any] = doc.setdefault("dependencies", [])
     model_entry = next((d for d in dependencies if d.get("ref") == model_ref), None)
     if model_entry is None:
         model_entry = {"ref": model_ref}
         dependencies.append(model_entry)
-    refs = [*model_entry.get("dependsOn", []), *(f["bom-ref"] for f in files)]
-    model_entry["dependsOn"] = sorted(refs)
-    dependencies.extend({"ref": f["bom-ref"]} for f in files)
-    dependencies.sort(key=lambda d: str(d["ref"]))
+    model_entry["dependsOn"] = sorted([*model_entry.get("dependsOn", []), *refs])
+    plain = template({"ref": _SLOTS[0]}, 2, _SLOTS[:1])
+    keyed = [(str(d["ref"]), d) for d in dependencies]
+    keyed += [(ref, Raw(plain.format(quoted(ref)))) for ref in refs]
+    keyed.sort(key=lambda pair: pair[0])  # stable: as sorting the entries by their ref
+    doc["dependencies"] = [entry for _, entry in keyed]
+
+
+# Stand-ins for a file's values in its component's template; no real value holds a NUL.
+_SLOTS = tuple(f"\0slot{i}\0" for i in range(5))
+
+
+def _file_template(licences: list[Any], has_kind: bool) -> str:
+    """A file component of one shape at its place in the document (``components[i]``)."""
+    name, ref, sha, size, kind = _SLOTS
+    properties = [{"name": "clearweights:mof-component", "value": kind}] if has_kind else []
+    properties.append({"name": "clearweights:size", "value": size})
+    entry: dict[str, Any] = {
+        "type": "file",
+        "name": name,
+        "bom-ref": ref,
+        "hashes": [{"alg": "SHA-256", "content": sha}],
+        "properties": properties,
+    }
+    if licences:
+        entry["licenses"] = licences
+    return template(entry, 2, _SLOTS)
 
 
 def _licence_json(expression: LicenceExpression | None, spec_version: str) -> list[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,8 +40,13 @@ def _digest(path: Path | str) -> tuple[int, int, str]:
     try:
         info = os.fstat(fd)
         digest = hashlib.sha256()
+        done, regular = 0, stat.S_ISREG(info.st_mode)
         while chunk := os.read(fd, _CHUNK):
             digest.update(chunk)
+            done += len(chunk)
+            # A short read of a regular file is its end: no second system call to learn it.
+            if regular and len(chunk) < _CHUNK and done >= info.st_size:
+                break
         return info.st_size, int(info.st_mtime), digest.hexdigest()
     finally:
         os.close(fd)

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any, assert_never
 
 from clearweights import __version__
+from clearweights._jsontext import dumps_indented
 from clearweights.audit.model import AuditReport
 from clearweights.licenses import catalogue_version
 from clearweights.licenses._catalogue import term_to_json, value_to_json
@@ -138,4 +139,7 @@ class JsonFormat:
         ordered = {k: doc[k] for k in first} | {
             k: _sorted(doc[k]) for k in sorted(doc) if k not in first
         }
-        return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+        try:  # the same text as json.dumps(indent=2), without its pure-Python encoder
+            return dumps_indented(ordered, sort_keys=False) + "\n"
+        except TypeError:  # a key that is not a string: json turns it into one
+            return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"

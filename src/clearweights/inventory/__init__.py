@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from clearweights._untrusted import MAX_CONFIG_BYTES, UntrustedInputError, read_head, read_json
 from clearweights.components import Component, MofComponent
@@ -171,7 +170,9 @@ def build_inventory(release: Release, config: Mapping[str, object] | None = None
     for f in release.files:
         if f.path in licence_paths:
             continue
-        suffix = PurePosixPath(f.path).suffix.lower()
+        name = f.path.rpartition("/")[2]  # as PurePosixPath(f.path).suffix, without the object
+        dot = name.rfind(".")
+        suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
         head = (
             _read_head(f, _CODE_BYTES if suffix == ".py" else _HEADER_BYTES)
             if (suffix in CODE_SUFFIXES)
@@ -226,21 +227,17 @@ def _license(
         _source(draft, f"{path} header")
         return
     chosen = index.select(path, kind)
-    licences = [lic for lf in chosen for lic in lf.licences]
-    for lf in chosen:
-        if lf.error:
-            _source(draft, f"{lf.path} (cannot be read: {lf.error})")
-        else:
-            _source(draft, lf.path if lf.licences else f"{lf.path} (no licence identified)")
+    sources, licences, expression = index.given(chosen, _given)
+    for source in sources:
+        _source(draft, source)
     if any(lf.error for lf in chosen):
         # Whatever the unreadable file says applies too, and the card cannot speak for it.
         draft.unlicensed = True
     elif licences:
         for lic in licences:
             draft.licences[lic.id] = lic
-        draft.expressions.append(
-            all_of([lf.expression or all_of(lf.licences) for lf in chosen if lf.licences])
-        )
+        if not draft.expressions or draft.expressions[-1] is not expression:
+            draft.expressions.append(expression)  # a run of one expression is one term
     elif (
         declared and kind in CARD_LICENSED and not any(lf.role is not Role.GENERAL for lf in chosen)
     ):
@@ -253,6 +250,24 @@ def _license(
         _source(draft, card_source)
     else:
         draft.unlicensed = True
+
+
+def _given(
+    chosen: tuple[LicenceFile, ...],
+) -> tuple[tuple[str, ...], tuple[Licence, ...], LicenceExpression | None]:
+    """What the licence files *chosen* for a file give it: the sources to name, the licences
+    and how they combine (computed once per set of files, see ``LicenceIndex.given``)."""
+    sources = tuple(
+        f"{lf.path} (cannot be read: {lf.error})"
+        if lf.error
+        else lf.path
+        if lf.licences
+        else f"{lf.path} (no licence identified)"
+        for lf in chosen
+    )
+    licences = tuple(lic for lf in chosen for lic in lf.licences)
+    expression = all_of([lf.expression or all_of(lf.licences) for lf in chosen if lf.licences])
+    return sources, licences, expression
 
 
 def _source(draft: _Draft, source: str) -> None:

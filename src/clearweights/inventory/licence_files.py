@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import PurePosixPath
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from clearweights._untrusted import UntrustedInputError, read_head
 from clearweights.components import MofComponent
@@ -24,10 +25,11 @@ from clearweights.licenses import LicenceMatch, MatchKind, identify_bytes
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
 from clearweights.licenses._identify import MAX_BYTES
-from clearweights.licenses.model import Category, FileResult, Licence
+from clearweights.licenses.model import Category, Licence
 from clearweights.release.model import ReleaseFile
 
 M = MofComponent
+T = TypeVar("T")
 _TITLE_BYTES = 2048
 
 
@@ -76,6 +78,7 @@ def _tokens(stem: str) -> list[str]:
     return [t for t in re.split(r"[-_. ()]+", spaced.lower()) if t]
 
 
+@lru_cache(maxsize=4096)  # a release repeats a few names (LICENSE) many times
 def _name_role(name: str) -> Role | None:
     """The role a file name gives, or ``None`` when the name is not a licence file's."""
     if _suffix(name) in _NOT_TEXT:
@@ -191,43 +194,61 @@ def _read(path: str) -> tuple[bytes, str | None]:
         return b"", f"cannot read: {exc.strerror or exc}"
 
 
-def _identify(
-    path: str, data: bytes, error: str | None, cache: dict[bytes, FileResult] | None
-) -> FileResult:
-    """``identify_bytes``, once per distinct text (vendored copies of one licence are common)."""
+@dataclass(frozen=True)
+class _Content:
+    """What a licence file's text says, whatever its name: identified once per distinct text
+    (vendored copies of one licence are common: 20,000 identical MIT files are one text)."""
+
+    matches: tuple[LicenceMatch, ...]
+    error: str | None
+    title: str | None  # a title line naming a model licence
+    model_licence: bool  # it holds licences, all of them written for models
+    expression: LicenceExpression | None
+
+
+def _content(path: str, data: bytes, error: str | None) -> _Content:
     if error is not None:
-        return FileResult(path, None, error=error)
-    if cache is None:
-        return identify_bytes(data, path)
-    key = hashlib.sha256(data).digest()
-    if key not in cache:
-        cache[key] = identify_bytes(data, path)
-    return replace(cache[key], path=path)
+        return _Content((), error, None, False, None)
+    result = identify_bytes(data, path)
+    licences = [m.licence for m in result.licences if m.licence.kind == "licence"]
+    model = bool(licences) and all(_model_licence(lic) for lic in licences)
+    probe = LicenceFile(path, result.licences, result.error)
+    return _Content(
+        result.licences, result.error, _title(data), model, _file_expression(data, probe)
+    )
 
 
 def read_licence_file(
-    f: ReleaseFile, role: Role, cache: dict[bytes, FileResult] | None = None
+    f: ReleaseFile, role: Role, cache: dict[bytes, _Content] | None = None
 ) -> LicenceFile:
-    """Identify one licence file and settle its role and scope; the file is read once."""
+    """Identify one licence file and settle its role and scope; the file is read once.
+
+    *cache* maps the SHA-256 of a text already identified to what it says, so that every
+    copy of one text is identified once; the one cache of a release (:func:`read_licence_files`).
+    """
     data, error = _read(f.absolute)
-    result = _identify(f.absolute, data, error, cache)
-    pure = PurePosixPath(f.path)
-    parent = pure.parent
-    scope, why, by_name = str(parent), "its name", True
-    if parent.name.lower() in _LICENCE_FOLDERS:  # LICENSES/Apache-2.0.txt covers the folder above
-        scope, why = str(parent.parent), f"its name, in a {parent.name}/ folder"
-    elif role is Role.GENERAL and parent.name.lower() in _WEIGHT_FOLDERS:
+    if error is not None or cache is None:
+        content = _content(f.absolute, data, error)
+    else:
+        key = hashlib.sha256(data).digest()
+        content = cache.get(key) or cache.setdefault(key, _content(f.absolute, data, None))
+    folder, _, _ = f.path.rpartition("/")
+    parent_name = folder.rpartition("/")[2].lower()
+    above = (folder.rpartition("/")[0] or ".") if folder else "."
+    scope, why, by_name = folder or ".", "its name", True
+    if parent_name in _LICENCE_FOLDERS:  # LICENSES/Apache-2.0.txt covers the folder above
+        scope, why = above, f"its name, in a {folder.rpartition('/')[2]}/ folder"
+    elif role is Role.GENERAL and parent_name in _WEIGHT_FOLDERS:
         # weights/license.txt: the weights' licence, wherever the weights sit beside that folder.
-        role, why, scope = Role.WEIGHTS, f"in a {parent.name}/ folder", str(parent.parent)
+        role, why, scope = Role.WEIGHTS, f"in a {folder.rpartition('/')[2]}/ folder", above
     if role is Role.GENERAL:
-        title = _title(data) if error is None else None
-        licences = [m.licence for m in result.licences if m.licence.kind == "licence"]
-        if title is not None:
-            role, why, by_name = Role.WEIGHTS, f"its title: {title!r}", False
-        elif licences and all(_model_licence(lic) for lic in licences):
+        if content.title is not None:
+            role, why, by_name = Role.WEIGHTS, f"its title: {content.title!r}", False
+        elif content.model_licence:
             role, why, by_name = Role.WEIGHTS, "it holds a model licence", False
-    found = LicenceFile(f.path, result.licences, result.error, role, why, scope, by_name)
-    return replace(found, expression=_file_expression(data, found))
+    return LicenceFile(
+        f.path, content.matches, content.error, role, why, scope, by_name, content.expression
+    )
 
 
 def _file_expression(data: bytes, found: LicenceFile) -> LicenceExpression | None:
@@ -277,12 +298,13 @@ class LicenceIndex:
     files: tuple[LicenceFile, ...]
     _by_scope: dict[str, list[LicenceFile]] = field(default_factory=dict)
     _memo: dict[tuple[str, MofComponent], tuple[LicenceFile, ...]] = field(default_factory=dict)
+    _given: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for lf in self.files:
             if lf.applies:
                 self._by_scope.setdefault(lf.scope, []).append(lf)
-                own = str(PurePosixPath(lf.path).parent)
+                own = lf.path.rpartition("/")[0] or "."  # as str(PurePosixPath(...).parent)
                 if own != lf.scope:  # weights/license.txt also covers weights/ itself
                     self._by_scope.setdefault(own, []).append(lf)
 
@@ -293,6 +315,18 @@ class LicenceIndex:
         if key not in self._memo:
             self._memo[key] = self._walk(folder, _prefs(kind))
         return self._memo[key]
+
+    def given(
+        self, chosen: tuple[LicenceFile, ...], compute: Callable[[tuple[LicenceFile, ...]], T]
+    ) -> T:
+        """``compute(chosen)``, once per set of licence files (a licence file's path names it:
+        20,000 folders each with its own copy of one LICENSE are 20,000 sets, but a folder's
+        files share one)."""
+        key = tuple(lf.path for lf in chosen)
+        if key not in self._given:
+            self._given[key] = compute(chosen)
+        found: T = self._given[key]
+        return found
 
     def _walk(self, folder: str, prefs: tuple[tuple[str, ...], ...]) -> tuple[LicenceFile, ...]:
         current = folder
@@ -310,7 +344,7 @@ class LicenceIndex:
 def read_licence_files(files: Iterable[ReleaseFile]) -> tuple[LicenceFile, ...]:
     """Read every licence file, notice and use policy of a release, in path order."""
     out = []
-    cache: dict[bytes, FileResult] = {}
+    cache: dict[bytes, _Content] = {}
     for f in files:
         role = licence_role(f.path)
         if role is not None:

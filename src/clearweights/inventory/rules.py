@@ -201,12 +201,44 @@ def model_names(*names: str | None) -> frozenset[str]:
     return frozenset(out)
 
 
+_Check = tuple[
+    MofComponent,
+    str,
+    "re.Pattern[str] | None",
+    "re.Pattern[str] | None",
+    "re.Pattern[str] | None",
+    frozenset[str],
+    tuple[str, ...],
+    bool,
+]
+
+
 @cache
-def _for_suffix(later: bool, suffix: str) -> tuple[Rule, ...]:
-    """The rules (of LATER_RULES when *later*) that may place a file with *suffix*, in order."""
+def _for_suffix(later: bool, suffix: str) -> tuple[_Check, ...]:
+    """The rules (of LATER_RULES when *later*) that may place a file with *suffix*, in order,
+    as the plain values ``Rule.fits`` tests (this runs for every file of a release)."""
+    rules = [r for r in (LATER_RULES if later else RULES) if not r.suffixes or suffix in r.suffixes]
     return tuple(
-        r for r in (LATER_RULES if later else RULES) if not r.suffixes or suffix in r.suffixes
-    )
+        (r.kind, r.reason, *r._compiled, r.names, r.folders,
+         not (r.name or r.path or r.names or r.folders))
+        for r in rules
+    )  # fmt: skip
+
+
+def _first(checks: tuple[_Check, ...], path: str, name: str, parents: tuple[str, ...]) -> int:
+    """The index of the first check that places the file, as ``Rule.fits`` decides, or -1."""
+    for i, (_, _, exclude, by_name, by_path, names, folders, always) in enumerate(checks):
+        if exclude is not None and exclude.search(name):
+            continue
+        if (
+            always
+            or (by_name is not None and by_name.search(name) is not None)
+            or (by_path is not None and by_path.search(path) is not None)
+            or name in names
+            or (folders and parents and any(p.startswith(folders) for p in parents))
+        ):
+            return i
+    return -1
 
 
 def _split(path: str) -> tuple[str, str, str, tuple[str, ...]]:
@@ -229,15 +261,15 @@ def assign(
     Python file, when read, so that a file defining ``nn.Module`` classes counts as architecture.
     """
     name, suffix, lowered_stem, parents = _split(path)
-    for rule in _for_suffix(False, suffix):
-        if rule.fits(path, name, suffix, parents):
-            return rule.kind, rule.reason
+    checks = _for_suffix(False, suffix)
+    if (i := _first(checks, path, name, parents)) >= 0:
+        return checks[i][0], checks[i][1]
     stem = re.sub(r"[^a-z0-9]+", "_", lowered_stem).strip("_")
     if suffix == ".py" and (stem in names or any(stem.startswith(n + "_") for n in names)):
         return NAMED_CODE
-    for rule in _for_suffix(True, suffix):
-        if rule.fits(path, name, suffix, parents):
-            return rule.kind, rule.reason
+    checks = _for_suffix(True, suffix)
+    if (i := _first(checks, path, name, parents)) >= 0:
+        return checks[i][0], checks[i][1]
     if suffix != ".py":
         return None
     if code is not None and _MODULE_CLASS.search(code):

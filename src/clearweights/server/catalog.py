@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, func, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, exists, or_, select
 
 from clearweights.errors import UsageError
+from clearweights.server import search
 from clearweights.server.records import (
     MAX_LIMIT,
     Change,
-    Counts,
     HistoryEntry,
-    LicenceUsage,
     Page,
     PolicyResult,
     PolicyStatus,
@@ -35,6 +35,7 @@ from clearweights.server.records import (
     Sort,
     Verdict,
 )
+from clearweights.server.tallies import counts, licences
 from clearweights.store.models import (
     AuditRow,
     EntryRow,
@@ -44,6 +45,21 @@ from clearweights.store.models import (
     ReleaseRow,
     VerdictRow,
 )
+
+__all__ = [
+    "audit_document",
+    "counts",
+    "decode_cursor",
+    "encode_cursor",
+    "find_release",
+    "get_summary",
+    "history",
+    "licences",
+    "list_releases",
+    "policy_results",
+    "release_detail",
+    "verdicts_of",
+]
 
 _SORT_COLUMNS = {
     Sort.NAME: (EntryRow.name, False),
@@ -71,14 +87,10 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[str, int]:
     return value, entry
 
 
-def _filtered(query: ReleaseQuery, dialect: str) -> Select[Any]:
+def _filtered(query: ReleaseQuery) -> Select[Any]:
+    """The entries every filter but the name search (``q``) keeps."""
     statement = select(EntryRow.__table__)
     where: list[Any] = []
-    if query.q:
-        text = query.q.strip()
-        # SQLite's own LIKE ignores ASCII case and is much faster than lower() on every row.
-        match = EntryRow.name.contains if dialect == "sqlite" else EntryRow.name.icontains
-        where.append(match(text, autoescape=True))
     for column, value in (
         (EntryRow.license_family, query.license_family),
         (EntryRow.license_category, query.license_category),
@@ -160,7 +172,8 @@ def list_releases(connection: Connection, query: ReleaseQuery) -> Page:
     if not 1 <= query.limit <= MAX_LIMIT:
         raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, got {query.limit}")
     column, descending = _SORT_COLUMNS[query.sort]
-    statement = _filtered(query, connection.dialect.name)
+    statement = _filtered(query)
+    after = None
     if query.cursor:
         value, entry = decode_cursor(query.cursor, query.sort)
         after = (
@@ -170,7 +183,13 @@ def list_releases(connection: Connection, query: ReleaseQuery) -> Page:
         )
         statement = statement.where(after)
     order = (column.desc(), EntryRow.id.desc()) if descending else (column, EntryRow.id)
-    rows = list(connection.execute(statement.order_by(*order).limit(query.limit + 1)))
+    if query.q:
+        found = search.first_rows(
+            connection, statement, order, after, query.q.strip(), query.limit + 1
+        )
+        rows = list(found)
+    else:
+        rows = list(connection.execute(statement.order_by(*order).limit(query.limit + 1)))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     verdicts = verdicts_of(connection, [r.audit_id for r in rows if r.audit_id is not None])
@@ -243,24 +262,26 @@ def _changes(before: HistoryEntry | None, after: HistoryEntry) -> tuple[Change, 
     return tuple(changes)
 
 
-def history(connection: Connection, source: str, key: str) -> tuple[HistoryEntry, ...]:
-    """Every audit of a release (all revisions and versions), oldest first, with what changed."""
-    rows = connection.execute(
-        select(
-            AuditRow.id,
-            ReleaseRow.revision,
-            AuditRow.audited_at,
-            AuditRow.tool_version,
-            AuditRow.catalogue_version,
-            AuditRow.status,
-            AuditRow.error,
-            AuditRow.weights_license,
-        )
-        .join(ReleaseRow, AuditRow.release_id == ReleaseRow.id)
-        .where(ReleaseRow.source == source, ReleaseRow.key == key)
-        .order_by(AuditRow.id)
-    ).all()
-    verdicts = verdicts_of(connection, [r.id for r in rows])
+_HISTORY = (
+    select(
+        AuditRow.id,
+        ReleaseRow.revision,
+        AuditRow.audited_at,
+        AuditRow.tool_version,
+        AuditRow.catalogue_version,
+        AuditRow.status,
+        AuditRow.error,
+        AuditRow.weights_license,
+    )
+    .join(ReleaseRow, AuditRow.release_id == ReleaseRow.id)
+    .where(ReleaseRow.source == bindparam("source"), ReleaseRow.key == bindparam("key"))
+    .order_by(AuditRow.id)
+)
+
+
+def _history(
+    rows: Sequence[Any], verdicts: dict[int, tuple[Verdict, ...]]
+) -> tuple[HistoryEntry, ...]:
     entries: list[HistoryEntry] = []
     for row in rows:
         before = entries[-1] if entries else None
@@ -281,6 +302,12 @@ def history(connection: Connection, source: str, key: str) -> tuple[HistoryEntry
     return tuple(entries)
 
 
+def history(connection: Connection, source: str, key: str) -> tuple[HistoryEntry, ...]:
+    """Every audit of a release (all revisions and versions), oldest first, with what changed."""
+    rows = connection.execute(_HISTORY, {"source": source, "key": key}).all()
+    return _history(rows, verdicts_of(connection, [r.id for r in rows]))
+
+
 def policy_results(connection: Connection, entry: int) -> tuple[PolicyResult, ...]:
     """A release's results against the server's policies, by policy name."""
     rows = connection.execute(
@@ -294,21 +321,41 @@ def policy_results(connection: Connection, entry: int) -> tuple[PolicyResult, ..
     )
 
 
+_DETAIL = (
+    select(EntryRow.__table__, AuditRow.document)
+    .outerjoin(AuditRow, AuditRow.id == EntryRow.audit_id)
+    .where(EntryRow.id == bindparam("entry"))
+)
+
+
+def _entry_id(connection: Connection, ref: str) -> int | None:
+    """The registry id a reference names: an id (digits), a key or a name; the newest such."""
+    if ref.isdigit() and len(ref) < 19:
+        return int(ref)
+    found = find_release(connection, ref)
+    return None if found is None else found.id
+
+
 def release_detail(connection: Connection, ref: str) -> ReleaseDetail | None:
-    """One release by id or key: summary, latest audit document, history, policy results."""
-    summary = find_release(connection, ref)
-    if summary is None:
+    """One release by id or key: summary, latest audit document, history, policy results.
+
+    Four queries: the entry with its document, the history, the verdicts of every audit in
+    it (the latest among them), the policy results.
+    """
+    entry = _entry_id(connection, ref)
+    row = None if entry is None else connection.execute(_DETAIL, {"entry": entry}).first()
+    if row is None:
         return None
-    document = None
-    if summary.audit_id is not None:
-        document = connection.execute(
-            select(AuditRow.document).where(AuditRow.id == summary.audit_id)
-        ).scalar()
+    rows = connection.execute(_HISTORY, {"source": row.source, "key": row.key}).all()
+    audits = [r.id for r in rows]
+    if row.audit_id is not None and row.audit_id not in audits:
+        audits.append(row.audit_id)
+    verdicts = verdicts_of(connection, audits)
     return ReleaseDetail(
-        summary,
-        document,
-        history(connection, summary.source, summary.key),
-        policy_results(connection, summary.id),
+        _summary(row, verdicts.get(row.audit_id or -1, ())),
+        row.document,
+        _history(rows, verdicts),
+        policy_results(connection, row.id),
     )
 
 
@@ -318,78 +365,3 @@ def audit_document(connection: Connection, audit: int) -> tuple[str, str | None]
         select(AuditRow.audited_at, AuditRow.document).where(AuditRow.id == audit)
     ).first()
     return None if row is None else (str(row.audited_at), row.document)
-
-
-def licences(connection: Connection) -> tuple[LicenceUsage, ...]:
-    """Every licence found in the releases' latest audits, most used first."""
-    releases = func.count(func.distinct(EntryRow.id))
-    rows = connection.execute(
-        select(LicenceRow.license_id, LicenceRow.category, releases)
-        .join(EntryRow, EntryRow.audit_id == LicenceRow.audit_id)
-        .group_by(LicenceRow.license_id, LicenceRow.category)
-        .order_by(releases.desc(), LicenceRow.license_id)
-    ).all()
-    return tuple(LicenceUsage(str(i), str(c), int(n)) for i, c, n in rows)
-
-
-def _pairs(connection: Connection, column: Any) -> tuple[tuple[Any, int], ...]:
-    rows = connection.execute(
-        select(column, func.count())
-        .where(EntryRow.status == "ok")
-        .group_by(column)
-        .order_by(func.count().desc(), column)
-    ).all()
-    return tuple((value, int(n)) for value, n in rows)
-
-
-def counts(connection: Connection) -> Counts:
-    """The home page's numbers: verdicts, licence families and categories, open-washing, MOF."""
-    statuses: dict[str, int] = {
-        str(s): int(n)
-        for s, n in connection.execute(
-            select(EntryRow.status, func.count()).group_by(EntryRow.status)
-        )
-    }
-    ok = EntryRow.status == "ok"
-    verdicts = connection.execute(
-        select(VerdictRow.framework, VerdictRow.verdict, func.count())
-        .join(EntryRow, EntryRow.audit_id == VerdictRow.audit_id)
-        .where(ok)
-        .group_by(VerdictRow.framework, VerdictRow.verdict)
-        .order_by(VerdictRow.framework, VerdictRow.verdict)
-    ).all()
-    washing = (EntryRow.audit_id == FindingRow.audit_id, FindingRow.code.like("OW-%"), ok)
-    codes = connection.execute(
-        select(FindingRow.code, func.count(func.distinct(EntryRow.id)))
-        .where(*washing)
-        .group_by(FindingRow.code)
-        .order_by(FindingRow.code)
-    ).all()
-    month = func.substr(AuditRow.audited_at, 1, 7)
-    timeline = connection.execute(select(month, func.count()).group_by(month).order_by(month)).all()
-    over_time = connection.execute(
-        select(month, VerdictRow.framework, VerdictRow.verdict, func.count())
-        .join(AuditRow, AuditRow.id == VerdictRow.audit_id)
-        .group_by(month, VerdictRow.framework, VerdictRow.verdict)
-        .order_by(month, VerdictRow.framework, VerdictRow.verdict)
-    ).all()
-    audited, failed = int(statuses.get("ok", 0)), int(statuses.get("error", 0))
-    families = _pairs(connection, func.coalesce(EntryRow.license_family, "(unknown)"))
-    categories = _pairs(connection, func.coalesce(EntryRow.license_category, "(unknown)"))
-    return Counts(
-        releases=audited + failed,
-        audited=audited,
-        failed=failed,
-        verdicts=tuple((str(f), str(v), int(n)) for f, v, n in verdicts),
-        families=tuple((str(k), n) for k, n in families),
-        categories=tuple((str(k), n) for k, n in categories),
-        open_washing=int(
-            connection.execute(
-                select(func.count()).where(ok, EntryRow.open_washing == 1)
-            ).scalar_one()
-        ),
-        open_washing_codes=tuple((str(c), int(n)) for c, n in codes),
-        mof_classes=_pairs(connection, EntryRow.mof_class),
-        timeline=tuple((str(m), int(n)) for m, n in timeline),
-        timeline_verdicts=tuple((str(m), str(f), str(v), int(n)) for m, f, v, n in over_time),
-    )

@@ -16,16 +16,31 @@ from fastapi import Request, Response
 _INERT = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
 
 
+_SCALARS = (str, int, float, type(None))  # bool is an int
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def plain(value: Any) -> Any:
     """Dataclasses (and tuples of them) as JSON-ready values.
 
     Mappings in the records hold JSON values already (an audit document's object): they are
     left for the C encoder rather than walked in Python.
     """
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, _SCALARS):
+        return value
+    if hasattr(type(value), "__dataclass_fields__"):
+        return {name: plain(getattr(value, name)) for name in _fields(type(value))}
     if isinstance(value, list | tuple) and any(
-        dataclasses.is_dataclass(v) or isinstance(v, list | tuple) for v in value
+        isinstance(v, list | tuple) or hasattr(type(v), "__dataclass_fields__") for v in value
     ):
         return [plain(v) for v in value]
     return value

@@ -39,14 +39,19 @@ class Facts:
 
 
 def facts(document: str | None) -> Facts:
-    """The index's facts from an audit JSON document (empty facts for a failed audit)."""
+    """The index's facts from an audit JSON document (empty facts for a failed audit, or for
+    a document not shaped as an audit: the index never fails on what a store holds)."""
     if not document:
         return Facts()
     try:
-        audits = json.loads(document).get("audits") or []
-        audit: dict[str, Any] = audits[0] if audits else {}
-    except (ValueError, AttributeError):
+        return _facts(json.loads(document))
+    except (ValueError, AttributeError, TypeError, IndexError, KeyError):
         return Facts()
+
+
+def _facts(document: Any) -> Facts:
+    audits = document.get("audits") or []
+    audit: dict[str, Any] = audits[0] if audits else {}
     if audit.get("error"):
         return Facts()
     components = audit.get("components") or ()

@@ -53,9 +53,9 @@ class LocalDirectory:
         stack: list[tuple[str, str, int]] = [(str(self.path), "", 0)]
         while stack:
             folder, prefix, depth = stack.pop()
-            try:
+            try:  # listed in the order the system gives: files and skips are sorted once, below
                 with os.scandir(folder) as listing:
-                    entries = sorted(listing, key=lambda e: e.name)
+                    entries = list(listing)
             except OSError as exc:
                 skipped.append(Skipped(prefix or ".", f"folder could not be read: {_why(exc)}"))
                 continue
@@ -75,6 +75,7 @@ class LocalDirectory:
                     skipped.append(found)
                 else:
                     files.append(found)
+        skipped.sort(key=lambda s: (s.path, s.reason))
         if not files:
             self._empty(skipped)
         card, card_skip = self._card(files)

@@ -117,6 +117,7 @@ class EntryRow(Base):
         Index("ix_entry_mof", "mof_class", "id"),
         Index("ix_entry_base", "base_model", "id"),
         Index("ix_entry_audit", "audit_id"),
+        Index("ix_entry_key", "key", "id"),  # 0101, with the name search index (not a model)
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
