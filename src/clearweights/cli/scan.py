@@ -245,10 +245,9 @@ def _ray_data(sources: tuple[str, ...]) -> bool:
     try:
         from clearweights.scale.ray_data import parquet_dumps
     except ImportError as exc:
-        raise ClearweightsError(
-            f"the Ray engine needs Ray ({exc.name} is missing)",
-            hint="pip install 'clearweights[scale]'",
-        ) from None
+        from clearweights.scale.engines import ray_missing
+
+        raise ray_missing(exc) from None
     return parquet_dumps(sources)
 
 

@@ -102,8 +102,13 @@ def ray_engine(address: str | None = None, jobs: int | None = None) -> Engine:
     try:
         from clearweights.scale._ray import RayEngine
     except ImportError as exc:
-        raise ClearweightsError(
-            f"the Ray engine needs Ray ({exc.name} is missing)",
-            hint="pip install 'clearweights[scale]'",
-        ) from None
+        raise ray_missing(exc) from None
     return RayEngine(address, jobs)
+
+
+def ray_missing(exc: ImportError) -> ClearweightsError:
+    """The error for a Ray engine asked for without Ray installed."""
+    return ClearweightsError(
+        f"the Ray engine needs Ray ({exc.name} is missing)",
+        hint="pip install 'clearweights[scale]'",
+    )
