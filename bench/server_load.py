@@ -371,6 +371,8 @@ def serve(location: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
         str(port),
         "--workers",
         str(workers),
+        "--reaudit-limit",  # a store from an older catalogue must not re-audit while measured
+        "0",
     ]
     process = subprocess.Popen(
         command, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
