@@ -157,6 +157,28 @@ def test_a_reaudit_that_fails_keeps_the_audit_and_is_not_retried(tmp_path: Path)
         assert [j.target for j in pool.recent()].count(MOVED) == 1
 
 
+def test_serve_reaudit_wait_exits_3_when_a_reaudit_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clearweights.cli.main import main
+
+    db = str(copy_store(examples_store(), tmp_path / "store.db"))
+    age(db)
+    store = open_store(db)
+    with store.engine.begin() as connection:  # the first to be re-audited cannot be
+        connection.execute(
+            update(AuditRow)
+            .where(AuditRow.release_id.in_(select(ReleaseRow.id).where(ReleaseRow.key == MOVED)))
+            .values(document='{"audits": [{"name": "cc-by-nc-release"}]}')
+        )
+    store.close()
+    command = ["serve", "reaudit", "--store", db, "--limit", "1", "--wait",
+               "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    assert main(command) == 3
+    err = capsys.readouterr().err
+    assert f"{MOVED}: re-audit failed" in err and "(1 failed)" in err
+
+
 def test_serve_reaudit_queues_a_bounded_pass_and_runs_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

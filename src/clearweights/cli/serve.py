@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from clearweights.cli._default_group import DefaultGroup
+from clearweights.errors import ExitCode
 
 _STORE = click.option(
     "--store",
@@ -166,6 +167,7 @@ def reaudit_command(
                         workers=audit_workers, reaudit_on_start=False)  # fmt: skip
     registry = Registry(settings)
     pool = JobPool(registry)
+    failed: list[Any] = []
     try:
         last = max((j.id for j in pool.recent(1)), default=0)
         click.echo(f"clearweights: {describe(queue_reaudits(pool, limit))}", err=True)
@@ -181,7 +183,7 @@ def reaudit_command(
     finally:
         pool.shutdown()
         registry.close()
-    return 0
+    return int(ExitCode.INCOMPLETE if failed else ExitCode.OK)  # as scan: some could not be done
 
 
 @serve_group.command(name="migrate")
