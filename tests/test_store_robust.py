@@ -9,29 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from clearweights.cli.main import main
 from clearweights.errors import StoreError
 from clearweights.scale import scan, sources_for
 from clearweights.store import MIGRATIONS, Store, open_store
 from tests.net import free_port
-from tests.scale_corpus import NAMES, card_only_dirs
+from tests.scale_corpus import NAMES
 from tests.test_store import rows
+from tests.test_store_queries import folder, run
+
+__all__ = ["folder"]  # a fixture
 
 TABLES = ("runs", "releases", "audits", "audit_licenses", "audit_verdicts", "audit_findings")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    if args[0] == "scan":  # in this process: a pool's start-up costs more than these releases
-        args = (*args, "--jobs", "1")
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    card_only_dirs(tmp_path / "releases")
-    return tmp_path / "releases"
 
 
 def everything(url: str) -> dict[str, list[tuple[object, ...]]]:

@@ -111,39 +111,45 @@ def knowledge(scale: int = 3) -> Pipeline:
     )
 
 
-def freeform(scale: int = 3) -> Pipeline:
-    """New tasks like the seeds, answered, and the pairs judged."""
+def _skills(
+    name: str,
+    kind: LeafKind,
+    prompts: tuple[str, str],
+    judge: tuple[str, str],
+    scale: int,
+    user: str = "{question}",
+) -> Pipeline:
+    """New tasks from the seeds, answered, and the pairs judged (the two skill pipelines differ
+    only in their prompts, their judge and the user turn)."""
     return Pipeline(
-        "freeform-skills",
-        LeafKind.FREEFORM,
+        name,
+        kind,
         (
-            Generate("gen_questions", p.FREEFORM_QUESTIONS, "raw_question", n=scale),
+            Generate("gen_questions", prompts[0], "raw_question", n=scale),
             Parse("parse_questions", "raw_question", p.QUESTION_PATTERN),
             Deduplicate("dedup_questions", ("question",)),
-            Generate("gen_answers", p.FREEFORM_ANSWER, "raw_answer"),
+            Generate("gen_answers", prompts[1], "raw_answer"),
             Parse("parse_answers", "raw_answer", p.ANSWER_PATTERN),
-            JudgeFilter("judge_pair", p.JUDGE_PAIR, p.SCORE_PATTERN, ("2", "3")),
+            JudgeFilter(judge[0], judge[1], p.SCORE_PATTERN, ("2", "3")),
             Deduplicate("dedup_samples", ("question", "answer"), scope="leaf"),
         ),
+        user=user,
     )
+
+
+def freeform(scale: int = 3) -> Pipeline:
+    """New tasks like the seeds, answered, and the pairs judged."""
+    prompts = (p.FREEFORM_QUESTIONS, p.FREEFORM_ANSWER)
+    return _skills("freeform-skills", LeafKind.FREEFORM, prompts, ("judge_pair", p.JUDGE_PAIR),
+                   scale)  # fmt: skip
 
 
 def grounded(scale: int = 3) -> Pipeline:
     """New tasks on each seed's context, answered from it, and the pairs judged."""
-    return Pipeline(
-        "grounded-skills",
-        LeafKind.GROUNDED,
-        (
-            Generate("gen_questions", p.GROUNDED_QUESTIONS, "raw_question", n=scale),
-            Parse("parse_questions", "raw_question", p.QUESTION_PATTERN),
-            Deduplicate("dedup_questions", ("question",)),
-            Generate("gen_answers", p.GROUNDED_ANSWER, "raw_answer"),
-            Parse("parse_answers", "raw_answer", p.ANSWER_PATTERN),
-            JudgeFilter("judge_grounded", p.JUDGE_GROUNDED_PAIR, p.SCORE_PATTERN, ("2", "3")),
-            Deduplicate("dedup_samples", ("question", "answer"), scope="leaf"),
-        ),
-        user="{seed_context}\n\n{question}",
-    )
+    prompts = (p.GROUNDED_QUESTIONS, p.GROUNDED_ANSWER)
+    judge = ("judge_grounded", p.JUDGE_GROUNDED_PAIR)
+    return _skills("grounded-skills", LeafKind.GROUNDED, prompts, judge, scale,
+                   user="{seed_context}\n\n{question}")  # fmt: skip
 
 
 def builtin(kind: LeafKind, scale: int = 3) -> Pipeline:
