@@ -8,7 +8,7 @@ fails the test. Screenshots are kept under .test-artifacts/server-ui/ (gitignore
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,20 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
+    """Opens browser contexts for a test and closes them after it, whether it passed or not."""
+    opened: list[BrowserContext] = []
+
+    def new(**options: Any) -> BrowserContext:
+        opened.append(browser.new_context(**options))
+        return opened[-1]
+
+    yield new
+    for context in opened:
+        context.close()  # closing one the test closed already is harmless
+
+
 class Watch:
     """Console errors, page errors, dialogs and any request to another host."""
 
@@ -107,9 +121,9 @@ def _names(page: Page) -> set[str]:
 
 
 def test_browse_search_filter_open_compare_follow(
-    server: str, browser: Browser, capsys: pytest.CaptureFixture[str]
+    server: str, contexts: Callable[..., BrowserContext], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = contexts(viewport={"width": 1280, "height": 900})
     watch = Watch(context, server)
     page = watch.page(context)
 
@@ -180,8 +194,8 @@ def test_browse_search_filter_open_compare_follow(
     assert watch.problems == []
 
 
-def test_works_with_javascript_off(server: str, browser: Browser) -> None:
-    context = browser.new_context(java_script_enabled=False)
+def test_works_with_javascript_off(server: str, contexts: Callable[..., BrowserContext]) -> None:
+    context = contexts(java_script_enabled=False)
     watch = Watch(context, server)
     page = watch.page(context)
     page.goto(server + "/releases")
@@ -197,9 +211,9 @@ def test_works_with_javascript_off(server: str, browser: Browser) -> None:
     assert watch.problems == []
 
 
-def test_accessibility_with_axe(server: str, browser: Browser) -> None:
+def test_accessibility_with_axe(server: str, contexts: Callable[..., BrowserContext]) -> None:
     # axe is injected as a script: this context alone lets it past the page's CSP.
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context = contexts(bypass_csp=True, viewport={"width": 1280, "height": 900})
     context.add_init_script(path=str(AXE))
     watch = Watch(context, server)
     page = watch.page(context)
@@ -224,8 +238,8 @@ def test_accessibility_with_axe(server: str, browser: Browser) -> None:
     assert watch.problems == []
 
 
-def test_phone_width(server: str, browser: Browser) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 800})
+def test_phone_width(server: str, contexts: Callable[..., BrowserContext]) -> None:
+    context = contexts(viewport={"width": 390, "height": 800})
     watch = Watch(context, server)
     page = watch.page(context)
     for path, name in (("/", "home-phone"), ("/releases", "releases-phone")):
