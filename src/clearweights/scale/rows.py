@@ -100,6 +100,14 @@ def malformed_item(where: str, why: str, data: bytes) -> Item:
     return Item(SOURCE, where, "sha256:" + digest, error=f"{where}: malformed row: {why}")
 
 
+def exact_row_item(raw: Any) -> Item | None:
+    """The work item for one row, or None when the row cannot be used (no error worded)."""
+    try:
+        return _row_item(raw)
+    except (ValueError, TypeError):
+        return None
+
+
 def _row_item(raw: Any) -> Item:
     if not isinstance(raw, dict):
         raise ValueError(f"a row is {type(raw).__name__}, not an object")

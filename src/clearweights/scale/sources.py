@@ -8,6 +8,7 @@ releases there are; what a source cannot read becomes an error item, recorded an
 from __future__ import annotations
 
 import glob
+import importlib
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from clearweights._untrusted import (
 )
 from clearweights.errors import ReleaseError
 from clearweights.scale.items import Item, directory_digest
-from clearweights.scale.rows import malformed_item, row_item
+from clearweights.scale.rows import exact_row_item, malformed_item, row_item
 from clearweights.sources.hf_cache import cache_folder, snapshot_at
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -34,6 +35,18 @@ _MARKERS = re.compile(r"^(?:readme\.md|config\.json|modelcard\.md|.*licen[cs]e.*
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _PARQUET_BATCH = 512
+
+
+def _optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+# An optional, faster JSON reader (the store extra): dump rows are read with it where it reads
+# a row exactly as the standard one does (fast_row_item).
+_orjson: Any = _optional("orjson")
 
 
 class ScanSource(Protocol):
@@ -133,6 +146,41 @@ def load_row(text: str) -> Any:
     return value
 
 
+def _wide_numbers(value: Any) -> bool:
+    """Whether parsed JSON holds a float outside the 64-bit integers (or not finite): orjson
+    reads an integer past 64 bits as a float, where the standard decoder keeps it exact."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        for child in current.values() if type(current) is dict else current:
+            kind = type(child)
+            if kind is float and not -(2.0**63) < child < 2.0**63:
+                return True
+            if kind is dict or kind is list:
+                stack.append(child)
+    return False
+
+
+def fast_row_item(line: bytes) -> Item | None:
+    """The item of one JSON Lines row as :func:`load_row` and :func:`row_item` make it, read by
+    orjson (three times faster: a resumed run is mostly this), or None where only the standard
+    reader can say the same: orjson missing, a row it refuses, one with a number it reads
+    otherwise, or one that is malformed (its error is then worded by the standard reader).
+    """
+    if _orjson is None or len(line) > MAX_DOCUMENT_BYTES:
+        return None
+    try:
+        raw = _orjson.loads(line)
+    except _orjson.JSONDecodeError:  # invalid UTF-8 or JSON, NaN, a lone surrogate, too deep
+        return None
+    if type(raw) is not dict or _wide_numbers(raw):
+        return None
+    few = line.count(b"[") + line.count(b"{") <= MAX_DEPTH
+    if not few and _too_deep(raw, MAX_DEPTH):
+        return None
+    return exact_row_item(raw)
+
+
 @dataclass(frozen=True)
 class JsonLinesDump:
     """A Hub metadata dump in JSON Lines: one repository per line."""
@@ -151,6 +199,10 @@ class JsonLinesDump:
                 if not line or line.isspace():  # as `not line.strip()`, without copying the line
                     continue
                 where = f"{self.path}:{number}"
+                fast = fast_row_item(line)
+                if fast is not None:
+                    yield fast
+                    continue
                 try:
                     raw = load_row(line.decode("utf-8"))
                 except UnicodeDecodeError as exc:
