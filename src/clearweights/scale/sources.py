@@ -198,11 +198,11 @@ class JsonLinesDump:
             for number, line in enumerate(handle, 1):
                 if not line or line.isspace():  # as `not line.strip()`, without copying the line
                     continue
-                where = f"{self.path}:{number}"
                 fast = fast_row_item(line)
                 if fast is not None:
                     yield fast
                     continue
+                where = f"{self.path}:{number}"
                 try:
                     raw = load_row(line.decode("utf-8"))
                 except UnicodeDecodeError as exc:
