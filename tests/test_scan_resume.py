@@ -56,7 +56,7 @@ def dump_rows() -> list[dict[str, Any]]:
 def lookups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways a run's look-ups are answered: the done audits read whole, or key by key."""
     if request.param == "key-by-key":
-        monkeypatch.setattr(lookup, "PRELOAD_MAX", 0)
+        monkeypatch.setattr(lookup, "PRELOAD_MAX", -1)
     return str(request.param)
 
 
