@@ -104,6 +104,13 @@ def exact_row_item(raw: Any) -> Item | None:
         return None
 
 
+# Every field _row_item reads: a Parquet dump's other columns are not converted to Python.
+ROW_FIELDS = frozenset(
+    ("id", "modelId", "repo_id", "sha", "lastModified", "last_modified", "card", "cardData",
+     "tags", "siblings", "texts")
+)  # fmt: skip
+
+
 def _row_item(raw: Any) -> Item:
     # Absent fields are checked inline: a resumed scan makes an item of every row it skips.
     if not isinstance(raw, dict):

@@ -27,7 +27,7 @@ from clearweights._untrusted import (
 )
 from clearweights.errors import ReleaseError
 from clearweights.scale.items import Item, directory_digest
-from clearweights.scale.rows import exact_row_item, malformed_item, row_item
+from clearweights.scale.rows import ROW_FIELDS, exact_row_item, malformed_item, row_item
 from clearweights.sources.hf_cache import cache_folder, snapshot_at
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -246,10 +246,16 @@ class ParquetDump:
                 "hf-metadata", self.path, "", error=f"{self.path}: not a Parquet file ({exc})"
             )
             return
+        names = [n for n in dump.schema_arrow.names if n in ROW_FIELDS]
         start = 0
         for batch in dump.iter_batches(batch_size=_PARQUET_BATCH):
-            for offset, raw in enumerate(batch.to_pylist()):
-                yield row_item(raw, f"{self.path}#{start + offset + 1}")
+            used = batch.select(names) if len(set(names)) == len(names) else batch
+            for offset, raw in enumerate(used.to_pylist()):
+                item = exact_row_item(raw)
+                if item is None:  # the error worded, and the row named, from all its columns
+                    whole = batch.slice(offset, 1).to_pylist()[0]
+                    item = row_item(whole, f"{self.path}#{start + offset + 1}")
+                yield item
             start += batch.num_rows
 
 
