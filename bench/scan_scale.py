@@ -109,7 +109,18 @@ def _head(dump: Path, rows: int, target: Path) -> Path:
 
 
 def _parquet(dump: Path) -> Path:
-    """The rows of a JSON Lines dump as a Parquet dump (Ray Data reads Parquet)."""
+    """The rows of a JSON Lines dump as a Parquet dump (Ray Data reads Parquet), written by a
+    child process: the rows read whole would stay in this process's memory, and every scan it
+    starts would report that high-water mark as its own (Linux keeps it across exec)."""
+    paths = [str(ROOT), str(ROOT / "src"), str(ROOT / "bench")]
+    script = f"import sys; sys.path[:0] = {paths!r}; import scan_scale as s; "
+    script += "s._to_parquet(s.Path(sys.argv[1]))"
+    subprocess.run([sys.executable, "-c", script, str(dump)], check=True)
+    return dump.with_suffix(".parquet")
+
+
+def _to_parquet(dump: Path) -> Path:
+    """The conversion itself (in a child process: see _parquet)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

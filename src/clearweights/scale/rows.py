@@ -104,6 +104,7 @@ def exact_row_item(raw: Any) -> Item | None:
         return None
 
 
+_TEXT = (str, bytes)
 # Every field _row_item reads: a Parquet dump's other columns are not converted to Python.
 ROW_FIELDS = frozenset(
     ("id", "modelId", "repo_id", "sha", "lastModified", "last_modified", "card", "cardData",
@@ -125,7 +126,7 @@ def _row_item(raw: Any) -> Item:
         raise ValueError("texts must map file names to text")
     card, data, tags, siblings = get("card"), get("cardData"), get("tags"), get("siblings")
     row = {
-        "card": card if isinstance(card, str | bytes) else None,
+        "card": card if isinstance(card, _TEXT) else None,
         "cardData": None if data is None else _mapping(data, "cardData"),
         "tags": [str(t) for t in tags if isinstance(t, str)] if tags else [],
         "siblings": [] if siblings is None else _siblings(siblings),

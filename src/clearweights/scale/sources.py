@@ -146,19 +146,22 @@ def load_row(text: str) -> Any:
     return value
 
 
-def _wide_numbers(value: Any) -> bool:
-    """Whether parsed JSON holds a float outside the 64-bit integers (or not finite): orjson
-    reads an integer past 64 bits as a float, where the standard decoder keeps it exact."""
-    stack = [value]
+def _plain(value: dict[str, Any]) -> bool:
+    """Whether orjson's reading of a row is the standard decoder's and within the nesting limit:
+    no float outside the 64-bit integers or not finite (orjson reads an integer past 64 bits as
+    a float, the standard decoder keeps it exact), no list or mapping nested past MAX_DEPTH."""
+    stack = [(value, 1)]
     while stack:
-        current = stack.pop()
+        current, depth = stack.pop()
         for child in current.values() if type(current) is dict else current:
             kind = type(child)
             if kind is float and not -(2.0**63) < child < 2.0**63:
-                return True
+                return False
             if kind is dict or kind is list:
-                stack.append(child)
-    return False
+                if depth >= MAX_DEPTH:
+                    return False
+                stack.append((child, depth + 1))
+    return True
 
 
 def fast_row_item(line: bytes) -> Item | None:
@@ -173,10 +176,7 @@ def fast_row_item(line: bytes) -> Item | None:
         raw = _orjson.loads(line)
     except _orjson.JSONDecodeError:  # invalid UTF-8 or JSON, NaN, a lone surrogate, too deep
         return None
-    if type(raw) is not dict or _wide_numbers(raw):
-        return None
-    few = line.count(b"[") + line.count(b"{") <= MAX_DEPTH
-    if not few and _too_deep(raw, MAX_DEPTH):
+    if type(raw) is not dict or not _plain(raw):
         return None
     return exact_row_item(raw)
 
