@@ -107,7 +107,7 @@ def is_open_id(license_id: str) -> bool:
     """Whether the catalogue's record for *license_id* grants open terms (OSI-approved or an
     open category). The record decides, never what a stored or posted document says about it;
     an id the catalogue does not know (a modified or unidentified text) is not open."""
-    from clearweights.licenses._blocks import is_open
+    from clearweights.licenses._modified import is_open
 
     found = load().get(license_id)
     return found is not None and is_open(found)

@@ -12,16 +12,12 @@ from pathlib import Path
 
 from clearweights.errors import UsageError
 from clearweights.licenses._blocks import (
-    added_restrictions,
     adds_terms,
-    is_open,
     is_whole,
     line_span,
     looks_like_licence,
-    modified_licence,
     rest_of_file,
     restarts,
-    restrictions_beside,
     unidentified_match,
 )
 from clearweights.licenses._catalogue import Catalogue, load
@@ -34,6 +30,12 @@ from clearweights.licenses._matcher import (
     match_text,
     novel_passages,
     part_of,
+)
+from clearweights.licenses._modified import (
+    added_restrictions,
+    is_open,
+    modified_licence,
+    restrictions_beside,
 )
 from clearweights.licenses._normalize import tokens
 from clearweights.licenses._notices import find_notices, resolve_name
