@@ -17,7 +17,8 @@ from clearweights.errors import UnknownLicenceError
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import Expression, LicenceExpression, all_of, any_of
 from clearweights.licenses._expression import parse_expression as _parse_expression
-from clearweights.licenses._identify import identify_bytes, identify_file, identify_name
+from clearweights.licenses._files import identify_bytes, identify_file
+from clearweights.licenses._identify import identify_name
 from clearweights.licenses._identify import identify_text as identify
 from clearweights.licenses._names import display_name, names_for_people
 from clearweights.licenses.model import (
