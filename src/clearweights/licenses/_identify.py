@@ -43,6 +43,7 @@ from clearweights.licenses.model import (
     Difference,
     Evidence,
     Identification,
+    Licence,
     LicenceMatch,
     MatchKind,
 )
@@ -101,6 +102,56 @@ def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple
     return MatchKind.VARIANT, scored.dice
 
 
+def _placed_kind(
+    catalogue: Catalogue, text: str, scored: Scored, span: tuple[int, int] | None, digest: str
+) -> tuple[MatchKind, float, int, int]:
+    """How a reference matches (kind, confidence) and the characters it covers.
+
+    A match on the whole text is scored by Dice; a block in a longer file must hold the
+    licence as a whole, else the file holds a modified licence.
+    """
+    fingerprint = catalogue.fingerprint(scored.ref)
+    start, end = span if span is not None else (0, len(text.rstrip()))
+    if span is not None:
+        whole = is_whole(text[start:end], fingerprint)
+        return (MatchKind.FUZZY if whole else MatchKind.VARIANT), scored.containment, start, end
+    kind, confidence = _kind(catalogue, scored, digest, text)
+    if kind is MatchKind.VARIANT:
+        # The licence whole in one block, the rest headers and notes that add no terms
+        # (front matter, "SPDX short identifier", a repository's title) is the licence.
+        left, right = line_span(text, fingerprint)
+        if is_whole(text[left:right], fingerprint) and not adds_terms(
+            text, fingerprint, frozenset()
+        ):
+            return MatchKind.FUZZY, scored.containment, left, right
+    return kind, confidence, start, end
+
+
+def _changed(
+    catalogue: Catalogue,
+    text: str,
+    scored: Scored,
+    area: tuple[int, int],
+    variant: bool,
+    others: frozenset[int],
+) -> tuple[Licence, str] | None:
+    """The licence a changed text really gives, and why; ``None`` when it is the licence.
+
+    Passages of terms the licence lacks, read or not, make an open licence another one; only
+    a title, preamble or appendix may be missing, a clause may not.
+    """
+    licence = catalogue.licences[scored.ref.licence]
+    fingerprint = catalogue.fingerprint(scored.ref)
+    added = added_restrictions(text, fingerprint, licence, area)
+    region = text[area[0] : area[1]]
+    unread = variant and is_open(licence) and adds_terms(region, fingerprint, others)
+    if added or unread:
+        return modified_licence(licence, added), "; the text adds restrictions"
+    if missing := missing_clauses(catalogue, scored.ref, scored.shared):
+        return incomplete_licence(licence, missing), "; the text lacks clauses of the licence"
+    return None
+
+
 def _full_text_match(
     catalogue: Catalogue,
     text: str,
@@ -110,61 +161,25 @@ def _full_text_match(
     others: frozenset[int] = frozenset(),
     piece: tuple[int, int] | None = None,
 ) -> LicenceMatch:
-    """The match of one reference; *span* is the block it sits in, ``None`` for the whole text.
-
-    A match on the whole text is scored by Dice; a block in a longer file must hold the
-    licence as a whole, else the file holds a modified licence.
-    """
+    """The match of one reference; *span* is the block it sits in, ``None`` for the whole text."""
     licence = catalogue.licences[scored.ref.licence]
-    fingerprint = catalogue.fingerprint(scored.ref)
-    start, end = span if span is not None else (0, len(text.rstrip()))
-    block = text[start:end]
-    if span is None:
-        kind, confidence = _kind(catalogue, scored, digest, text)
-        if kind is MatchKind.VARIANT:
-            # The licence whole in one block, the rest headers and notes that add no terms
-            # (front matter, "SPDX short identifier", a repository's title) is the licence.
-            left, right = line_span(text, fingerprint)
-            if is_whole(text[left:right], fingerprint) and not adds_terms(
-                text, fingerprint, frozenset()
-            ):
-                kind, confidence = MatchKind.FUZZY, scored.containment
-                start, end = left, right
-                block = text[start:end]
-    elif is_whole(block, fingerprint):
-        kind, confidence = MatchKind.FUZZY, scored.containment
-    else:
-        kind, confidence = MatchKind.VARIANT, scored.containment
+    kind, confidence, start, end = _placed_kind(catalogue, text, scored, span, digest)
     differences: tuple[Difference, ...] = ()
-    novel: list[tuple[int, str, float]] = []
+    rule = "identical normalised text" if digest == scored.ref.sha256 else "bigram Dice"
     if kind is not MatchKind.EXACT:
-        novel = novel_passages(block, fingerprint)
+        novel = novel_passages(text[start:end], catalogue.fingerprint(scored.ref))
         offset_line = text.count("\n", 0, start)
         differences = tuple(
             Difference(line + offset_line, passage[:300], novelty)
             for line, passage, novelty in novel[:12]
         )
-    rule = "identical normalised text" if digest == scored.ref.sha256 else "bigram Dice"
-    if scored.anchored and kind is not MatchKind.EXACT:
-        rule += ", anchors"
-    if kind is not MatchKind.EXACT:
+        if scored.anchored:
+            rule += ", anchors"
         # A block that is not the licence as a whole may have its changes anywhere in the file.
-        area = (piece or (0, len(text))) if kind is MatchKind.VARIANT and span else (start, end)
-        region = text[area[0] : area[1]]
-        added = added_restrictions(text, fingerprint, licence, area)
-        # Passages of terms the licence lacks, read or not, make an open licence another one.
-        unread = (
-            kind is MatchKind.VARIANT
-            and is_open(licence)
-            and adds_terms(region, fingerprint, others)
-        )
-        if added or unread:
-            licence = modified_licence(licence, added)
-            kind, rule = MatchKind.VARIANT, rule + "; the text adds restrictions"
-        elif missing := missing_clauses(catalogue, scored.ref, scored.shared):
-            # Only a title, preamble or appendix may be missing; a clause may not.
-            licence = incomplete_licence(licence, missing)
-            kind, rule = MatchKind.VARIANT, rule + "; the text lacks clauses of the licence"
+        variant = kind is MatchKind.VARIANT
+        area = (piece or (0, len(text))) if variant and span else (start, end)
+        if changed := _changed(catalogue, text, scored, area, variant, others):
+            licence, kind, rule = changed[0], MatchKind.VARIANT, rule + changed[1]
     return LicenceMatch(
         licence=licence,
         match=kind,
