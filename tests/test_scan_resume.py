@@ -19,7 +19,8 @@ from clearweights.scale import engine as scan_engine
 from clearweights.scale import scan, sources_for
 from clearweights.scale import sources as scan_sources
 from clearweights.scale.sources import JsonLinesDump, fast_row_item
-from clearweights.store import lookup, open_store, script_head, store_url
+from clearweights.store import lookup, open_store, store_url
+from clearweights.store.head import script_head
 from tests.scale_corpus import NAMES, generated_rows, hub_row, write_jsonl, write_parquet
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -111,7 +111,7 @@ def cached_repo(repo_id: str, cache: str, revision: str) -> Item:
 
 def _too_deep(value: Any, limit: int) -> bool:
     """Whether parsed JSON nests lists and objects more than *limit* deep (no recursion)."""
-    stack = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()
         children = current.values() if isinstance(current, dict) else current
@@ -146,11 +146,11 @@ def load_row(text: str) -> Any:
     return value
 
 
-def _plain(value: dict[str, Any]) -> bool:
+def _plain(value: Any) -> bool:
     """Whether orjson's reading of a row is the standard decoder's and within the nesting limit:
     no float outside the 64-bit integers or not finite (orjson reads an integer past 64 bits as
     a float, the standard decoder keeps it exact), no list or mapping nested past MAX_DEPTH."""
-    stack = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()
         for child in current.values() if type(current) is dict else current:

@@ -6,8 +6,6 @@ clearweights never imports this package.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,6 +26,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from clearweights.errors import StoreError
 from clearweights.scale.items import Outcome
+from clearweights.store.head import at_head
 from clearweights.store.lookup import Known, done_rows
 from clearweights.store.models import (
     AuditRow,
@@ -71,48 +70,9 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_REVISION = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*(None|\"[^\"]*\")\s*$", re.M)
-
-
-@functools.cache
-def script_head() -> str | None:
-    """The head revision of the migrations, read from their files without importing Alembic.
-
-    None when the files do not give exactly one head in the plain form they use (Alembic then
-    decides); tests check that it is Alembic's own head.
-    """
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in sorted((MIGRATIONS / "versions").glob("*.py")):
-        found = {k: v.strip('"') for k, v in _REVISION.findall(script.read_text("utf-8"))}
-        if "revision" not in found:
-            continue
-        if "down_revision" not in found:
-            return None  # a merge point or another form: not read here
-        revisions.add(found["revision"])
-        if found["down_revision"] != "None":
-            parents.add(found["down_revision"])
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
-
-
-def _at_head(engine: Engine) -> bool:
-    """Whether the store's schema is already at this version's head (Alembic not imported:
-    a run that changes nothing starts faster); on any doubt, False and Alembic decides."""
-    head = script_head()
-    if head is None:
-        return False
-    try:
-        with engine.connect() as connection:
-            current = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-            return [row[0] for row in current] == [head]
-    except SQLAlchemyError:  # no version table yet: a new store
-        return False
-
-
 def _migrate(engine: Engine, shown: str) -> None:
     """Bring the schema to this version's head; refuse a schema from a newer clearweights."""
-    if _at_head(engine):
+    if at_head(engine, MIGRATIONS):
         return
     from alembic import command
     from alembic.config import Config
