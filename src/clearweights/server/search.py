@@ -12,7 +12,9 @@ taken literally. The index only narrows the rows ``LIKE`` looks at:
   a short read in name order; a rare one reads the whole name index (about 30 ms for 100,000
   names).
 - PostgreSQL: the ``pg_trgm`` GIN index on ``lower(name)`` serves the same ``LIKE`` directly
-  (and the planner reads the names instead where that is cheaper, as for short terms).
+  (and the planner reads the names instead where that is cheaper, as for short terms). The
+  condition must be written ``lower(name) LIKE lower(pattern)``, the index's expression:
+  ``name ILIKE pattern`` means the same but no index on ``lower(name)`` can serve it.
 
 Example:
     >>> match_phrase('7" a')
@@ -25,7 +27,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, column, select, table, text
+from sqlalchemy import Connection, Engine, Row, Select, column, func, select, table, text
 
 from clearweights.store.models import EntryRow
 
@@ -66,10 +68,18 @@ def match_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def pattern(term: str) -> str:
+    """*term* as a LIKE pattern matching any name that holds it (``/`` escapes)."""
+    literal = term.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{literal}%"
+
+
 def _like(term: str, dialect: str) -> Any:
     # SQLite's own LIKE ignores ASCII case and is much faster than lower() on every row.
-    like = EntryRow.name.contains if dialect == "sqlite" else EntryRow.name.icontains
-    return like(term, autoescape=True)
+    if dialect == "sqlite":
+        return EntryRow.name.contains(term, autoescape=True)
+    # lower() on both sides, as the pg_trgm index is built (ILIKE could not use it).
+    return func.lower(EntryRow.name).like(func.lower(pattern(term)), escape="/")
 
 
 def first_rows(
