@@ -265,11 +265,12 @@ def test_on_postgresql_the_search_can_use_the_trigram_index(entries: Engine) -> 
             statement, parameters = sent[0]
             raw = connection.connection.dbapi_connection
             assert raw is not None
-            with raw.cursor() as cursor:
-                cursor.execute("SET LOCAL enable_seqscan = off")
-                cursor.execute("SET LOCAL enable_indexscan = off")
-                cursor.execute("EXPLAIN " + statement, parameters)
-                plan = "\n".join(str(row[0]) for row in cursor.fetchall())
+            cursor = raw.cursor()
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(str(row[0]) for row in cursor.fetchall())
+            cursor.close()
     finally:
         event.remove(entries, "before_cursor_execute", keep)
     assert "ix_entry_name_trgm" in plan, plan
