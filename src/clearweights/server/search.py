@@ -89,6 +89,8 @@ def first_rows(
     after: Any,
     term: str,
     limit: int,
+    *,
+    narrow: bool = False,
 ) -> Sequence[Row[Any]]:
     """The first *limit* entries of *statement* (filtered, past the cursor *after*) in *order*
     whose name holds *term*.
@@ -96,9 +98,11 @@ def first_rows(
     SQLite: first among the next ``WINDOW`` entries in that order (a common term fills a page
     there, and the page is then exactly the first matches); else among the entries the
     trigram index (or, for a short term, a read of the name index) says hold the term.
+    Where a filter keeps few entries (*narrow*, see ``server.filters``) the query starts
+    from them and checks each name instead.
     """
     like = _like(term, connection.dialect.name)
-    if connection.dialect.name != "sqlite":
+    if narrow or connection.dialect.name != "sqlite":
         return connection.execute(statement.where(like).order_by(*order).limit(limit)).all()
     window = select(EntryRow.id).order_by(*order).limit(WINDOW)
     if after is not None:
