@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from clearweights.server import Settings, catalog, filters
+from clearweights.server import Settings, catalog, filters, search
 from clearweights.server.downloads import load_audit
 from clearweights.server.policies import check_batch, load_policies
 from clearweights.server.records import PolicyStatus, ReleaseQuery, Sort
@@ -66,8 +66,11 @@ def test_in_and_exists_keep_the_same_releases(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answers = []
-    for narrow in (1000, -1):  # every set small (IN), then none (EXISTS)
+    # Every set small (IN); then none (EXISTS), searched in a window holding every entry,
+    # then in a window of one entry (SQLite: the names the index finds, past the window).
+    for narrow, window in ((1000, 1000), (-1, 1000), (-1, 1)):
         monkeypatch.setattr(filters, "NARROW", narrow)
+        monkeypatch.setattr(search, "WINDOW", window)
         answers.append(
             {
                 (repr(query), term): pages(engine, q=term, **query)
@@ -75,7 +78,7 @@ def test_in_and_exists_keep_the_same_releases(
                 for term in TERMS
             }
         )
-    assert answers[0] == answers[1]
+    assert answers[0] == answers[1] == answers[2]
     by = answers[0]
     assert by[(repr(QUERIES[0]), None)] == [["open-olmo-style", "unsafe-pickle"]]
     assert by[(repr(QUERIES[2]), None)] == [[]]

@@ -128,7 +128,8 @@ def list_releases(connection: Connection, query: ReleaseQuery) -> Page:
     if not 1 <= query.limit <= MAX_LIMIT:
         raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, got {query.limit}")
     column, descending = _SORT_COLUMNS[query.sort]
-    statement, narrow = filters.filtered(connection, query)
+    chosen = filters.filtered(connection, query)
+    statement = chosen.statement
     after = None
     if query.cursor:
         value, entry = decode_cursor(query.cursor, query.sort)
@@ -141,7 +142,7 @@ def list_releases(connection: Connection, query: ReleaseQuery) -> Page:
     order = (column.desc(), EntryRow.id.desc()) if descending else (column, EntryRow.id)
     if query.q:
         found = search.first_rows(
-            connection, statement, order, after, query.q.strip(), query.limit + 1, narrow=narrow
+            connection, chosen, statement, order, after, query.q.strip(), query.limit + 1
         )
         rows = list(found)
     else:

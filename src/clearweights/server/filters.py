@@ -16,6 +16,7 @@ is small. Either form keeps exactly the same entries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select, exists, func, select
@@ -65,9 +66,24 @@ def _sets(query: ReleaseQuery) -> list[tuple[Any, Any, list[Any]]]:
     return sets
 
 
-def filtered(connection: Connection, query: ReleaseQuery) -> tuple[Select[Any], bool]:
-    """The entries every filter but the name search (``q``) keeps, and whether a filter keeps
-    so few (SQLite only) that a query should start from them."""
+@dataclass(frozen=True)
+class Filtered:
+    """The entries every filter but the name search (``q``) keeps.
+
+    Attributes:
+        statement: the entries (every column), filtered.
+        narrow: a filter keeps so few entries (SQLite only) that a query should start there.
+        own: the conditions on the entry's own columns (served by its (column, name, id)
+            indexes in name order).
+    """
+
+    statement: Select[Any]
+    narrow: bool
+    own: tuple[Any, ...]
+
+
+def filtered(connection: Connection, query: ReleaseQuery) -> Filtered:
+    """The release list's filters for this store (see :class:`Filtered`)."""
     decide = connection.dialect.name == "sqlite"
     narrow = False
     where: list[Any] = []
@@ -83,6 +99,7 @@ def filtered(connection: Connection, query: ReleaseQuery) -> tuple[Select[Any], 
             where.append(column == value)
             if decide and not narrow and column is not EntryRow.status:  # indexed columns
                 narrow = _small(connection, select(EntryRow.id).where(column == value))
+    own = tuple(where)
     for entry_column, set_column, conditions in _sets(query):
         members = select(set_column).where(*conditions)
         if decide and _small(connection, members):
@@ -90,4 +107,4 @@ def filtered(connection: Connection, query: ReleaseQuery) -> tuple[Select[Any], 
             narrow = True
         else:
             where.append(exists().where(set_column == entry_column, *conditions))
-    return select(EntryRow.__table__).where(*where), narrow
+    return Filtered(select(EntryRow.__table__).where(*where), narrow, own)

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Select, column, func, select, table, text
 
+from clearweights.server.filters import Filtered
 from clearweights.store.models import EntryRow
 
 SEARCH_TABLE = "registry_search"  # with its FTS5 shadow tables, registry_search_*
@@ -84,13 +85,12 @@ def _like(term: str, dialect: str) -> Any:
 
 def first_rows(
     connection: Connection,
+    chosen: Filtered,
     statement: Select[Any],
     order: tuple[Any, ...],
     after: Any,
     term: str,
     limit: int,
-    *,
-    narrow: bool = False,
 ) -> Sequence[Row[Any]]:
     """The first *limit* entries of *statement* (filtered, past the cursor *after*) in *order*
     whose name holds *term*.
@@ -98,13 +98,14 @@ def first_rows(
     SQLite: first among the next ``WINDOW`` entries in that order (a common term fills a page
     there, and the page is then exactly the first matches); else among the entries the
     trigram index (or, for a short term, a read of the name index) says hold the term.
-    Where a filter keeps few entries (*narrow*, see ``server.filters``) the query starts
-    from them and checks each name instead.
+    The window is taken among the entries the filters on the entry's own columns keep (their
+    indexes give them in name order). Where a filter keeps few entries (*narrow*, see
+    ``server.filters``) the query starts from them and checks each name instead.
     """
     like = _like(term, connection.dialect.name)
-    if narrow or connection.dialect.name != "sqlite":
+    if chosen.narrow or connection.dialect.name != "sqlite":
         return connection.execute(statement.where(like).order_by(*order).limit(limit)).all()
-    window = select(EntryRow.id).order_by(*order).limit(WINDOW)
+    window = select(EntryRow.id).where(*chosen.own).order_by(*order).limit(WINDOW)
     if after is not None:
         window = window.where(after)
     rows = connection.execute(
