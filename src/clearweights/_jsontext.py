@@ -88,6 +88,10 @@ def _write(
             out.append("[]")
             return
         inner = "\n" + "  " * (level + 1)
+        if all(type(item) is str for item in value):  # lists of ids: one join
+            out.append("[" + inner + ("," + inner).join(map(string, value)))
+            out.append("\n" + "  " * level + "]")
+            return
         out.append("[")
         for i, item in enumerate(value):
             out.append(inner if i == 0 else "," + inner)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from clearweights import __version__
@@ -291,15 +291,23 @@ def _file(b: _Builder, spdx_id: str, path: str, purpose: str, sha256: str) -> An
 
 
 def _purpose(subject: BomSubject, path: str) -> str:
-    """The file's ``software_primaryPurpose``: from its MOF component, else source or file."""
+    """The file's ``software_primaryPurpose``: from its MOF component, else source (a ``.py``
+    file), documentation (a document's component) or file."""
     kind = subject.component_of.get(path)
-    purpose = _PURPOSE.get(kind) if kind else None
-    if purpose is None:
-        purpose = "documentation" if kind and kind.spec.content_type in _DOCUMENTS else "file"
-        name = path.rpartition("/")[2]
-        if name.endswith(".py") and len(name) > 3:  # PurePosixPath(path).suffix == ".py"
-            purpose = "source"
-    return purpose
+    purpose, otherwise = _kind_purpose(kind) if kind else (None, "file")
+    if purpose is not None:
+        return purpose
+    name = path.rpartition("/")[2]
+    if name.endswith(".py") and len(name) > 3:  # PurePosixPath(path).suffix == ".py"
+        return "source"
+    return otherwise
+
+
+@cache
+def _kind_purpose(kind: MofComponent) -> tuple[str | None, str]:
+    """The purpose a MOF component gives its files, and the one it gives its non-code files
+    when it gives none (component lookups are slow enough to count 50,000 times)."""
+    return _PURPOSE.get(kind), "documentation" if kind.spec.content_type in _DOCUMENTS else "file"
 
 
 def _file_ids(b: _Builder, subject: BomSubject) -> dict[str, str]:

@@ -184,7 +184,7 @@ def _node_problems(graph: list[Any], schema: dict[str, Any]) -> list[Problem]:
     else goes through the schema, so the problems are the ones the whole walk finds.
     """
     iri = re.compile(schema["$defs"]["IRI"]["pattern"])
-    shapes: dict[str, bool] = {}  # shape -> whether its first node was valid
+    shapes: dict[tuple[Any, ...], bool] = {}  # shape -> whether its first node was valid
     problems: list[Problem] = []
     for i, node in enumerate(graph):
         kind = node.get("type") if isinstance(node, dict) else None
@@ -204,18 +204,28 @@ def _node_problems(graph: list[Any], schema: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _file_shape(node: dict[str, Any], iri: re.Pattern[str]) -> str | None:
+def _file_shape(node: dict[str, Any], iri: re.Pattern[str]) -> tuple[Any, ...] | None:
     """The file node without its ``spdxId``, ``name`` and hash values, or ``None`` when one of
-    those is not what the schema allows (then the node goes through the schema)."""
-    spdx_id, name, digests = node.get("spdxId"), node.get("name"), node.get("verifiedUsing")
-    if not (type(spdx_id) is str and iri.search(spdx_id) and type(name) is str):
-        return None
-    if type(digests) is not list or not all(
-        type(d) is dict and type(d.get("hashValue")) is str for d in digests
-    ):
-        return None
-    blanked = [{**d, "hashValue": ""} for d in digests]
-    return repr({**node, "spdxId": "", "name": "", "verifiedUsing": blanked})
+    those is not what the schema allows (then the node goes through the schema).
+
+    Other values enter as they are when strings, else by ``repr`` (which tells apart every
+    two values JSON does).
+    """
+    shape: list[Any] = []
+    for key, value in node.items():
+        if key in ("spdxId", "name"):
+            if type(value) is not str or (key == "spdxId" and not iri.search(value)):
+                return None
+            shape.append(key)
+        elif key == "verifiedUsing" and type(value) is list:
+            shape.append(key)
+            for digest in value:
+                if type(digest) is not dict or type(digest.get("hashValue")) is not str:
+                    return None
+                shape.append(repr([(k, v) for k, v in digest.items() if k != "hashValue"]))
+        else:
+            shape.append((key, value) if type(value) is str else (key, repr(value), 0))
+    return tuple(shape)
 
 
 def _shortened(node: dict[str, Any], kind: str, iri: re.Pattern[str]) -> dict[str, Any]:
