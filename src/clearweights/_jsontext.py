@@ -58,7 +58,9 @@ def _number(value: float) -> str:
 def _write(
     value: Any, level: int, out: list[str], keys: Any = sorted, string: Any = _STRING
 ) -> None:
-    if isinstance(value, str):
+    if type(value) is Raw:  # first: a large BOM is mostly components already written
+        out.append(value.text)
+    elif isinstance(value, str):
         out.append(string(value))
     elif value is None:
         out.append("null")
@@ -97,7 +99,7 @@ def _write(
             out.append(inner if i == 0 else "," + inner)
             _write(item, level + 1, out, keys, string)
         out.append("\n" + "  " * level + "]")
-    elif isinstance(value, Raw):
+    elif isinstance(value, Raw):  # a subclass
         out.append(value.text)
     else:
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
