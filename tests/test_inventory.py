@@ -345,3 +345,44 @@ def test_card_licence_expression_keeps_every_licence(tmp_path: Path) -> None:
     )
     ids = [lic.id for lic in card_licences(open_release(str(release)))]
     assert ids == ["MIT", "CC-BY-NC-4.0"]
+
+
+def _rule_paths() -> list[str]:
+    """Paths that each rule of the table may or may not place: its names, folders and
+    suffixes, in and out of folders, with stems that other rules look for."""
+    from clearweights.inventory.rules import LATER_RULES, RULES
+
+    words = {"model", "config", "tokenizer", "train", "README", "LICENSE", "optimizer", "x",
+             "adapter_model", "training_args", "eval_results", "modeling_llama"}  # fmt: skip
+    suffixes = {"", ".json", ".txt", ".md", ".csv", ".pdf"}
+    folders = {"", "checkpoint-500/", "Step_10/", "eval/", "data/", "docs/", "scripts/"}
+    for rule in (*RULES, *LATER_RULES):
+        words |= set(rule.names)
+        suffixes |= set(rule.suffixes)
+        folders |= {f"{f}x/" for f in rule.folders}
+    return sorted({f"{f}{w}{s}" for f in folders for w in words for s in suffixes})
+
+
+def test_the_rule_table_places_files_as_each_rule_decides() -> None:
+    """``assign`` tests all rules at once before trying them in order: it must place every
+    file as the first rule whose ``fits`` is true, rule by rule."""
+    from pathlib import PurePosixPath
+
+    from clearweights.inventory.rules import CATCH_ALL, LATER_RULES, RULES
+
+    placed = 0
+    for path in _rule_paths():
+        p = PurePosixPath(path)
+        name, suffix = p.name.lower(), p.suffix.lower()
+        parents = tuple(part.lower() for part in p.parts[:-1])
+        expected = next(
+            (
+                (r.kind, r.reason)
+                for r in (*RULES, *LATER_RULES)
+                if r.fits(path, name, suffix, parents)
+            ),
+            CATCH_ALL if suffix == ".py" else None,
+        )
+        assert assign(path) == expected, path
+        placed += expected is not None
+    assert 1000 < placed < len(_rule_paths())  # both kinds of file are tried

@@ -84,10 +84,16 @@ def read_head(path: str | Path, limit: int) -> tuple[bytes, bool]:
         raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:  # plain reads on the descriptor: this runs for every file of a release
-        chunks, wanted = [], limit + 1
-        while wanted > 0 and (chunk := os.read(fd, min(wanted, 1 << 24))):
+        chunks, wanted, done = [], limit + 1, 0
+        while wanted > 0:
+            asked = min(wanted, 1 << 24)
+            chunk = os.read(fd, asked)
             chunks.append(chunk)
             wanted -= len(chunk)
+            done += len(chunk)
+            # A short read of a regular file is its end (no second system call to learn it).
+            if len(chunk) < asked and (done >= info.st_size or not chunk):
+                break
     finally:
         os.close(fd)
     data = b"".join(chunks)

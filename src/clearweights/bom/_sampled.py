@@ -86,7 +86,7 @@ def _dependencies(doc: dict[str, Any]) -> tuple[list[Any] | None, list[Problem]]
     problems: list[Problem] = []
     plain_kept = False
     for i, entry in enumerate(entries):
-        plain = isinstance(entry, dict) and set(entry) == {"ref"}
+        plain = isinstance(entry, dict) and len(entry) == 1 and "ref" in entry
         depends = entry.get("dependsOn") if isinstance(entry, dict) else None
         if plain:
             if not (isinstance(entry["ref"], str) and entry["ref"]):

@@ -123,9 +123,10 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
         declared_text = card.license_name or (
             card.license if isinstance(card.license, str) else None
         )
+    whole = root_digest(digests)
     return BomSubject(
         name=release.name,
-        version=str(release.metadata.get("version") or f"sha256:{root_digest(digests)[:12]}"),
+        version=str(release.metadata.get("version") or f"sha256:{whole[:12]}"),
         supplier=org or "NOASSERTION",
         download_location=f"{HUB}/{release.name}" if hub else "NOASSERTION",
         purl=f"pkg:huggingface/{release.name}" if hub else None,
@@ -138,7 +139,7 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
         concluded=weights.licences if weights else (),
         components=audit.components,
         files=digests,
-        root_digest=root_digest(digests),
+        root_digest=whole,
         datasets=card.datasets if card else (),
         base_models=card.base_model if card else (),
         base_relation=card.base_model_relation if card else None,

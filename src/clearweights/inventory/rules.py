@@ -213,20 +213,56 @@ _Check = tuple[
 ]
 
 
+# Whether any rule of a table can place a file, tested at once: every rule's name patterns as
+# one alternation, its path patterns as another, its names and folders together (``None``:
+# some rule places every file of the suffix, or the patterns could not be joined).
+_Gate = tuple["re.Pattern[str] | None", "re.Pattern[str] | None", frozenset[str], tuple[str, ...]]
+
+
 @cache
-def _for_suffix(later: bool, suffix: str) -> tuple[_Check, ...]:
+def _for_suffix(later: bool, suffix: str) -> tuple[tuple[_Check, ...], _Gate | None]:
     """The rules (of LATER_RULES when *later*) that may place a file with *suffix*, in order,
-    as the plain values ``Rule.fits`` tests (this runs for every file of a release)."""
+    as the plain values ``Rule.fits`` tests (this runs for every file of a release), and the
+    gate that rules out most files at once."""
     rules = [r for r in (LATER_RULES if later else RULES) if not r.suffixes or suffix in r.suffixes]
-    return tuple(
+    checks = tuple(
         (r.kind, r.reason, *r._compiled, r.names, r.folders,
          not (r.name or r.path or r.names or r.folders))
         for r in rules
     )  # fmt: skip
+    return checks, _gate(checks)
 
 
-def _first(checks: tuple[_Check, ...], path: str, name: str, parents: tuple[str, ...]) -> int:
+def _gate(checks: tuple[_Check, ...]) -> _Gate | None:
+    if any(check[7] for check in checks):
+        return None
+    by_name = "|".join(f"(?:{c[3].pattern})" for c in checks if c[3] is not None)
+    by_path = "|".join(f"(?:{c[4].pattern})" for c in checks if c[4] is not None)
+    try:
+        return (
+            re.compile(by_name) if by_name else None,
+            re.compile(by_path, re.I) if by_path else None,
+            frozenset().union(*(c[5] for c in checks)),
+            tuple(f for c in checks for f in c[6]),
+        )
+    except re.error:  # pragma: no cover - a pattern that cannot stand in an alternation
+        return None
+
+
+def _first(
+    table: tuple[tuple[_Check, ...], _Gate | None], path: str, name: str, parents: tuple[str, ...]
+) -> int:
     """The index of the first check that places the file, as ``Rule.fits`` decides, or -1."""
+    checks, gate = table
+    if gate is not None:
+        by_name, by_path, names, folders = gate
+        if not (
+            (by_name is not None and by_name.search(name) is not None)
+            or (by_path is not None and by_path.search(path) is not None)
+            or name in names
+            or (folders and parents and any(p.startswith(folders) for p in parents))
+        ):
+            return -1  # no rule's matcher fits: excludes only rule out more
     for i, (_, _, exclude, by_name, by_path, names, folders, always) in enumerate(checks):
         if exclude is not None and exclude.search(name):
             continue
@@ -261,15 +297,15 @@ def assign(
     Python file, when read, so that a file defining ``nn.Module`` classes counts as architecture.
     """
     name, suffix, lowered_stem, parents = _split(path)
-    checks = _for_suffix(False, suffix)
-    if (i := _first(checks, path, name, parents)) >= 0:
-        return checks[i][0], checks[i][1]
+    table = _for_suffix(False, suffix)
+    if (i := _first(table, path, name, parents)) >= 0:
+        return table[0][i][0], table[0][i][1]
     stem = re.sub(r"[^a-z0-9]+", "_", lowered_stem).strip("_")
     if suffix == ".py" and (stem in names or any(stem.startswith(n + "_") for n in names)):
         return NAMED_CODE
-    checks = _for_suffix(True, suffix)
-    if (i := _first(checks, path, name, parents)) >= 0:
-        return checks[i][0], checks[i][1]
+    table = _for_suffix(True, suffix)
+    if (i := _first(table, path, name, parents)) >= 0:
+        return table[0][i][0], table[0][i][1]
     if suffix != ".py":
         return None
     if code is not None and _MODULE_CLASS.search(code):

@@ -19,6 +19,8 @@ MAX_FOLDER_DEPTH = 256  # real releases nest a handful of folders; deeper ones a
 
 def display_path(path: str) -> str:
     """*path* as text that every output format can hold: undecodable bytes become ``\\xNN``."""
+    if path.isascii():  # the usual name, and no surrogate escape is ASCII
+        return path
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:  # os.fsdecode's surrogate escapes of a non-UTF-8 name
