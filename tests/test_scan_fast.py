@@ -238,3 +238,32 @@ def test_one_write_of_two_versions_stores_each_with_its_rows(tmp_path: Path) -> 
     per_audit = _table(db, "select audit_id, count(*) from audit_verdicts group by audit_id")
     assert len(per_audit) == 6
     assert {n for _, n in per_audit} == {len(outcomes[0].verdicts)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\nlicense: mit\n---\n# Model\n",
+        "  \n---\r\nlicense: mit\r\n---\r\nbody",
+        "---\rlicense: mit\r---\rbody",
+        "---\nlicense: mit\n---   \nbody",
+        "---\nlicense: mit\n---",
+        "---\nlicense: mit\n---\r",
+        "---\nlicense: mit\n--- trailing\nmore\n---\nbody",
+        "---\nlicense: mit\nno closing line\n",
+        "# Title\n---\nlicense: mit\n---\n",
+        "---\n---\nbody",
+        "---\n\n---\n",
+        "text\n",
+    ],
+)
+def test_front_matter_is_split_where_the_hub_splits_it(text: str) -> None:
+    """clearweights' own split of a card (no Hub client import) equals the Hub library's."""
+    from huggingface_hub.repocard import REGEX_YAML_BLOCK
+
+    from clearweights.release.card import _FRONT_MATTER
+
+    theirs, ours = REGEX_YAML_BLOCK.search(text), _FRONT_MATTER.search(text)
+    assert (theirs is None) == (ours is None)
+    if theirs is not None and ours is not None:
+        assert (ours["block"], ours.end()) == (theirs.group(2), theirs.end())
