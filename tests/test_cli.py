@@ -194,3 +194,28 @@ def test_a_command_loads_only_its_own_code(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split("\n")[0] == "[] 3", done.stdout + done.stderr
+
+
+def test_output_to_a_fifo_is_written_in_place_never_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`-o /dev/null` or a named pipe: the output goes through it; the rename that makes file
+    outputs atomic would have put a regular file in the device's place."""
+    import os
+    import stat
+    import threading
+
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / "README.md").write_text("---\nlicense: mit\n---\n# A model\n", encoding="utf-8")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, out, _ = run(capsys, "audit", str(release), "--format", "json", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert code == 0 and out == ""
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert json.loads(received[0])["schema_version"]
+    assert not list(tmp_path.glob(".pipe.*"))  # no temporary file left beside it

@@ -8,6 +8,7 @@ helpers here read them.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -98,20 +99,40 @@ def _temp_copy(path: Path, text: str) -> Path:
     return temp
 
 
+def _special(path: Path) -> bool:
+    """Whether *path* is a device, FIFO or socket (``-o /dev/null``, ``-o /dev/stdout``):
+    written in place, never renamed over (that would replace the device with a file)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _write_special(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        stream.write(text)
+
+
 def write_files(outputs: Sequence[tuple[Path, str]]) -> None:
     """Write every ``(path, text)``: each to a temporary file beside it first, then all are
     renamed into place, so an error never leaves a partial file (nor a mix of old and new
-    ones, unless a rename itself fails).
+    ones, unless a rename itself fails). Devices and FIFOs are written in place, last.
     """
     temps: list[tuple[Path, Path]] = []
     current: Path | None = None
+    special = [(path, text) for path, text in outputs if _special(path)]
     try:
         for path, text in outputs:
             current = path
-            temps.append((_temp_copy(path, text), path))
+            if (path, text) not in special:
+                temps.append((_temp_copy(path, text), path))
         for temp, path in temps:
             current = path
             temp.replace(path)
+        for path, text in special:
+            current = path
+            _write_special(path, text)
     except OSError as exc:
         for temp, _ in temps:
             temp.unlink(missing_ok=True)
