@@ -169,6 +169,6 @@ def test_real_model_output_is_filtered_loudly(
         pipelines={LeafKind.KNOWLEDGE: small_knowledge(1)},
         stream=True,
     )
-    with pytest.raises(GenerateError, match=r"block parse_qa \(parse\) dropped all 4 records"):
+    with pytest.raises(GenerateError, match=r"block parse_qa \(parse\) dropped all \d+ records"):
         generate([PHOENIX], Teacher(url, model), options)
     assert HAIKU.kind is LeafKind.FREEFORM

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from clearweights.licenses import MatchKind, identify
-from clearweights.licenses._blocks import is_open
+from clearweights.licenses._modified import is_open
 from clearweights.licenses.model import INCOMPLETE_PREFIX, Category
 from tests.conftest import corpus
 

@@ -11,9 +11,9 @@ import pytest
 from clearweights.components import MofComponent
 from clearweights.inventory import build_inventory
 from clearweights.licenses import MatchKind, identify, identify_bytes, identify_name
-from clearweights.licenses._blocks import is_open
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._clauses import extract
+from clearweights.licenses._modified import is_open
 from clearweights.sources import open_release
 from tests.build import card, safetensors, write
 from tests.conftest import CORPUS, corpus

@@ -201,3 +201,25 @@ def _head() -> str:
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None
     return head
+
+
+def test_a_store_opened_while_another_connection_writes_waits_for_it(tmp_path: Path) -> None:
+    """Switching a new file to WAL needs a lock: the open waits for a writer, never fails."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "busy.sqlite"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE held (x INTEGER)")
+    writer.execute("BEGIN EXCLUSIVE")
+    writer.execute("INSERT INTO held VALUES (1)")
+    release = threading.Timer(0.5, lambda: writer.execute("COMMIT"))
+    release.start()
+    try:
+        store = open_store(str(path))
+        store.close()
+    finally:
+        release.join()
+        writer.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

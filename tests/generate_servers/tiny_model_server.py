@@ -1,6 +1,6 @@
 """A minimal OpenAI-compatible server over transformers' ``generate`` (a real process).
 
-``python tiny_model_server.py MODEL_DIR`` builds the tiny model there (``tiny_model.py``: in
+``python tiny_model_server.py MODEL_DIR`` builds the tiny model there (``tiny_model.py``, in
 this process, so torch and transformers load once), loads it, binds a free port on 127.0.0.1 and
 prints ``PORT <n>``. It answers ``GET /v1/models`` and ``POST /v1/chat/completions`` (whole or
 streamed as server-sent events, one event per generated token) with the model's own output,

@@ -16,9 +16,9 @@ from clearweights.frameworks import PROFILES
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status
 from clearweights.inventory import LicenceFile, Role
 from clearweights.licenses import catalogue_version
-from clearweights.licenses._blocks import is_open
 from clearweights.licenses._catalogue import load, terms_from_json
 from clearweights.licenses._expression import LicenceExpression, leaf, unknown_licence
+from clearweights.licenses._modified import is_open
 from clearweights.licenses.model import (
     Category,
     Licence,

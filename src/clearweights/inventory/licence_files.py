@@ -24,7 +24,7 @@ from clearweights.components import MofComponent
 from clearweights.licenses import LicenceMatch, MatchKind, identify_bytes
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import LicenceExpression, all_of, expression_in
-from clearweights.licenses._identify import MAX_BYTES
+from clearweights.licenses._files import MAX_BYTES
 from clearweights.licenses.model import Category, Licence
 from clearweights.release.model import ReleaseFile
 

@@ -17,7 +17,8 @@ from clearweights.errors import UnknownLicenceError
 from clearweights.licenses._catalogue import load
 from clearweights.licenses._expression import Expression, LicenceExpression, all_of, any_of
 from clearweights.licenses._expression import parse_expression as _parse_expression
-from clearweights.licenses._identify import identify_bytes, identify_file, identify_name
+from clearweights.licenses._files import identify_bytes, identify_file
+from clearweights.licenses._identify import identify_name
 from clearweights.licenses._identify import identify_text as identify
 from clearweights.licenses._names import display_name, names_for_people
 from clearweights.licenses.model import (
@@ -107,7 +108,7 @@ def is_open_id(license_id: str) -> bool:
     """Whether the catalogue's record for *license_id* grants open terms (OSI-approved or an
     open category). The record decides, never what a stored or posted document says about it;
     an id the catalogue does not know (a modified or unidentified text) is not open."""
-    from clearweights.licenses._blocks import is_open
+    from clearweights.licenses._modified import is_open
 
     found = load().get(license_id)
     return found is not None and is_open(found)

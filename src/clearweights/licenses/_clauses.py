@@ -112,7 +112,8 @@ def _number(digits: str, scale: str | None) -> float:
     return value
 
 
-def _hits(text: str) -> Iterator[_Hit]:
+def _threshold_hits(text: str) -> Iterator[_Hit]:
+    """A user cap: monthly active users, else an annual revenue."""
     if m := _MAU.search(text):
         yield _Hit(
             "user_threshold",
@@ -128,6 +129,10 @@ def _hits(text: str) -> Iterator[_Hit]:
                     "user_threshold", Threshold(value, "USD annual revenue"), m.start(), m.end()
                 )
                 break
+
+
+def _naming_hits(text: str) -> Iterator[_Hit]:
+    """Attribution strings and a required name prefix for derivatives."""
     attributions = list(_ATTRIBUTION.finditer(text))
     prefix = _NAME_PREFIX.search(text)
     if attributions or prefix:
@@ -135,6 +140,10 @@ def _hits(text: str) -> Iterator[_Hit]:
         first = min([m.start() for m in attributions] + ([prefix.start()] if prefix else []))
         last = max([m.end() for m in attributions] + ([prefix.end()] if prefix else []))
         yield _Hit("derivative_naming", Naming(strings, prefix[1] if prefix else None), first, last)
+
+
+def _output_hits(text: str) -> Iterator[_Hit]:
+    """Bans on using outputs (to train other models), distillation included."""
     bans = [m for rx in _OUTPUT_BANS if (m := rx.search(text))]
     distillation = _DISTILLATION.search(text)
     if bans:
@@ -152,6 +161,10 @@ def _hits(text: str) -> Iterator[_Hit]:
             distillation.start(),
             distillation.end(),
         )
+
+
+def _policy_hits(text: str) -> Iterator[_Hit]:
+    """Remote-use clauses, unilateral changes and an acceptable-use policy."""
     if m := _REMOTE.search(text):
         yield _Hit("remote_restriction", True, m.start(), m.end())
     if m := _UNILATERAL.search(text):
@@ -168,18 +181,26 @@ def _hits(text: str) -> Iterator[_Hit]:
             m.start(),
             m.end(),
         )
+
+
+def _scope_hits(text: str) -> Iterator[_Hit]:
+    """Non-commercial (not where the word is neutral), research-only, revocable."""
     neutral = {n.start() for n in _NC_NEUTRAL.finditer(text)} | {
         n.end() for n in _NC_NEUTRAL.finditer(text)
     }
-    for m in _NON_COMMERCIAL.finditer(text):
-        window = _NC_NEUTRAL.search(text, max(0, m.start() - 20), m.end() + 20)
-        if window is None and m.start() not in neutral:
-            yield _Hit("non_commercial", True, m.start(), m.end())
+    for found in _NON_COMMERCIAL.finditer(text):
+        window = _NC_NEUTRAL.search(text, max(0, found.start() - 20), found.end() + 20)
+        if window is None and found.start() not in neutral:
+            yield _Hit("non_commercial", True, found.start(), found.end())
             break
     if m := _RESEARCH.search(text):
         yield _Hit("research_only", True, m.start(), m.end())
     if m := _REVOCABLE.search(text):
         yield _Hit("revocable", True, m.start(), m.end())
+
+
+def _law_hits(text: str) -> Iterator[_Hit]:
+    """The governing law (continued on the next line) and EU exclusions."""
     if m := _GOVERNING_LAW.search(text):
         law, end = " ".join(m[1].split()).strip(" *_"), m.end()
         if _LAW_CONTINUES.search(law) and (more := _LAW_NEXT_LINE.match(text, end)):
@@ -187,6 +208,10 @@ def _hits(text: str) -> Iterator[_Hit]:
         yield _Hit("governing_law", law, m.start(), end)
     if m := _EU.search(text):
         yield _Hit("territorial_exclusions", ("European Union",), m.start(), m.end())
+
+
+def _condition_hits(text: str) -> Iterator[_Hit]:
+    """What distribution requires: the licence copy, NOTICE, passing restrictions on."""
     conditions: list[tuple[str, re.Match[str]]] = []
     for label, rx in (
         ("copy of the licence", _COPY),
@@ -203,6 +228,17 @@ def _hits(text: str) -> Iterator[_Hit]:
             first_match.start(),
             first_match.end(),
         )
+
+
+_HIT_FINDERS = (
+    _threshold_hits, _naming_hits, _output_hits, _policy_hits, _scope_hits, _law_hits,
+    _condition_hits,
+)  # fmt: skip
+
+
+def _hits(text: str) -> Iterator[_Hit]:
+    for finder in _HIT_FINDERS:
+        yield from finder(text)
 
 
 def evidence_at(text: str, start: int, end: int) -> Evidence:

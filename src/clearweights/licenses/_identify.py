@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import zlib
 from dataclasses import replace
 from itertools import pairwise
-from pathlib import Path
 
 from clearweights.errors import UsageError
 from clearweights.licenses._blocks import (
-    added_restrictions,
     adds_terms,
-    is_open,
     is_whole,
     line_span,
     looks_like_licence,
-    modified_licence,
     rest_of_file,
     restarts,
-    restrictions_beside,
     unidentified_match,
 )
 from clearweights.licenses._catalogue import Catalogue, load
@@ -35,6 +29,12 @@ from clearweights.licenses._matcher import (
     novel_passages,
     part_of,
 )
+from clearweights.licenses._modified import (
+    added_restrictions,
+    is_open,
+    modified_licence,
+    restrictions_beside,
+)
 from clearweights.licenses._normalize import tokens
 from clearweights.licenses._notices import find_notices, resolve_name
 from clearweights.licenses._passages import incomplete_licence, missing_clauses
@@ -42,22 +42,14 @@ from clearweights.licenses.model import (
     UNIDENTIFIED,
     Difference,
     Evidence,
-    FileResult,
     Identification,
+    Licence,
     LicenceMatch,
     MatchKind,
 )
 
-__all__ = [
-    "MAX_BYTES",
-    "UNIDENTIFIED",
-    "identify_bytes",
-    "identify_file",
-    "identify_name",
-    "identify_text",
-]
+__all__ = ["UNIDENTIFIED", "identify_name", "identify_text"]
 
-MAX_BYTES = 1 << 20  # read at most this much of one file
 _NOTICE_CONFIDENCE = {"SPDX-License-Identifier": 1.0, "licence sentence": 0.9, "licence link": 0.85}
 _FULL_TEXT = (MatchKind.EXACT, MatchKind.FUZZY, MatchKind.VARIANT)
 # Share of a reference present for a text that adds nothing and keeps every clause to be that
@@ -69,17 +61,6 @@ _RENUMBERED = 0.08  # share of the input's word pairs that list numbering may ad
 _ENUMERATOR = re.compile(r"(?:\d{1,2}|[a-z]|[ivx]{2,4})")  # "1", "a", "iv": list item marks
 _LONG_TEXT = 1000  # characters: shorter texts without extracted terms are not read as licences
 _REPEAT = 1.3  # a text this many times longer than its licences may hold several copies
-# A licence file's name holds one of these words; code and data files named so are not texts.
-_LICENCE_WORDS = {"license", "licence", "licenses", "licences", "copying", "eula"}
-_NOT_LICENCE_SUFFIX = {
-    ".py", ".js", ".ts", ".json", ".jsonl", ".yaml", ".yml", ".toml", ".cfg", ".csv", ".tsv",
-    ".sh", ".c", ".h", ".cpp", ".rs", ".go", ".java", ".ipynb", ".safetensors", ".bin", ".gguf",
-}  # fmt: skip
-_UNKNOWN_RULE = "licence file without identifiable licence"
-_UNKNOWN_REASON = (
-    "{name} is a licence file, but it holds no licence text, notice or terms that can be "
-    "identified: its licence is unknown"
-)
 _EXPRESSION_OPERATOR = re.compile(r"\s(?:AND|OR|WITH)\s")
 
 
@@ -121,6 +102,56 @@ def _kind(catalogue: Catalogue, scored: Scored, digest: str, text: str) -> tuple
     return MatchKind.VARIANT, scored.dice
 
 
+def _placed_kind(
+    catalogue: Catalogue, text: str, scored: Scored, span: tuple[int, int] | None, digest: str
+) -> tuple[MatchKind, float, int, int]:
+    """How a reference matches (kind, confidence) and the characters it covers.
+
+    A match on the whole text is scored by Dice; a block in a longer file must hold the
+    licence as a whole, else the file holds a modified licence.
+    """
+    fingerprint = catalogue.fingerprint(scored.ref)
+    start, end = span if span is not None else (0, len(text.rstrip()))
+    if span is not None:
+        whole = is_whole(text[start:end], fingerprint)
+        return (MatchKind.FUZZY if whole else MatchKind.VARIANT), scored.containment, start, end
+    kind, confidence = _kind(catalogue, scored, digest, text)
+    if kind is MatchKind.VARIANT:
+        # The licence whole in one block, the rest headers and notes that add no terms
+        # (front matter, "SPDX short identifier", a repository's title) is the licence.
+        left, right = line_span(text, fingerprint)
+        if is_whole(text[left:right], fingerprint) and not adds_terms(
+            text, fingerprint, frozenset()
+        ):
+            return MatchKind.FUZZY, scored.containment, left, right
+    return kind, confidence, start, end
+
+
+def _changed(
+    catalogue: Catalogue,
+    text: str,
+    scored: Scored,
+    area: tuple[int, int],
+    variant: bool,
+    others: frozenset[int],
+) -> tuple[Licence, str] | None:
+    """The licence a changed text really gives, and why; ``None`` when it is the licence.
+
+    Passages of terms the licence lacks, read or not, make an open licence another one; only
+    a title, preamble or appendix may be missing, a clause may not.
+    """
+    licence = catalogue.licences[scored.ref.licence]
+    fingerprint = catalogue.fingerprint(scored.ref)
+    added = added_restrictions(text, fingerprint, licence, area)
+    region = text[area[0] : area[1]]
+    unread = variant and is_open(licence) and adds_terms(region, fingerprint, others)
+    if added or unread:
+        return modified_licence(licence, added), "; the text adds restrictions"
+    if missing := missing_clauses(catalogue, scored.ref, scored.shared):
+        return incomplete_licence(licence, missing), "; the text lacks clauses of the licence"
+    return None
+
+
 def _full_text_match(
     catalogue: Catalogue,
     text: str,
@@ -130,61 +161,25 @@ def _full_text_match(
     others: frozenset[int] = frozenset(),
     piece: tuple[int, int] | None = None,
 ) -> LicenceMatch:
-    """The match of one reference; *span* is the block it sits in, ``None`` for the whole text.
-
-    A match on the whole text is scored by Dice; a block in a longer file must hold the
-    licence as a whole, else the file holds a modified licence.
-    """
+    """The match of one reference; *span* is the block it sits in, ``None`` for the whole text."""
     licence = catalogue.licences[scored.ref.licence]
-    fingerprint = catalogue.fingerprint(scored.ref)
-    start, end = span if span is not None else (0, len(text.rstrip()))
-    block = text[start:end]
-    if span is None:
-        kind, confidence = _kind(catalogue, scored, digest, text)
-        if kind is MatchKind.VARIANT:
-            # The licence whole in one block, the rest headers and notes that add no terms
-            # (front matter, "SPDX short identifier", a repository's title) is the licence.
-            left, right = line_span(text, fingerprint)
-            if is_whole(text[left:right], fingerprint) and not adds_terms(
-                text, fingerprint, frozenset()
-            ):
-                kind, confidence = MatchKind.FUZZY, scored.containment
-                start, end = left, right
-                block = text[start:end]
-    elif is_whole(block, fingerprint):
-        kind, confidence = MatchKind.FUZZY, scored.containment
-    else:
-        kind, confidence = MatchKind.VARIANT, scored.containment
+    kind, confidence, start, end = _placed_kind(catalogue, text, scored, span, digest)
     differences: tuple[Difference, ...] = ()
-    novel: list[tuple[int, str, float]] = []
+    rule = "identical normalised text" if digest == scored.ref.sha256 else "bigram Dice"
     if kind is not MatchKind.EXACT:
-        novel = novel_passages(block, fingerprint)
+        novel = novel_passages(text[start:end], catalogue.fingerprint(scored.ref))
         offset_line = text.count("\n", 0, start)
         differences = tuple(
             Difference(line + offset_line, passage[:300], novelty)
             for line, passage, novelty in novel[:12]
         )
-    rule = "identical normalised text" if digest == scored.ref.sha256 else "bigram Dice"
-    if scored.anchored and kind is not MatchKind.EXACT:
-        rule += ", anchors"
-    if kind is not MatchKind.EXACT:
+        if scored.anchored:
+            rule += ", anchors"
         # A block that is not the licence as a whole may have its changes anywhere in the file.
-        area = (piece or (0, len(text))) if kind is MatchKind.VARIANT and span else (start, end)
-        region = text[area[0] : area[1]]
-        added = added_restrictions(text, fingerprint, licence, area)
-        # Passages of terms the licence lacks, read or not, make an open licence another one.
-        unread = (
-            kind is MatchKind.VARIANT
-            and is_open(licence)
-            and adds_terms(region, fingerprint, others)
-        )
-        if added or unread:
-            licence = modified_licence(licence, added)
-            kind, rule = MatchKind.VARIANT, rule + "; the text adds restrictions"
-        elif missing := missing_clauses(catalogue, scored.ref, scored.shared):
-            # Only a title, preamble or appendix may be missing; a clause may not.
-            licence = incomplete_licence(licence, missing)
-            kind, rule = MatchKind.VARIANT, rule + "; the text lacks clauses of the licence"
+        variant = kind is MatchKind.VARIANT
+        area = (piece or (0, len(text))) if variant and span else (start, end)
+        if changed := _changed(catalogue, text, scored, area, variant, others):
+            licence, kind, rule = changed[0], MatchKind.VARIANT, rule + changed[1]
     return LicenceMatch(
         licence=licence,
         match=kind,
@@ -358,82 +353,3 @@ def identify_name(name: str) -> LicenceMatch | None:
     """Resolve a licence name, id or Hugging Face id as people write it, or return ``None``."""
     found = _name_match(load(), name.strip())
     return found[0] if found else None
-
-
-def _decode(data: bytes) -> tuple[str | None, str | None]:
-    """Decode bytes as text; return ``(text, note)`` or ``(None, reason)`` for binary data."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace"), "decoded as UTF-16"
-    if b"\x00" in data[:8192]:
-        return None, "binary file (contains NUL bytes), not a licence text"
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 3:  # a multi-byte character cut by the size limit
-            return data[: exc.start].decode("utf-8"), None
-        return data.decode("cp1252", errors="replace"), "not valid UTF-8; decoded as Windows-1252"
-
-
-def identify_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> FileResult:
-    """Identify the licences in one file; unreadable inputs give a result with ``error`` set."""
-    shown = str(path)
-    target = Path(path)
-    try:
-        if target.is_dir():
-            return FileResult(shown, None, error="is a directory, not a file")
-        with target.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        return FileResult(shown, None, error="no such file")
-    except PermissionError:
-        return FileResult(shown, None, error="permission denied")
-    except OSError as exc:
-        return FileResult(shown, None, error=f"cannot read: {exc.strerror or exc}")
-    return identify_bytes(data, shown, max_bytes=max_bytes)
-
-
-# The same licence text is in thousands of releases (every Apache-2.0 LICENSE file): a bulk
-# scan identifies each distinct text once. The result is a frozen value of the text alone.
-_CACHED_TEXT = 256 << 10
-_identify_once = functools.lru_cache(maxsize=256)(identify_text)
-
-
-def identify_bytes(data: bytes, name: str = "-", *, max_bytes: int = MAX_BYTES) -> FileResult:
-    """Identify the licences in raw bytes (a file's content or standard input)."""
-    notes: list[str] = []
-    if len(data) > max_bytes:
-        data = data[:max_bytes]
-        notes.append(f"larger than {max_bytes} bytes; only the first {max_bytes} bytes were read")
-    if not data.strip():
-        return FileResult(
-            name, Identification(()), notes=(*notes, "empty file"), bytes_read=len(data)
-        )
-    text, note = _decode(data)
-    if text is None:
-        return FileResult(name, None, error=note, notes=tuple(notes), bytes_read=len(data))
-    found = _identify_once(text) if len(text) <= _CACHED_TEXT else identify_text(text)
-    if note and note.startswith("not valid UTF-8") and not found.licences:
-        # Nothing read as a licence in a guessed encoding: the file is unreadable, not empty.
-        error = "not valid UTF-8, and no licence text when read as Windows-1252"
-        return FileResult(name, None, error=error, notes=tuple(notes), bytes_read=len(data))
-    if note:
-        notes.append(note)
-    if not found.licences and licence_file_name(name):
-        # A file that says it is a licence but gives none we can read ("All rights reserved.",
-        # "See the model card") leaves the licence unknown; it never lets anything else speak.
-        reason = _UNKNOWN_REASON.format(name=Path(name).name)
-        notes.append(reason)
-        whole = [(0, len(text.rstrip()))]
-        match = unidentified_match(text, (), whole)
-        licence = replace(match.licence, notes=reason)
-        found = replace(found, licences=(replace(match, licence=licence, rule=_UNKNOWN_RULE),))
-    return FileResult(name, found, notes=tuple(notes), bytes_read=len(data))
-
-
-def licence_file_name(name: str) -> bool:
-    """Whether a file's name says it holds a licence (LICENSE, MODEL_LICENSE.md, COPYING)."""
-    base = Path(name).name.lower()
-    dot = base.rfind(".")
-    if 0 < dot < len(base) - 1 and base[dot:] in _NOT_LICENCE_SUFFIX:
-        return False
-    return any(word in _LICENCE_WORDS for word in re.split(r"[^a-z]+", base))

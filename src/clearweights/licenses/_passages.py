@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from clearweights.licenses._blocks import modified_licence
 from clearweights.licenses._catalogue import Catalogue, Reference
+from clearweights.licenses._modified import modified_licence
 from clearweights.licenses.model import INCOMPLETE_PREFIX, Licence, LicenceId
 
 _PRESENT = 0.8  # share of a clause's signature word pairs that shows the clause is whole

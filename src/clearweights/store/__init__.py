@@ -52,13 +52,17 @@ def now() -> str:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """WAL lets readers query while the one writer writes; foreign keys make deletes cascade."""
+    """WAL lets readers query while the one writer writes; foreign keys make deletes cascade.
+
+    The busy timeout comes first: switching to WAL takes a lock, and without it a connection
+    opened while another writes fails at once with "database is locked".
+    """
     cursor = connection.cursor()
     for pragma in (
+        "busy_timeout=10000",
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "foreign_keys=ON",
-        "busy_timeout=10000",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
