@@ -12,6 +12,17 @@ Run (each part may be left out):
 
     python bench/scan_scale.py --sizes 10000 200000 --jobs 2 \
         --postgres-sizes 10000 --ray-rows 2000
+
+Resumed scans alone (``--resumed``): each size's dump (JSON Lines, and the same rows as Parquet)
+is scanned once into SQLite (and PostgreSQL for the sizes of ``--resumed-postgres``), then
+scanned again, every row unchanged, ``--rounds`` times: through the library (``scan()`` timed
+alone, as above) and through the command line (``clearweights scan DUMP --store URL -q``: the
+whole process, start-up included). ``--baseline-src`` (another checkout's ``src``) measures
+that code too, alternating, on the same dumps and stores. ``--work DIR`` keeps dumps and
+stores between runs (a first scan of 100,000 rows takes minutes)::
+
+    python bench/scan_scale.py --sizes --resumed 10000 100000 --resumed-postgres 10000 \
+        --rounds 3 --work /tmp/scan-resume
 """
 
 from __future__ import annotations
@@ -44,9 +55,11 @@ _CHILD = _CHILD.replace(
 )
 
 
-def measure(dump: Path, store: str, jobs: int, engine: str = "local") -> dict[str, Any]:
+def measure(
+    dump: Path, store: str, jobs: int, engine: str = "local", src: Path = ROOT / "src"
+) -> dict[str, Any]:
     """One scan of *dump* into the store at URL *store*, in a fresh interpreter."""
-    env = {"RAY_raylet_start_wait_time_s": "300", **os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {"RAY_raylet_start_wait_time_s": "300", **os.environ, "PYTHONPATH": str(src)}
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-c", _CHILD, str(dump), store, str(jobs), engine],
@@ -96,7 +109,18 @@ def _head(dump: Path, rows: int, target: Path) -> Path:
 
 
 def _parquet(dump: Path) -> Path:
-    """The rows of a JSON Lines dump as a Parquet dump (Ray Data reads Parquet)."""
+    """The rows of a JSON Lines dump as a Parquet dump (Ray Data reads Parquet), written by a
+    child process: the rows read whole would stay in this process's memory, and every scan it
+    starts would report that high-water mark as its own (Linux keeps it across exec)."""
+    paths = [str(ROOT), str(ROOT / "src"), str(ROOT / "bench")]
+    script = f"import sys; sys.path[:0] = {paths!r}; import scan_scale as s; "
+    script += "s._to_parquet(s.Path(sys.argv[1]))"
+    subprocess.run([sys.executable, "-c", script, str(dump)], check=True)
+    return dump.with_suffix(".parquet")
+
+
+def _to_parquet(dump: Path) -> Path:
+    """The conversion itself (in a child process: see _parquet)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -119,6 +143,17 @@ def main() -> None:
     parser.add_argument("--ray-rounds", type=int, default=2, help="runs of each engine")
     parser.add_argument("--no-resume", action="store_true", help="first scans only")
     parser.add_argument("--tmp", type=Path, help="folder for dumps and stores (kept)")
+    parser.add_argument("--resumed", type=int, nargs="*", default=[], help="rows, resumed only")
+    parser.add_argument(
+        "--resumed-postgres",
+        type=int,
+        nargs="*",
+        default=[],
+        help="rows, resumed only, PostgreSQL (each also in --resumed)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --resumed: runs of each")
+    parser.add_argument("--baseline-src", type=Path, help="with --resumed: another src, to compare")
+    parser.add_argument("--work", type=Path, help="with --resumed: dumps and stores kept here")
     args = parser.parse_args()
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
@@ -139,6 +174,10 @@ def main() -> None:
             store.unlink()
         if args.postgres_sizes:
             _postgres(tmp, args, report)
+        if args.resumed:
+            from scan_resumed import resumed
+
+            report["resumed"] = resumed(args.work or tmp, args, measure, _dump, _parquet)
         if args.ray_rows:
             dump = _parquet(_head(_dump(tmp, max(args.ray_rows, 1000), report), args.ray_rows,
                                   tmp / "ray-rows.jsonl"))  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 
 from clearweights.cli.main import main
@@ -160,3 +161,36 @@ def test_every_format_renders_every_report(fmt: OutputFormat) -> None:
 def test_debug_flag_anywhere(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["license", "show", "no-such-licence", "--debug"]) == 2
     assert "No such option" not in capsys.readouterr().err
+
+
+def test_every_command_is_registered_by_its_own_name() -> None:
+    """The lazily imported commands: each name loads a command of that name."""
+    from clearweights.cli.main import COMMANDS, cli
+
+    context = click.Context(cli)
+    for name in COMMANDS:
+        command = cli.get_command(context, name)
+        assert command is not None and command.name == name, name
+        assert any(p.name == "no_progress" for p in _leaf_params(command)), name
+
+
+def _leaf_params(command: object) -> list[click.Parameter]:
+    if isinstance(command, click.Group):
+        return [p for sub in command.commands.values() for p in _leaf_params(sub)]
+    assert isinstance(command, click.Command)
+    return list(command.params)
+
+
+def test_a_command_loads_only_its_own_code(tmp_path: Path) -> None:
+    """`clearweights stats` must not import the fine-tuning, taxonomy or server code."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom clearweights.cli.main import main\n"
+        f"code = main(['stats', '--store', {str(tmp_path / 'none.db')!r}])\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('clearweights.tune', "
+        "'clearweights.taxonomy', 'clearweights.server', 'clearweights.cli.generate'))), code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[0] == "[] 3", done.stdout + done.stderr

@@ -52,7 +52,7 @@ def test_serve_migrate_creates_an_empty_store(
     assert tables(db) >= SERVER_TABLES
     with sqlite3.connect(db) as connection:
         assert connection.execute("select version_num from alembic_version").fetchall() == [
-            ("0101",)
+            ("0102",)
         ]
     with TestClient(create_app(Settings(store=str(db)))) as client:
         assert client.get("/api/v1/releases").json() == {"items": [], "next_cursor": None}
@@ -107,7 +107,7 @@ def test_0101_indexes_the_names_of_a_0100_store_and_goes_back(tmp_path: Path) ->
     assert count(db, "registry_search") == entries == count(db, "audits")
     with sqlite3.connect(db) as connection:
         assert connection.execute("select version_num from alembic_version").fetchall() == [
-            ("0101",)
+            ("0102",)
         ]
         # the trigram table holds every name the entries hold (a full-text query of each)
         for (name,) in connection.execute("select name from registry_entries").fetchall():
@@ -154,3 +154,54 @@ def test_0101_on_postgresql_adds_and_drops_the_trigram_index(
         listed = client.get("/api/v1/releases", params={"limit": 200}).json()["items"]
         assert sorted(i["name"] for i in listed) == EXAMPLE_NAMES
     assert trigram_index()
+
+
+def test_0102_orders_the_filter_indexes_by_name_without_losing_entries(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A populated 0101 store (SQLite, then PostgreSQL) goes to 0102 and back, rows intact."""
+    from sqlalchemy import inspect
+
+    from tests.postgres import Cluster
+    from tests.server_support import postgres_copy
+
+    cluster: Cluster | None = request.getfixturevalue("postgres")
+    locations = [str(copy_store(examples_store(), tmp_path / "order.db"))]
+    if cluster is not None:  # None when the PostgreSQL tests are skipped
+        locations.append(postgres_copy(cluster))
+
+    def state(location: str) -> tuple[dict[str, list[str | None]], list[tuple[object, ...]]]:
+        url = location if "://" in location else f"sqlite:///{location}"
+        engine = create_engine(url)  # not open_store: it would migrate
+        try:
+            with engine.connect() as connection:
+                indexes = {
+                    str(i["name"]): list(i["column_names"])
+                    for i in inspect(connection).get_indexes("registry_entries")
+                }
+                entries = connection.execute(
+                    text("select * from registry_entries order by id")
+                ).all()
+        finally:
+            engine.dispose()
+        return indexes, [tuple(r) for r in entries]
+
+    for location in locations:
+        with TestClient(create_app(Settings(store=location))):  # head, with the entries
+            pass
+        to_revision(location, "0101")
+        old_indexes, entries = state(location)
+        assert old_indexes["ix_entry_family"] == ["license_family", "id"]
+        assert len(entries) == len(EXAMPLE_NAMES)
+        with TestClient(create_app(Settings(store=location))) as client:  # migrates on start
+            llama = client.get("/api/v1/releases", params={"license_family": "llama"}).json()
+            assert [i["name"] for i in llama["items"]] == ["llama-3.1-finetune", "open-washing"]
+        new_indexes, after = state(location)
+        assert after == entries
+        for name, column in (("ix_entry_family", "license_family"),
+                             ("ix_entry_category", "license_category"),
+                             ("ix_entry_mof", "mof_class"),
+                             ("ix_entry_base", "base_model")):  # fmt: skip
+            assert new_indexes[name] == [column, "name", "id"], name
+        to_revision(location, "0101")
+        assert state(location) == (old_indexes, entries)

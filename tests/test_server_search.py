@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, insert, text, update
+from sqlalchemy import Engine, delete, event, insert, text, update
 
 from clearweights.server import Settings, catalog, create_app, search
 from clearweights.server.records import ReleaseQuery, Sort
@@ -239,3 +239,38 @@ def test_the_api_searches_through_the_index(tmp_path: Path) -> None:
         assert connection.execute(text("SELECT count(*) FROM audits")).scalar() == len(
             EXAMPLE_NAMES
         )
+
+
+def test_on_postgresql_the_search_can_use_the_trigram_index(entries: Engine) -> None:
+    """The condition the search sends matches the index's expression (``lower(name)``).
+
+    With sequential and plain index scans priced out, only a bitmap scan of the trigram
+    index is left: a condition the index cannot serve (``name ILIKE``) falls back to the
+    sequential scan anyway.
+    """
+    if entries.dialect.name != "postgresql":
+        pytest.skip("the pg_trgm index is PostgreSQL's")
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "registry_entries" in statement and "EXPLAIN" not in statement:
+            sent.append((statement, parameters))
+
+    event.listen(entries, "before_cursor_execute", keep)
+    try:
+        with entries.connect() as connection:
+            assert [
+                r.name for r in catalog.list_releases(connection, ReleaseQuery(q="Qwen2")).items
+            ] == ["Qwen/Qwen2.5-72B-Instruct"]
+            statement, parameters = sent[0]
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(str(row[0]) for row in cursor.fetchall())
+            cursor.close()
+    finally:
+        event.remove(entries, "before_cursor_execute", keep)
+    assert "ix_entry_name_trgm" in plan, plan

@@ -91,10 +91,13 @@ def _cli_value(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
 
 
-def _check_tables(root: click.Group, config: ProjectConfig) -> None:
+def _check_tables(ctx: click.Context, root: click.Group, config: ProjectConfig) -> None:
     """Every key of every command's option table must be an option of that command."""
-    for name in OPTION_TABLES & set(config.sections) & set(root.commands):
-        known = {k for leaf in _leaves(root.commands[name]) for k in _options_of(leaf)}
+    for name in sorted(OPTION_TABLES & set(config.sections)):
+        command = root.get_command(ctx, name)  # loaded on demand: the CLI imports lazily
+        if command is None:
+            continue
+        known = {k for leaf in _leaves(command) for k in _options_of(leaf)}
         for key in config.section(name):
             if key not in known:
                 hint = did_you_mean(key, known)
@@ -137,7 +140,7 @@ def _defaults(ctx: click.Context, config: ProjectConfig) -> dict[str, Any]:
     top = ctx.command_path.split()[1]
     root = ctx.find_root().command
     if isinstance(root, click.Group):
-        _check_tables(root, config)
+        _check_tables(ctx.find_root(), root, config)
     mine = _options_of(ctx.command)
     if top in RAW_OPTION_TABLES:
         return _raw_defaults(ctx, config, top, mine)

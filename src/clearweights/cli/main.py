@@ -5,25 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from importlib import import_module
 
 import click
 
 from clearweights import __version__
 from clearweights.cli._conventions import apply_conventions
-from clearweights.cli.audit import audit_command
-from clearweights.cli.bom import bom_group
-from clearweights.cli.check import check_command
-from clearweights.cli.evaluate import evaluate_command
-from clearweights.cli.generate import generate_command
-from clearweights.cli.license import license_group
-from clearweights.cli.release import release_command
-from clearweights.cli.report import badge_command, report_command
-from clearweights.cli.scan import scan_command
-from clearweights.cli.serve import serve_group
-from clearweights.cli.sign import sign_command, verify_command
-from clearweights.cli.stats import stats_command
-from clearweights.cli.taxonomy import taxonomy_group
-from clearweights.cli.train import train_command
 from clearweights.errors import ClearweightsError, ExitCode
 
 EPILOG = """\b
@@ -40,32 +27,52 @@ then CLEARWEIGHTS_<COMMAND>_<OPTION> environment variables (CLEARWEIGHTS_CHECK_P
 then the config file. See docs/cli.md."""
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's module is imported when that command runs (or when help lists them all):
+# a resumed scan need not load the fine-tuning or taxonomy code.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("audit", "audit_command"),
+    "bom": ("bom", "bom_group"),
+    "check": ("check", "check_command"),
+    "license": ("license", "license_group"),
+    "report": ("report", "report_command"),
+    "badge": ("report", "badge_command"),
+    "sign": ("sign", "sign_command"),
+    "verify": ("sign", "verify_command"),
+    "scan": ("scan", "scan_command"),
+    "stats": ("stats", "stats_command"),
+    "taxonomy": ("taxonomy", "taxonomy_group"),
+    "generate": ("generate", "generate_command"),
+    "train": ("train", "train_command"),
+    "evaluate": ("evaluate", "evaluate_command"),
+    "release": ("release", "release_command"),
+    "serve": ("serve", "serve_group"),
+}
+
+
+class _LazyGroup(click.Group):
+    """The top-level group: commands registered by name, imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name]
+            command = getattr(import_module(f"clearweights.cli.{module}"), attribute)
+            self.add_command(command, cmd_name)
+            apply_conventions(self)  # the shared options, for the command just loaded
+        return self.commands.get(cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="clearweights")
 @click.option(
     "--debug", is_flag=True, envvar="CLEARWEIGHTS_DEBUG", help="Show tracebacks for errors."
 )
 def cli(debug: bool) -> None:
     """clearweights: clear licences for open weights."""
-
-
-cli.add_command(audit_command)
-cli.add_command(bom_group)
-cli.add_command(check_command)
-cli.add_command(license_group)
-cli.add_command(report_command)
-cli.add_command(badge_command)
-cli.add_command(sign_command)
-cli.add_command(verify_command)
-cli.add_command(scan_command)
-cli.add_command(stats_command)
-cli.add_command(taxonomy_group)
-cli.add_command(generate_command)
-cli.add_command(train_command)
-cli.add_command(evaluate_command)
-cli.add_command(release_command)
-cli.add_command(serve_group)
-apply_conventions(cli)  # last: every command registered above gets the shared options
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ from clearweights.errors import ClearweightsError, ExitCode, InputError, StoreEr
 if TYPE_CHECKING:
     from clearweights.scale.engine import ScanSummary
     from clearweights.scale.engines import Engine
+    from clearweights.scale.items import Item, Outcome
     from clearweights.store import Store
 
 
@@ -271,11 +273,35 @@ def _results_parquet(
 
 
 def _engine(name: str, address: str | None, jobs: int | None) -> Engine:
-    from clearweights.scale.engines import local_engine, ray_engine
+    if name == "ray":  # started now: a cluster that cannot be reached fails before the scan
+        from clearweights.scale.engines import ray_engine
 
-    if name == "ray":
         return ray_engine(address, jobs)
-    return local_engine(jobs or usable_cores())
+    return _WhenNeeded(jobs or usable_cores())
+
+
+class _WhenNeeded:
+    """The local engine, started with the first batch to audit: a resumed run where nothing
+    changed imports no audit code and starts no process."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self._engine: Engine | None = None
+
+    def map(self, batches: Iterator[list[Item]]) -> Iterator[list[Outcome]]:
+        """Each batch's outcomes, in order, from the engine started for the first."""
+        first = next(batches, None)
+        if first is None:
+            return
+        from clearweights.scale.engines import local_engine
+
+        self._engine = local_engine(self.jobs)
+        yield from self._engine.map(itertools.chain([first], batches))
+
+    def close(self) -> None:
+        """Stop the engine, if it was started."""
+        if self._engine is not None:
+            self._engine.close()
 
 
 def _summary(summary: ScanSummary, store: Store | None, *, to_stderr: bool) -> None:

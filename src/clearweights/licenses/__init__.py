@@ -12,9 +12,13 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
+import json
+import re
+from importlib import resources
 
 from clearweights.errors import UnknownLicenceError
-from clearweights.licenses._catalogue import load
+from clearweights.licenses._catalogue import _DATA, load
 from clearweights.licenses._expression import Expression, LicenceExpression, all_of, any_of
 from clearweights.licenses._expression import parse_expression as _parse_expression
 from clearweights.licenses._files import identify_bytes, identify_file
@@ -94,9 +98,24 @@ def catalogue() -> list[Licence]:
     return sorted(load().licences.values(), key=lambda lic: lic.id.lower())
 
 
+@functools.cache
 def catalogue_version() -> str:
-    """Return the version of the shipped licence data."""
+    """Return the version of the shipped licence data.
+
+    Read from the head of the data file, where it is the first key (the file is written with
+    sorted keys): a resumed scan needs the version, not the records. Else from the catalogue.
+    """
+    try:
+        with resources.files("clearweights").joinpath(_DATA, "catalogue.json").open("rb") as f:
+            found = _VERSION_HEAD.match(f.read(512))
+    except OSError:
+        found = None
+    if found is not None:
+        return str(json.loads(found.group(1)))
     return str(load().meta.get("catalogue_version", "unknown"))
+
+
+_VERSION_HEAD = re.compile(rb'\A\{\s*"catalogue_version"\s*:\s*("[^"\\]*")\s*,')
 
 
 def parse_expression(text: str) -> Expression:

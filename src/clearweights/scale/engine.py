@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 from clearweights import __version__
 from clearweights.licenses import catalogue_version
-from clearweights.scale.engines import Engine, local_engine
 from clearweights.scale.items import Item, Outcome
 from clearweights.scale.sources import ScanSource
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # engines import the audit code: only when there is something to audit
+    from clearweights.scale.engines import Engine
     from clearweights.store import Store
 
 BATCH = 64  # releases per engine task and per store transaction
@@ -114,7 +114,11 @@ def scan(
     items = itertools.chain.from_iterable(s.items() for s in sources)
     if store is not None:
         summary.run = store.start_run(*versions)
-    runner = engine or local_engine(jobs)
+    if engine is None:
+        from clearweights.scale.engines import local_engine
+
+        engine = local_engine(jobs)
+    runner = engine
     watch.start(_total(sources) if observer is not None else None)  # counting reads a dump
     try:
         todo = _pending(items, store, versions, force, summary, watch, batch)

@@ -50,10 +50,6 @@ class TextPool:
         return str(target)
 
 
-def _text(value: Any) -> str | bytes | None:
-    return value if isinstance(value, str | bytes) else None
-
-
 def _mapping(value: Any, field: str) -> dict[str, Any] | None:
     """A mapping field, which dumps store as an object or as JSON text."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -100,27 +96,48 @@ def malformed_item(where: str, why: str, data: bytes) -> Item:
     return Item(SOURCE, where, "sha256:" + digest, error=f"{where}: malformed row: {why}")
 
 
+def exact_row_item(raw: Any) -> Item | None:
+    """The work item for one row, or None when the row cannot be used (no error worded)."""
+    try:
+        return _row_item(raw)
+    except (ValueError, TypeError):
+        return None
+
+
+_TEXT = (str, bytes)
+# Every field _row_item reads: a Parquet dump's other columns are not converted to Python.
+ROW_FIELDS = frozenset(
+    ("id", "modelId", "repo_id", "sha", "lastModified", "last_modified", "card", "cardData",
+     "tags", "siblings", "texts")
+)  # fmt: skip
+
+
 def _row_item(raw: Any) -> Item:
+    # Absent fields are checked inline: a resumed scan makes an item of every row it skips.
     if not isinstance(raw, dict):
         raise ValueError(f"a row is {type(raw).__name__}, not an object")
-    repo = raw.get("id") or raw.get("modelId") or raw.get("repo_id")
+    get = raw.get
+    repo = get("id") or get("modelId") or get("repo_id")
     if not isinstance(repo, str) or not repo.strip():
         raise ValueError("no id or modelId")
-    texts = _mapping(raw.get("texts"), "texts") or {}
+    texts = get("texts")
+    texts = {} if texts is None else _mapping(texts, "texts") or {}
     if texts and not all(isinstance(v, str | bytes) for v in texts.values()):
         raise ValueError("texts must map file names to text")
+    card, data, tags, siblings = get("card"), get("cardData"), get("tags"), get("siblings")
     row = {
-        "card": _text(raw.get("card")),
-        "cardData": _mapping(raw.get("cardData"), "cardData"),
-        "tags": [str(t) for t in raw.get("tags") or [] if isinstance(t, str)],
-        "siblings": _siblings(raw.get("siblings")),
+        "card": card if isinstance(card, _TEXT) else None,
+        "cardData": None if data is None else _mapping(data, "cardData"),
+        "tags": [str(t) for t in tags if isinstance(t, str)] if tags else [],
+        "siblings": [] if siblings is None else _siblings(siblings),
         "texts": texts,
     }
-    revision = raw.get("sha") or raw.get("lastModified") or raw.get("last_modified")
+    revision = get("sha") or get("lastModified") or get("last_modified")
     if not revision:
         blob = json.dumps(row, sort_keys=True, default=repr).encode("utf-8", "replace")
         revision = "sha256:" + hashlib.sha256(blob).hexdigest()[:32]
-    return Item(SOURCE, repo.strip(), str(revision), location=repo.strip(), row=row)
+    key = repo.strip()
+    return Item(SOURCE, key, str(revision), key, row)
 
 
 def _card_text(row: dict[str, Any]) -> str | None:

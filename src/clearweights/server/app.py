@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -110,5 +111,14 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
 
 
 def app_from_env() -> FastAPI:
-    """The application for each uvicorn worker process (settings from the environment)."""
-    return create_app(Settings.from_env())
+    """The application for each uvicorn worker process (settings from the environment).
+
+    What is loaded by then (modules, the licence catalogue, the app) lives as long as the
+    process: frozen out of the cyclic garbage collector, so that a full collection walks
+    only what requests made (a pause of about 100 ms otherwise, felt by every request in
+    flight).
+    """
+    app = create_app(Settings.from_env())
+    gc.collect()
+    gc.freeze()
+    return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from enum import StrEnum
 from typing import Annotated, Any
@@ -66,22 +67,29 @@ def badge_parts(release: ReleaseSummary, kind: BadgeKind) -> tuple[str, str, str
 
 
 class _Cache:
-    """Rendered badges, keyed by release, kind, format and the index's generation."""
+    """Rendered badges, keyed by release, kind, format and the index's generation.
+
+    Read by the event loop (the fast path) and filled by the routes' threads: a lock keeps
+    a look-up from meeting an eviction half way.
+    """
 
     def __init__(self, size: int = 4096):
         self.size = size
         self.items: OrderedDict[tuple[str, str, str, int], tuple[bytes, str]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str, str, int]) -> tuple[bytes, str] | None:
-        found = self.items.get(key)
-        if found is not None:
-            self.items.move_to_end(key)
-        return found
+        with self._lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
 
     def put(self, key: tuple[str, str, str, int], value: tuple[bytes, str]) -> None:
-        self.items[key] = value
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
+        with self._lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
 
 
 router = APIRouter(
@@ -93,7 +101,12 @@ Ref = Annotated[
 
 
 def _render(request: Request, ref: str, kind: BadgeKind, fmt: str) -> Response:
-    """The badge, from the cache when the index has not changed (no thread, no query)."""
+    """The badge, from the cache when the index has not changed (else drawn and kept).
+
+    Runs in a worker thread (the routes are plain functions): the index refresh and a
+    miss's queries never hold up the event loop, and so the cached badges of other
+    connections.
+    """
     registry = registry_of(request)
     registry.refresh()
     cache: _Cache = request.app.state.badges
@@ -124,7 +137,7 @@ def _render(request: Request, ref: str, kind: BadgeKind, fmt: str) -> Response:
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
 )
-async def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response:
+def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response:
     """A badge for a model card: ``![](https://registry/api/v1/badges/mof.svg?release=org/name)``."""
     return _render(request, release, kind, "svg")
 
@@ -132,7 +145,7 @@ async def badge_svg(request: Request, kind: BadgeKind, release: Ref) -> Response
 @router.get(
     "/badges/{kind}.json", summary="shields.io endpoint badge", response_model=dict[str, str | int]
 )
-async def badge_json(request: Request, kind: BadgeKind, release: Ref) -> Response:
+def badge_json(request: Request, kind: BadgeKind, release: Ref) -> Response:
     """shields.io's endpoint format: ``{"schemaVersion": 1, "label", "message", "color"}``."""
     return _render(request, release, kind, "json")
 
@@ -149,7 +162,10 @@ class BadgeFastPath:
     """Answers badges already in the cache before FastAPI's routing (the embedded-badge load).
 
     Anything else (a miss, a bad request, reads that need a token) goes on to the routes,
-    which validate, render and fill the cache; the answer is the same either way.
+    which validate, render and fill the cache; the answer is the same either way. So does a
+    request that finds the index due for a refresh: the route refreshes it in a worker
+    thread (a database round trip, tens of milliseconds on a busy PostgreSQL), where the
+    event loop would otherwise stall every badge in flight.
     """
 
     def __init__(self, app: ASGIApp, state: Any):
@@ -188,7 +204,8 @@ class BadgeFastPath:
         refs = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("release") or []
         if len(refs) != 1 or fmt not in ("svg", "json"):
             return None
-        registry.refresh()
+        if registry.due():  # the route refreshes the index, off the event loop
+            return None
         found = self.state.badges.get((refs[0], kind, fmt, registry.generation))
         if found is None:
             return None

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 
 from clearweights.errors import UsageError
-from clearweights.server import search
+from clearweights.server import filters, search
 from clearweights.server.records import (
     MAX_LIMIT,
     Change,
@@ -39,8 +39,6 @@ from clearweights.server.tallies import counts, licences
 from clearweights.store.models import (
     AuditRow,
     EntryRow,
-    FindingRow,
-    LicenceRow,
     PolicyResultRow,
     ReleaseRow,
     VerdictRow,
@@ -87,48 +85,6 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[str, int]:
     return value, entry
 
 
-def _filtered(query: ReleaseQuery) -> Select[Any]:
-    """The entries every filter but the name search (``q``) keeps."""
-    statement = select(EntryRow.__table__)
-    where: list[Any] = []
-    for column, value in (
-        (EntryRow.license_family, query.license_family),
-        (EntryRow.license_category, query.license_category),
-        (EntryRow.mof_class, query.mof_class),
-        (EntryRow.base_model, query.base_model),
-        (EntryRow.key, query.key),
-        (EntryRow.status, query.status),
-    ):
-        if value is not None:
-            where.append(column == value)
-    if query.license:
-        where.append(
-            exists().where(
-                LicenceRow.audit_id == EntryRow.audit_id, LicenceRow.license_id == query.license
-            )
-        )
-    for framework, verdict in query.verdicts:
-        where.append(
-            exists().where(
-                VerdictRow.audit_id == EntryRow.audit_id,
-                VerdictRow.framework == framework,
-                VerdictRow.verdict == verdict,
-            )
-        )
-    for code in query.findings:
-        where.append(
-            exists().where(FindingRow.audit_id == EntryRow.audit_id, FindingRow.code == code)
-        )
-    if query.policy is not None or query.policy_status is not None:
-        clauses = [PolicyResultRow.entry_id == EntryRow.id]
-        if query.policy is not None:
-            clauses.append(PolicyResultRow.policy == query.policy)
-        if query.policy_status is not None:
-            clauses.append(PolicyResultRow.status == query.policy_status.value)
-        where.append(exists().where(*clauses))
-    return statement.where(*where)
-
-
 def _summary(row: Any, verdicts: tuple[Verdict, ...]) -> ReleaseSummary:
     return ReleaseSummary(
         id=row.id,
@@ -172,7 +128,8 @@ def list_releases(connection: Connection, query: ReleaseQuery) -> Page:
     if not 1 <= query.limit <= MAX_LIMIT:
         raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, got {query.limit}")
     column, descending = _SORT_COLUMNS[query.sort]
-    statement = _filtered(query)
+    chosen = filters.filtered(connection, query)
+    statement = chosen.statement
     after = None
     if query.cursor:
         value, entry = decode_cursor(query.cursor, query.sort)
@@ -185,7 +142,7 @@ def list_releases(connection: Connection, query: ReleaseQuery) -> Page:
     order = (column.desc(), EntryRow.id.desc()) if descending else (column, EntryRow.id)
     if query.q:
         found = search.first_rows(
-            connection, statement, order, after, query.q.strip(), query.limit + 1
+            connection, chosen, statement, order, after, query.q.strip(), query.limit + 1
         )
         rows = list(found)
     else:

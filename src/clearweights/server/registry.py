@@ -27,6 +27,10 @@ class Registry:
         self._lock = threading.Lock()
         self.refresh(force=True)
 
+    def due(self) -> bool:
+        """Whether the next :meth:`refresh` would look at the store (it queries when due)."""
+        return time.monotonic() - self._checked >= self.settings.refresh_seconds
+
     def refresh(self, *, force: bool = False) -> None:
         """Bring the index up to date, at most every ``refresh_seconds`` unless *force*."""
         moment = time.monotonic()

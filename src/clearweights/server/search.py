@@ -12,7 +12,9 @@ taken literally. The index only narrows the rows ``LIKE`` looks at:
   a short read in name order; a rare one reads the whole name index (about 30 ms for 100,000
   names).
 - PostgreSQL: the ``pg_trgm`` GIN index on ``lower(name)`` serves the same ``LIKE`` directly
-  (and the planner reads the names instead where that is cheaper, as for short terms).
+  (and the planner reads the names instead where that is cheaper, as for short terms). The
+  condition must be written ``lower(name) LIKE lower(pattern)``, the index's expression:
+  ``name ILIKE pattern`` means the same but no index on ``lower(name)`` can serve it.
 
 Example:
     >>> match_phrase('7" a')
@@ -25,8 +27,9 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, column, select, table, text
+from sqlalchemy import Connection, Engine, Row, Select, column, func, select, table, text
 
+from clearweights.server.filters import Filtered
 from clearweights.store.models import EntryRow
 
 SEARCH_TABLE = "registry_search"  # with its FTS5 shadow tables, registry_search_*
@@ -66,14 +69,23 @@ def match_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def pattern(term: str) -> str:
+    """*term* as a LIKE pattern matching any name that holds it (``/`` escapes)."""
+    literal = term.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{literal}%"
+
+
 def _like(term: str, dialect: str) -> Any:
     # SQLite's own LIKE ignores ASCII case and is much faster than lower() on every row.
-    like = EntryRow.name.contains if dialect == "sqlite" else EntryRow.name.icontains
-    return like(term, autoescape=True)
+    if dialect == "sqlite":
+        return EntryRow.name.contains(term, autoescape=True)
+    # lower() on both sides, as the pg_trgm index is built (ILIKE could not use it).
+    return func.lower(EntryRow.name).like(func.lower(pattern(term)), escape="/")
 
 
 def first_rows(
     connection: Connection,
+    chosen: Filtered,
     statement: Select[Any],
     order: tuple[Any, ...],
     after: Any,
@@ -86,11 +98,14 @@ def first_rows(
     SQLite: first among the next ``WINDOW`` entries in that order (a common term fills a page
     there, and the page is then exactly the first matches); else among the entries the
     trigram index (or, for a short term, a read of the name index) says hold the term.
+    The window is taken among the entries the filters on the entry's own columns keep (their
+    indexes give them in name order). Where a filter keeps few entries (*narrow*, see
+    ``server.filters``) the query starts from them and checks each name instead.
     """
     like = _like(term, connection.dialect.name)
-    if connection.dialect.name != "sqlite":
+    if chosen.narrow or connection.dialect.name != "sqlite":
         return connection.execute(statement.where(like).order_by(*order).limit(limit)).all()
-    window = select(EntryRow.id).order_by(*order).limit(WINDOW)
+    window = select(EntryRow.id).where(*chosen.own).order_by(*order).limit(WINDOW)
     if after is not None:
         window = window.where(after)
     rows = connection.execute(

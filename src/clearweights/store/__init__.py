@@ -26,6 +26,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from clearweights.errors import StoreError
 from clearweights.scale.items import Outcome
+from clearweights.store.head import at_head
+from clearweights.store.lookup import Known, done_rows
 from clearweights.store.models import (
     AuditRow,
     FindingRow,
@@ -70,6 +72,8 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 def _migrate(engine: Engine, shown: str) -> None:
     """Bring the schema to this version's head; refuse a schema from a newer clearweights."""
+    if at_head(engine, MIGRATIONS):
+        return
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
@@ -111,6 +115,7 @@ class Store:
         except (ArgumentError, NoSuchModuleError) as exc:
             raise StoreError(f"is not a usable store URL: {exc}", path=location) from None
         self.shown = self.engine.url.render_as_string(hide_password=True)
+        self._known: Known | None = None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
@@ -136,35 +141,28 @@ class Store:
     def done(self, items: Sequence[Identity], tool: str, catalogue: str) -> set[Identity]:
         """Which of *items* already have a successful audit by these versions.
 
-        One query per source kind and chunk of keys (the ``source, key`` index), whatever the
-        batch size; revisions are matched here rather than in a row-value ``IN``.
+        During a run (after :meth:`start_run`, on its thread), once the keys asked about come
+        to an eighth of a source's successful audits and those are at most ``PRELOAD_MAX``,
+        they are read once, whole, and answered from memory (kept current by :meth:`write`).
+        Otherwise one query per source kind and chunk of keys (the ``source, key`` index);
+        revisions are matched here rather than in a row-value ``IN``.
         """
         wanted = set(items)
         found: set[Identity] = set()
+        known = self._known
+        known = known if known is not None and known.serves(tool, catalogue) else None
         with self._guard(), self.engine.connect() as connection:
-            sqlite = connection.dialect.name == "sqlite"
-            for source, keys in _by_source(wanted).items():
+            for source in {i[0] for i in wanted}:
+                if known is not None and known.ready(connection, source, len(wanted)):
+                    found |= wanted & known.entries[source]
+                    continue
+                keys = {i[1] for i in wanted if i[0] == source}
                 for chunk in _chunks(sorted(keys)):
-                    if sqlite:  # the same query, prepared, straight to the driver
-                        marks = ", ".join("?" for _ in chunk)
-                        hits = connection.exec_driver_sql(
-                            _DONE_SQL.format(marks=marks), (source, *chunk, tool, catalogue)
-                        ).fetchall()
-                        found.update((source, k, r) for k, r in hits if (source, k, r) in wanted)
-                        continue
-                    query = (
-                        select(ReleaseRow.key, ReleaseRow.revision)
-                        .join(AuditRow, AuditRow.release_id == ReleaseRow.id)
-                        .where(
-                            ReleaseRow.source == source,
-                            ReleaseRow.key.in_(chunk),
-                            AuditRow.tool_version == tool,
-                            AuditRow.catalogue_version == catalogue,
-                            AuditRow.status == "ok",
-                        )
+                    found.update(
+                        (source, k, r)
+                        for k, r in done_rows(connection, source, chunk, tool, catalogue)
+                        if (source, k, r) in wanted
                     )
-                    rows = connection.execute(query)
-                    found.update((source, k, r) for k, r in rows if (source, k, r) in wanted)
         return found
 
     def start_run(self, tool: str, catalogue: str) -> int:
@@ -172,7 +170,9 @@ class Store:
         row = {"started_at": now(), "tool_version": tool, "catalogue_version": catalogue,
                "audited": 0, "unchanged": 0, "failed": 0}  # fmt: skip
         with self._guard(), self.engine.begin() as connection:
-            return int(connection.execute(insert(RunRow).returning(RunRow.id), row).scalar_one())
+            run = int(connection.execute(insert(RunRow).returning(RunRow.id), row).scalar_one())
+        self._known = Known(tool, catalogue)  # the run's look-ups may read the audits whole
+        return run
 
     def finish_run(self, run: int, audited: int, unchanged: int, failed: int) -> None:
         """Record the end of a scan and its counts."""
@@ -182,6 +182,7 @@ class Store:
             "unchanged": unchanged,
             "failed": failed,
         }
+        self._known = None
         with self._guard(), self.engine.begin() as connection:
             connection.execute(update(RunRow).where(RunRow.id == run).values(**values))
 
@@ -219,6 +220,8 @@ class Store:
             self._write_children(
                 connection, ((audits[r], o) for r, o in zip(ids, batch, strict=True))
             )
+        if self._known is not None and self._known.serves(*versions[0]):
+            self._known.update(batch)
 
     def _release_ids(self, connection: Any, identities: list[Identity]) -> dict[Identity, int]:
         """The row id of each release, inserting the releases not stored yet."""
@@ -307,11 +310,6 @@ class Store:
 
 
 _CHUNK = 500  # bound parameters per IN list, well under every database's limit
-_DONE_SQL = (
-    "SELECT releases.key, releases.revision FROM releases JOIN audits"
-    " ON audits.release_id = releases.id WHERE releases.source = ? AND releases.key IN ({marks})"
-    " AND audits.tool_version = ? AND audits.catalogue_version = ? AND audits.status = 'ok'"
-)
 _AUDIT_COLUMNS = ("release_id", "run_id", "tool_version", "catalogue_version", "status", "error",
                   "name", "weights_license", "document", "audited_at", "seconds")  # fmt: skip
 

@@ -112,10 +112,11 @@ class EntryRow(Base):
         Index("ix_entry_name", "name", "id"),
         Index("ix_entry_audited", "audited_at", "id"),
         Index("ix_entry_license", "weights_license", "id"),
-        Index("ix_entry_family", "license_family", "id"),
-        Index("ix_entry_category", "license_category", "id"),
-        Index("ix_entry_mof", "mof_class", "id"),
-        Index("ix_entry_base", "base_model", "id"),
+        # 0102: a filter's entries in name order (the list's default order)
+        Index("ix_entry_family", "license_family", "name", "id"),
+        Index("ix_entry_category", "license_category", "name", "id"),
+        Index("ix_entry_mof", "mof_class", "name", "id"),
+        Index("ix_entry_base", "base_model", "name", "id"),
         Index("ix_entry_audit", "audit_id"),
         Index("ix_entry_key", "key", "id"),  # 0101, with the name search index (not a model)
     )

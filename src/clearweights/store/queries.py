@@ -7,7 +7,18 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    distinct,
+    func,
+    select,
+)
 
 from clearweights.audit.model import ReleaseAudit
 from clearweights.errors import StoreError, UsageError
@@ -18,43 +29,70 @@ from clearweights.store.models import AuditRow, FindingRow, ReleaseRow, VerdictR
 _CHUNK = 500  # documents read at a time: memory stays flat however large the store
 
 
+# Each release's latest audit, gathered once per stats query: the five counts below join it
+# instead of each working out the latest audits again from 100,000s of rows.
+_LATEST_TABLE = Table(
+    "cw_latest_audits",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("status", String(16)),
+    Column("weights_license", Text),
+    prefixes=["TEMPORARY"],
+)
+
+
 def store_stats(store: Store) -> Stats:
     """Stats over every release in the store, each by its latest audit (any revision)."""
-    latest = _latest()
-    is_latest = AuditRow.id.in_(select(latest.c.id))
-    ok = (AuditRow.status == "ok", is_latest)
     with store.reading() as connection:
-        statuses: dict[str, int] = {
-            str(s): int(n)
-            for s, n in connection.execute(
-                select(AuditRow.status, func.count()).where(is_latest).group_by(AuditRow.status)
+        _LATEST_TABLE.drop(connection, checkfirst=True)  # one left by an interrupted query
+        _LATEST_TABLE.create(connection)
+        connection.execute(
+            _LATEST_TABLE.insert().from_select(
+                ["id", "status", "weights_license"],
+                select(AuditRow.id, AuditRow.status, AuditRow.weights_license).where(
+                    AuditRow.id.in_(select(_latest().c.id))
+                ),
             )
-        }
-        licence = func.coalesce(AuditRow.weights_license, "(none found)")
-        licenses = connection.execute(
-            select(licence, func.count()).where(*ok).group_by(licence)
-            .order_by(func.count().desc(), licence)
-        ).all()  # fmt: skip
-        verdicts = connection.execute(
-            select(VerdictRow.framework, VerdictRow.verdict, func.count())
-            .join(AuditRow, VerdictRow.audit_id == AuditRow.id)
-            .where(*ok)
-            .group_by(VerdictRow.framework, VerdictRow.verdict)
-            .order_by(VerdictRow.framework, VerdictRow.verdict)
-        ).all()
-        washing = (FindingRow.code.like("OW-%"), *ok)
-        open_washing = connection.execute(
-            select(func.count(distinct(FindingRow.audit_id)))
-            .join(AuditRow, FindingRow.audit_id == AuditRow.id)
-            .where(*washing)
-        ).scalar_one()
-        codes = connection.execute(
-            select(FindingRow.code, func.count(distinct(FindingRow.audit_id)))
-            .join(AuditRow, FindingRow.audit_id == AuditRow.id)
-            .where(*washing)
-            .group_by(FindingRow.code)
-            .order_by(FindingRow.code)
-        ).all()
+        )
+        stats = _latest_stats(connection)
+        # Not on failure: PostgreSQL refuses every statement in a failed transaction (its
+        # rollback drops the table) and the check above drops one SQLite kept.
+        _LATEST_TABLE.drop(connection)
+    return stats
+
+
+def _latest_stats(connection: Connection) -> Stats:
+    latest = _LATEST_TABLE.c
+    ok = latest.status == "ok"
+    statuses: dict[str, int] = {
+        str(s): int(n)
+        for s, n in connection.execute(select(latest.status, func.count()).group_by(latest.status))
+    }
+    licence = func.coalesce(latest.weights_license, "(none found)")
+    licenses = connection.execute(
+        select(licence, func.count()).where(ok).group_by(licence)
+        .order_by(func.count().desc(), licence)
+    ).all()  # fmt: skip
+    verdicts = connection.execute(
+        select(VerdictRow.framework, VerdictRow.verdict, func.count())
+        .join(_LATEST_TABLE, VerdictRow.audit_id == latest.id)
+        .where(ok)
+        .group_by(VerdictRow.framework, VerdictRow.verdict)
+        .order_by(VerdictRow.framework, VerdictRow.verdict)
+    ).all()
+    washing = (FindingRow.code.like("OW-%"), ok)
+    open_washing = connection.execute(
+        select(func.count(distinct(FindingRow.audit_id)))
+        .join(_LATEST_TABLE, FindingRow.audit_id == latest.id)
+        .where(*washing)
+    ).scalar_one()
+    codes = connection.execute(
+        select(FindingRow.code, func.count(distinct(FindingRow.audit_id)))
+        .join(_LATEST_TABLE, FindingRow.audit_id == latest.id)
+        .where(*washing)
+        .group_by(FindingRow.code)
+        .order_by(FindingRow.code)
+    ).all()
     audited, failed = int(statuses.get("ok", 0)), int(statuses.get("error", 0))
     return Stats(
         releases=audited + failed,
