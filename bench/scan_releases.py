@@ -12,7 +12,9 @@ scanning process and of its workers (releases per CPU-second is the per-core fig
 a shared machine), peak resident memory of the scanning process and the largest worker. Then
 the same scan again (resumed: every release unchanged).
 
-Run: ``python bench/scan_releases.py --sizes 10000 200000 --jobs 2``; ``--engine ray`` adds a
+Run: ``python bench/scan_releases.py --sizes 10000 200000 --jobs 2``; ``--worker-rows 4000``
+adds a worker's own CPU per release (the first 4,000 rows audited in one process, no pool, no
+store); ``--engine ray`` adds a
 Ray run at the same cores; ``--full 100`` scans 100 copies of each example release (weights
 and all) with ``--jobs 1``. ``--baseline-src`` (another checkout's ``src``) runs every scan with
 that code too, on the same dump, alternating with this tree's (``--repeat N`` times each).
@@ -213,6 +215,38 @@ def measure(source: Path, store: Path, jobs: int, engine: str = "local",
     return figures
 
 
+_WORKER = """
+import itertools, json, sys, time
+from clearweights.scale import sources_for
+from clearweights.scale.worker import audit_batch
+rows = itertools.chain.from_iterable(s.items() for s in sources_for([sys.argv[1]]))
+items = list(itertools.islice(rows, int(sys.argv[2]) + 64))
+audit_batch(items[:64])  # imports, the catalogue: not per release
+items = items[64:]
+start = time.process_time()
+for at in range(0, len(items), 64):
+    audit_batch(items[at : at + 64])
+print(json.dumps({"releases": len(items), "cpu": time.process_time() - start}))
+"""
+
+
+def worker_cpu(dump: Path, rows: int, src: Path) -> dict[str, float]:
+    """A worker's own CPU per card-only release: *rows* rows audited in one process."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    result = subprocess.run(
+        [sys.executable, "-c", _WORKER, str(dump), str(rows)],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = {
+        "releases": got["releases"],
+        "cpu_ms_per_release": round(1000 * got["cpu"] / got["releases"], 3),
+        "load_average": os.getloadavg()[0],
+    }
+    print(json.dumps({"worker": str(src), **figures}), file=sys.stderr)
+    return figures
+
+
 def full_releases(tmp: Path, copies: int) -> Path:
     """*copies* copies of every example release, weights and all, in one folder."""
     folder = tmp / "full"
@@ -231,6 +265,9 @@ def main() -> None:
     parser.add_argument("--full", type=int, default=0, help="copies of each example release")
     parser.add_argument("--baseline-src", type=Path, help="another checkout's src, to compare")
     parser.add_argument("--repeat", type=int, default=1, help="alternating runs of each tree")
+    parser.add_argument(
+        "--worker-rows", type=int, default=0, help="also a worker's CPU per release, in process"
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
@@ -248,6 +285,10 @@ def main() -> None:
             start = time.perf_counter()
             generate(dump, size)
             report[f"generate_{size}_s"] = round(time.perf_counter() - start, 2)
+            for turn, (label, src) in itertools.product(range(args.repeat), trees):
+                if args.worker_rows:  # alternating, as the scans below
+                    tag = f"{label}_worker" + (f"_{turn + 1}" if args.repeat > 1 else "")
+                    report[f"{tag}_{size}"] = worker_cpu(dump, args.worker_rows, src)
             # Alternating runs of each tree, so that both see the same load.
             for turn, (label, src), engine in itertools.product(
                 range(args.repeat), trees, args.engine or ["local"]

@@ -498,3 +498,34 @@ def test_dual_licence_wording_never_offers_a_restricted_licence_as_a_choice() ->
     wrapped = "GPL-3.0, or (at your option)\nany later version; weights: Llama 3.1"
     expression = expression_in(wrapped, [get("GPL-3.0-only"), get("llama3.1")], load())
     assert expression is not None and expression.operator == "AND"
+
+
+def test_a_hub_metadata_row_never_reads_this_machines_cache(
+    tmp_path: Path, empty_cache: Path
+) -> None:
+    from clearweights.audit import audit_collected
+    from clearweights.scale.rows import TextPool, row_item, row_release
+
+    card = FULL_CARD.format(licence="apache-2.0", base="acme-research/base-7b")
+    row = row_item({"id": "acme/chat", "sha": "1" * 40, "card": card}, "rows:1")
+    texts = tmp_path / "texts"
+    texts.mkdir()
+
+    def row_base() -> tuple[str, str, str]:
+        release = row_release(row, TextPool(str(texts)))
+        (base,) = audit_collected(release, "acme/chat").lineage.bases
+        return base.resolved_by, str(base.expression), base.licence_source
+
+    before = row_base()
+    _cache_base(
+        empty_cache,
+        "acme-research/base-7b",
+        {"README.md": "# base-7b\n", "LICENSE": _licence_text("CC-BY-NC-4.0")},
+    )
+    # The same row gives the same audit wherever it is scanned: the Hub's word, not this cache.
+    assert row_base() == before == ("unknown", "None", before[2])
+    folder = tmp_path / "chat"
+    folder.mkdir()
+    (folder / "README.md").write_text(card, "utf-8")
+    (base,) = audit_release(str(folder)).lineage.bases  # a local release still reads the cache
+    assert (base.resolved_by, str(base.expression)) == ("cache", "CC-BY-NC-4.0")

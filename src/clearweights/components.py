@@ -43,10 +43,15 @@ class MofComponent(Enum):
     RESEARCH_PAPER = ComponentSpec(21, "Research paper", "document", 1, True)
     MODEL_METADATA = ComponentSpec(17, "Model metadata", "data", 1, False)
 
+    # Members are singletons compared by identity: hashed by identity too, in C (Enum hashes
+    # the name in Python, and components key every inventory, subject and verdict).
+    __hash__ = object.__hash__
+
     @property
     def spec(self) -> ComponentSpec:
         """The component's definition."""
-        return self.value
+        spec: ComponentSpec = self._value_  # the member's value, without Enum's descriptor
+        return spec
 
     @classmethod
     def by_name(cls, name: str) -> MofComponent | None:

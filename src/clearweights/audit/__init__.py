@@ -28,7 +28,8 @@ from clearweights.audit.model import (
 from clearweights.audit.obligations import obligations
 from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError, UsageError
-from clearweights.frameworks import PROFILES, AuditSubject, Declarations, framework
+from clearweights.frameworks import PROFILES, AuditSubject, Declarations
+from clearweights.frameworks._memo import evaluate
 from clearweights.inventory import Inventory, build_inventory
 from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
@@ -205,7 +206,7 @@ def audit_collected(
         architecture=_architecture(config),
         weights_absent=weights_absent,
     )
-    results = tuple(framework(name, mof_mode=mof_mode).evaluate(subject) for name in profiles)
+    results = evaluate(subject, profiles, mof_mode)  # once per distinct subject (see _memo)
     notices = tuple(
         f.path for f in release.files if f.path.rpartition("/")[2].upper().startswith("NOTICE")
     )

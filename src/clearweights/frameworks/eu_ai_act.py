@@ -58,6 +58,11 @@ def _licence(subject: AuditSubject) -> Criterion:
     return Criterion("eu.licence", title, Status.PASS, evidence)
 
 
+def usage_sections(sections: tuple[str, ...]) -> tuple[str, ...]:
+    """The card's headings (lowercased) that introduce usage information."""
+    return tuple(h for h in sections if any(u in h for u in USAGE_HEADINGS))
+
+
 def _public(subject: AuditSubject) -> list[Criterion]:
     weights = subject.get(M.MODEL_PARAMETERS_FINAL)
     architecture = subject.get(M.MODEL_ARCHITECTURE)
@@ -86,7 +91,7 @@ def _public(subject: AuditSubject) -> list[Criterion]:
             None if architecture else "publish config.json or the architecture code",
         ),
     ]
-    usage = [h for h in (card.sections if card else ()) if any(u in h for u in USAGE_HEADINGS)]
+    usage = usage_sections(card.sections) if card else ()
     out.append(
         Criterion(
             "eu.usage-public",

@@ -136,6 +136,12 @@ def _introduced(c: int, required: bool) -> tuple[MofComponent, ...]:
     return tuple(k for k in MofComponent if k.spec.mof_class == c and k.spec.required is required)
 
 
+@cache
+def _of_class(c: int) -> tuple[MofComponent, ...]:
+    """The components a class introduces, in the MOF's order."""
+    return tuple(k for k in MofComponent if k.spec.mof_class == c)
+
+
 def classify(
     components: dict[MofComponent, Component], mode: str = "strict"
 ) -> tuple[int, dict[str, float], list[str], dict[int, _ClassEval]]:
@@ -221,9 +227,7 @@ class MofFramework:
         linked = subject.release.kind != "mof-file"
         criteria: list[Criterion] = []
         for c in (3, 2, 1):
-            for kind in MofComponent:
-                if kind.spec.mof_class != c:
-                    continue
+            for kind in _of_class(c):
                 criteria.append(_criterion(kind, components.get(kind), ev[c], linked))
         if subject.weights_absent:  # classified on the declared licence, like a MOF file
             criteria = [_absent(c) if c.id == "mof.c10" else c for c in criteria]

@@ -18,12 +18,13 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import replace
 
 from clearweights.components import Component, MofComponent
 from clearweights.inventory import Inventory
-from clearweights.licenses._expression import all_of, leaf, unknown_licence
+from clearweights.licenses._expression import LicenceExpression, all_of, leaf, unknown_licence
 from clearweights.licenses.model import Licence
 from clearweights.lineage._resolve import base_ids, resolve
 from clearweights.lineage.families import Family, families, family_of
@@ -72,6 +73,13 @@ def trace(
     return Lineage(resolve(release, dict(bases or {})), _declared(inventory))
 
 
+@functools.lru_cache(maxsize=4096)
+def _unknown_base(repo_id: str) -> LicenceExpression:
+    """The unknown licence of a base model no source resolves (one record per base: the
+    frameworks' memo and the encoded records of a bulk scan key on the record itself)."""
+    return leaf(unknown_licence(f"base-model-{repo_id}"))
+
+
 def inherit(
     components: Mapping[MofComponent, Component], lineage: Lineage
 ) -> dict[MofComponent, Component]:
@@ -81,9 +89,7 @@ def inherit(
     """
     out = dict(components)
     # A base whose licence is unknown still passes its licence on: unknown, never assumed open.
-    inherited = all_of(
-        b.expression or leaf(unknown_licence(f"base-model-{b.repo_id}")) for b in lineage.bases
-    )
+    inherited = all_of(b.expression or _unknown_base(b.repo_id) for b in lineage.bases)
     if inherited is None:
         return out
     note = "; ".join(

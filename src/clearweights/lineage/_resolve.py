@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path, PurePosixPath
@@ -20,6 +21,7 @@ _ADAPTER_FILES = {"adapter_config.json", "adapter_model.safetensors", "adapter_m
 _ADAPTER_TAGS = {"lora", "peft", "qlora", "adapter"}
 _MERGE_TAGS = {"merge", "mergekit"}
 _QUANT_TAGS = {"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized"}
+HUB_METADATA = "hf-metadata"  # the kind of a release read from a Hub metadata row
 MAX_BASES = 16  # a card naming more is read up to here (a merge rarely has more)
 
 
@@ -122,12 +124,18 @@ def _local_licence(base: Release) -> tuple[LicenceExpression | None, str]:
 
 
 def _one(
-    repo_id: str, relation: tuple[str, str], bases: dict[str, str], via: str | None
+    repo_id: str,
+    relation: tuple[str, str],
+    bases: dict[str, str],
+    via: str | None,
+    cache: bool = True,
 ) -> tuple[BaseModel, Release | None]:
     given = bases.get(repo_id) or (bases.get("*") if via is None else None)
     local: Release | None = None
     if given and Path(given).is_dir():
         local, how = _open(Path(given), repo_id, "directory"), "path"
+    elif not given and not cache:
+        return _known(repo_id, relation, via), None
     elif (snapshot := cached_snapshot(repo_id)) is not None:
         local, how = _open(snapshot, repo_id, "hf-cache"), "cache"
     if local is not None:
@@ -135,14 +143,24 @@ def _one(
         if expression is not None:
             where = f"{local.location}: {source}"
             return BaseModel(repo_id, *relation, expression, how, where, via), local
+    if local is not None:
+        known = _known(repo_id, relation, via)
+        if known.resolved_by == "family":
+            return known, local
+        reason = f"{local.location} states no licence, and it is not a known family"
+        return BaseModel(repo_id, *relation, None, "unknown", reason, via), local
+    return _known(repo_id, relation, via), None
+
+
+@functools.lru_cache(maxsize=4096)  # bulk scans name the same few thousand bases again and again
+def _known(repo_id: str, relation: tuple[str, str], via: str | None) -> BaseModel:
+    """The base model as the table of known families gives it, else unknown (and why)."""
     family = family_of(repo_id) or family_of("/".join(PurePosixPath(repo_id).parts[-2:]))
     if family is not None:
         source = f"known base-model family {family.patterns[0]} ({family.source})"
-        return BaseModel(repo_id, *relation, family.expression, "family", source, via), local
+        return BaseModel(repo_id, *relation, family.expression, "family", source, via)
     reason = "not given with --base, not in the local Hugging Face cache, not a known family"
-    if local is not None:
-        reason = f"{local.location} states no licence, and it is not a known family"
-    return BaseModel(repo_id, *relation, None, "unknown", reason, via), local
+    return BaseModel(repo_id, *relation, None, "unknown", reason, via)
 
 
 def resolve(release: Release, bases: dict[str, str]) -> tuple[BaseModel, ...]:
@@ -152,6 +170,9 @@ def resolve(release: Release, bases: dict[str, str]) -> tuple[BaseModel, ...]:
     """
     if len(base_ids(release)) > 1:
         bases = {k: v for k, v in bases.items() if k != "*"}
+    # A Hub metadata row is judged on what the Hub says, never on this machine's cache: the
+    # same row gives the same audit wherever it is scanned.
+    cache = release.kind != HUB_METADATA
     out: list[BaseModel] = []
     seen = {release.name}
     queue: list[tuple[Release, str | None, int]] = [(release, None, 0)]
@@ -162,7 +183,7 @@ def resolve(release: Release, bases: dict[str, str]) -> tuple[BaseModel, ...]:
             if repo_id in seen:
                 continue
             seen.add(repo_id)
-            found, local = _one(repo_id, relation, bases, via)
+            found, local = _one(repo_id, relation, bases, via, cache)
             out.append(found)
             if local is not None and depth + 1 < MAX_DEPTH:
                 queue.append((local, repo_id, depth + 1))

@@ -160,7 +160,9 @@ def _parse_card(text: str, path: str) -> CardData:
     else:
         block = found["block"]
         loaded = _front_matter(block) if len(block) <= _CACHED_BLOCK else _load(block)
-        data, notes = copy.deepcopy(loaded[0]), loaded[1]
+        # Read only: what the card keeps of a mutable value (a licence list, the model-index
+        # entries) is copied below, so the cached data is never shared with a caller.
+        data, notes = loaded[0], loaded[1]
         body = text[found.end() :]  # as huggingface_hub's ModelCard.text
     offset = text.count("\n", 0, max(text.find(body[:80]), 0)) if body else 0
     tags = _strings(data.get("tags"))
@@ -168,7 +170,11 @@ def _parse_card(text: str, path: str) -> CardData:
     licence = data.get("license")
     headings = list(_HEADING.finditer(body))  # read once: sections, limitations, uses
     return CardData(
-        license=licence if isinstance(licence, str | list) else None,
+        license=licence
+        if isinstance(licence, str)
+        else list(licence)
+        if isinstance(licence, list)
+        else None,
         license_name=_first(data.get("license_name")),
         license_link=_first(data.get("license_link")),
         base_model=_strings(data.get("base_model")),
@@ -176,7 +182,9 @@ def _parse_card(text: str, path: str) -> CardData:
         datasets=_strings(data.get("datasets")),
         tags=tags,
         pipeline_tag=_first(data.get("pipeline_tag")),
-        model_index=tuple(x for x in data.get("model-index") or [] if isinstance(x, dict)),
+        model_index=copy.deepcopy(
+            tuple(x for x in data.get("model-index") or [] if isinstance(x, dict))
+        ),
         claims=statements.claims,
         open_weights=statements.open_weights,
         links=tuple(dict.fromkeys(m.rstrip(".,") for m in _URL.findall(body))),

@@ -14,7 +14,7 @@ import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 Statement = tuple[int, str]  # (line in the card file, the sentence)
 
@@ -106,6 +106,7 @@ _CLAIM_TAGS = re.compile(
     re.IGNORECASE,
 )
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
+_FENCE_MARK = re.compile(r"```|~~~")  # where a fence line may be (then checked by _FENCE)
 _BLOCK = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\d+[.)]\s|\||>)")
 
 
@@ -162,6 +163,7 @@ class _Paragraph:
 # through a link's or an anchor's text. A paragraph none of whose lines has one of these
 # cannot hold a statement, and is not cleaned at all (most of a card's prose).
 _MAYBE = re.compile(r"open|available|\]\(|</a", re.IGNORECASE)
+_MAYBE_LOWER = re.compile(r"open|available|\]\(|</a")
 
 
 def _paragraph(lines: list[tuple[int, str]]) -> _Paragraph | None:
@@ -180,26 +182,66 @@ def _paragraph(lines: list[tuple[int, str]]) -> _Paragraph | None:
 
 
 def _paragraphs(body: str) -> Iterator[_Paragraph]:
-    """Paragraphs outside code blocks; a heading, list item or table row stands alone."""
-    current: list[tuple[int, str]] = []
-    fenced = False
-    for index, line in enumerate(body.splitlines()):
-        fence = bool(_FENCE.match(line))
-        fenced = fenced != fence
-        block = bool(_BLOCK.match(line))
-        if fence or fenced or not line.strip() or block:
-            if current and (paragraph := _paragraph(current)) is not None:
-                yield paragraph
-            current = []
-            if fence or fenced or not line.strip():
-                continue
-        current.append((index, line))
-        if block:
-            if (paragraph := _paragraph(current)) is not None:
-                yield paragraph
-            current = []
-    if current and (paragraph := _paragraph(current)) is not None:
-        yield paragraph
+    """Paragraphs outside code blocks; a heading, list item or table row stands alone.
+
+    Only the paragraphs with a line that may hold a statement are built (see ``_MAYBE``): the
+    lines that match are found by one search of the whole text, and each one's paragraph is
+    the run of prose lines around it (no pattern of ``_MAYBE`` spans two lines).
+    """
+    lines = body.splitlines()
+    ends = list(accumulate(map(len, body.splitlines(keepends=True))))
+    hits = _maybe_lines(body, ends)
+    if not hits:
+        return
+    fences = [
+        i
+        for i in sorted({bisect.bisect_right(ends, m.start()) for m in _FENCE_MARK.finditer(body)})
+        if _FENCE.match(lines[i])
+    ]
+
+    def prose(i: int) -> bool:  # not a fence, not inside one, not blank, not a block line
+        if i < 0 or i >= len(lines) or not lines[i].strip() or _BLOCK.match(lines[i]):
+            return False
+        before = bisect.bisect_left(fences, i)  # fence lines above this one
+        return before % 2 == 0 and (before == len(fences) or fences[before] != i)
+
+    done = -1  # the last line of the paragraph yielded last
+    for hit in hits:
+        if hit <= done:
+            continue
+        if prose(hit):
+            first = last = hit
+            while prose(first - 1):
+                first -= 1
+            while prose(last + 1):
+                last += 1
+        elif _alone(lines, fences, hit):
+            first = last = hit
+        else:
+            continue
+        done = last
+        if (paragraph := _paragraph([(i, lines[i]) for i in range(first, last + 1)])) is not None:
+            yield paragraph
+
+
+def _maybe_lines(body: str, ends: list[int]) -> list[int]:
+    """The lines (in order) where ``_MAYBE`` matches: one search per line that has a match."""
+    # ASCII text: its lower case matched exactly is what re.IGNORECASE finds, and faster.
+    text, pattern = (body.lower(), _MAYBE_LOWER) if body.isascii() else (body, _MAYBE)
+    found: list[int] = []
+    at = 0
+    while (m := pattern.search(text, at)) is not None:
+        line = bisect.bisect_right(ends, m.start())
+        found.append(line)
+        at = ends[line]  # the next line
+    return found
+
+
+def _alone(lines: list[str], fences: list[int], i: int) -> bool:
+    """Whether line *i* is a block line (heading, list item, table row) outside code blocks."""
+    before = bisect.bisect_left(fences, i)
+    outside = before % 2 == 0 and (before == len(fences) or fences[before] != i)
+    return outside and bool(lines[i].strip()) and bool(_BLOCK.match(lines[i]))
 
 
 def _clause(before: str) -> str:

@@ -7,6 +7,7 @@ Workers only audit; the scan's own process is the one writer of the store and th
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 from collections import deque
@@ -44,9 +45,13 @@ class SerialEngine:
         """Nothing to stop."""
 
 
-def _ignore_interrupts() -> None:
+def _start_worker() -> None:
     # Ctrl-C reaches the whole process group: the scan's process decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker keeps bounded caches (verdicts, encoded records, front matter) that the
+    # collector would walk again and again for nothing; audits make little cyclic garbage.
+    # Fewer collections: 5 to 15 % less CPU a card-only release (in process, alternating).
+    gc.set_threshold(50_000, 50, 100)
 
 
 class PoolEngine:
@@ -64,7 +69,7 @@ class PoolEngine:
             forkserver.set_forkserver_preload(preload)
             context = forkserver
         self.jobs = jobs
-        self._pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts)
+        self._pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker)
 
     def map(self, batches: Iterator[list[Item]]) -> Iterator[list[Outcome]]:
         """Each batch's outcomes, in order, with at most ``2 * jobs`` batches in flight."""

@@ -14,7 +14,10 @@ from typing import Any
 from clearweights import __version__
 from clearweights.audit import audit_collected
 from clearweights.audit.model import AuditReport, ReleaseAudit
+from clearweights.components import Component
 from clearweights.errors import ClearweightsError
+from clearweights.frameworks.interface import ProfileResult
+from clearweights.frameworks.mof import LABELS
 from clearweights.licenses import catalogue_version
 from clearweights.licenses.model import Licence
 from clearweights.release.model import Release
@@ -47,38 +50,44 @@ def audit_document(doc: dict[str, Any]) -> str:
 _NONCE = secrets.token_hex(16)
 _MARK = re.compile(f'"@@clearweights-{_NONCE}-([0-9]+)@@"')
 _MAX_FRAGMENTS = 4096
-_fragments: dict[int, tuple[Licence, str]] = {}  # id(record) -> (the record, its JSON)
+_fragments: dict[int, tuple[object, str]] = {}  # id(object) -> (the object, its marker)
 _encoded: list[str] = []
 
 
-def _marker(licence: Licence) -> str:
-    """The marker standing for *licence*'s JSON (encoded on first sight of that object)."""
+def _marker(shared: Licence | ProfileResult) -> str:
+    """The marker standing for *shared*'s JSON (encoded on first sight of that object).
+
+    Catalogue records and the frameworks' verdicts (evaluated once per distinct subject, see
+    ``frameworks._memo``) are shared objects: each is encoded once while it is remembered.
+    """
+    from clearweights.formats._audit_json import profile_json
     from clearweights.formats.json import licence_json
 
-    cached = _fragments.get(id(licence))
-    if cached is None or cached[0] is not licence:  # an id reused by another object
+    cached = _fragments.get(id(shared))
+    if cached is None or cached[0] is not shared:  # an id reused by another object
         compact = (",", ":")
-        text = json.dumps(
-            licence_json(licence), ensure_ascii=False, separators=compact, sort_keys=True
-        )
+        value = licence_json(shared) if isinstance(shared, Licence) else profile_json(shared)
+        text = json.dumps(value, ensure_ascii=False, separators=compact, sort_keys=True)
         _encoded.append(text)
-        cached = (licence, str(len(_encoded) - 1))
-        _fragments[id(licence)] = cached
-    return f"@@clearweights-{_NONCE}-{cached[1]}@@"
+        cached = (shared, f"@@clearweights-{_NONCE}-{len(_encoded) - 1}@@")
+        _fragments[id(shared)] = cached
+    return cached[1]
 
 
 def fast_document(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
     """The JSON document of one audit and its line, as :func:`audit_document` writes it.
 
-    The catalogue records of the components' licences are encoded once per process and
-    spliced in; the result is byte for byte the line of the plain path (the tests check it).
+    The catalogue records of the components' licences and the frameworks' verdicts are
+    encoded once per process and spliced in; the result is byte for byte the line of the
+    plain path (the tests check it).
     """
     from clearweights.formats.json import document
 
     # The document built without the records (component_json's only use of a component's
-    # licences), which the markers then stand for: no record is built only to be dropped.
-    bare = tuple(dataclasses.replace(c, licences=()) if c.licences else c for c in audit.components)
-    doc = document(AuditReport((dataclasses.replace(audit, components=bare),)))
+    # licences) and without the verdicts, which the markers then stand for: nothing is built
+    # only to be dropped.
+    bare = tuple(_without_licences(c) if c.licences else c for c in audit.components)
+    doc = document(AuditReport((dataclasses.replace(audit, components=bare, profiles=()),)))
     shown = doc["audits"][0]
     if len(_encoded) >= _MAX_FRAGMENTS:  # bounded; never cleared while a document has markers
         _fragments.clear()
@@ -86,9 +95,24 @@ def fast_document(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
     for component, found in zip(audit.components, shown["components"], strict=True):
         if found["license"] is not None:
             found["license"]["licenses"] = [_marker(lic) for lic in component.licences]
+    shown["profiles"] = {p.profile: _marker(p) for p in audit.profiles}
     rows = _rows(shown, audit)
     line = _MARK.sub(lambda m: _encoded[int(m[1])], audit_document(doc))
     return rows, line
+
+
+def _without_licences(component: Component) -> Component:
+    """*component* without its records, its expression kept (the JSON's ``tree``).
+
+    Built field by field: ``dataclasses.replace`` costs three times as much, once for each
+    licensed component of every audit.
+    """
+    bare: Component = object.__new__(Component)
+    fields = bare.__dict__
+    fields.update(component.__dict__)
+    fields["licences"] = ()
+    fields["expression"] = component.licence_expression
+    return bare
 
 
 def collect(item: Item, pool: TextPool) -> Release:
@@ -111,8 +135,9 @@ def collect(item: Item, pool: TextPool) -> Release:
 def _rows(audit: dict[str, Any], source: ReleaseAudit | None = None) -> dict[str, Any]:
     """The normalised rows of one audit's JSON: licences, verdicts, findings.
 
-    With *source* (the audit the JSON was made from), each component's licences are read from
-    its records (the JSON's catalogue records are markers then, see :func:`fast_document`).
+    With *source* (the audit the JSON was made from), each component's licences and the
+    verdicts are read from their objects (the JSON holds markers then, see
+    :func:`fast_document`).
     """
     licenses: dict[tuple[str, str, str], None] = {}
     weights = None
@@ -127,9 +152,16 @@ def _rows(audit: dict[str, Any], source: ReleaseAudit | None = None) -> dict[str
             pairs = [(lic["id"], lic["category"]) for lic in found.get("licenses") or ()]
         for licence_id, category in pairs:
             licenses[(component["name"], licence_id, category)] = None
-    verdicts = tuple(
-        (name, str(p["verdict"]), p.get("label")) for name, p in sorted(audit["profiles"].items())
-    )
+    if source is not None:
+        verdicts = tuple(
+            (p.profile, p.verdict.value, None if p.mof_class is None else LABELS[p.mof_class])
+            for p in sorted(source.profiles, key=lambda p: p.profile)
+        )
+    else:
+        verdicts = tuple(
+            (name, str(p["verdict"]), p.get("label"))
+            for name, p in sorted(audit["profiles"].items())
+        )
     findings = tuple((f["code"], f["severity"], f["message"]) for f in audit["findings"])
     return {
         "weights_license": weights,

@@ -1,0 +1,123 @@
+"""Framework verdicts are evaluated once per distinct subject: the key must hold all they read.
+
+Real inputs: the example releases (whole, and as Hub metadata rows), real Hub cards, the Hub's
+generated card, rows with only a licence tag or ``cardData``. Every subject the audits build is
+evaluated afresh by each framework and compared with what the memo gave; subjects that share a
+key must get equal verdicts; and what the frameworks read, changed alone, changes the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+import clearweights.audit as audit_module
+from clearweights.audit import audit_collected
+from clearweights.components import MofComponent
+from clearweights.frameworks import PROFILES, Declarations, _memo, framework
+from clearweights.frameworks.interface import ProfileResult
+from clearweights.frameworks.subject import AuditSubject
+from clearweights.scale.rows import TextPool, row_item, row_release
+from clearweights.sources.local import LocalDirectory
+from tests.scale_corpus import EXAMPLES, NAMES, hub_row
+from tests.test_scan_fast import _rows_varied
+
+
+@pytest.fixture
+def subjects(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[AuditSubject]:
+    """Every subject the audits of the varied rows and the example releases build."""
+    seen: list[AuditSubject] = []
+
+    def record(
+        subject: AuditSubject, profiles: Sequence[str], mode: str
+    ) -> tuple[ProfileResult, ...]:
+        seen.append(subject)
+        return _memo.evaluate(subject, profiles, mode)
+
+    monkeypatch.setattr(audit_module, "evaluate", record)
+    rows = _rows_varied() + [hub_row(name) for name in NAMES]
+    for n, raw in enumerate(rows, 1):
+        item = row_item(raw, f"rows:{n}")
+        try:
+            release = row_release(item, TextPool(str(tmp_path)))
+        except Exception:
+            continue  # a row with no release: an error outcome, no verdicts
+        audit_collected(release, item.key)
+    for name in NAMES:  # whole releases: weights, pickles, code and licence files
+        audit_collected(LocalDirectory(EXAMPLES / name).collect(), name)
+    assert len(seen) >= len(rows)
+    return seen
+
+
+def _fresh(subject: AuditSubject) -> tuple[ProfileResult, ...]:
+    return tuple(framework(name).evaluate(subject) for name in PROFILES)
+
+
+def test_memoised_verdicts_equal_a_fresh_evaluation(subjects: list[AuditSubject]) -> None:
+    for subject in subjects:
+        assert _memo.evaluate(subject, PROFILES, "strict") == _fresh(subject)
+
+
+def test_subjects_sharing_a_key_get_the_same_verdicts(subjects: list[AuditSubject]) -> None:
+    by_key: dict[object, tuple[ProfileResult, ...]] = {}
+    shared = 0
+    for subject in subjects:
+        key = _memo.subject_key(subject)[0]
+        fresh = _fresh(subject)
+        if key in by_key:
+            shared += 1
+            assert by_key[key] == fresh
+        by_key[key] = fresh
+    assert 2 < len(by_key) < len(subjects)  # varied, and some subjects do share a key
+    assert shared
+
+
+def _changed(subject: AuditSubject) -> list[AuditSubject]:
+    """The subject with one thing a framework reads changed at a time."""
+    card = subject.release.card
+    assert card is not None
+    weights = subject.components[MofComponent.MODEL_PARAMETERS_FINAL]
+    components = dict(subject.components)
+    components[MofComponent.MODEL_PARAMETERS_FINAL] = dataclasses.replace(
+        weights, licence_source=weights.licence_source + "; another"
+    )
+    usage = dataclasses.replace(card, sections=(*card.sections, "how to use"))
+    return [
+        dataclasses.replace(subject, components=components),
+        dataclasses.replace(subject, release=dataclasses.replace(subject.release, card=usage)),
+        dataclasses.replace(subject, release=dataclasses.replace(subject.release, kind="mof-file")),
+        dataclasses.replace(subject, declarations=Declarations(systemic_risk=False)),
+        dataclasses.replace(subject, architecture="LlamaForCausalLM"),
+        dataclasses.replace(subject, weights_absent=not subject.weights_absent),
+        dataclasses.replace(subject, card_licences=()),
+    ]
+
+
+def test_what_the_frameworks_read_is_in_the_key(subjects: list[AuditSubject]) -> None:
+    subject = next(
+        s
+        for s in subjects
+        if s.release.card is not None
+        and s.card_licences
+        and not s.architecture
+        and not any("how to use" in h for h in s.release.card.sections)
+        and MofComponent.MODEL_PARAMETERS_FINAL in s.components
+    )
+    key = _memo.subject_key(subject)[0]
+    before = _memo.evaluate(subject, PROFILES, "strict")
+    for other in _changed(subject):
+        assert _memo.subject_key(other)[0] != key
+        # Through the memo, each changed subject gets its own fresh verdicts.
+        assert _memo.evaluate(other, PROFILES, "strict") == _fresh(other)
+    assert _memo.evaluate(subject, PROFILES, "strict") is before  # evaluated once
+
+
+def test_the_memo_is_bounded(subjects: list[AuditSubject], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_memo, "MAX_ENTRIES", 4)
+    _memo._memo.clear()
+    for subject in subjects:
+        _memo.evaluate(subject, PROFILES, "strict")
+        assert len(_memo._memo) <= 4
