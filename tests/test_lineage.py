@@ -524,6 +524,7 @@ def test_a_hub_metadata_row_never_reads_this_machines_cache(
     )
     # The same row gives the same audit wherever it is scanned: the Hub's word, not this cache.
     assert row_base() == before == ("unknown", "None", before[2])
+    assert "never on a local cache" in before[2] and "not in the local" not in before[2]
     folder = tmp_path / "chat"
     folder.mkdir()
     (folder / "README.md").write_text(card, "utf-8")

@@ -134,8 +134,8 @@ def _one(
     local: Release | None = None
     if given and Path(given).is_dir():
         local, how = _open(Path(given), repo_id, "directory"), "path"
-    elif not given and not cache:
-        return _known(repo_id, relation, via), None
+    elif not cache:
+        return _known(repo_id, relation, via, cached=False), None
     elif (snapshot := cached_snapshot(repo_id)) is not None:
         local, how = _open(snapshot, repo_id, "hf-cache"), "cache"
     if local is not None:
@@ -153,13 +153,23 @@ def _one(
 
 
 @functools.lru_cache(maxsize=4096)  # bulk scans name the same few thousand bases again and again
-def _known(repo_id: str, relation: tuple[str, str], via: str | None) -> BaseModel:
-    """The base model as the table of known families gives it, else unknown (and why)."""
+def _known(
+    repo_id: str, relation: tuple[str, str], via: str | None, *, cached: bool = True
+) -> BaseModel:
+    """The base model as the table of known families gives it, else unknown (and why).
+
+    *cached* says whether the local Hugging Face cache was looked in (not for Hub rows).
+    """
     family = family_of(repo_id) or family_of("/".join(PurePosixPath(repo_id).parts[-2:]))
     if family is not None:
         source = f"known base-model family {family.patterns[0]} ({family.source})"
         return BaseModel(repo_id, *relation, family.expression, "family", source, via)
-    reason = "not given with --base, not in the local Hugging Face cache, not a known family"
+    reason = (
+        "not given with --base, not in the local Hugging Face cache, not a known family"
+        if cached
+        else "not given with --base, not a known family (a Hub metadata row is judged on the "
+        "Hub's data alone, never on a local cache)"
+    )
     return BaseModel(repo_id, *relation, None, "unknown", reason, via)
 
 
