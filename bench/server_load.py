@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import platform
 import random
@@ -206,7 +207,10 @@ def _server_cpu(pid: int) -> float:
 class _Connection:
     """One keep-alive connection sending up to *depth* requests ahead (HTTP/1.1 pipelining)."""
 
-    def __init__(self, port: int, paths: list[str], depth: int):
+    def __init__(
+        self, port: int, paths: list[str], depth: int, schedule: list[float] | None = None
+    ):
+        self.schedule = schedule  # at a fixed rate: when each request is due (open loop)
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setblocking(False)
@@ -223,7 +227,16 @@ class _Connection:
         if now > until:
             return
         batch = []
-        while len(self.sent) < self.depth and self.next < len(self.requests):
+        if self.schedule is not None:
+            # Every request that is due goes out now, however many are in flight, and its
+            # latency counts from when it was due: a slow answer cannot hide the ones behind it.
+            while self.next < len(self.requests) and self.schedule[self.next] <= now:
+                batch.append(self.requests[self.next])
+                self.sent.append(self.schedule[self.next])
+                self.next += 1
+        while (
+            self.schedule is None and len(self.sent) < self.depth and self.next < len(self.requests)
+        ):
             batch.append(self.requests[self.next])
             self.sent.append(now)
             self.next += 1
@@ -255,13 +268,26 @@ class _Connection:
 
     @property
     def finished(self) -> bool:
-        return not self.sent
+        return not self.sent and (self.schedule is None or self.next >= len(self.requests))
+
+    def due(self) -> float:
+        """When this connection's next request is due (infinity when none is)."""
+        if self.schedule is None or self.next >= len(self.requests):
+            return math.inf
+        return self.schedule[self.next]
 
 
 def load(
-    port: int, paths: list[str], connections: int, limit_s: float, depth: int = 1, pid: int = 0
+    port: int,
+    paths: list[str],
+    connections: int,
+    limit_s: float,
+    depth: int = 1,
+    pid: int = 0,
+    rate: float | None = None,
 ) -> dict[str, float]:
-    """Send *paths* over *connections* keep-alive connections, *depth* requests ahead on each.
+    """Send *paths* over *connections* keep-alive connections, *depth* requests ahead on each,
+    or, with *rate*, each request when it is due at that many per second (open loop).
 
     Bounded by the request count and *limit_s*; talks to 127.0.0.1 only. One thread, raw
     non-blocking sockets and a selector: the generator's own CPU is reported (it shares the
@@ -269,23 +295,34 @@ def load(
     """
     times: list[float] = []
     selector = selectors.DefaultSelector()
-    conns = [_Connection(port, paths[i::connections], depth) for i in range(connections)]
+    start = time.perf_counter() + 0.05
+    if rate is not None:
+        paths = paths[: int(rate * limit_s)]
+    mine = [paths[i::connections] for i in range(connections)]
+    conns = [
+        _Connection(
+            port,
+            own,
+            depth,
+            None
+            if rate is None
+            else [start + (k * connections + i) / rate for k in range(len(own))],
+        )
+        for i, own in enumerate(mine)
+    ]
     cpu, server = time.process_time(), _server_cpu(pid) if pid else 0.0
-    start = time.perf_counter()
     until = start + limit_s
     try:
         for conn in conns:
             selector.register(conn.sock, selectors.EVENT_READ, conn)
             conn.send(until)
-        active = sum(not c.finished for c in conns)
-        while active:
-            for key, _ in selector.select(timeout=30):
-                conn = key.data
+        while any(not c.finished for c in conns):
+            wait = min(c.due() for c in conns) - time.perf_counter()
+            ready = [key.data for key, _ in selector.select(timeout=min(30.0, max(0.0, wait)))]
+            for conn in ready:
                 conn.receive(times)
+            for conn in conns if rate is not None else ready:
                 conn.send(until)
-                if conn.finished:
-                    selector.unregister(conn.sock)
-                    active -= 1
     finally:
         for conn in conns:
             conn.sock.close()
@@ -487,6 +524,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--depth", type=int, default=1, help="badge requests ahead per connection")
+    parser.add_argument(
+        "--badge-rate", type=float, default=1000.0, help="badges per second, sent when due"
+    )
     parser.add_argument("--badges", type=int, default=40_000, help="badge requests to send")
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL database, or 'local'")
     parser.add_argument(
@@ -533,6 +573,11 @@ def _measure(args: argparse.Namespace, location: str, report: dict[str, object])
         load(port, sorted(set(paths["badge"])) * 3, args.connections, 120)
         report["badge"] = load(
             port, paths["badge"], args.connections, 30, depth=args.depth, pid=pid
+        )
+        # The latency a page of embedded badges sees at the target's rate: requests sent
+        # when due (not when the last answer came), latency counted from then.
+        report["badge_at_rate"] = load(
+            port, paths["badge"], args.connections, 20, pid=pid, rate=args.badge_rate
         )
     finally:
         process.terminate()
