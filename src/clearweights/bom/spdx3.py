@@ -142,6 +142,35 @@ def build(subject: BomSubject, *, direct: bool = True) -> str:
     the same bytes (a test holds them to it); the library takes minutes for 50,000 files.
     """
     b = _Builder(subject)
+    model = _model(b, subject)
+    ids = _file_ids(b, subject)
+    if direct and subject.files:
+        # One stand-in file: the library places it, its id is replaced by the files' below.
+        files = [b.add(_file(b, f"{b.base}/file/{_STAND_IN}", "", "file", ""))]
+    else:
+        files = [
+            b.add(_file(b, ids[f.path], f.path, _purpose(subject, f.path), f.sha256))
+            for f in subject.files
+        ]
+    if files:
+        b.relate(model, "contains", files)
+    _datasets(b, model, subject)
+    _bases(b, model, subject)
+    objects = _objects(b, subject, model)
+    s = b.s
+    if not direct:
+        buffer = io.BytesIO()
+        s.JSONLDSerializer().write(objects, buffer, indent=2)
+        return buffer.getvalue().decode("utf-8").rstrip("\n") + "\n"
+    data = s.JSONLDSerializer().serialize_data(objects)
+    if subject.files:
+        _write_files(data, f"{b.base}/file/{_STAND_IN}", subject, ids)
+    # As the library writes it: json.JSONEncoder(indent=2), keys in its order, ASCII only.
+    return dumps_indented(data, sort_keys=False, ensure_ascii=True) + "\n"
+
+
+def _model(b: _Builder, subject: BomSubject) -> Any:
+    """The model's AI package, with its card facts and licences."""
     s = b.s
     model = b.add(
         s.ai_AIPackage(
@@ -184,18 +213,11 @@ def build(subject: BomSubject, *, direct: bool = True) -> str:
         "hasConcludedLicense",
         [b.licence("concluded", subject.concluded, subject.concluded_expression)],
     )
+    return model
 
-    ids = _file_ids(b, subject)
-    if direct and subject.files:
-        # One stand-in file: the library places it, its id is replaced by the files' below.
-        files = [b.add(_file(b, f"{b.base}/file/{_STAND_IN}", "", "file", ""))]
-    else:
-        files = [
-            b.add(_file(b, ids[f.path], f.path, _purpose(subject, f.path), f.sha256))
-            for f in subject.files
-        ]
-    if files:
-        b.relate(model, "contains", files)
+
+def _datasets(b: _Builder, model: Any, subject: BomSubject) -> None:
+    """The datasets the model was trained on and tested on."""
     trained = []
     for d in subject.datasets:
         origin = d.split("/")[0] if "/" in d else "NOASSERTION"
@@ -211,6 +233,11 @@ def build(subject: BomSubject, *, direct: bool = True) -> str:
     ]
     if tested:
         b.relate(model, "testedOn", tested)
+
+
+def _bases(b: _Builder, model: Any, subject: BomSubject) -> None:
+    """The base models the model descends from, each with the licence it passes on."""
+    s = b.s
     bases = []
     for base in subject.base_models:
         package = b.add(
@@ -232,6 +259,10 @@ def build(subject: BomSubject, *, direct: bool = True) -> str:
     if bases:
         b.relate(model, "descendantOf", bases)
 
+
+def _objects(b: _Builder, subject: BomSubject, model: Any) -> Any:
+    """The SBOM and the document around every element, linked into one object set."""
+    s = b.s
     data_licence = b.add(
         s.simplelicensing_LicenseExpression(
             spdxId=b.id("license", "document-data"),
@@ -263,15 +294,7 @@ def build(subject: BomSubject, *, direct: bool = True) -> str:
     unresolved = objects.link()
     if unresolved:  # pragma: no cover - a bug in this module, not bad input
         raise RuntimeError(f"unresolved SPDX references: {sorted(unresolved)}")
-    if not direct:
-        buffer = io.BytesIO()
-        s.JSONLDSerializer().write(objects, buffer, indent=2)
-        return buffer.getvalue().decode("utf-8").rstrip("\n") + "\n"
-    data = s.JSONLDSerializer().serialize_data(objects)
-    if subject.files:
-        _write_files(data, f"{b.base}/file/{_STAND_IN}", subject, ids)
-    # As the library writes it: json.JSONEncoder(indent=2), keys in its order, ASCII only.
-    return dumps_indented(data, sort_keys=False, ensure_ascii=True) + "\n"
+    return objects
 
 
 # The stand-in's name: no slug holds "~" (file ids get it only after a slug, see _file_ids).
