@@ -108,102 +108,14 @@ def _model_card(subject: BomSubject, dataset_refs: list[str]) -> dict[str, Any]:
 
 def build(subject: BomSubject, spec_version: str = "1.6") -> str:
     """Return the CycloneDX JSON document for *subject*."""
-    from cyclonedx.model import (
-        ExternalReference,
-        ExternalReferenceType,
-        HashAlgorithm,
-        HashType,
-        Property,
-        XsUri,
-    )
     from cyclonedx.model.bom import Bom, BomMetaData
-    from cyclonedx.model.component import Component, ComponentType, Pedigree
-    from cyclonedx.model.contact import OrganizationalEntity
-    from cyclonedx.model.license import LicenseExpression
+    from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.output.json import JsonV1Dot6, JsonV1Dot7
 
     if spec_version not in SPEC_VERSIONS:
         raise ValueError(f"unsupported CycloneDX version {spec_version}")
-    declared = [_licence(lic, "declared") for lic in subject.declared]
-    concluded = _licences(subject.concluded_expression or all_of(subject.concluded), "concluded")
-    choice = any(isinstance(lic, LicenseExpression) for lic in concluded)
-    # An expression must stand alone: the declared licences then go in a property.
-    licences = concluded if choice else declared + concluded
-    weights_hashes = [
-        HashType(alg=HashAlgorithm.SHA_256, content=f.sha256)
-        for f in subject.files
-        if subject.component_of.get(f.path) is MofComponent.MODEL_PARAMETERS_FINAL
-    ]
-    ancestors = [
-        Component(
-            type=ComponentType.MACHINE_LEARNING_MODEL,
-            name=base,
-            bom_ref=f"base-model:{base}",
-            purl=_purl(base),
-            licenses=_licences(subject.base_licences.get(base), "concluded"),
-        )
-        for base in subject.base_models
-    ]
-    properties = [
-        Property(name=f"clearweights:profile:{k}", value=v)
-        for k, v in sorted(subject.verdicts.items())
-    ]
-    properties.append(Property(name="clearweights:root-sha256", value=subject.root_digest))
-    if subject.base_relation:
-        properties.append(
-            Property(name="clearweights:hf:base_model_relation", value=subject.base_relation)
-        )
-    if choice and subject.declared:
-        properties.append(
-            Property(
-                name="clearweights:declared-license",
-                value=" AND ".join(lic.id for lic in subject.declared),
-            )
-        )
-    if subject.declared_text:
-        properties.append(
-            Property(name="clearweights:declared-license-text", value=subject.declared_text)
-        )
-    model = Component(
-        type=ComponentType.MACHINE_LEARNING_MODEL,
-        name=subject.name,
-        version=subject.version,
-        bom_ref=f"model:{subject.name}",
-        supplier=OrganizationalEntity(name=subject.supplier)
-        if subject.supplier != "NOASSERTION"
-        else None,
-        purl=_purl(subject.name) if subject.purl else None,
-        hashes=weights_hashes,
-        licenses=licences,
-        pedigree=Pedigree(ancestors=ancestors) if ancestors else None,
-        properties=properties,
-        external_references=[
-            ExternalReference(
-                type=ExternalReferenceType.DISTRIBUTION, url=XsUri(subject.download_location)
-            )
-        ]
-        if subject.download_location != "NOASSERTION"
-        else None,
-    )
-    datasets = [
-        Component(
-            type=ComponentType.DATA,
-            name=d,
-            bom_ref=f"dataset:{d}",
-            external_references=[
-                ExternalReference(
-                    type=ExternalReferenceType.DISTRIBUTION,
-                    url=XsUri(f"https://huggingface.co/datasets/{d}"),
-                )
-            ],
-            properties=[
-                Property(
-                    name="clearweights:license", value="NOASSERTION (not stated in the release)"
-                )
-            ],
-        )
-        for d in subject.datasets
-    ]
+    model = _model(subject)
+    datasets = _datasets(subject)
     bom = Bom(
         serial_number=uuid.uuid5(_NAMESPACE, f"{subject.name}@{subject.root_digest}"),
         metadata=BomMetaData(component=model, timestamp=subject.release_time),
@@ -225,6 +137,116 @@ def build(subject: BomSubject, spec_version: str = "1.6") -> str:
             component["data"] = [{"type": "dataset", "name": component["name"]}]
     _add_files(doc, subject, spec_version)
     return dumps_indented(doc) + "\n"  # as json.dumps(indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _model(subject: BomSubject) -> Any:
+    """The model's component: weights' hashes, licences, base models, the audit's verdicts."""
+    from cyclonedx.model import (
+        ExternalReference,
+        ExternalReferenceType,
+        HashAlgorithm,
+        HashType,
+        XsUri,
+    )
+    from cyclonedx.model.component import Component, ComponentType, Pedigree
+    from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.model.license import LicenseExpression
+
+    declared = [_licence(lic, "declared") for lic in subject.declared]
+    concluded = _licences(subject.concluded_expression or all_of(subject.concluded), "concluded")
+    choice = any(isinstance(lic, LicenseExpression) for lic in concluded)
+    # An expression must stand alone: the declared licences then go in a property.
+    licences = concluded if choice else declared + concluded
+    weights_hashes = [
+        HashType(alg=HashAlgorithm.SHA_256, content=f.sha256)
+        for f in subject.files
+        if subject.component_of.get(f.path) is MofComponent.MODEL_PARAMETERS_FINAL
+    ]
+    ancestors = [
+        Component(
+            type=ComponentType.MACHINE_LEARNING_MODEL,
+            name=base,
+            bom_ref=f"base-model:{base}",
+            purl=_purl(base),
+            licenses=_licences(subject.base_licences.get(base), "concluded"),
+        )
+        for base in subject.base_models
+    ]
+    return Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=subject.name,
+        version=subject.version,
+        bom_ref=f"model:{subject.name}",
+        supplier=OrganizationalEntity(name=subject.supplier)
+        if subject.supplier != "NOASSERTION"
+        else None,
+        purl=_purl(subject.name) if subject.purl else None,
+        hashes=weights_hashes,
+        licenses=licences,
+        pedigree=Pedigree(ancestors=ancestors) if ancestors else None,
+        properties=_properties(subject, choice),
+        external_references=[
+            ExternalReference(
+                type=ExternalReferenceType.DISTRIBUTION, url=XsUri(subject.download_location)
+            )
+        ]
+        if subject.download_location != "NOASSERTION"
+        else None,
+    )
+
+
+def _properties(subject: BomSubject, choice: bool) -> list[Any]:
+    """The model's properties; *choice*: the concluded licence is an expression, so the
+    declared licences go here."""
+    from cyclonedx.model import Property
+
+    properties = [
+        Property(name=f"clearweights:profile:{k}", value=v)
+        for k, v in sorted(subject.verdicts.items())
+    ]
+    properties.append(Property(name="clearweights:root-sha256", value=subject.root_digest))
+    if subject.base_relation:
+        properties.append(
+            Property(name="clearweights:hf:base_model_relation", value=subject.base_relation)
+        )
+    if choice and subject.declared:
+        properties.append(
+            Property(
+                name="clearweights:declared-license",
+                value=" AND ".join(lic.id for lic in subject.declared),
+            )
+        )
+    if subject.declared_text:
+        properties.append(
+            Property(name="clearweights:declared-license-text", value=subject.declared_text)
+        )
+    return properties
+
+
+def _datasets(subject: BomSubject) -> list[Any]:
+    """A data component per training dataset the release names."""
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
+    from cyclonedx.model.component import Component, ComponentType
+
+    return [
+        Component(
+            type=ComponentType.DATA,
+            name=d,
+            bom_ref=f"dataset:{d}",
+            external_references=[
+                ExternalReference(
+                    type=ExternalReferenceType.DISTRIBUTION,
+                    url=XsUri(f"https://huggingface.co/datasets/{d}"),
+                )
+            ],
+            properties=[
+                Property(
+                    name="clearweights:license", value="NOASSERTION (not stated in the release)"
+                )
+            ],
+        )
+        for d in subject.datasets
+    ]
 
 
 def _register_linear(bom: Any) -> None:
