@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from clearweights.audit.model import Obligation
@@ -19,34 +20,38 @@ def _cite(licence: Licence, term: str) -> str:
     return f"{cite.clause}: {cite.quote}".strip(": ") if cite else ""
 
 
+# A duty before it is tied to its licence: (kind, text, who it applies to, the term saying so).
+_Duty = tuple[str, str, tuple[str, ...], str]
+
+
 def for_licence(licence: Licence, notice_files: tuple[str, ...]) -> list[Obligation]:
     """The duties one licence imposes."""
-    t = licence.terms
-    out: list[Obligation] = []
-    if (naming := t.derivative_naming.value) is not None:
-        when = f" ({naming.condition})" if naming.condition else ""
-        for text in naming.attribution:
-            out.append(
-                Obligation(
-                    "attribution",
-                    f'Display "{text}"{when}',
-                    DERIVE,
-                    licence.id,
-                    _cite(licence, "derivative_naming"),
-                )
-            )
-        if naming.name_prefix:
-            out.append(
-                Obligation(
-                    "naming",
-                    "Begin the name of any derivative model you distribute with "
-                    f'"{naming.name_prefix}"',
-                    DERIVE,
-                    licence.id,
-                    _cite(licence, "derivative_naming"),
-                )
-            )
-    for condition in t.distribution_conditions.value or ():
+    duties = [
+        *_naming_duties(licence),
+        *_distribution_duties(licence, notice_files),
+        *_use_duties(licence),
+    ]
+    return [
+        Obligation(kind, text, scope, licence.id, _cite(licence, term))
+        for kind, text, scope, term in duties
+    ]
+
+
+def _naming_duties(licence: Licence) -> Iterator[_Duty]:
+    """Attribution strings to display and a name prefix for derivatives."""
+    if (naming := licence.terms.derivative_naming.value) is None:
+        return
+    when = f" ({naming.condition})" if naming.condition else ""
+    for text in naming.attribution:
+        yield "attribution", f'Display "{text}"{when}', DERIVE, "derivative_naming"
+    if naming.name_prefix:
+        text = f'Begin the name of any derivative model you distribute with "{naming.name_prefix}"'
+        yield "naming", text, DERIVE, "derivative_naming"
+
+
+def _distribution_duties(licence: Licence, notice_files: tuple[str, ...]) -> Iterator[_Duty]:
+    """What every copy handed on must carry (or that none may be)."""
+    for condition in licence.terms.distribution_conditions.value or ():
         if condition == "NOTICE file":
             text = (
                 f"Carry the NOTICE file(s) {', '.join(notice_files)} with every copy"
@@ -59,83 +64,33 @@ def for_licence(licence: Licence, notice_files: tuple[str, ...]) -> list[Obligat
             text = "Do not redistribute: the licence does not allow it"
         else:
             text = condition[0].upper() + condition[1:]
-        out.append(
-            Obligation(
-                "distribution",
-                text,
-                ("redistribute",),
-                licence.id,
-                _cite(licence, "distribution_conditions"),
-            )
-        )
+        yield "distribution", text, ("redistribute",), "distribution_conditions"
+
+
+def _use_duties(licence: Licence) -> Iterator[_Duty]:
+    """Limits on use: a use policy, a user cap, territories, outputs, commercial use."""
+    t = licence.terms
     if (policy := t.acceptable_use_policy.value) is not None:
         names = [get(p).name for p in licence.policies] or [policy.name]
-        extra = (
-            " (it may change without notice)"
-            if policy.may_change_unilaterally or t.unilateral_changes.value
-            else ""
-        )
-        out.append(
-            Obligation(
-                "use-policy",
-                f"Follow the {', '.join(names)}{extra} and pass its restrictions on to your users",
-                ALL,
-                licence.id,
-                _cite(licence, "acceptable_use_policy"),
-            )
-        )
+        changes = policy.may_change_unilaterally or t.unilateral_changes.value
+        extra = " (it may change without notice)" if changes else ""
+        text = f"Follow the {', '.join(names)}{extra} and pass its restrictions on to your users"
+        yield "use-policy", text, ALL, "acceptable_use_policy"
     if (threshold := t.user_threshold.value) is not None:
-        out.append(
-            Obligation(
-                "threshold",
-                f"Above {threshold.value:,.0f} {threshold.unit} you need a separate licence",
-                ALL,
-                licence.id,
-                _cite(licence, "user_threshold"),
-            )
-        )
+        text = f"Above {threshold.value:,.0f} {threshold.unit} you need a separate licence"
+        yield "threshold", text, ALL, "user_threshold"
     for region in t.territorial_exclusions.value or ():
-        out.append(
-            Obligation(
-                "territory",
-                f"Rights are not granted to: {region}",
-                ALL,
-                licence.id,
-                _cite(licence, "territorial_exclusions"),
-            )
-        )
+        yield "territory", f"Rights are not granted to: {region}", ALL, "territorial_exclusions"
     if (out_use := t.output_use_restriction.value) is not None:
         if out_use.restricted:
-            out.append(
-                Obligation(
-                    "outputs",
-                    "Do not use the model's outputs to train or improve other models",
-                    ALL,
-                    licence.id,
-                    _cite(licence, "output_use_restriction"),
-                )
-            )
+            text = "Do not use the model's outputs to train or improve other models"
+            yield "outputs", text, ALL, "output_use_restriction"
         elif out_use.distillation_is_derivative:
-            out.append(
-                Obligation(
-                    "outputs",
-                    "Models trained on its outputs or distilled from it inherit these terms",
-                    DERIVE,
-                    licence.id,
-                    _cite(licence, "output_use_restriction"),
-                )
-            )
+            text = "Models trained on its outputs or distilled from it inherit these terms"
+            yield "outputs", text, DERIVE, "output_use_restriction"
     if t.commercial_use.value is False:
-        out.append(
-            Obligation(
-                "use",
-                "Use it for non-commercial or research purposes only",
-                ALL,
-                licence.id,
-                _cite(licence, "commercial_use"),
-            )
-        )
-    return out
+        text = "Use it for non-commercial or research purposes only"
+        yield "use", text, ALL, "commercial_use"
 
 
 def _inherited(lineage: Lineage) -> list[Obligation]:
