@@ -12,28 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from clearweights.scale import engine as scan_engine
 from clearweights.scale import scan, sources_for
 from clearweights.scale import sources as scan_sources
 from clearweights.scale.sources import JsonLinesDump, fast_row_item
-from clearweights.store import lookup, open_store, store_url
+from clearweights.store import lookup, open_store
 from clearweights.store.head import script_head
 from tests.scale_corpus import NAMES, generated_rows, hub_row, write_jsonl, write_parquet
+from tests.test_store import rows as sql
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def sql(url: str, query: str) -> list[tuple[Any, ...]]:
-    engine = create_engine(store_url(url), poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(text(query))
-            return [tuple(r) for r in result] if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 def dump_rows() -> list[dict[str, Any]]:
