@@ -42,12 +42,31 @@ def dump_rows() -> list[dict[str, Any]]:
     return rows
 
 
-@pytest.fixture(params=["read-whole", "key-by-key"])
+@pytest.fixture(params=["read-whole", "key-by-key", "outgrown"])
 def lookups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both ways a run's look-ups are answered: the done audits read whole, or key by key."""
+    """Every way a run's look-ups are answered: the done audits read whole, key by key, or
+    read whole until the run's own writes outgrow the limit (then key by key)."""
     if request.param == "key-by-key":
         monkeypatch.setattr(lookup, "PRELOAD_MAX", -1)
+    if request.param == "outgrown":
+        monkeypatch.setattr(lookup, "PRELOAD_MAX", 3)
     return str(request.param)
+
+
+def test_a_first_scan_lets_its_set_of_done_audits_go_past_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first scan of millions of rows must not hold every release it wrote in memory."""
+    from clearweights.scale.items import Item, Outcome
+
+    monkeypatch.setattr(lookup, "PRELOAD_MAX", 3)
+    known = lookup.Known("1", "2")
+    known.entries["dump"] = set()
+    outcomes = [Outcome(Item("dump", f"org/m{i}", "r"), "1", "2", 0.1) for i in range(5)]
+    known.update(outcomes[:3])
+    assert len(known.entries["dump"]) == 3
+    known.update(outcomes[3:])
+    assert "dump" not in known.entries and not known.ready(None, "dump", 10)
 
 
 @pytest.mark.parametrize("form", ["jsonl", "parquet"])

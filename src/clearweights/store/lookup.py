@@ -89,12 +89,20 @@ class Known:
         return True
 
     def update(self, outcomes: Iterable[Outcome]) -> None:
-        """Follow a batch just written: its successes are done, its failures are not."""
+        """Follow a batch just written: its successes are done, its failures are not.
+
+        A set that grows past the limit (a first scan of millions of rows adds every release
+        it writes) is let go: the rest of the run asks key by key, in constant memory.
+        """
         for outcome in outcomes:
-            entries = self.entries.get(outcome.item.source)
+            source = outcome.item.source
+            entries = self.entries.get(source)
             if entries is None:
                 continue
             if outcome.failed:
                 entries.discard(outcome.item.identity)
             else:
                 entries.add(outcome.item.identity)
+                if len(entries) > PRELOAD_MAX:
+                    del self.entries[source]
+                    self.sizes[source] = PRELOAD_MAX + 1  # never read whole again this run
