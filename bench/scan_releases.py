@@ -186,6 +186,25 @@ if __name__ == "__main__":
 """
 
 
+def child_figures(got: dict[str, Any]) -> dict[str, float]:
+    """The rates, CPU and memory of one child scan, from the JSON line it printed."""
+    total = got["audited"] + got["unchanged"]
+    # The scanning process and every process under it, last seen (workers, Ray's processes).
+    cpu = got["own_cpu"] + got["workers_cpu"]
+    return {
+        "releases": total,
+        "audited": got["audited"],
+        "failed": got["failed"],
+        "seconds": round(got["seconds"], 2),
+        "per_second": round(total / got["seconds"], 1),
+        "cpu_seconds": round(cpu, 2),
+        "per_cpu_second": round(total / cpu, 1) if cpu else 0.0,
+        "parent_mib": round(got["own_kib"] / 1024, 1),
+        "worker_mib": round(got["worker_kib"] / 1024, 1),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
 def measure(source: Path, store: Path, jobs: int, engine: str = "local",
             src: Path = ROOT / "src") -> dict[str, float]:  # fmt: skip
     """One scan in a fresh interpreter: rates, CPU seconds, peak resident memory (MiB)."""
@@ -196,21 +215,9 @@ def measure(source: Path, store: Path, jobs: int, engine: str = "local",
         capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
     got = json.loads(result.stdout.strip().splitlines()[-1])
-    total = got["audited"] + got["unchanged"]
-    cpu = got["own_cpu"] + got["workers_cpu"]
-    figures = {
-        "releases": total,
-        "audited": got["audited"],
-        "failed": got["failed"],
-        "seconds": round(got["seconds"], 2),
-        "per_second": round(total / got["seconds"], 1),
-        "cpu_seconds": round(cpu, 2),
-        "per_cpu_second": round(total / cpu, 1) if cpu else 0.0,
-        "scanning_process_cpu_share": round(got["own_cpu"] / cpu, 2) if cpu else 0.0,
-        "parent_mib": round(got["own_kib"] / 1024, 1),
-        "worker_mib": round(got["worker_kib"] / 1024, 1),
-        "load_average": os.getloadavg()[0],
-    }
+    figures = child_figures(got)
+    cpu = figures["cpu_seconds"]
+    figures["scanning_process_cpu_share"] = round(got["own_cpu"] / cpu, 2) if cpu else 0.0
     print(json.dumps({"source": str(source), "engine": engine, **figures}), file=sys.stderr)
     return figures
 

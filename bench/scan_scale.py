@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src"), str(ROOT / "bench")]
 
-from scan_releases import _CHILD, generate  # noqa: E402
+from scan_releases import _CHILD, child_figures, generate  # noqa: E402
 
 # The same child, with a third engine: Ray Data over a Parquet dump.
 _SCAN = "summary = scan(sources_for([dump]), store=store, **options)"
@@ -69,23 +69,10 @@ def measure(
         raise SystemExit(f"the scan failed:\n{result.stderr[-3000:]}")
     wall = time.perf_counter() - start
     got = json.loads(result.stdout.strip().splitlines()[-1])
-    total = got["audited"] + got["unchanged"]
-    # The scanning process and every process under it, last seen (workers, Ray's processes).
-    cpu = got["own_cpu"] + got["workers_cpu"]
-    figures = {
-        "releases": total,
-        "audited": got["audited"],
-        "failed": got["failed"],
-        "scan_seconds": round(got["seconds"], 2),
-        "process_seconds": round(wall, 2),
-        "per_second": round(total / got["seconds"], 1),
-        "cpu_seconds": round(cpu, 2),
-        "scanning_process_cpu_seconds": round(got["own_cpu"], 2),
-        "per_cpu_second": round(total / cpu, 1) if cpu else 0.0,
-        "parent_mib": round(got["own_kib"] / 1024, 1),
-        "worker_mib": round(got["worker_kib"] / 1024, 1),
-        "load_average": round(os.getloadavg()[0], 2),
-    }
+    figures = child_figures(got)
+    figures["scan_seconds"] = figures.pop("seconds")
+    figures["process_seconds"] = round(wall, 2)
+    figures["scanning_process_cpu_seconds"] = round(got["own_cpu"], 2)
     print(json.dumps({"store": store.split("://", 1)[0], "engine": engine, **figures}),
           file=sys.stderr, flush=True)  # fmt: skip
     return figures
