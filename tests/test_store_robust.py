@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -139,6 +140,10 @@ def test_a_read_only_postgresql_database_loses_nothing(
     assert (code, out) == (3, "")
     assert "could not be written or read: cannot execute INSERT in a read-only transaction" in err
     assert everything(url) == before
+    # Queries of the stored audits still work on a read-only database (a replica).
+    code, out, err = run(capsys, "stats", "--store", url, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["audited"] == len(before["audits"])
 
 
 def test_an_unreachable_server_is_named(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,18 +7,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    distinct,
-    func,
-    select,
-)
+from sqlalchemy import String, distinct, func, literal, select, union_all
 
 from clearweights.audit.model import ReleaseAudit
 from clearweights.errors import StoreError, UsageError
@@ -29,70 +18,22 @@ from clearweights.store.models import AuditRow, FindingRow, ReleaseRow, VerdictR
 _CHUNK = 500  # documents read at a time: memory stays flat however large the store
 
 
-# Each release's latest audit, gathered once per stats query: the five counts below join it
-# instead of each working out the latest audits again from 100,000s of rows.
-_LATEST_TABLE = Table(
-    "cw_latest_audits",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("status", String(16)),
-    Column("weights_license", Text),
-    prefixes=["TEMPORARY"],
-)
-
-
 def store_stats(store: Store) -> Stats:
-    """Stats over every release in the store, each by its latest audit (any revision)."""
+    """Stats over every release in the store, each by its latest audit (any revision).
+
+    One read-only statement (a replica serves it): each release's latest audit is worked out
+    once, in a common table expression the five counts share, not once per count.
+    """
     with store.reading() as connection:
-        _LATEST_TABLE.drop(connection, checkfirst=True)  # one left by an interrupted query
-        _LATEST_TABLE.create(connection)
-        connection.execute(
-            _LATEST_TABLE.insert().from_select(
-                ["id", "status", "weights_license"],
-                select(AuditRow.id, AuditRow.status, AuditRow.weights_license).where(
-                    AuditRow.id.in_(select(_latest().c.id))
-                ),
-            )
-        )
-        stats = _latest_stats(connection)
-        # Not on failure: PostgreSQL refuses every statement in a failed transaction (its
-        # rollback drops the table) and the check above drops one SQLite kept.
-        _LATEST_TABLE.drop(connection)
-    return stats
-
-
-def _latest_stats(connection: Connection) -> Stats:
-    latest = _LATEST_TABLE.c
-    ok = latest.status == "ok"
-    statuses: dict[str, int] = {
-        str(s): int(n)
-        for s, n in connection.execute(select(latest.status, func.count()).group_by(latest.status))
-    }
-    licence = func.coalesce(latest.weights_license, "(none found)")
-    licenses = connection.execute(
-        select(licence, func.count()).where(ok).group_by(licence)
-        .order_by(func.count().desc(), licence)
-    ).all()  # fmt: skip
-    verdicts = connection.execute(
-        select(VerdictRow.framework, VerdictRow.verdict, func.count())
-        .join(_LATEST_TABLE, VerdictRow.audit_id == latest.id)
-        .where(ok)
-        .group_by(VerdictRow.framework, VerdictRow.verdict)
-        .order_by(VerdictRow.framework, VerdictRow.verdict)
-    ).all()
-    washing = (FindingRow.code.like("OW-%"), ok)
-    open_washing = connection.execute(
-        select(func.count(distinct(FindingRow.audit_id)))
-        .join(_LATEST_TABLE, FindingRow.audit_id == latest.id)
-        .where(*washing)
-    ).scalar_one()
-    codes = connection.execute(
-        select(FindingRow.code, func.count(distinct(FindingRow.audit_id)))
-        .join(_LATEST_TABLE, FindingRow.audit_id == latest.id)
-        .where(*washing)
-        .group_by(FindingRow.code)
-        .order_by(FindingRow.code)
-    ).all()
+        found = connection.execute(_stats_query()).all()
+    counts: dict[str, list[tuple[str, str, int]]] = {}
+    for kind, first, second, number, _ in found:
+        counts.setdefault(str(kind), []).append((str(first), str(second), int(number)))
+    statuses = {first: n for first, _, n in counts.get("status", [])}
+    licenses = [(first, n) for first, _, n in counts.get("license", [])]
+    verdicts = counts.get("verdict", [])
+    open_washing = sum(n for _, _, n in counts.get("washing", []))
+    codes = [(first, n) for first, _, n in counts.get("code", [])]
     audited, failed = int(statuses.get("ok", 0)), int(statuses.get("error", 0))
     return Stats(
         releases=audited + failed,
@@ -103,6 +44,38 @@ def _latest_stats(connection: Connection) -> Stats:
         open_washing=int(open_washing),
         open_washing_codes=tuple((str(c), int(n)) for c, n in codes),
     )
+
+
+def _stats_query() -> Any:
+    """(kind, value, value, count, order) rows: statuses, licences, verdicts, open-washing."""
+    latest = (
+        select(AuditRow.id, AuditRow.status, AuditRow.weights_license)
+        .where(AuditRow.id.in_(select(_latest().c.id)))
+        .cte("latest")
+    )
+    ok = latest.c.status == "ok"
+    none = literal("", String)
+    licence = func.coalesce(latest.c.weights_license, "(none found)")
+    audits = func.count(distinct(FindingRow.audit_id))
+    washing = (FindingRow.code.like("OW-%"), ok)
+    parts = (
+        select(literal("status"), latest.c.status, none, func.count(), literal(0))
+        .group_by(latest.c.status),
+        select(literal("license"), licence, none, func.count(), -func.count())
+        .where(ok).group_by(licence),
+        select(literal("verdict"), VerdictRow.framework, VerdictRow.verdict, func.count(),
+               literal(0))
+        .join(latest, VerdictRow.audit_id == latest.c.id).where(ok)
+        .group_by(VerdictRow.framework, VerdictRow.verdict),
+        select(literal("washing"), none, none, audits, literal(0))
+        .join(latest, FindingRow.audit_id == latest.c.id).where(*washing),
+        select(literal("code"), FindingRow.code, none, audits, literal(0))
+        .join(latest, FindingRow.audit_id == latest.c.id).where(*washing)
+        .group_by(FindingRow.code),
+    )  # fmt: skip
+    union = union_all(*parts).subquery()
+    kind, first, second, _, order = union.c
+    return select(union).order_by(kind, order, first, second)
 
 
 def _latest() -> Any:
