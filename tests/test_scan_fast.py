@@ -267,3 +267,14 @@ def test_front_matter_is_split_where_the_hub_splits_it(text: str) -> None:
     assert (theirs is None) == (ours is None)
     if theirs is not None and ours is not None:
         assert (ours["block"], ours.end()) == (theirs.group(2), theirs.end())
+
+
+def test_a_card_saved_with_a_byte_order_mark_keeps_its_front_matter() -> None:
+    """Windows editors start a UTF-8 file with a BOM: the declared licence is still read."""
+    text = (
+        "\ufeff---\r\nlicense: llama3\r\nbase_model: meta-llama/Meta-Llama-3-8B\r\n---\r\n"
+        "# My fine-tune\r\n"
+    )
+    card = parse_card(text, "README.md")
+    assert card.license == "llama3"
+    assert list(card.base_model) == ["meta-llama/Meta-Llama-3-8B"]

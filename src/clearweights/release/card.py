@@ -151,6 +151,9 @@ def _own_copy(card: CardData) -> CardData:
 
 
 def _parse_card(text: str, path: str) -> CardData:
+    # A byte-order mark (Windows editors write one) must not hide the front matter: the
+    # licence and base model the maker declared would be read as none.
+    text = text.removeprefix("\ufeff")
     found = _FRONT_MATTER.search(text)
     if found is None:
         # No front matter: nothing to load, and no "metadata block was not found" warning.
