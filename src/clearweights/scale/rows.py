@@ -35,12 +35,12 @@ class TextPool:
     """Texts carried by rows, written once each under their SHA-256 so readers can open them."""
 
     def __init__(self, folder: str):
-        self.folder = Path(folder)
+        self.folder = folder  # a Path only when a row carries texts (most rows carry none)
 
     def path_for(self, data: bytes) -> str:
         """A file holding *data* (written atomically: workers share the pool)."""
         name = hashlib.sha256(data).hexdigest()
-        target = self.folder / name[:2] / name
+        target = Path(self.folder, name[:2], name)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent)
