@@ -338,7 +338,8 @@ def _releases_of(connection: Any, source: str, keys: list[str]) -> Iterable[Sequ
     query = select(ReleaseRow.id, ReleaseRow.key, ReleaseRow.revision).where(
         ReleaseRow.source == source, ReleaseRow.key.in_(keys)
     )
-    return connection.execute(query).all()
+    found: Iterable[Sequence[Any]] = connection.execute(query).all()
+    return found
 
 
 def _audits_of(
@@ -356,7 +357,8 @@ def _audits_of(
         AuditRow.tool_version == tool,
         AuditRow.catalogue_version == catalogue,
     )
-    return connection.execute(query).all()
+    found: Iterable[Sequence[Any]] = connection.execute(query).all()
+    return found
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:
