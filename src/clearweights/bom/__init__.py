@@ -79,10 +79,9 @@ def _built(subject: BomSubject, fmt: str, spec_version: str) -> tuple[str, list[
         from clearweights.bom.cyclonedx import build_checked
 
         return build_checked(subject, spec_version)
-    from clearweights.bom.spdx3 import build as build_spdx
+    from clearweights.bom.spdx3 import build_checked as build_spdx
 
-    text = build_spdx(subject)
-    return text, _validate_built(text, fmt)
+    return build_spdx(subject)
 
 
 def build_bom(

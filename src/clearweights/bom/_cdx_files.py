@@ -121,7 +121,9 @@ def check(doc: dict[str, Any], written: Written) -> list[Problem]:
     shown, shown_at = _sample(entries, plain)
     reduced, cut_at, more = reduce_dependencies(shown)
     origins = {"components": origin, "dependencies": [shown_at[i] for i in cut_at]}
-    found = placed(validate_cyclonedx({**doc, "components": kept, "dependencies": reduced}), origins)
+    found = placed(
+        validate_cyclonedx({**doc, "components": kept, "dependencies": reduced}), origins
+    )
     refs = [c.get("bom-ref") for c in components[: written.start]]
     refs += [f"file:{name}" for name in written.names]
     entry_refs = [e["ref"] for e in entries if type(e) is dict]
@@ -136,11 +138,9 @@ def _sample(items: list[Any], parsed: frozenset[int]) -> tuple[list[Any], list[i
     the index of each item kept."""
     kept, origin = [], []
     for i, item in enumerate(items):
-        if type(item) is Raw:
-            if i not in parsed:
-                continue
-            item = json.loads(item.text)
-        kept.append(item)
+        if type(item) is Raw and i not in parsed:
+            continue
+        kept.append(json.loads(item.text) if type(item) is Raw else item)
         origin.append(i)
     return kept, origin
 

@@ -111,9 +111,10 @@ def reduce_dependencies(entries: list[Any]) -> tuple[list[Any], list[int], list[
             continue
         plain_kept = plain_kept or plain
         depends = entry.get("dependsOn") if type(entry) is dict else None
-        if type(depends) is list and len(depends) > 1 and _refs(depends):
-            entry = {**entry, "dependsOn": depends[:1]}
-        kept.append(entry)
+        if isinstance(depends, list) and len(depends) > 1 and _refs(depends):
+            kept.append({**entry, "dependsOn": depends[:1]})
+        else:
+            kept.append(entry)
         origin.append(i)
     return kept, origin, problems
 

@@ -13,8 +13,8 @@ import uuid
 from typing import Any
 
 from clearweights import __version__
-from clearweights.bom._jsontext import dumps_indented
 from clearweights.bom._cdx_files import Written, add_files, check
+from clearweights.bom._jsontext import dumps_indented
 from clearweights.bom.subject import BomSubject
 from clearweights.bom.validate import Problem
 from clearweights.components import MofComponent

@@ -137,6 +137,12 @@ def _spdx_schema() -> dict[str, Any]:
 
 
 @cache
+def spdx_iri() -> re.Pattern[str]:
+    """The SPDX 3.0.1 schema's ``IRI`` pattern."""
+    return re.compile(_spdx_schema()["$defs"]["IRI"]["pattern"])
+
+
+@cache
 def _class_validator(kind: str) -> Any:
     """A validator for one SPDX class: the schema's own definition, with its $defs.
 
@@ -185,7 +191,7 @@ def _node_problems(graph: list[Any], schema: dict[str, Any]) -> list[Problem]:
     long list whose items after the first are IRIs is checked with the first alone. Anything
     else goes through the schema, so the problems are the ones the whole walk finds.
     """
-    iri = re.compile(schema["$defs"]["IRI"]["pattern"])
+    iri = spdx_iri()
     shapes: dict[tuple[Any, ...], bool] = {}  # shape -> whether its first node was valid
     problems: list[Problem] = []
     for i, node in enumerate(graph):
