@@ -19,24 +19,34 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from clearweights.bom._jsontext import Raw, quoted, template
+from clearweights.bom._jsontext import Raw, template
 from clearweights.bom._sampled import placed, reduce_dependencies, repeated
 from clearweights.bom.subject import BomSubject
 from clearweights.bom.validate import Problem, cyclonedx_definitions, validate_cyclonedx
 from clearweights.licenses import LicenceExpression
 
-# Stand-ins for a file's values in its component's template; no real value holds a NUL.
-_SLOTS = tuple(f"\0slot{i}\0" for i in range(5))
+# Stand-ins for a file's values in its component's template (its path, hash, size and MOF
+# component); no real value holds a NUL.
+_SLOTS = tuple(f"\0slot{i}\0" for i in range(4))
+_STRING = json.encoder.encode_basestring  # as the indenter writes strings
 
 
 @dataclass(frozen=True)
 class Written:
-    """What :func:`add_files` put into the document, for :func:`check`."""
+    """What :func:`add_files` put into the document, for :func:`check`: the items the schema
+    sees (the library's, and each shape's first file read back from its text), each with its
+    index in the whole list, and every file's values."""
 
-    start: int  # the index of the first file component in ``components``
-    firsts: frozenset[int]  # the index of each shape's first file component
+    components: tuple[tuple[int, Any], ...]
+    dependencies: tuple[tuple[int, Any], ...]
+    start: int  # the index of the first file component
     names: tuple[str, ...]  # per file, in order
     hashes: tuple[str, ...]
+
+
+# Between two items of a list at the document's second level (``components``,
+# ``dependencies``), as the indenter writes them: the files are one text each list.
+_SEPARATOR = ",\n    "
 
 
 def add_files(doc: dict[str, Any], subject: BomSubject, spec_version: str) -> Written:
@@ -48,39 +58,45 @@ def add_files(doc: dict[str, Any], subject: BomSubject, spec_version: str) -> Wr
             owners.setdefault(p, c)
     expressions = {id(c): c.licence_expression for c in subject.components}
     shown = {id(c): str(c.licence_expression or "") for c in subject.components}
-    kinds: dict[Any, str] = {}
+    kinds: dict[Any, str] = {None: ""}
     templates: dict[tuple[str, bool], str] = {}
-    start = len(doc.get("components", []))
-    files: list[Raw] = []
-    firsts: set[int] = set()
-    quoted_refs: list[str] = []
+    library = doc.get("components", [])
+    seen = list(enumerate(library))
+    texts: list[str] = []
+    inners: list[str] = []  # each path as it is escaped inside a JSON string
     ordered = sorted(subject.files, key=lambda f: f.path)
-    for i, f in enumerate(ordered):
-        kind = subject.component_of.get(f.path)
+    component_of = subject.component_of
+    for f in ordered:
+        kind = component_of.get(f.path)
         owner = id(owners.get(f.path))
         key = (shown.get(owner, ""), kind is not None)
-        if key not in templates:
+        form = templates.get(key)
+        if kind not in kinds:
+            kinds[kind] = _STRING(kind.spec.name)[1:-1]
+        inner = _STRING(f.path)[1:-1]
+        first = form is None
+        if form is None:
             licences = _licence_json(expressions.get(owner), spec_version)
-            templates[key] = _file_template(licences, key[1])
-            firsts.add(start + i)
-        name = quoted(f.path)
-        ref = '"file:' + name[1:]  # quoted("file:" + path): the prefix needs no escape
-        values = [name, ref, f'"{f.sha256}"', f'"{f.size}"']  # hex and digits: no escape
-        if kind is not None:
-            if kind not in kinds:
-                kinds[kind] = quoted(kind.spec.name)
-            values.append(kinds[kind])
-        files.append(Raw(templates[key].format(*values)))
-        quoted_refs.append(ref)
-    doc["components"] = doc.get("components", []) + files  # the library puts data first
-    _add_dependencies(doc, [f"file:{f.path}" for f in ordered], quoted_refs)
-    return Written(
-        start, frozenset(firsts), tuple(f.path for f in ordered), tuple(f.sha256 for f in ordered)
-    )
+            form = templates[key] = _file_template(licences, key[1])
+        text = form.format(inner, f.sha256, f.size, kinds[kind])
+        if first:  # the first of its shape, as the schema will see it
+            seen.append((len(library) + len(texts), json.loads(text)))
+        texts.append(text)
+        inners.append(inner)
+    if texts:
+        doc["components"] = [*library, Raw(_SEPARATOR.join(texts))]  # the library's first
+    entries = _add_dependencies(doc, [f"file:{f.path}" for f in ordered], inners)
+    names, hashes = tuple(f.path for f in ordered), tuple(f.sha256 for f in ordered)
+    return Written(tuple(seen), entries, len(library), names, hashes)
 
 
-def _add_dependencies(doc: dict[str, Any], refs: list[str], quoted_refs: list[str]) -> None:
-    """The model depends on every file; each file gets its plain entry; all sorted by ref."""
+def _add_dependencies(
+    doc: dict[str, Any], refs: list[str], inners: list[str]
+) -> tuple[tuple[int, Any], ...]:
+    """The model depends on every file; each file gets its plain entry; all sorted by ref.
+
+    Returns the entries the schema sees: the library's, and the first plain one read back.
+    """
     model_ref = doc["metadata"]["component"]["bom-ref"]
     dependencies: list[Any] = doc.setdefault("dependencies", [])
     model_entry = next((d for d in dependencies if d.get("ref") == model_ref), None)
@@ -88,20 +104,37 @@ def _add_dependencies(doc: dict[str, Any], refs: list[str], quoted_refs: list[st
         model_entry = {"ref": model_ref}
         dependencies.append(model_entry)
     model_entry["dependsOn"] = sorted([*model_entry.get("dependsOn", []), *refs])
-    # The template with its braces undoubled, cut where the ref goes.
-    head, tail = template({"ref": _SLOTS[0]}, 2, _SLOTS[:1]).format("{0}").split("{0}")
-    keyed = [(str(d["ref"]), d) for d in dependencies]
-    keyed += [(ref, Raw(head + q + tail)) for ref, q in zip(refs, quoted_refs, strict=True)]
+    plain = _template({"ref": "file:" + _SLOTS[0]})
+    keyed: list[tuple[str, Any]] = [(str(d["ref"]), d) for d in dependencies]
+    keyed += [(ref, plain.format(inner)) for ref, inner in zip(refs, inners, strict=True)]
     keyed.sort(key=lambda pair: pair[0])  # stable: as sorting the entries by their ref
-    doc["dependencies"] = [entry for _, entry in keyed]
+    out: list[Any] = []
+    seen: list[tuple[int, Any]] = []
+    run: list[str] = []  # plain entries in a row, written as one text
+    for i, (_, entry) in enumerate(keyed):
+        if type(entry) is str:
+            if len(seen) == len(out):  # the first plain entry (each other one is seen)
+                seen.append((i, json.loads(entry)))
+            run.append(entry)
+            continue
+        if run:
+            out.append(Raw(_SEPARATOR.join(run)))
+            run = []
+        out.append(entry)
+        seen.append((i, entry))
+    if run:
+        out.append(Raw(_SEPARATOR.join(run)))
+    doc["dependencies"] = out
+    return tuple(seen)
 
 
 def check(doc: dict[str, Any], written: Written) -> list[Problem]:
     """The CycloneDX schema over *doc* as :func:`add_files` left it, each file shape once.
 
-    A file component's text is its shape's template filled with JSON strings, so it parses to
-    the first of its shape with other strings in the name, ``bom-ref``, hash and size: those
-    leaves are checked here, the rest by the schema on the first. Every ref must be unique.
+    A file component's text is its shape's template filled with JSON string contents, so it
+    parses to the first of its shape with other strings in the name, ``bom-ref``, hash and
+    size: those leaves are checked here, the rest by the schema on the first. Every ref must
+    be unique.
     """
     definitions = cyclonedx_definitions(str(doc.get("specVersion", "")))
     if definitions is None:
@@ -114,52 +147,47 @@ def check(doc: dict[str, Any], written: Written) -> list[Problem]:
             problems.append(Problem(f"{at}.name", "is not of type 'string'"))
         if not hash_content.search(sha):
             problems.append(Problem(f"{at}.hashes[0].content", "does not match the pattern"))
-    components: list[Any] = doc["components"]
-    kept, origin = _sample(components, written.firsts)
-    entries: list[Any] = doc["dependencies"]
-    plain = next((frozenset({i}) for i, e in enumerate(entries) if type(e) is Raw), frozenset())
-    shown, shown_at = _sample(entries, plain)
-    reduced, cut_at, more = reduce_dependencies(shown)
-    origins = {"components": origin, "dependencies": [shown_at[i] for i in cut_at]}
-    found = placed(
-        validate_cyclonedx({**doc, "components": kept, "dependencies": reduced}), origins
-    )
-    refs = [c.get("bom-ref") for c in components[: written.start]]
-    refs += [f"file:{name}" for name in written.names]
-    entry_refs = [e["ref"] for e in entries if type(e) is dict]
-    entry_refs += [f"file:{name}" for name in written.names]
+    entries = [entry for _, entry in written.dependencies]
+    reduced, cut_at, more = reduce_dependencies(entries)
+    origins = {
+        "components": [i for i, _ in written.components],
+        "dependencies": [written.dependencies[j][0] for j in cut_at],
+    }
+    sample = {**doc, "components": [c for _, c in written.components], "dependencies": reduced}
+    found = placed(validate_cyclonedx(sample), origins)
+    files = [f"file:{name}" for name in written.names]
+    refs = [c.get("bom-ref") for c in doc["components"][: written.start]] + files
+    entry_refs = [e["ref"] for e in doc["dependencies"] if type(e) is dict] + files
     unique = repeated(refs, "$.components[*].bom-ref")
     unique += repeated(entry_refs, "$.dependencies[*].ref")
     return found + problems + more + unique
 
 
-def _sample(items: list[Any], parsed: frozenset[int]) -> tuple[list[Any], list[int]]:
-    """*items* without their :class:`Raw` text except at *parsed*, which is read back; and
-    the index of each item kept."""
-    kept, origin = [], []
-    for i, item in enumerate(items):
-        if type(item) is Raw and i not in parsed:
-            continue
-        kept.append(json.loads(item.text) if type(item) is Raw else item)
-        origin.append(i)
-    return kept, origin
+def _template(entry: dict[str, Any]) -> str:
+    """*entry* written at its place (an item of a list at the second level) as a
+    ``str.format`` template: each slot's text inside a JSON string becomes ``{i}``, to be
+    filled with a value as it is escaped inside a JSON string."""
+    text = template(entry, 2, ())
+    for i, slot in enumerate(_SLOTS):
+        text = text.replace(_STRING(slot)[1:-1], "{" + str(i) + "}")
+    return text
 
 
 def _file_template(licences: list[Any], has_kind: bool) -> str:
     """A file component of one shape at its place in the document (``components[i]``)."""
-    name, ref, sha, size, kind = _SLOTS
+    name, sha, size, kind = _SLOTS
     properties = [{"name": "clearweights:mof-component", "value": kind}] if has_kind else []
     properties.append({"name": "clearweights:size", "value": size})
     entry: dict[str, Any] = {
         "type": "file",
         "name": name,
-        "bom-ref": ref,
+        "bom-ref": "file:" + name,
         "hashes": [{"alg": "SHA-256", "content": sha}],
         "properties": properties,
     }
     if licences:
         entry["licenses"] = licences
-    return template(entry, 2, _SLOTS)
+    return _template(entry)
 
 
 def _licence_json(expression: LicenceExpression | None, spec_version: str) -> list[Any]:

@@ -50,18 +50,24 @@ def _digest(path: Path | str) -> tuple[int, int, str]:
 
 def _read(fd: int, info: os.stat_result) -> str:
     """The SHA-256 of what is left to read from *fd*, whose ``fstat`` is *info*."""
-    digest = hashlib.sha256()
-    regular = stat.S_ISREG(info.st_mode)
-    # A regular file's first read asks for one byte more than its size: a small file is then
-    # read whole by one call, and its shortness tells the end (no second call to learn it).
-    wanted = min(_CHUNK, info.st_size + 1) if regular else _CHUNK
-    done = 0
-    while chunk := os.read(fd, wanted):
+    regular, size = stat.S_ISREG(info.st_mode), info.st_size
+    if regular and size < _CHUNK:
+        # One byte more than its size: a small file is read whole by one call, and its
+        # shortness tells the end (no second call to learn it).
+        first = os.read(fd, size + 1)
+        if len(first) == size:
+            return hashlib.sha256(first).hexdigest()
+        digest, done = hashlib.sha256(first), len(first)  # it changed since: read on
+        if not first:
+            return digest.hexdigest()
+    else:
+        digest, done = hashlib.sha256(), 0
+    while chunk := os.read(fd, _CHUNK):
         digest.update(chunk)
         done += len(chunk)
-        if regular and len(chunk) < wanted and done >= info.st_size:
+        # A short read of a regular file is its end: no second system call to learn it.
+        if regular and len(chunk) < _CHUNK and done >= size:
             break
-        wanted = _CHUNK
     return digest.hexdigest()
 
 
@@ -81,9 +87,10 @@ def hash_files(
     observer = progress or Silent()
     observer.start(len(paths), "hashing")
     base = str(root)
+    locations = locations or {}
 
     def where(rel: str) -> str:
-        return locations[rel] if locations and rel in locations else os.path.join(base, rel)
+        return locations.get(rel) or os.path.join(base, rel)
 
     def large(rel: str) -> FileDigest:
         full = where(rel)
@@ -97,7 +104,7 @@ def hash_files(
     done: list[FileDigest | Future[FileDigest]] = []
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         for rel in sorted(paths):
-            full = where(rel)
+            full = locations.get(rel) or os.path.join(base, rel)
             try:
                 fd = os.open(full, _FLAGS)
                 try:
