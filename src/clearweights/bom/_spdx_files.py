@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from clearweights.bom._jsontext import Raw, quoted, template
+from clearweights.bom._jsontext import Raw, template
 from clearweights.bom._sampled import repeated
 from clearweights.bom.validate import Problem, spdx_iri, validate_spdx3
 
@@ -49,8 +48,9 @@ def write_files(
     (digest,) = node["verifiedUsing"]
     node["verifiedUsing"] = [{**digest, "hashValue": _SLOTS[3]}]
     text = template(node, 2, _SLOTS, sort_keys=False, ensure_ascii=True)
-    q = partial(quoted, ensure_ascii=True)
-    texts = [text.format(q(i), q(name), q(purpose), q(sha)) for i, name, purpose, sha in rows]
+    q = json.encoder.encode_basestring_ascii  # as the indenter writes strings here
+    purposes = {purpose: q(purpose) for purpose in {row[2] for row in rows}}
+    texts = [text.format(q(i), q(name), purposes[p], q(sha)) for i, name, p, sha in rows]
     firsts = sorted({row[2]: i for i, row in reversed(list(enumerate(rows)))}.values())
     shown = [rows[i][0] for i in firsts]
     sample = [*graph[:at], *(json.loads(texts[i]) for i in firsts), *graph[at + 1 :]]
@@ -76,13 +76,16 @@ def check(sample: Sample, rows: list[Row]) -> list[Problem]:
     at, firsts = sample.at, sample.firsts
     iri = spdx_iri()
     problems = []
-    for i, (spdx_id, name, _, sha) in enumerate(rows):
+    ids = [row[0] for row in rows]
+    strings = all(type(v) is str for row in rows for v in (row[1], row[3]))
+    clean = strings and all(type(i) is str for i in ids) and all(map(iri.search, ids))
+    for i, (spdx_id, name, _, sha) in enumerate(() if clean else rows):  # which one is not
         where = f"$.@graph[{at + i}]"
         if not (type(spdx_id) is str and iri.search(spdx_id)):
             problems.append(Problem(f"{where}.spdxId", "is not an IRI"))
         if type(name) is not str or type(sha) is not str:
             problems.append(Problem(where, "has a name or hash value that is not a string"))
-    problems += repeated([row[0] for row in rows], "$.@graph[*].spdxId")
+    problems += repeated(ids, "$.@graph[*].spdxId")
 
     def whole(m: re.Match[str]) -> str:
         i = int(m[1])  # an index in the sample: before, among or after its files

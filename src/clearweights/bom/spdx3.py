@@ -29,8 +29,11 @@ _PURPOSE = {
 _DOCUMENTS = {"document"}
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+    return _UNSAFE.sub("-", text).strip("-") or "x"
 
 
 def _expression(
@@ -368,12 +371,13 @@ def _file_ids(b: _Builder, subject: BomSubject) -> dict[str, str]:
     """
     ids: dict[str, str] = {}
     used: set[str] = set()
+    prefix = b.id("file", "")[:-1]  # as b.id("file", path) without the slug ("x" for none)
     for f in subject.files:
-        spdx_id = b.id("file", f.path)
+        spdx_id = first = prefix + _slug(f.path)
         n = 1
         while spdx_id in used:
             n += 1
-            spdx_id = f"{b.id('file', f.path)}~{n}"
+            spdx_id = f"{first}~{n}"
         used.add(spdx_id)
         ids[f.path] = spdx_id
     return ids
