@@ -2,8 +2,8 @@
 validated as they are written (without reading the text back) with the problems the schema
 finds in the text.
 
-A varied release (several licences, an ``OR`` header, odd names, a model, datasets) more
-files than the sampled validation leaves to the schema.
+On a varied release: several licences, an ``OR`` header, odd names, a model, a dataset, and
+more files than the sampled validation leaves to the schema.
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def test_a_bad_file_id_is_found_as_the_schema_finds_it(subject: BomSubject) -> N
 def test_hashes_are_the_files_whatever_their_size(tmp_path: Path) -> None:
     import hashlib
 
-    sizes = {"empty": 0, "one": 1, "small": 4096, "edge": 64 << 10, "large": (64 << 10) + 1}
+    sizes = {"empty": 0, "one": 1, "small": 4096, "edge": 64 << 10, "large": (64 << 10) + 1,
+             "chunk": 1 << 20, "chunks": (2 << 20) + 3}  # fmt: skip
     for name, size in sizes.items():
         (tmp_path / name).write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
     digests = hash_files(tmp_path, sorted(sizes), workers=2)
@@ -115,3 +116,12 @@ def test_hashes_are_the_files_whatever_their_size(tmp_path: Path) -> None:
     for d in digests:
         data = (tmp_path / d.path).read_bytes()
         assert d == FileDigest(d.path, len(data), hashlib.sha256(data).hexdigest(), d.mtime)
+
+
+def test_a_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    from clearweights.errors import InputError
+
+    (tmp_path / "here.txt").write_text("x\n")
+    with pytest.raises(InputError, match="cannot read") as raised:
+        hash_files(tmp_path, ["here.txt", "gone.txt"])
+    assert raised.value.path == str(tmp_path / "gone.txt")
