@@ -71,7 +71,7 @@ def add_files(doc: dict[str, Any], subject: BomSubject, spec_version: str) -> Wr
         owner = id(owners.get(f.path))
         key = (shown.get(owner, ""), kind is not None)
         form = templates.get(key)
-        if kind not in kinds:
+        if kind is not None and kind not in kinds:
             kinds[kind] = _STRING(kind.spec.name)[1:-1]
         inner = _STRING(f.path)[1:-1]
         first = form is None
