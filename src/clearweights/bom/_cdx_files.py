@@ -111,10 +111,12 @@ def _add_dependencies(
     out: list[Any] = []
     seen: list[tuple[int, Any]] = []
     run: list[str] = []  # plain entries in a row, written as one text
+    first_plain = True
     for i, (_, entry) in enumerate(keyed):
         if type(entry) is str:
-            if len(seen) == len(out):  # the first plain entry (each other one is seen)
+            if first_plain:  # the schema sees the first plain entry, read back
                 seen.append((i, json.loads(entry)))
+                first_plain = False
             run.append(entry)
             continue
         if run:
