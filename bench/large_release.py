@@ -71,8 +71,8 @@ def timed(argv: list[str], repeat: int) -> tuple[float, float, float]:
 
 COMMANDS = {
     "audit": ["audit", "--format", "json"],
-    "CycloneDX BOM": ["bom", "-o", "{out}/bom.cdx.json"],
-    "SPDX 3 BOM": ["bom", "--format", "spdx3", "-o", "{out}/bom.spdx3.json"],
+    "CycloneDX BOM": ["bom", "-q", "-o", "{out}/bom.cdx.json"],
+    "SPDX 3 BOM": ["bom", "-q", "--format", "spdx3", "-o", "{out}/bom.spdx3.json"],
 }
 VALIDATIONS = {"validate CycloneDX": "bom.cdx.json", "validate SPDX 3": "bom.spdx3.json"}
 
