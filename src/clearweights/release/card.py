@@ -108,12 +108,30 @@ def _load(block: str) -> tuple[dict[str, Any], tuple[str, ...]]:
         with _hub_warnings() as hub:
             # NOTE: huggingface_hub's CardData and to_dict are not annotated.
             card = ModelCardData(**loaded, ignore_metadata_errors=True)
-        data: dict[str, Any] = card.to_dict()  # type: ignore[no-untyped-call]
+        data = _card_dict(card)
     except yaml.YAMLError as exc:
         raise CardError(f"front matter is not valid YAML: {exc}") from exc
     except Exception as exc:  # the Hub library raises TypeError, ValueError... on odd values
         raise CardError(f"front matter cannot be read: {type(exc).__name__}: {exc}") from exc
     return data, tuple(dict.fromkeys(_note(m) for m in hub.messages))
+
+
+def _card_dict(card: Any) -> dict[str, Any]:
+    """``card.to_dict()`` without its deep copy of the whole front matter.
+
+    The values are fresh from the parser and only read (what a card keeps of a mutable value is
+    copied by :func:`_parse_card`): the copy was a fifth of a card-only release's parse. Where
+    the Hub library's ``to_dict`` is not the one this mirrors, it is called as it is.
+    """
+    from huggingface_hub.repocard_data import CardData as HubCardData
+
+    shape = getattr(card, "_to_dict", None)
+    if type(card).to_dict is not HubCardData.to_dict or shape is None:
+        # NOTE: huggingface_hub's CardData and to_dict are not annotated.
+        return card.to_dict()  # type: ignore[no-any-return]
+    data = dict(card.__dict__)
+    shape(data)  # the Hub's own shaping (eval_results become model-index), in place
+    return {key: value for key, value in data.items() if value is not None}
 
 
 # Front matter repeats across the Hub (the same licence, tags and base model in thousands of
