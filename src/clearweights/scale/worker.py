@@ -69,11 +69,11 @@ def _marker(shared: Licence | ProfileResult) -> str:
     Catalogue records and the frameworks' verdicts (evaluated once per distinct subject, see
     ``frameworks._memo``) are shared objects: each is encoded once while it is remembered.
     """
-    from clearweights.formats._audit_json import profile_json
-    from clearweights.formats.json import licence_json
-
     cached = _fragments.get(id(shared))
     if cached is None or cached[0] is not shared:  # an id reused by another object
+        from clearweights.formats._audit_json import profile_json
+        from clearweights.formats.json import licence_json
+
         if isinstance(shared, Licence):  # a few hundred a process: json alone
             text = sorted_json(licence_json(shared), exact=False)
         else:  # a verdict's only floats are the MOF progress figures
@@ -97,7 +97,7 @@ def fast_document(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
     # licences) and without the verdicts, which the markers then stand for: nothing is built
     # only to be dropped.
     bare = tuple(_without_licences(c) if c.licences else c for c in audit.components)
-    doc = document(AuditReport((dataclasses.replace(audit, components=bare, profiles=()),)))
+    doc = document(AuditReport((_shown(audit, bare),)))
     shown = doc["audits"][0]
     if len(_encoded) >= _MAX_FRAGMENTS:  # bounded; never cleared while a document has markers
         _fragments.clear()
@@ -123,6 +123,16 @@ def _exact(audit: ReleaseAudit) -> bool:
     card = release.card
     parts = (audit.settings, release.metadata, card and card.license, card and card.model_index)
     return json_plain(parts)
+
+
+def _shown(audit: ReleaseAudit, components: tuple[Component, ...]) -> ReleaseAudit:
+    """*audit* with *components* and no verdicts, copied field by field (as below)."""
+    shown: ReleaseAudit = object.__new__(ReleaseAudit)
+    fields = shown.__dict__
+    fields.update(audit.__dict__)
+    fields["components"] = components
+    fields["profiles"] = ()
+    return shown
 
 
 def _without_licences(component: Component) -> Component:
