@@ -178,8 +178,30 @@ class LicenceExpression:
                 found = [(*left, *right) for left in found for right in a.choices()]
                 if len(found) > _MAX_CHOICES:
                     return (self.licences,)
-        unique = {tuple(dict.fromkeys(c)): None for c in found}
-        return tuple(unique) if len(unique) <= _MAX_CHOICES else (self.licences,)
+        unique = _unique(found)
+        return unique if len(unique) <= _MAX_CHOICES else (self.licences,)
+
+
+def _unique(found: list[tuple[Licence, ...]]) -> tuple[tuple[Licence, ...], ...]:
+    """Each choice without repeated licences, each choice once (the first seen kept).
+
+    Records are told apart by their ids, which is equality as long as the records of one id are
+    equal (else equality decides, as a dict of them would): a record's hash walks all its
+    terms, and was most of an obligation check.
+    """
+    first: dict[str, Licence] = {}
+    for choice in found:
+        for lic in choice:
+            seen = first.setdefault(lic.id, lic)
+            if seen is not lic and seen != lic:  # two different records of one id
+                return tuple({tuple(dict.fromkeys(c)): None for c in found})
+    unique: dict[tuple[str, ...], tuple[Licence, ...]] = {}
+    for choice in found:
+        kept: dict[str, Licence] = {}
+        for lic in choice:
+            kept.setdefault(lic.id, lic)
+        unique.setdefault(tuple(kept), tuple(kept.values()))
+    return tuple(unique.values())
 
 
 def leaf(licence: Licence, exception: str | None = None) -> LicenceExpression:
