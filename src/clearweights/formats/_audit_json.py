@@ -81,7 +81,7 @@ def profile_json(p: ProfileResult) -> dict[str, Any]:
             {
                 "id": c.id,
                 "title": c.title,
-                "status": c.status.value,
+                "status": c.status._value_,  # the enum's value without its descriptor
                 "evidence": list(c.evidence),
                 "fix": c.fix,
                 "blocking": c.blocking,
