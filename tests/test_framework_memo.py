@@ -145,7 +145,7 @@ def test_the_least_recently_used_subject_goes_first(
     assert _memo.evaluate(a, PROFILES, "strict") is first  # used again: now the most recent
     _memo.evaluate(d, PROFILES, "strict")  # full: b, the least recently used, goes
     assert _memo.evaluate(a, PROFILES, "strict") is first
-    kept = {key[2] for key in _memo._memo}
+    kept = {key[2] for key in _memo._memo if isinstance(key, tuple)}
     assert _memo.subject_key(b)[0] not in kept and _memo.subject_key(d)[0] in kept
 
 
