@@ -17,6 +17,7 @@ verdicts are also what lets a bulk scan encode each verdict's JSON once (``scale
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
@@ -89,7 +90,8 @@ def evaluate(
         )
         found = (_compact(full), held, results)
         if len(_memo) >= MAX_ENTRIES:  # the least recently used subject goes
-            del _memo[next(iter(_memo))]
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # or a thread did
+                del _memo[next(iter(_memo))]
     _memo[found[0]] = found  # last: the most recently used; the kept key, not this one
     return found[2]
 
