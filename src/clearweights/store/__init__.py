@@ -153,14 +153,15 @@ class Store:
         known = self._known
         known = known if known is not None and known.serves(tool, catalogue) else None
         with self._guard(), self.engine.connect() as connection:
-            for source in {i[0] for i in wanted}:
-                mine = {i for i in wanted if i[0] == source}
+            sources = {i[0] for i in wanted}
+            for source in sources:
+                mine = wanted if len(sources) == 1 else {i for i in wanted if i[0] == source}
                 if known is not None and known.ready(connection, source, len(wanted)):
                     read = mine & known.entries[source]
                     found |= read
                     if source not in known.written:  # nothing done that the set lacks
                         continue
-                    mine -= read  # the rest may be this run's own successes: asked below
+                    mine = mine - read  # the rest may be this run's own successes: asked below
                 keys = {i[1] for i in mine}
                 for chunk in _chunks(sorted(keys)):
                     found.update(
