@@ -13,6 +13,8 @@ Run (each part may be left out):
     python bench/scan_scale.py --sizes 10000 200000 --jobs 2 \
         --postgres-sizes 10000 --ray-rows 2000
 
+``--work DIR`` keeps the generated dumps in DIR (a second run skips generating them).
+
 Resumed scans alone (``--resumed``): each size's dump (JSON Lines, and the same rows as Parquet)
 is scanned once into SQLite (and PostgreSQL for the sizes of ``--resumed-postgres``), then
 scanned again, every row unchanged, ``--rounds`` times: through the library (``scan()`` timed
