@@ -77,27 +77,56 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
     return data
 
 
+# Flags of every read of release content: never block on a FIFO, never take a terminal.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
 def read_head(path: str | Path, limit: int) -> tuple[bytes, bool]:
-    """The first *limit* bytes of a regular file, and whether the file is longer."""
-    info = os.stat(path)  # before opening: opening a device or FIFO can act or block
-    if not stat.S_ISREG(info.st_mode):
-        raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:  # plain reads on the descriptor: this runs for every file of a release
-        chunks, wanted, done = [], limit + 1, 0
-        while wanted > 0:
-            asked = min(wanted, 1 << 24)
-            chunk = os.read(fd, asked)
-            chunks.append(chunk)
-            wanted -= len(chunk)
-            done += len(chunk)
-            # A short read of a regular file is its end (no second system call to learn it).
-            if len(chunk) < asked and (done >= info.st_size or not chunk):
-                break
+    """The first *limit* bytes of a regular file, and whether the file is longer.
+
+    A path that is not a symlink is opened without following one (``O_NOFOLLOW``) and checked
+    on the open descriptor: one status call per file, as this runs for every file of a release
+    (the walk that listed it already saw a regular file; the check after opening refuses one
+    swapped since, and ``O_NONBLOCK`` keeps a swapped-in FIFO from blocking). A symlink (the
+    walk follows those inside the release), or a path that cannot be opened so, is checked
+    before it is opened, and the error is the one that check or the plain open gives.
+    """
+    try:
+        fd = os.open(path, _READ_FLAGS | _NOFOLLOW) if _NOFOLLOW else -1
+    except OSError:  # a symlink, a socket, a missing file: the careful way says which
+        fd = -1
+    if fd < 0:
+        info = os.stat(path)  # before opening: opening a device or FIFO can act or block
+        if not stat.S_ISREG(info.st_mode):
+            raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+        fd = os.open(path, _READ_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+        wanted = limit + 1
+        asked = min(wanted, 1 << 24)
+        data = os.read(fd, asked)
+        # A short read of a regular file is its end (no second system call to learn it).
+        if len(data) < wanted and (len(data) == asked or 0 < len(data) < info.st_size):
+            data = _read_rest(fd, data, wanted, info.st_size)
     finally:
         os.close(fd)
-    data = b"".join(chunks)
     return data[:limit], len(data) > limit
+
+
+def _read_rest(fd: int, first: bytes, wanted: int, size: int) -> bytes:
+    """Read on after a first chunk, as the first read's loop (large heads, growing files)."""
+    chunks, done = [first], len(first)
+    while done < wanted:
+        asked = min(wanted - done, 1 << 24)
+        chunk = os.read(fd, asked)
+        chunks.append(chunk)
+        done += len(chunk)
+        if len(chunk) < asked and (done >= size or not chunk):
+            break
+    return b"".join(chunks)
 
 
 # An unterminated string runs to the end (the optional quote): one pass, never quadratic.

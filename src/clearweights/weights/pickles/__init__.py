@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from clearweights._untrusted import UntrustedInputError, read_head
@@ -39,20 +40,25 @@ _CONTAINERS = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", *MAGICS)
 __all__ = ["PICKLE_SUFFIXES", "might_hold_pickles", "scan_pickle", "scan_release_file"]
 
 
+_NAMED = PICKLE_NAMES | {".npy", ".npz"}  # opened by the scan whatever their first bytes
+_HEAD = 1 << 12
+
+
 def might_hold_pickles(path: Path | str) -> bool:
     """Whether *path* is a regular file that is, or may contain, a pickle (reads 4 KiB)."""
     name = os.path.basename(path)
     dot = name.rfind(".")
     suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     try:
-        if suffix in PICKLE_NAMES or suffix in {".npy", ".npz"}:
+        if suffix in _NAMED:
             return stat.S_ISREG(os.stat(path).st_mode)
-        head = read_head(path, 1 << 12)[0]  # refuses anything but a regular file
+        head = read_head(path, _HEAD)[0]  # refuses anything but a regular file
     except (OSError, UntrustedInputError):
         return False
     return head.startswith(_CONTAINERS) or head[257:262] == b"ustar" or _sniff(head)
 
 
+@lru_cache(maxsize=512)  # copies of one text (20,000 vendored LICENSE files) are sniffed once
 def _sniff(head: bytes) -> bool:
     return strong_sniff(head) or weak_sniff(head)
 
