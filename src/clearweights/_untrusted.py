@@ -101,6 +101,23 @@ def read_head(path: str | Path, limit: int) -> tuple[bytes, bool]:
         if not stat.S_ISREG(info.st_mode):
             raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
         fd = os.open(path, _READ_FLAGS)
+    data = _read_open(fd, limit)[0]
+    return data[:limit], len(data) > limit
+
+
+def read_listed(path: str, limit: int) -> tuple[bytes, int]:
+    """The first *limit* + 1 bytes of a file a folder listing gave as a regular file (not a
+    link), and its size: opened without following a link, checked on the open descriptor.
+
+    Raises:
+        OSError: it cannot be opened or read (a link now: ``ELOOP``).
+        UntrustedInputError: it is no longer a regular file.
+    """
+    return _read_open(os.open(path, _READ_FLAGS | _NOFOLLOW), limit)
+
+
+def _read_open(fd: int, limit: int) -> tuple[bytes, int]:
+    """Up to *limit* + 1 bytes of the regular file open at *fd* (closed here), and its size."""
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -113,7 +130,42 @@ def read_head(path: str | Path, limit: int) -> tuple[bytes, bool]:
             data = _read_rest(fd, data, wanted, info.st_size)
     finally:
         os.close(fd)
-    return data[:limit], len(data) > limit
+    return data, info.st_size
+
+
+class Heads:
+    """The first bytes of release files, read once while the release is listed, for every
+    reader after (the pickle sniff, code and licence files): one open per file in all.
+
+    Up to *budget* bytes are kept (by absolute path); files past it are read when asked for.
+    """
+
+    SIZE = 1 << 12  # what the pickle sniff and a code file's licence header read
+
+    def __init__(self, budget: int = 32 << 20) -> None:
+        self._heads: dict[str, bytes] = {}
+        self._left = budget
+
+    def room(self) -> bool:
+        """Whether another head may be kept."""
+        return self._left > 0
+
+    def keep(self, absolute: str, data: bytes) -> None:
+        """Keep *data*: the first ``SIZE`` + 1 bytes of the file (fewer: the whole file)."""
+        self._heads[absolute] = data
+        self._left -= len(data) + 64  # with the entry's own cost, for a release of empty files
+
+    def get(self, absolute: str, limit: int) -> tuple[bytes, bool] | None:
+        """``read_head(absolute, limit)`` from the bytes kept, or ``None`` when they are not
+        enough (nothing kept, or a longer head of a longer file asked for)."""
+        data = self._heads.get(absolute)
+        if data is None:
+            return None
+        if len(data) > limit:
+            return data[:limit], True
+        if len(data) <= self.SIZE:  # the whole file
+            return data, False
+        return None
 
 
 def _read_rest(fd: int, first: bytes, wanted: int, size: int) -> bytes:

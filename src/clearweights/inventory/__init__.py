@@ -13,7 +13,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from clearweights._untrusted import MAX_CONFIG_BYTES, UntrustedInputError, read_head, read_json
+from clearweights._untrusted import (
+    MAX_CONFIG_BYTES,
+    Heads,
+    UntrustedInputError,
+    read_head,
+    read_json,
+)
 from clearweights.components import Component, MofComponent
 from clearweights.inventory.external import external
 from clearweights.inventory.licence_files import (
@@ -114,11 +120,13 @@ CARD_LICENSED = frozenset(
 ) | {M.MODEL_ARCHITECTURE}
 
 
-def _read_head(f: ReleaseFile, size: int) -> str | None:
+def _read_head(f: ReleaseFile, size: int, heads: Heads | None) -> str | None:
+    kept = heads.get(f.absolute, size) if heads is not None else None
     try:
-        return read_head(f.absolute, size)[0].decode("utf-8", errors="replace")
+        data = kept[0] if kept is not None else read_head(f.absolute, size)[0]
     except (OSError, UntrustedInputError):
         return None
+    return data.decode("utf-8", errors="replace")
 
 
 def _header_licences(head: str | None) -> LicenceExpression | None:
@@ -153,14 +161,17 @@ def _names(release: Release, config: Mapping[str, object] | None) -> frozenset[s
     return model_names(release.name, model_type if isinstance(model_type, str) else None, first)
 
 
-def build_inventory(release: Release, config: Mapping[str, object] | None = None) -> Inventory:
+def build_inventory(
+    release: Release, config: Mapping[str, object] | None = None, *, heads: Heads | None = None
+) -> Inventory:
     """Place the release's files (or declared components) in MOF components.
 
-    *config* is the release's parsed config.json when the caller has read it already.
+    *config* is the release's parsed config.json when the caller has read it already; *heads*
+    the first bytes of its files, when its source kept them (read here otherwise).
     """
     if release.kind == "mof-file":
         return _declared(release)
-    index = LicenceIndex(read_licence_files(release.files))
+    index = LicenceIndex(read_licence_files(release.files, heads))
     declared = card_licences(release)
     names = _names(release, config)
     card_source = f"{release.card.path if release.card else 'model card'} license metadata"
@@ -174,7 +185,7 @@ def build_inventory(release: Release, config: Mapping[str, object] | None = None
         dot = name.rfind(".")
         suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
         head = (
-            _read_head(f, _CODE_BYTES if suffix == ".py" else _HEADER_BYTES)
+            _read_head(f, _CODE_BYTES if suffix == ".py" else _HEADER_BYTES, heads)
             if (suffix in CODE_SUFFIXES)
             else None
         )
