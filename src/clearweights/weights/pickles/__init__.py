@@ -49,7 +49,7 @@ def might_hold_pickles(path: Path | str, head: bytes | None = None) -> bool:
 
     *head*: the file's first 4 KiB (all of it when shorter), when already read.
     """
-    name = os.path.basename(path)
+    name = os.fspath(path).rpartition(os.sep)[2]  # os.path.basename, for every file
     dot = name.rfind(".")
     suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     try:
