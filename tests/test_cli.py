@@ -219,3 +219,25 @@ def test_output_to_a_fifo_is_written_in_place_never_replaced(
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert json.loads(received[0])["schema_version"]
     assert not list(tmp_path.glob(".pipe.*"))  # no temporary file left beside it
+
+
+def test_output_through_a_symbolic_link_writes_its_target_and_keeps_the_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / "README.md").write_text("---\nlicense: mit\n---\n# A model\n", encoding="utf-8")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "audit.json").write_text("old", encoding="utf-8")
+    link = tmp_path / "audit.json"
+    link.symlink_to(shared / "audit.json")
+    dangling = tmp_path / "new.json"
+    dangling.symlink_to(shared / "new.json")
+    for target in (link, dangling):
+        code, _, err = run(capsys, "audit", str(release), "--format", "json", "-o", str(target))
+        assert code == 0 and f"wrote {target}" in err
+        assert target.is_symlink()
+    assert json.loads((shared / "audit.json").read_text(encoding="utf-8"))["schema_version"]
+    assert json.loads((shared / "new.json").read_text(encoding="utf-8"))["schema_version"]
+    assert sorted(p.name for p in shared.iterdir()) == ["audit.json", "new.json"]

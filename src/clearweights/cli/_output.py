@@ -114,11 +114,21 @@ def _write_special(path: Path, text: str) -> None:
         stream.write(text)
 
 
+def _through_links(path: Path) -> Path:
+    """The file a symbolic link names (``-o report.json`` where report.json links into a
+    shared folder): written there and the link kept, as a shell's ``>`` would; the rename
+    would otherwise put a regular file in the link's place."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def write_files(outputs: Sequence[tuple[Path, str]]) -> None:
     """Write every ``(path, text)``: each to a temporary file beside it first, then all are
     renamed into place, so an error never leaves a partial file (nor a mix of old and new
-    ones, unless a rename itself fails). Devices and FIFOs are written in place, last.
+    ones, unless a rename itself fails). Devices and FIFOs are written in place, last;
+    symbolic links are followed.
     """
+    shown = [path for path, _ in outputs]
+    outputs = [(_through_links(path), text) for path, text in outputs]
     temps: list[tuple[Path, Path]] = []
     current: Path | None = None
     special = [(path, text) for path, text in outputs if _special(path)]
@@ -138,7 +148,7 @@ def write_files(outputs: Sequence[tuple[Path, str]]) -> None:
             temp.unlink(missing_ok=True)
         reason = exc.strerror or str(exc)
         raise InputError(f"cannot write: {reason}", path=current) from exc
-    for path, _ in outputs:
+    for path in shown:
         note(f"wrote {path}")
 
 

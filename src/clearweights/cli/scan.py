@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from clearweights.scale.engine import ScanSummary
     from clearweights.scale.engines import Engine
     from clearweights.scale.items import Item, Outcome
+    from clearweights.scale.sources import ScanSource
     from clearweights.store import Store
 
 
@@ -190,8 +191,7 @@ def scan_command(
     cache, or a Hub metadata dump (.jsonl, .parquet). Exit 3 when any release could not be
     audited (each one's error is recorded; the others are audited).
     """
-    from clearweights.scale import hf_cache_source, list_source, scan, sources_for
-    from clearweights.scale.sources import ScanSource
+    from clearweights.scale import scan
 
     if not sources and hf_cache is None and from_file is None and hub_query is None:
         raise click.UsageError("give a SOURCE, --hf-cache, --from-file or --hub")
@@ -204,18 +204,7 @@ def scan_command(
         _results_parquet(sources if only_dumps else (), results_parquet, store_url, output,
                          output_format, ray_address, jobs)  # fmt: skip
         return int(ExitCode.OK)
-    cache = hf_cache or None
-    chosen: list[ScanSource] = list(sources_for(sources, cache=cache, revision=revision))
-    if from_file is not None:
-        if from_file != "-" and not os.path.isfile(from_file):
-            raise InputError("no such file", path=from_file)
-        chosen.append(list_source(from_file, cache=cache, revision=revision))
-    if hf_cache is not None:
-        chosen.append(hf_cache_source(cache, revision))
-    if hub_query is not None:
-        from clearweights.scale.hub import HubQuery, parse_query
-
-        chosen.append(HubQuery(parse_query(hub_query), revision, headers=weights_headers))
+    chosen = _chosen_sources(sources, hf_cache, revision, from_file, hub_query, weights_headers)
     store = open_store_or_explain(store_url) if store_url else None
     jsonl = output_format == "jsonl" or output is not None or store is None
     show = not quiet and not no_progress and sys.stderr.isatty()
@@ -240,6 +229,32 @@ def scan_command(
         if store is not None:
             store.close()
     return int(ExitCode.INCOMPLETE if summary.failed else ExitCode.OK)
+
+
+def _chosen_sources(
+    sources: tuple[str, ...],
+    hf_cache: str | None,
+    revision: str,
+    from_file: str | None,
+    hub_query: str | None,
+    weights_headers: bool,
+) -> list[ScanSource]:
+    """Every source the options name: SOURCE arguments, then --from-file, --hf-cache, --hub."""
+    from clearweights.scale import hf_cache_source, list_source, sources_for
+
+    cache = hf_cache or None
+    chosen: list[ScanSource] = list(sources_for(sources, cache=cache, revision=revision))
+    if from_file is not None:
+        if from_file != "-" and not os.path.isfile(from_file):
+            raise InputError("no such file", path=from_file)
+        chosen.append(list_source(from_file, cache=cache, revision=revision))
+    if hf_cache is not None:
+        chosen.append(hf_cache_source(cache, revision))
+    if hub_query is not None:
+        from clearweights.scale.hub import HubQuery, parse_query
+
+        chosen.append(HubQuery(parse_query(hub_query), revision, headers=weights_headers))
+    return chosen
 
 
 def _ray_data(sources: tuple[str, ...]) -> bool:
