@@ -4,6 +4,7 @@ exactly what the readers after it (pickle sniff, code heads, licence files) woul
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import math
 import os
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from clearweights._gc import paused
 from clearweights._jsontext import dumps_indented
 from clearweights._untrusted import Heads, UntrustedInputError, read_head, read_listed
 from clearweights.audit import audit_collected
@@ -158,3 +160,23 @@ def test_the_json_writer_writes_what_json_writes() -> None:
         dumps_indented({"a": {1: "b"}})
     with pytest.raises(TypeError):
         dumps_indented({"a": object()})
+
+
+def test_the_collector_runs_again_after_the_last_pause() -> None:
+    assert gc.isenabled()
+    with paused():
+        assert not gc.isenabled()
+        with paused():  # nested (a report written inside an audit)
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # a caller that paused it itself keeps it paused
+    try:
+        with paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError, match="broken"), paused():  # resumed on an error too
+        raise ValueError("broken")
+    assert gc.isenabled()

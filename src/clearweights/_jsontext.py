@@ -120,6 +120,12 @@ def _writer(out: list[str], keys: Any, string: Callable[[str], str]) -> Callable
             kind = type(item)
             if kind is str:
                 append(lead + name + string(item))
+            elif kind is bool:
+                append(lead + name + ("true" if item else "false"))
+            elif kind is int:
+                append(lead + name + int.__repr__(item))
+            elif item is None:
+                append(lead + name + "null")
             elif (text := _scalar(item, string)) is not None:
                 append(lead + name + text)
             else:

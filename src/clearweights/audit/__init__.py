@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from clearweights._gc import paused
 from clearweights._untrusted import MAX_CONFIG_BYTES, Heads, read_json
 from clearweights.audit._lineage import lineage_findings
 from clearweights.audit.findings import find
@@ -98,7 +99,8 @@ def _inventory(
     that were not downloaded still get the licence the card and licence files give them: the
     inventory licenses a stand-in weight file, whose path is then dropped.
     """
-    inventory = build_inventory(release, config, heads=heads)
+    with paused():  # bounded reads only (never a pickle scan): see clearweights._gc
+        inventory = build_inventory(release, config, heads=heads)
     if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
         return inventory, False
     weights = inventory.place(
@@ -173,7 +175,8 @@ def audit_release(
     """
     heads = Heads()  # each file opened once: while listed, for every reader after
     try:
-        release = open_release(location, download=download, revision=revision, heads=heads)
+        with paused():  # see clearweights._gc
+            release = open_release(location, download=download, revision=revision, heads=heads)
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)

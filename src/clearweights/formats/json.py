@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any, assert_never
 
 from clearweights import __version__
+from clearweights._gc import paused
 from clearweights._jsontext import dumps_indented
 from clearweights.audit.model import AuditReport
 from clearweights.licenses import catalogue_version
@@ -134,6 +135,11 @@ class JsonFormat:
 
     def render(self, report: Report) -> str:
         """Return the report as JSON text."""
+        with paused():  # see clearweights._gc
+            return self._render(report)
+
+    @staticmethod
+    def _render(report: Report) -> str:
         doc = document(report)
         first = ("schema_version", "tool", "tool_version", "catalogue_version")
         ordered = {k: doc[k] for k in first} | {k: doc[k] for k in sorted(doc) if k not in first}

@@ -277,7 +277,10 @@ def _given(
         for lf in chosen
     )
     licences = tuple(lic for lf in chosen for lic in lf.licences)
-    expression = all_of([lf.expression or all_of(lf.licences) for lf in chosen if lf.licences])
+    parts = [lf.expression or all_of(lf.licences) for lf in chosen if lf.licences]
+    one = parts[0] if len(parts) == 1 else None
+    # One licence (a folder's own copy of one LICENSE) is its own AND: no join to build.
+    expression = one if one is not None and one.licence is not None else all_of(parts)
     return sources, licences, expression
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from clearweights._untrusted import Heads, UntrustedInputError, read_head
@@ -126,7 +126,7 @@ class LicenceFile:
     by_name: bool = True
     expression: LicenceExpression | None = None  # how its licences combine (OR when dual)
 
-    @property
+    @cached_property  # asked for each file it covers: computed once
     def licences(self) -> tuple[Licence, ...]:
         """The licences (not use policies) the file holds."""
         return tuple(

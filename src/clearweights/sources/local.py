@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from operator import attrgetter
 from pathlib import Path
 
 from clearweights._untrusted import (
@@ -102,7 +103,7 @@ class LocalDirectory:
             name=self.name,
             kind=self.kind,
             location=str(self.path),
-            files=tuple(sorted(files, key=lambda f: f.path)),
+            files=tuple(sorted(files, key=attrgetter("path"))),
             card=card,
             skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
         )
