@@ -6,7 +6,8 @@
 Each is timed as a whole ``clearweights audit PATH --format json`` process, a whole
 ``clearweights bom PATH`` (CycloneDX) process and a whole ``clearweights bom PATH --format
 spdx3`` process (best wall and best CPU time of ``--repeat`` runs, and the largest peak RSS).
-Run: ``python bench/large_release.py`` (``--only 50000`` for the first release alone).
+Run: ``python bench/large_release.py`` (``--only 50000`` for the first release alone,
+``--command audit`` for the audit alone).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--only", choices=("50000", "20000"), help="one release alone")
+    parser.add_argument("--command", choices=tuple(COMMANDS), help="one command alone")
     args = parser.parse_args()
     cli = [sys.executable, "-m", "clearweights.cli.main"]
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}")
@@ -91,6 +93,8 @@ def main() -> None:
             folder = Path(tmp) / label.replace(",", "").replace(" ", "-")
             build(folder)
             for name, command in COMMANDS.items():
+                if args.command and name != args.command:
+                    continue
                 argv = [*cli, command[0], str(folder), *command[1:]]
                 seconds, cpu, peak = timed(argv, args.repeat)
                 print(
