@@ -39,7 +39,9 @@ def test_a_kept_head_is_what_read_head_reads(tmp_path: Path) -> None:
         heads.keep(str(path), data)
     answered = 0
     for size in SIZES:
+        content = (tmp_path / f"f{size}").read_bytes()
         for limit in LIMITS:
+            assert read_head(tmp_path / f"f{size}", limit) == (content[:limit], size > limit)
             kept = heads.get(str(tmp_path / f"f{size}"), limit)
             if kept is not None:  # None: the reader reads the file itself
                 answered += 1

@@ -123,7 +123,9 @@ def _read_open(fd: int, limit: int) -> tuple[bytes, int]:
         if not stat.S_ISREG(info.st_mode):
             raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
         wanted = limit + 1
-        asked = min(wanted, 1 << 24)
+        # No more than the file holds (and one byte to see it did not grow): a 4 KiB buffer
+        # for a file of ten bytes costs more than the read.
+        asked = min(wanted, 1 << 24, info.st_size + 1)
         data = os.read(fd, asked)
         # A short read of a regular file is its end (no second system call to learn it).
         if len(data) < wanted and (len(data) == asked or 0 < len(data) < info.st_size):
