@@ -64,7 +64,8 @@ __all__ = [
 def _weights(
     release: Release, inventory: Inventory, heads: Heads | None = None
 ) -> tuple[tuple[WeightsHeader, ...], tuple[PickleScan, ...]]:
-    by_path = {f.path: f for f in release.files}
+    placed = [p for k in WEIGHT_KINDS if (c := inventory.components.get(k)) for p in c.paths]
+    by_path = {f.path: f for f in release.files} if placed else {}
     headers: list[WeightsHeader] = []
     weights: set[str] = set()
     for kind in WEIGHT_KINDS:
