@@ -5,7 +5,8 @@
 
 Each is timed as a whole ``clearweights audit PATH --format json`` process, a whole
 ``clearweights bom PATH`` (CycloneDX) process and a whole ``clearweights bom PATH --format
-spdx3`` process (best wall and best CPU time of ``--repeat`` runs, and the largest peak RSS).
+spdx3`` process (best wall and best CPU time of ``--repeat`` runs, and the largest peak RSS),
+then ``clearweights bom validate FILE`` of each BOM written.
 Run: ``python bench/large_release.py`` (``--only 50000`` for the first release alone,
 ``--command audit`` for the audit alone).
 """
@@ -71,9 +72,10 @@ def timed(argv: list[str], repeat: int) -> tuple[float, float, float]:
 
 COMMANDS = {
     "audit": ["audit", "--format", "json"],
-    "CycloneDX BOM": ["bom"],
-    "SPDX 3 BOM": ["bom", "--format", "spdx3"],
+    "CycloneDX BOM": ["bom", "-q", "-o", "{out}/bom.cdx.json"],
+    "SPDX 3 BOM": ["bom", "-q", "--format", "spdx3", "-o", "{out}/bom.spdx3.json"],
 }
+VALIDATIONS = {"validate CycloneDX": "bom.cdx.json", "validate SPDX 3": "bom.spdx3.json"}
 
 
 def main() -> None:
@@ -92,10 +94,16 @@ def main() -> None:
                 continue
             folder = Path(tmp) / label.replace(",", "").replace(" ", "-")
             build(folder)
-            for name, command in COMMANDS.items():
-                if args.command and name != args.command:
-                    continue
-                argv = [*cli, command[0], str(folder), *command[1:]]
+            runs = [
+                (name, [*cli, command[0], str(folder), *(a.format(out=tmp) for a in command[1:])])
+                for name, command in COMMANDS.items()
+            ]
+            runs += [
+                (name, [*cli, "bom", "validate", f"{tmp}/{f}"]) for name, f in VALIDATIONS.items()
+            ]
+            if args.command:  # that command alone, no validation
+                runs = [(name, argv) for name, argv in runs if name == args.command]
+            for name, argv in runs:
                 seconds, cpu, peak = timed(argv, args.repeat)
                 print(
                     f"{label}: {name}: {seconds:.2f} s wall, {cpu:.2f} s CPU, {peak:.0f} MB peak",

@@ -186,6 +186,10 @@ if __name__ == "__main__":
 """
 
 
+def _rate(releases: int, cpu: float) -> float:
+    return round(releases / cpu, 1) if cpu else 0.0
+
+
 def child_figures(got: dict[str, Any]) -> dict[str, float]:
     """The rates, CPU and memory of one child scan, from the JSON line it printed."""
     total = got["audited"] + got["unchanged"]
@@ -199,6 +203,9 @@ def child_figures(got: dict[str, Any]) -> dict[str, float]:
         "per_second": round(total / got["seconds"], 1),
         "cpu_seconds": round(cpu, 2),
         "per_cpu_second": round(total / cpu, 1) if cpu else 0.0,
+        # Apart: the scanning process (reading, sending, storing) and the workers (auditing).
+        "scanning_process_per_cpu_second": _rate(total, got["own_cpu"]),
+        "workers_per_cpu_second": _rate(total, got["workers_cpu"]),
         "parent_mib": round(got["own_kib"] / 1024, 1),
         "worker_mib": round(got["worker_kib"] / 1024, 1),
         "load_average": round(os.getloadavg()[0], 2),

@@ -1,5 +1,7 @@
-"""A large BOM we build is validated with each repeated file component shape checked once:
-it must find every problem the full schema walk finds in the components it leaves out."""
+"""A large CycloneDX BOM is validated with each repeated file component shape checked once:
+it must find every problem the full schema walk finds in the components it leaves out, both
+for a BOM we built and for one a user gives (``clearweights bom validate``), where the
+problems must be the schema's alone."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import pytest
 
 from clearweights.bom import build_bom, validate_document
 from clearweights.bom._jsontext import dumps_indented
-from clearweights.bom._sampled import validate_built_cyclonedx
+from clearweights.bom._sampled import validate_built_cyclonedx, validate_sampled_cyclonedx
+from clearweights.bom.validate import validate_cyclonedx
 from tests.build import safetensors, write_files
 from tests.conftest import corpus
 
@@ -57,11 +60,18 @@ BREAKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "duplicate dependsOn": lambda d: next(
         e for e in d["dependencies"] if len(e.get("dependsOn", [])) > 2
     )["dependsOn"].append(_file(d, 128)["bom-ref"]),
+    "an object among dependsOn": lambda d: next(
+        e for e in d["dependencies"] if len(e.get("dependsOn", [])) > 2
+    )["dependsOn"].append({"ref": "x"}),
+    "duplicate component without bom-ref": lambda d: d["components"].extend(
+        [{k: v for k, v in _file(d, 129).items() if k != "bom-ref"}] * 2
+    ),
 }
 
 
 def test_the_sample_agrees_with_the_full_walk_on_a_valid_bom(large: dict[str, Any]) -> None:
     assert len(large["components"]) > 100
+    assert validate_cyclonedx(large) == []
     assert validate_document(json.dumps(large)) == ("cyclonedx", [])
     assert validate_built_cyclonedx(large) == []
 
@@ -70,10 +80,33 @@ def test_the_sample_agrees_with_the_full_walk_on_a_valid_bom(large: dict[str, An
 def test_a_break_in_a_left_out_component_is_found(large: dict[str, Any], name: str) -> None:
     doc = copy.deepcopy(large)
     BREAKS[name](doc)
-    assert validate_document(json.dumps(doc))[1], name  # the full walk finds it...
-    problems = validate_built_cyclonedx(doc)  # ... and so does the sampled one
-    assert problems, name
-    assert all(p.path.startswith("$") for p in problems)
+    assert validate_cyclonedx(doc), name  # the full walk finds it...
+    for problems in (validate_built_cyclonedx(doc), validate_document(json.dumps(doc))[1]):
+        assert problems, name  # ... and so does the sampled one, in both modes
+        assert all(p.path.startswith("$") for p in problems)
+
+
+def test_a_given_bom_gets_the_schemas_problems_only(large: dict[str, Any]) -> None:
+    # Two different components with one bom-ref: the schema allows it (the specification
+    # does not); a BOM we built reports it, a given BOM is judged by the schema alone.
+    doc = copy.deepcopy(large)
+    twin = {**_file(doc, 130), "name": "elsewhere.txt"}
+    doc["components"].append(twin)
+    assert validate_cyclonedx(doc) == []
+    assert validate_document(json.dumps(doc)) == ("cyclonedx", [])
+    assert [p.path for p in validate_built_cyclonedx(doc)] == ["$.components[*].bom-ref"]
+    BREAKS["bad hash"](doc)  # and with a break besides, the same problems as the full walk
+    assert validate_sampled_cyclonedx(doc, built=False) == validate_cyclonedx(doc)
+
+
+def test_a_given_bom_names_the_dependency_entry_of_a_problem(large: dict[str, Any]) -> None:
+    doc = copy.deepcopy(large)
+    entries = doc["dependencies"]
+    at = max(i for i, e in enumerate(entries) if set(e) == {"ref"})
+    entries[at] = {**entries[at], "provides": [5]}  # kept whole: checked by the schema
+    (problem,) = validate_cyclonedx(doc)
+    assert validate_document(json.dumps(doc))[1] == [problem]
+    assert problem.path.startswith(f"$.dependencies[{at}].provides")
 
 
 def test_problems_name_the_component_in_the_whole_document(large: dict[str, Any]) -> None:

@@ -26,15 +26,32 @@ _Duty = tuple[str, str, tuple[str, ...], str]
 
 def for_licence(licence: Licence, notice_files: tuple[str, ...]) -> list[Obligation]:
     """The duties one licence imposes."""
+    key = (id(licence), notice_files)
+    found = _duties.get(key)
+    if found is None or found[0] is not licence:  # an id reused by another object
+        if len(_duties) >= _MAX_DUTIES:
+            _duties.clear()
+        found = _duties[key] = (licence, _duties_of(licence, notice_files))
+    return list(found[1])
+
+
+# Catalogue records are shared objects and their duties the same in every audit: each
+# record's (and notice files') duties are built once while remembered (bounded; the record
+# is held with them, so its id is not reused meanwhile).
+_MAX_DUTIES = 1024
+_duties: dict[tuple[int, tuple[str, ...]], tuple[Licence, tuple[Obligation, ...]]] = {}
+
+
+def _duties_of(licence: Licence, notice_files: tuple[str, ...]) -> tuple[Obligation, ...]:
     duties = [
         *_naming_duties(licence),
         *_distribution_duties(licence, notice_files),
         *_use_duties(licence),
     ]
-    return [
+    return tuple(
         Obligation(kind, text, scope, licence.id, _cite(licence, term))
         for kind, text, scope, term in duties
-    ]
+    )
 
 
 def _naming_duties(licence: Licence) -> Iterator[_Duty]:
@@ -129,9 +146,7 @@ def obligations(
     licences = {lic.id: lic for lic in inherited}
     licences.update((lic.id, lic) for c in ordered for lic in c.licences)
     # A licence offered only as one side of an OR binds only those who choose it.
-    required = {lic.id for lic in inherited} | {
-        lic.id for c in ordered for lic in _in_every_choice(c)
-    }
+    required = {lic.id for lic in inherited} | {i for c in ordered for i in _required(c)}
     for licence in licences.values():
         duties = for_licence(licence, notice_files)
         if licence.id not in required:
@@ -143,6 +158,13 @@ def obligations(
             ]
         out.extend(duties)
     return tuple(out)
+
+
+def _required(component: Component) -> set[str]:
+    """The ids of the licences that apply however the component is taken."""
+    if component.expression is None:  # no expression: all of its licences apply
+        return {lic.id for lic in component.licences}
+    return {lic.id for lic in _in_every_choice(component)}
 
 
 def _in_every_choice(component: Component) -> tuple[Licence, ...]:

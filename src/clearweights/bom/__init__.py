@@ -7,7 +7,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from clearweights.audit import NO_DECLARATIONS, Declarations, audit_release
 from clearweights.bom.hashing import FileDigest, hash_files, root_digest
@@ -36,7 +38,8 @@ class BomInvalidError(ClearweightsError):
 
 
 def _validate_built(text: str, fmt: str) -> list[Problem]:
-    """Validate a BOM just built (our own text: no need for the hostile-input parser).
+    """Validate a BOM read back from its text (our own text: no need for the hostile-input
+    parser); :func:`build_bom` checks the documents it builds without reading them back.
 
     Repeated file components are checked once per shape (CycloneDX: see
     :mod:`clearweights.bom._sampled`; SPDX 3: :func:`~clearweights.bom.validate.validate_spdx3`).
@@ -51,6 +54,34 @@ def _validate_built(text: str, fmt: str) -> list[Problem]:
     from clearweights.bom.validate import validate_spdx3
 
     return validate_spdx3(doc)
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a BOM is built.
+
+    Building one allocates a few objects per file while the audit's many objects are alive,
+    and every full collection walks them all: about a fifth of a 50,000-file BOM's time. The
+    BOM's own objects hold no cycles; what the libraries leave is collected once resumed.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _built(subject: BomSubject, fmt: str, spec_version: str) -> tuple[str, list[Problem]]:
+    """The BOM's text and its problems (validated as built, not read back)."""
+    if fmt == "cyclonedx":
+        from clearweights.bom.cyclonedx import build_checked
+
+        return build_checked(subject, spec_version)
+    from clearweights.bom.spdx3 import build_checked as build_spdx
+
+    return build_spdx(subject)
 
 
 def build_bom(
@@ -79,16 +110,9 @@ def build_bom(
         from clearweights.errors import ReleaseError
 
         raise ReleaseError(audit.error, path=location)
-    subject = build_subject(audit, progress=progress)
-    if fmt == "cyclonedx":
-        from clearweights.bom.cyclonedx import build
-
-        text = build(subject, spec_version)
-    else:
-        from clearweights.bom.spdx3 import build as build_spdx
-
-        text = build_spdx(subject)
-    problems = _validate_built(text, fmt)
+    with _collection_paused():
+        subject = build_subject(audit, progress=progress)
+        text, problems = _built(subject, fmt, spec_version)
     if problems:
         raise BomInvalidError("; ".join(map(str, problems[:5])), path=location)
     return text

@@ -1,4 +1,4 @@
-"""SHA-256 of every file of a release: streamed, and files hashed in parallel."""
+"""SHA-256 of every file of a release: streamed, and large files hashed in parallel."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,11 @@ class FileDigest:
 
 
 _CHUNK = 1 << 20
-_BATCH = 64  # files per task
+# Files up to this size are hashed where they are opened: for a small file the cost is the
+# system calls, and handing it to a thread (and back) costs more than hashing it. Larger
+# files go to threads (hashlib releases the GIL), while the small ones go on being hashed.
+_INLINE = 64 << 10
+_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
 
 def sha256_file(path: Path | str) -> str:
@@ -36,20 +40,35 @@ def sha256_file(path: Path | str) -> str:
 def _digest(path: Path | str) -> tuple[int, int, str]:
     """Size, modification time and SHA-256 of a file, opened once and read in plain chunks (no
     file object: most files of a release are small, and their cost is the opening)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    fd = os.open(path, _FLAGS)
     try:
         info = os.fstat(fd)
-        digest = hashlib.sha256()
-        done, regular = 0, stat.S_ISREG(info.st_mode)
-        while chunk := os.read(fd, _CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-            # A short read of a regular file is its end: no second system call to learn it.
-            if regular and len(chunk) < _CHUNK and done >= info.st_size:
-                break
-        return info.st_size, int(info.st_mtime), digest.hexdigest()
+        return info.st_size, int(info.st_mtime), _read(fd, info)
     finally:
         os.close(fd)
+
+
+def _read(fd: int, info: os.stat_result) -> str:
+    """The SHA-256 of what is left to read from *fd*, whose ``fstat`` is *info*."""
+    regular, size = stat.S_ISREG(info.st_mode), info.st_size
+    if regular and size < _CHUNK:
+        # One byte more than its size: a small file is read whole by one call, and its
+        # shortness tells the end (no second call to learn it).
+        first = os.read(fd, size + 1)
+        if len(first) == size:
+            return hashlib.sha256(first).hexdigest()
+        digest, done = hashlib.sha256(first), len(first)  # it changed since: read on
+        if not first:
+            return digest.hexdigest()
+    else:
+        digest, done = hashlib.sha256(), 0
+    while chunk := os.read(fd, _CHUNK):
+        digest.update(chunk)
+        done += len(chunk)
+        # A short read of a regular file is its end: no second system call to learn it.
+        if regular and len(chunk) < _CHUNK and done >= size:
+            break
+    return digest.hexdigest()
 
 
 def hash_files(
@@ -67,11 +86,14 @@ def hash_files(
     """
     observer = progress or Silent()
     observer.start(len(paths), "hashing")
-
     base = str(root)
+    locations = locations or {}
 
-    def one(rel: str) -> FileDigest:
-        full = locations[rel] if locations and rel in locations else os.path.join(base, rel)
+    def where(rel: str) -> str:
+        return locations.get(rel) or os.path.join(base, rel)
+
+    def large(rel: str) -> FileDigest:
+        full = where(rel)
         try:
             size, mtime, digest = _digest(full)
         except OSError as exc:
@@ -79,16 +101,27 @@ def hash_files(
         observer.advance(rel)
         return FileDigest(rel, size, digest, mtime)
 
-    def batch(rels: Sequence[str]) -> list[FileDigest]:
-        return [one(rel) for rel in rels]
-
-    ordered = sorted(paths)
-    # Batches, not one task per file: a release of 50,000 small files is mostly task overhead.
-    batches = [ordered[i : i + _BATCH] for i in range(0, len(ordered), _BATCH)]
+    done: list[FileDigest | Future[FileDigest]] = []
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        digests = [d for done in pool.map(batch, batches) for d in done]
+        for rel in sorted(paths):
+            full = locations.get(rel) or os.path.join(base, rel)
+            try:
+                fd = os.open(full, _FLAGS)
+                try:
+                    info = os.fstat(fd)
+                    if info.st_size > _INLINE:
+                        done.append(pool.submit(large, rel))  # opened again in its thread
+                        continue
+                    digest = _read(fd, info)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise InputError(f"cannot read: {exc.strerror or exc}", path=Path(full)) from exc
+            observer.advance(rel)
+            done.append(FileDigest(rel, info.st_size, digest, int(info.st_mtime)))
+        digests = tuple(d if isinstance(d, FileDigest) else d.result() for d in done)
     observer.finish()
-    return tuple(digests)
+    return digests
 
 
 def root_digest(digests: Sequence[FileDigest]) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime
-from functools import cache, partial
+from functools import cache
 from typing import Any
 
 from clearweights import __version__
-from clearweights.bom._jsontext import Raw, dumps_indented, quoted, template
+from clearweights.bom._jsontext import dumps_indented
+from clearweights.bom._spdx_files import check, write_files
 from clearweights.bom.subject import BomSubject
+from clearweights.bom.validate import Problem, validate_spdx3
 from clearweights.components import MofComponent
 from clearweights.licenses import LicenceExpression
 from clearweights.licenses.model import Licence
@@ -27,8 +29,11 @@ _PURPOSE = {
 _DOCUMENTS = {"document"}
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+    return _UNSAFE.sub("-", text).strip("-") or "x"
 
 
 def _expression(
@@ -138,16 +143,52 @@ def build(subject: BomSubject, *, direct: bool = True) -> str:
     """Return the SPDX 3.0.1 JSON-LD document for *subject*.
 
     With *direct* (the default) the file elements are written as text from one template
-    (see :func:`_write_files`); without, every file goes through spdx-python-model. Both give
-    the same bytes (a test holds them to it); the library takes minutes for 50,000 files.
+    (see :mod:`clearweights.bom._spdx_files`); without, every file goes through
+    spdx-python-model. Both give the same bytes (a test holds them to it); the library takes
+    minutes for 50,000 files.
     """
+    if direct:
+        return build_checked(subject, validate=False)[0]
+    objects, _ = _objects_of(subject, direct=False)
+    buffer = io.BytesIO()
+    _spdx().JSONLDSerializer().write(objects, buffer, indent=2)
+    return buffer.getvalue().decode("utf-8").rstrip("\n") + "\n"
+
+
+def build_checked(subject: BomSubject, *, validate: bool = True) -> tuple[str, list[Problem]]:
+    """The document :func:`build` returns, and (with *validate*) its problems against the SPDX
+    3.0.1 schema and profile rules, found without reading the text back."""
+    objects, b = _objects_of(subject, direct=True)
+    data = _spdx().JSONLDSerializer().serialize_data(objects)
+    sample = None
+    if subject.files:
+        ids = _file_ids(b, subject)
+        rows = [(ids[f.path], f.path, _purpose(subject, f.path), f.sha256) for f in subject.files]
+        rows.sort(key=lambda row: (row[0], row[1]))  # the library's order: by id
+        in_order = [ids[f.path] for f in subject.files]
+        sample = write_files(data, f"{b.base}/file/{_STAND_IN}", rows, in_order)
+    # As the library writes it: json.JSONEncoder(indent=2), keys in its order, ASCII only.
+    text = dumps_indented(data, sort_keys=False, ensure_ascii=True) + "\n"
+    if not validate:
+        return text, []
+    return text, check(sample, rows) if sample is not None else validate_spdx3(data)
+
+
+def _spdx() -> Any:
+    from spdx_python_model import v3_0_1
+
+    return v3_0_1
+
+
+def _objects_of(subject: BomSubject, *, direct: bool) -> tuple[Any, _Builder]:
+    """The library's object set for *subject*: with *direct*, one stand-in for the files."""
     b = _Builder(subject)
     model = _model(b, subject)
-    ids = _file_ids(b, subject)
     if direct and subject.files:
-        # One stand-in file: the library places it, its id is replaced by the files' below.
+        # One stand-in file: the library places it, its id is replaced by the files' later.
         files = [b.add(_file(b, f"{b.base}/file/{_STAND_IN}", "", "file", ""))]
     else:
+        ids = _file_ids(b, subject)
         files = [
             b.add(_file(b, ids[f.path], f.path, _purpose(subject, f.path), f.sha256))
             for f in subject.files
@@ -156,17 +197,7 @@ def build(subject: BomSubject, *, direct: bool = True) -> str:
         b.relate(model, "contains", files)
     _datasets(b, model, subject)
     _bases(b, model, subject)
-    objects = _objects(b, subject, model)
-    s = b.s
-    if not direct:
-        buffer = io.BytesIO()
-        s.JSONLDSerializer().write(objects, buffer, indent=2)
-        return buffer.getvalue().decode("utf-8").rstrip("\n") + "\n"
-    data = s.JSONLDSerializer().serialize_data(objects)
-    if subject.files:
-        _write_files(data, f"{b.base}/file/{_STAND_IN}", subject, ids)
-    # As the library writes it: json.JSONEncoder(indent=2), keys in its order, ASCII only.
-    return dumps_indented(data, sort_keys=False, ensure_ascii=True) + "\n"
+    return _objects(b, subject, model), b
 
 
 def _model(b: _Builder, subject: BomSubject) -> Any:
@@ -299,7 +330,6 @@ def _objects(b: _Builder, subject: BomSubject, model: Any) -> Any:
 
 # The stand-in's name: no slug holds "~" (file ids get it only after a slug, see _file_ids).
 _STAND_IN = "~files"
-_SLOTS = tuple(f"\0slot{i}\0" for i in range(4))
 
 
 def _file(b: _Builder, spdx_id: str, path: str, purpose: str, sha256: str) -> Any:
@@ -341,39 +371,13 @@ def _file_ids(b: _Builder, subject: BomSubject) -> dict[str, str]:
     """
     ids: dict[str, str] = {}
     used: set[str] = set()
+    prefix = b.id("file", "")[:-1]  # as b.id("file", path) without the slug ("x" for none)
     for f in subject.files:
-        spdx_id = b.id("file", f.path)
+        spdx_id = first = prefix + _slug(f.path)
         n = 1
         while spdx_id in used:
             n += 1
-            spdx_id = f"{b.id('file', f.path)}~{n}"
+            spdx_id = f"{first}~{n}"
         used.add(spdx_id)
         ids[f.path] = spdx_id
     return ids
-
-
-def _write_files(
-    data: dict[str, Any], stand_in: str, subject: BomSubject, ids: dict[str, str]
-) -> None:
-    """Put the files where the library put the stand-in: its node in ``@graph`` becomes the
-    file nodes, in the library's order (by id), written from the stand-in's node as a
-    template; its id in lists (``element``, the ``contains`` relationship) becomes the ids."""
-    graph: list[Any] = data["@graph"]
-    in_order = [ids[f.path] for f in subject.files]
-    for other in graph:
-        for value in other.values():
-            if isinstance(value, list) and stand_in in value:
-                i = value.index(stand_in)
-                value[i : i + 1] = in_order
-    at = next(i for i, node in enumerate(graph) if node.get("spdxId") == stand_in)
-    node = graph[at]
-    node.update(spdxId=_SLOTS[0], name=_SLOTS[1], software_primaryPurpose=_SLOTS[2])
-    (digest,) = node["verifiedUsing"]
-    digest["hashValue"] = _SLOTS[3]
-    text = template(node, 2, _SLOTS, sort_keys=False, ensure_ascii=True)
-    q = partial(quoted, ensure_ascii=True)
-    files = sorted(subject.files, key=lambda f: (ids[f.path], f.path))  # the library's order
-    graph[at : at + 1] = [
-        Raw(text.format(q(ids[f.path]), q(f.path), q(_purpose(subject, f.path)), q(f.sha256)))
-        for f in files
-    ]

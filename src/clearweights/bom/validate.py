@@ -7,9 +7,9 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, cast
+from typing import Any
 
 from clearweights._untrusted import load_json, shorten
 
@@ -67,22 +67,26 @@ def kind_of(doc: Any) -> str | None:
 
 def validate_cyclonedx(doc: dict[str, Any]) -> list[Problem]:
     """Validate against the CycloneDX schema of the document's own ``specVersion``."""
-    from cyclonedx.schema import SchemaVersion
-    from cyclonedx.validation.json import JsonStrictValidator
-
     version = str(doc.get("specVersion", ""))
-    try:
-        schema = SchemaVersion.from_version(version)
-    except ValueError:
+    validator = _cyclonedx_validator(version)
+    if validator is None:
         return [Problem("$.specVersion", f"unsupported CycloneDX version {version!r}")]
     problems = []
-    for error in _linear(JsonStrictValidator(schema)).iter_errors(doc):
+    for error in validator.iter_errors(doc):
         problems.append(Problem(_json_path(error.absolute_path), shorten(error.message)))
     return problems
 
 
 def cyclonedx_definitions(version: str) -> dict[str, Any] | None:
     """The ``definitions`` of the CycloneDX schema of *version*, or ``None`` if unsupported."""
+    validator = _cyclonedx_validator(version)
+    return None if validator is None else dict(validator.schema["definitions"])
+
+
+@lru_cache(maxsize=8)  # the version comes from the document: a bounded cache
+def _cyclonedx_validator(version: str) -> Any:
+    """The library's strict validator for *version* (``None`` if unsupported), built once: it
+    reads and parses its schemas each time it is made."""
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
@@ -90,9 +94,7 @@ def cyclonedx_definitions(version: str) -> dict[str, Any] | None:
         schema = SchemaVersion.from_version(version)
     except ValueError:
         return None
-    # NOTE: cyclonedx-python-lib builds its validator (schema and registry) privately.
-    whole = cast(dict[str, Any], JsonStrictValidator(schema)._validator.schema)
-    return dict(whole["definitions"])
+    return _linear(JsonStrictValidator(schema))
 
 
 def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
@@ -132,6 +134,12 @@ def _spdx_schema() -> dict[str, Any]:
         if isinstance(options, list):
             options.sort(key=lambda o: 0 if o.get("$ref") in (_IRI, _NODE_OR_IRI) else 1)
     return schema
+
+
+@cache
+def spdx_iri() -> re.Pattern[str]:
+    """The SPDX 3.0.1 schema's ``IRI`` pattern."""
+    return re.compile(_spdx_schema()["$defs"]["IRI"]["pattern"])
 
 
 @cache
@@ -183,7 +191,7 @@ def _node_problems(graph: list[Any], schema: dict[str, Any]) -> list[Problem]:
     long list whose items after the first are IRIs is checked with the first alone. Anything
     else goes through the schema, so the problems are the ones the whole walk finds.
     """
-    iri = re.compile(schema["$defs"]["IRI"]["pattern"])
+    iri = spdx_iri()
     shapes: dict[tuple[Any, ...], bool] = {}  # shape -> whether its first node was valid
     problems: list[Problem] = []
     for i, node in enumerate(graph):
@@ -306,7 +314,9 @@ def validate_document(text: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem("$", f"not JSON: {exc}")]
     kind = kind_of(doc)
     if kind == "cyclonedx":
-        return kind, validate_cyclonedx(doc)
+        from clearweights.bom._sampled import validate_sampled_cyclonedx
+
+        return kind, validate_sampled_cyclonedx(doc, built=False)
     if kind == "spdx3":
         return kind, validate_spdx3(doc)
     return None, [

@@ -248,6 +248,19 @@ class MofFramework:
         )
 
 
+@cache  # most components are missing from most releases: the same criterion each time
+def _not_found(kind: MofComponent) -> Criterion:
+    spec = kind.spec
+    return Criterion(
+        f"mof.c{spec.cid}",
+        f"Class {ROMAN[spec.mof_class]}: {spec.name}",
+        Status.FAIL,
+        ("not found in the release",),
+        f"publish the {spec.name.lower()} under an open licence",
+        spec.required,
+    )
+
+
 def _absent(criterion: Criterion) -> Criterion:
     return replace(criterion, evidence=(*criterion.evidence, WEIGHTS_ABSENT))
 
@@ -255,36 +268,33 @@ def _absent(criterion: Criterion) -> Criterion:
 def _criterion(
     kind: MofComponent, component: Component | None, ev: _ClassEval, linked: bool
 ) -> Criterion:
+    if component is None:
+        return _not_found(kind)
     spec = kind.spec
     ident = f"mof.c{spec.cid}"
     title = f"Class {ROMAN[spec.mof_class]}: {spec.name}"
     blocking = spec.required
-    if component is None:
-        status = Status.FAIL
-        evidence: tuple[str, ...] = ("not found in the release",)
-        fix = f"publish the {spec.name.lower()} under an open licence"
+    where = ", ".join(component.paths[:3]) or "declared"
+    lic = component.licence_name or "no licence"
+    evidence = (f"{where} ({lic}; {component.licence_source or 'no licence source'})",)
+    state = ev.status(kind)
+    if state == "included" or (not spec.required and kind in ev.optional):
+        status, fix = Status.PASS, None
+    elif state == "unlicensed" and linked and component.external:
+        status, fix = (
+            Status.UNKNOWN,
+            f"state the licence of the linked {spec.name.lower()} (counted as unlicensed)",
+        )
+    elif state == "unlicensed":
+        status, fix = (
+            Status.FAIL,
+            f"put the {spec.name.lower()} under an open {spec.content_type} licence",
+        )
+    elif state == "invalid":
+        status, fix = (
+            Status.FAIL,
+            f"{lic} is not an open licence; relicense the {spec.name.lower()}",
+        )
     else:
-        where = ", ".join(component.paths[:3]) or "declared"
-        lic = component.licence_name or "no licence"
-        evidence = (f"{where} ({lic}; {component.licence_source or 'no licence source'})",)
-        state = ev.status(kind)
-        if state == "included" or (not spec.required and kind in ev.optional):
-            status, fix = Status.PASS, None
-        elif state == "unlicensed" and linked and component.external:
-            status, fix = (
-                Status.UNKNOWN,
-                f"state the licence of the linked {spec.name.lower()} (counted as unlicensed)",
-            )
-        elif state == "unlicensed":
-            status, fix = (
-                Status.FAIL,
-                f"put the {spec.name.lower()} under an open {spec.content_type} licence",
-            )
-        elif state == "invalid":
-            status, fix = (
-                Status.FAIL,
-                f"{lic} is not an open licence; relicense the {spec.name.lower()}",
-            )
-        else:
-            status, fix = Status.UNKNOWN, None
+        status, fix = Status.UNKNOWN, None
     return Criterion(ident, title, status, evidence, fix, blocking)

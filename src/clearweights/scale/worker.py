@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import secrets
@@ -21,6 +22,7 @@ from clearweights.frameworks.mof import LABELS
 from clearweights.licenses import catalogue_version
 from clearweights.licenses.model import Licence
 from clearweights.release.model import Release
+from clearweights.scale._json import json_plain, same_floats, sorted_json
 from clearweights.scale.items import Item, Outcome
 from clearweights.scale.rows import SOURCE as METADATA
 from clearweights.scale.rows import TextPool, row_release
@@ -32,16 +34,23 @@ _FIRST = ("schema_version", "tool", "tool_version", "catalogue_version")
 WEIGHTS_COMPONENT = 10  # MOF component id of the final model parameters
 
 
-def audit_document(doc: dict[str, Any]) -> str:
+def audit_document(doc: dict[str, Any], exact: bool = False) -> str:
     """One line of JSON, ordered as ``audit --format json`` orders its document.
 
     The version fields come first, then every key sorted (json's C encoder sorts the rest).
+    *exact*: the caller knows the rest holds no float and nothing but JSON's own types, so
+    orjson may write it (the same text, see ``scale._json``).
     """
-    compact = (",", ":")
-    head = json.dumps({k: doc[k] for k in _FIRST}, ensure_ascii=False, separators=compact)
-    rest = {k: v for k, v in doc.items() if k not in _FIRST}
-    tail = json.dumps(rest, ensure_ascii=False, separators=compact, sort_keys=True)
+    head = _head(*(doc[k] for k in _FIRST))
+    tail = sorted_json({k: v for k, v in doc.items() if k not in _FIRST}, exact)
     return head[:-1] + "," + tail[1:]
+
+
+@functools.lru_cache(maxsize=8)
+def _head(*versions: Any) -> str:
+    """The version fields' JSON, the same for every document of a process."""
+    head = dict(zip(_FIRST, versions, strict=True))
+    return json.dumps(head, ensure_ascii=False, separators=(",", ":"))
 
 
 # Catalogue records are most of an audit's JSON (every licence with all its terms and their
@@ -65,9 +74,10 @@ def _marker(shared: Licence | ProfileResult) -> str:
 
     cached = _fragments.get(id(shared))
     if cached is None or cached[0] is not shared:  # an id reused by another object
-        compact = (",", ":")
-        value = licence_json(shared) if isinstance(shared, Licence) else profile_json(shared)
-        text = json.dumps(value, ensure_ascii=False, separators=compact, sort_keys=True)
+        if isinstance(shared, Licence):  # a few hundred a process: json alone
+            text = sorted_json(licence_json(shared), exact=False)
+        else:  # a verdict's only floats are the MOF progress figures
+            text = sorted_json(profile_json(shared), same_floats(shared.progress.values()))
         _encoded.append(text)
         cached = (shared, f"@@clearweights-{_NONCE}-{len(_encoded) - 1}@@")
         _fragments[id(shared)] = cached
@@ -97,8 +107,22 @@ def fast_document(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
             found["license"]["licenses"] = [_marker(lic) for lic in component.licences]
     shown["profiles"] = {p.profile: _marker(p) for p in audit.profiles}
     rows = _rows(shown, audit)
-    line = _MARK.sub(lambda m: _encoded[int(m[1])], audit_document(doc))
+    line = _MARK.sub(lambda m: _encoded[int(m[1])], audit_document(doc, _exact(audit)))
     return rows, line
+
+
+def _exact(audit: ReleaseAudit) -> bool:
+    """Whether the document of *audit* (verdicts and records aside) may be written by orjson.
+
+    Its only values not of a fixed type come from the release: the card's licence field and
+    model-index, the release's metadata, config.json's settings, the weights' headers.
+    """
+    release = audit.release
+    if release is None or audit.weights:
+        return False
+    card = release.card
+    parts = (audit.settings, release.metadata, card and card.license, card and card.model_index)
+    return json_plain(parts)
 
 
 def _without_licences(component: Component) -> Component:
@@ -184,9 +208,21 @@ def audit_batch(items: list[Item]) -> list[Outcome]:
         for item in items:
             outcome = audit_item(item, texts)
             if outcome.item.row is not None:
-                outcome = dataclasses.replace(outcome, item=dataclasses.replace(item, row=None))
+                outcome = _without_row(outcome)
             outcomes.append(outcome)
     return outcomes
+
+
+def _without_row(outcome: Outcome) -> Outcome:
+    """*outcome* whose item has no row: copied field by field (``dataclasses.replace`` costs
+    three times as much, twice for every release of a scan)."""
+    item: Item = object.__new__(Item)
+    item.__dict__.update(outcome.item.__dict__)
+    item.__dict__["row"] = None
+    bare: Outcome = object.__new__(Outcome)
+    bare.__dict__.update(outcome.__dict__)
+    bare.__dict__["item"] = item
+    return bare
 
 
 def failed(item: Item, error: str, seconds: float) -> Outcome:

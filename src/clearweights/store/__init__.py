@@ -57,11 +57,14 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     """WAL lets readers query while the one writer writes; foreign keys make deletes cascade.
 
     The busy timeout comes first: switching to WAL takes a lock, and without it a connection
-    opened while another writes fails at once with "database is locked".
+    opened while another writes fails at once with "database is locked". A new store gets
+    16 KiB pages (an existing one keeps its own): an audit's JSON, about 20 KB, then spans two
+    pages instead of five, and a scan's writes cost about a third less CPU.
     """
     cursor = connection.cursor()
     for pragma in (
         "busy_timeout=10000",
+        "page_size=16384",
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "foreign_keys=ON",
@@ -229,10 +232,7 @@ class Store:
         wanted = set(identities)
         for source, keys in _by_source(wanted).items():
             for chunk in _chunks(sorted(keys)):
-                query = select(ReleaseRow.id, ReleaseRow.key, ReleaseRow.revision).where(
-                    ReleaseRow.source == source, ReleaseRow.key.in_(chunk)
-                )
-                for row_id, key, revision in connection.execute(query):
+                for row_id, key, revision in _releases_of(connection, source, chunk):
                     if (source, key, revision) in wanted:
                         ids[(source, key, revision)] = row_id
         new = sorted(wanted - ids.keys())
@@ -248,12 +248,7 @@ class Store:
         """The id of each release's audit by these versions (the one just written)."""
         found: dict[int, int] = {}
         for chunk in _chunks(sorted(set(releases))):
-            query = select(AuditRow.release_id, AuditRow.id).where(
-                AuditRow.release_id.in_(chunk),
-                AuditRow.tool_version == tool,
-                AuditRow.catalogue_version == catalogue,
-            )
-            for release, audit in connection.execute(query):
+            for release, audit in _audits_of(connection, chunk, tool, catalogue):
                 found[release] = max(audit, found.get(release, audit))
         return found
 
@@ -262,15 +257,7 @@ class Store:
         versions = {(o.tool_version, o.catalogue_version) for o in batch}
         for tool, catalogue in versions:
             for chunk in _chunks(sorted(set(releases))):
-                old = list(
-                    connection.execute(
-                        select(AuditRow.id).where(
-                            AuditRow.release_id.in_(chunk),
-                            AuditRow.tool_version == tool,
-                            AuditRow.catalogue_version == catalogue,
-                        )
-                    ).scalars()
-                )
+                old = [audit for _, audit in _audits_of(connection, chunk, tool, catalogue)]
                 if not old:
                     continue
                 for table in (LicenceRow, VerdictRow, FindingRow):
@@ -330,6 +317,48 @@ def _insert(
         connection.exec_driver_sql(sql, [tuple(row) for row in rows])
         return
     connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+# The look-ups of a batch's write, prepared and sent straight to the driver on SQLite (keys
+# and ids, which SQLAlchemy passes through unchanged there): building and compiling the
+# statements cost more than running them. Other databases get SQLAlchemy's statements.
+_RELEASES_SQL = "SELECT id, key, revision FROM releases WHERE source = ? AND key IN ({marks})"
+_AUDITS_SQL = (
+    "SELECT release_id, id FROM audits WHERE release_id IN ({marks})"
+    " AND tool_version = ? AND catalogue_version = ?"
+)
+
+
+def _releases_of(connection: Any, source: str, keys: list[str]) -> Iterable[Sequence[Any]]:
+    """The id, key and revision of every stored release of *source* with one of *keys*."""
+    if connection.dialect.name == "sqlite":
+        sql = _RELEASES_SQL.format(marks=", ".join("?" * len(keys)))
+        rows: Iterable[Sequence[Any]] = connection.exec_driver_sql(sql, (source, *keys)).all()
+        return rows
+    query = select(ReleaseRow.id, ReleaseRow.key, ReleaseRow.revision).where(
+        ReleaseRow.source == source, ReleaseRow.key.in_(keys)
+    )
+    found: Iterable[Sequence[Any]] = connection.execute(query).all()
+    return found
+
+
+def _audits_of(
+    connection: Any, releases: list[int], tool: str, catalogue: str
+) -> Iterable[Sequence[Any]]:
+    """The release id and id of every audit of *releases* by these versions."""
+    if connection.dialect.name == "sqlite":
+        sql = _AUDITS_SQL.format(marks=", ".join("?" * len(releases)))
+        rows: Iterable[Sequence[Any]] = connection.exec_driver_sql(
+            sql, (*releases, tool, catalogue)
+        ).all()
+        return rows
+    query = select(AuditRow.release_id, AuditRow.id).where(
+        AuditRow.release_id.in_(releases),
+        AuditRow.tool_version == tool,
+        AuditRow.catalogue_version == catalogue,
+    )
+    found: Iterable[Sequence[Any]] = connection.execute(query).all()
+    return found
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:
