@@ -7,10 +7,9 @@ Example:
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
+from clearweights._gc import paused
 from clearweights.audit import NO_DECLARATIONS, Declarations, audit_release
 from clearweights.bom.hashing import FileDigest, hash_files, root_digest
 from clearweights.bom.subject import BomSubject, build_subject
@@ -56,23 +55,6 @@ def _validate_built(text: str, fmt: str) -> list[Problem]:
     return validate_spdx3(doc)
 
 
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while a BOM is built.
-
-    Building one allocates a few objects per file while the audit's many objects are alive,
-    and every full collection walks them all: about a fifth of a 50,000-file BOM's time. The
-    BOM's own objects hold no cycles; what the libraries leave is collected once resumed.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _built(subject: BomSubject, fmt: str, spec_version: str) -> tuple[str, list[Problem]]:
     """The BOM's text and its problems (validated as built, not read back)."""
     if fmt == "cyclonedx":
@@ -110,7 +92,7 @@ def build_bom(
         from clearweights.errors import ReleaseError
 
         raise ReleaseError(audit.error, path=location)
-    with _collection_paused():
+    with paused():  # the audit's objects stay alive; a BOM's own hold no cycles
         subject = build_subject(audit, progress=progress)
         text, problems = _built(subject, fmt, spec_version)
     if problems:
