@@ -10,9 +10,10 @@ never be reused by another object while it is there.
 Memory stays flat over a long scan: the memo is a least-recently-used table of a fixed number
 of subjects, and what its entries hold is shared between them. Thousands of subjects have only
 a few hundred distinct criteria (``redhat.data-card: not found``) and component descriptions,
-and most verdicts are equal to another subject's: each distinct value is kept once (a bounded
-table of shared values), so an entry costs about half a kilobyte rather than twenty. Shared
-verdicts are also what lets a bulk scan encode each verdict's JSON once (``scale.worker``).
+and about half the verdicts are equal to another subject's: each distinct value is kept once
+(criteria and verdicts in a weak table, alive while something uses them; key parts in a bounded
+one), so a subject costs about 2.5 KB rather than 20. Shared verdicts are also what lets a bulk
+scan encode each distinct verdict's JSON once (``scale.worker``).
 """
 
 from __future__ import annotations
