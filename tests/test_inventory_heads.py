@@ -34,9 +34,9 @@ def test_a_kept_head_is_what_read_head_reads(tmp_path: Path) -> None:
     for size in SIZES:
         path = tmp_path / f"f{size}"
         path.write_bytes(bytes(i % 251 for i in range(size)))
-        data, length = read_listed(str(path), Heads.SIZE)
-        assert length == size
-        heads.keep(str(path), data)
+        data, info = read_listed(str(path), Heads.SIZE)
+        assert info.st_size == size
+        heads.keep(str(path), data, int(info.st_mtime))
     answered = 0
     for size in SIZES:
         content = (tmp_path / f"f{size}").read_bytes()
@@ -49,6 +49,13 @@ def test_a_kept_head_is_what_read_head_reads(tmp_path: Path) -> None:
     # Short files answer every limit; long ones only limits under what was kept.
     assert answered == 4 * len(LIMITS) + 2 * 2
     assert heads.get(str(tmp_path / "never-listed"), 10) is None
+    for size in SIZES:  # whole files only, as the BOM hashes them
+        path = tmp_path / f"f{size}"
+        whole = heads.whole(str(path))
+        if size <= Heads.SIZE:
+            assert whole == (path.read_bytes(), int(path.stat().st_mtime))
+        else:
+            assert whole is None
 
 
 def test_read_listed_refuses_a_fifo_without_blocking_and_a_link(tmp_path: Path) -> None:

@@ -105,9 +105,9 @@ def read_head(path: str | Path, limit: int) -> tuple[bytes, bool]:
     return data[:limit], len(data) > limit
 
 
-def read_listed(path: str, limit: int) -> tuple[bytes, int]:
+def read_listed(path: str, limit: int) -> tuple[bytes, os.stat_result]:
     """The first *limit* + 1 bytes of a file a folder listing gave as a regular file (not a
-    link), and its size: opened without following a link, checked on the open descriptor.
+    link), and its ``fstat``: opened without following a link, checked on the descriptor.
 
     Raises:
         OSError: it cannot be opened or read (a link now: ``ELOOP``).
@@ -116,8 +116,8 @@ def read_listed(path: str, limit: int) -> tuple[bytes, int]:
     return _read_open(os.open(path, _READ_FLAGS | _NOFOLLOW), limit)
 
 
-def _read_open(fd: int, limit: int) -> tuple[bytes, int]:
-    """Up to *limit* + 1 bytes of the regular file open at *fd* (closed here), and its size."""
+def _read_open(fd: int, limit: int) -> tuple[bytes, os.stat_result]:
+    """Up to *limit* + 1 bytes of the regular file open at *fd* (closed here), its ``fstat``."""
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -132,7 +132,7 @@ def _read_open(fd: int, limit: int) -> tuple[bytes, int]:
             data = _read_rest(fd, data, wanted, info.st_size)
     finally:
         os.close(fd)
-    return data, info.st_size
+    return data, info
 
 
 class Heads:
@@ -146,15 +146,18 @@ class Heads:
 
     def __init__(self, budget: int = 32 << 20) -> None:
         self._heads: dict[str, bytes] = {}
+        self._mtimes: dict[str, int] = {}
         self._left = budget
 
     def room(self) -> bool:
         """Whether another head may be kept."""
         return self._left > 0
 
-    def keep(self, absolute: str, data: bytes) -> None:
-        """Keep *data*: the first ``SIZE`` + 1 bytes of the file (fewer: the whole file)."""
+    def keep(self, absolute: str, data: bytes, mtime: int = 0) -> None:
+        """Keep *data*: the first ``SIZE`` + 1 bytes of the file (fewer: the whole file), and
+        its modification time (seconds) when it was read."""
         self._heads[absolute] = data
+        self._mtimes[absolute] = mtime
         self._left -= len(data) + 64  # with the entry's own cost, for a release of empty files
 
     def get(self, absolute: str, limit: int) -> tuple[bytes, bool] | None:
@@ -168,6 +171,14 @@ class Heads:
         if len(data) <= self.SIZE:  # the whole file
             return data, False
         return None
+
+    def whole(self, absolute: str) -> tuple[bytes, int] | None:
+        """The whole file and its modification time, when its head was all of it (a BOM
+        hashes it from these bytes: what was audited, without opening it again)."""
+        data = self._heads.get(absolute)
+        if data is None or len(data) > self.SIZE:
+            return None
+        return data, self._mtimes[absolute]
 
 
 def _read_rest(fd: int, first: bytes, wanted: int, size: int) -> bytes:

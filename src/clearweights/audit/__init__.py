@@ -168,13 +168,15 @@ def audit_release(
     download: bool = False,
     bases: Mapping[str, str] | None = None,
     revision: str | None = None,
+    heads: Heads | None = None,
 ) -> ReleaseAudit:
     """Audit one release; a release that cannot be read gives an audit with ``error`` set.
 
     *bases* maps base-model repo ids (or ``"*"``) to local copies for lineage; *revision*
-    picks a Hub repo id's branch, tag or commit.
+    picks a Hub repo id's branch, tag or commit; *heads* keeps the files' first bytes for a
+    caller that reads them after (a BOM hashes small files from them).
     """
-    heads = Heads()  # each file opened once: while listed, for every reader after
+    heads = heads if heads is not None else Heads()  # each file opened once, while listed
     try:
         with paused():  # see clearweights._gc
             release = open_release(location, download=download, revision=revision, heads=heads)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from clearweights._gc import paused
+from clearweights._untrusted import Heads
 from clearweights.audit import NO_DECLARATIONS, Declarations, audit_release
 from clearweights.bom.hashing import FileDigest, hash_files, root_digest
 from clearweights.bom.subject import BomSubject, build_subject
@@ -87,13 +88,16 @@ def build_bom(
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown BOM format {fmt!r}; choose from {', '.join(FORMATS)}")
-    audit = audit_release(location, declarations=declarations, bases=bases, revision=revision)
+    heads = Heads()  # small files hashed from the bytes the audit read, not opened again
+    audit = audit_release(
+        location, declarations=declarations, bases=bases, revision=revision, heads=heads
+    )
     if audit.error:
         from clearweights.errors import ReleaseError
 
         raise ReleaseError(audit.error, path=location)
     with paused():  # the audit's objects stay alive; a BOM's own hold no cycles
-        subject = build_subject(audit, progress=progress)
+        subject = build_subject(audit, progress=progress, heads=heads)
         text, problems = _built(subject, fmt, spec_version)
     if problems:
         raise BomInvalidError("; ".join(map(str, problems[:5])), path=location)

@@ -118,13 +118,13 @@ class LocalDirectory:
         shown = rel if rel.isascii() else display_path(rel)
         if heads is not None and heads.room():
             try:
-                data, size = read_listed(entry.path, Heads.SIZE)
+                data, info = read_listed(entry.path, Heads.SIZE)
             except OSError as exc:
                 return Skipped(shown, f"could not be read: {_why(exc)}")
             except UntrustedInputError as exc:  # swapped for a FIFO or a device since listed
                 return Skipped(shown, str(exc))
-            heads.keep(entry.path, data)
-            return ReleaseFile(shown, size, entry.path)
+            heads.keep(entry.path, data, int(info.st_mtime))
+            return ReleaseFile(shown, info.st_size, entry.path)
         try:
             info = entry.stat(follow_symlinks=False)
         except OSError as exc:
