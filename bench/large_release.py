@@ -7,7 +7,8 @@ Each is timed as a whole ``clearweights audit PATH --format json`` process, a wh
 ``clearweights bom PATH`` (CycloneDX) process and a whole ``clearweights bom PATH --format
 spdx3`` process (best wall and best CPU time of ``--repeat`` runs, and the largest peak RSS),
 then ``clearweights bom validate FILE`` of each BOM written.
-Run: ``python bench/large_release.py`` (``--only 50000`` for the first release alone).
+Run: ``python bench/large_release.py`` (``--only 50000`` for the first release alone,
+``--command audit`` for the audit alone).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--only", choices=("50000", "20000"), help="one release alone")
+    parser.add_argument("--command", choices=tuple(COMMANDS), help="one command alone")
     args = parser.parse_args()
     cli = [sys.executable, "-m", "clearweights.cli.main"]
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}")
@@ -99,6 +101,8 @@ def main() -> None:
             runs += [
                 (name, [*cli, "bom", "validate", f"{tmp}/{f}"]) for name, f in VALIDATIONS.items()
             ]
+            if args.command:  # that command alone, no validation
+                runs = [(name, argv) for name, argv in runs if name == args.command]
             for name, argv in runs:
                 seconds, cpu, peak = timed(argv, args.repeat)
                 print(

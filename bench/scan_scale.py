@@ -13,6 +13,8 @@ Run (each part may be left out):
     python bench/scan_scale.py --sizes 10000 200000 --jobs 2 \
         --postgres-sizes 10000 --ray-rows 2000
 
+``--work DIR`` keeps the generated dumps in DIR (a second run skips generating them).
+
 Resumed scans alone (``--resumed``): each size's dump (JSON Lines, and the same rows as Parquet)
 is scanned once into SQLite (and PostgreSQL for the sizes of ``--resumed-postgres``), then
 scanned again, every row unchanged, ``--rounds`` times: through the library (``scan()`` timed
@@ -140,7 +142,9 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="with --resumed: runs of each")
     parser.add_argument("--baseline-src", type=Path, help="with --resumed: another src, to compare")
-    parser.add_argument("--work", type=Path, help="with --resumed: dumps and stores kept here")
+    parser.add_argument(
+        "--work", type=Path, help="dumps kept here (generated once); with --resumed, stores too"
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
@@ -152,7 +156,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.tmp) as name:
         tmp = Path(name)
         for size in args.sizes:
-            dump = _dump(tmp, size, report)
+            dump = _dump(args.work or tmp, size, report)  # --work: dumps kept between runs
             store = tmp / f"sqlite-{size}.db"
             report[f"sqlite_first_{size}"] = measure(dump, str(store), args.jobs)
             if not args.no_resume:

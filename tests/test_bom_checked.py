@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from clearweights._untrusted import Heads, read_listed
 from clearweights.audit import audit_release
 from clearweights.bom import _validate_built
 from clearweights.bom._jsontext import dumps_indented
@@ -116,6 +117,14 @@ def test_hashes_are_the_files_whatever_their_size(tmp_path: Path) -> None:
     for d in digests:
         data = (tmp_path / d.path).read_bytes()
         assert d == FileDigest(d.path, len(data), hashlib.sha256(data).hexdigest(), d.mtime)
+        assert d.mtime == int((tmp_path / d.path).stat().st_mtime)
+    # The same digests when the audit's walk kept the files' first bytes (small files are
+    # hashed from them, the others read again).
+    heads = Heads()
+    for name in sizes:
+        data, info = read_listed(str(tmp_path / name), Heads.SIZE)
+        heads.keep(str(tmp_path / name), data, int(info.st_mtime))
+    assert hash_files(tmp_path, sorted(sizes), workers=2, heads=heads) == digests
 
 
 def test_a_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:

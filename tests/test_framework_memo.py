@@ -9,6 +9,7 @@ key must get equal verdicts; and what the frameworks read, changed alone, change
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from clearweights.components import MofComponent
 from clearweights.frameworks import PROFILES, Declarations, _memo, framework
 from clearweights.frameworks.interface import ProfileResult
 from clearweights.frameworks.subject import AuditSubject
+from clearweights.scale import worker
 from clearweights.scale.rows import TextPool, row_item, row_release
 from clearweights.sources.local import LocalDirectory
 from tests.scale_corpus import EXAMPLES, NAMES, hub_row
@@ -117,7 +119,63 @@ def test_what_the_frameworks_read_is_in_the_key(subjects: list[AuditSubject]) ->
 
 def test_the_memo_is_bounded(subjects: list[AuditSubject], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_memo, "MAX_ENTRIES", 4)
+    monkeypatch.setattr(_memo, "MAX_PARTS", 8)
     _memo._memo.clear()
     for subject in subjects:
-        _memo.evaluate(subject, PROFILES, "strict")
+        assert _memo.evaluate(subject, PROFILES, "strict") == _fresh(subject)
         assert len(_memo._memo) <= 4
+        assert len(_memo._parts) <= 8
+
+
+def _distinct(subjects: list[AuditSubject], count: int) -> list[AuditSubject]:
+    by_key = {_memo.subject_key(s)[0]: s for s in subjects}
+    assert len(by_key) >= count
+    return list(by_key.values())[:count]
+
+
+def test_the_least_recently_used_subject_goes_first(
+    subjects: list[AuditSubject], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_memo, "MAX_ENTRIES", 3)
+    _memo._memo.clear()
+    a, b, c, d = _distinct(subjects, 4)
+    first = _memo.evaluate(a, PROFILES, "strict")
+    _memo.evaluate(b, PROFILES, "strict")
+    _memo.evaluate(c, PROFILES, "strict")
+    assert _memo.evaluate(a, PROFILES, "strict") is first  # used again: now the most recent
+    _memo.evaluate(d, PROFILES, "strict")  # full: b, the least recently used, goes
+    assert _memo.evaluate(a, PROFILES, "strict") is first
+    kept = {key[2] for key in _memo._memo if isinstance(key, tuple)}
+    assert _memo.subject_key(b)[0] not in kept and _memo.subject_key(d)[0] in kept
+
+
+def test_equal_verdicts_and_criteria_are_kept_once(subjects: list[AuditSubject]) -> None:
+    """Thousands of subjects share a few hundred criteria and verdicts: each is one object
+    (what keeps the memo small and lets a bulk scan encode a verdict once)."""
+    _memo._memo.clear()
+    results = [r for s in subjects for r in _memo.evaluate(s, PROFILES, "strict")]
+    by_value: dict[object, object] = {}
+    for result in results:
+        for criterion in result.criteria:
+            assert by_value.setdefault(criterion, criterion) is criterion
+    verdicts = {id(r) for r in results}
+    assert len(verdicts) < len(results)  # some subjects got the very same verdict object
+    for result in results:  # and none is kept twice
+        twins = [r for r in results if r == result and r.progress == result.progress]
+        assert all(t is result for t in twins)
+
+
+def test_kept_verdicts_live_only_while_something_uses_them(subjects: list[AuditSubject]) -> None:
+    _memo._memo.clear()
+    worker._fragments.clear()  # a bulk scan's encoded verdicts hold theirs too
+    worker._encoded.clear()
+    for subject in subjects[:20]:
+        _memo.evaluate(subject, PROFILES, "strict")
+    before = len(_memo._live)
+    assert any(isinstance(v, ProfileResult) for v in _memo._live.values())
+    _memo._memo.clear()
+    gc.collect()
+    # The table itself keeps nothing alive: no verdict is left, and of the criteria only those
+    # a framework keeps for itself (the MOF's "not found" criteria, one per component).
+    assert not any(isinstance(v, ProfileResult) for v in _memo._live.values())
+    assert len(_memo._live) < before / 2

@@ -44,8 +44,9 @@ def dump_rows() -> list[dict[str, Any]]:
 
 @pytest.fixture(params=["read-whole", "key-by-key", "outgrown"])
 def lookups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every way a run's look-ups are answered: the done audits read whole, key by key, or
-    read whole until the run's own writes outgrow the limit (then key by key)."""
+    """Every way a run's look-ups are answered: the done audits read whole (then the run's own
+    successes asked of the store), key by key, or read whole only while they are at most
+    three (a store holding more is asked key by key)."""
     if request.param == "key-by-key":
         monkeypatch.setattr(lookup, "PRELOAD_MAX", -1)
     if request.param == "outgrown":
@@ -53,20 +54,40 @@ def lookups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     return str(request.param)
 
 
-def test_a_first_scan_lets_its_set_of_done_audits_go_past_the_limit(
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_run_holds_only_the_audits_it_read_and_still_finds_what_it_wrote(
+    store_url: str,
 ) -> None:
-    """A first scan of millions of rows must not hold every release it wrote in memory."""
+    """A first scan of millions of rows must not hold every release it writes in memory: the
+    set read at the start stays as read (less the run's failures); the run's own successes
+    are found done all the same, in the store."""
     from clearweights.scale.items import Item, Outcome
 
-    monkeypatch.setattr(lookup, "PRELOAD_MAX", 3)
-    known = lookup.Known("1", "2")
-    known.entries["dump"] = set()
-    outcomes = [Outcome(Item("dump", f"org/m{i}", "r"), "1", "2", 0.1) for i in range(5)]
-    known.update(outcomes[:3])
-    assert len(known.entries["dump"]) == 3
-    known.update(outcomes[3:])
-    assert "dump" not in known.entries and not known.ready(None, "dump", 10)
+    items = [Item("dump", f"org/m{i}", "r") for i in range(6)]
+    every = [i.identity for i in items]
+    store = open_store(store_url)
+    try:
+        run = store.start_run("1", "2")
+        assert store.done(every, "1", "2") == set()  # an empty store: read whole, nothing
+        known = store._known
+        assert known is not None and known.entries["dump"] == set()
+        store.write(run, [Outcome(i, "1", "2", 0.1, document="{}") for i in items[:4]])
+        assert known.entries["dump"] == set()
+        assert store.done(every, "1", "2") == set(every[:4])
+        store.finish_run(run, 4, 0, 0)
+
+        run = store.start_run("1", "2")
+        assert store.done(every, "1", "2") == set(every[:4])  # read whole: the four
+        known = store._known
+        assert known is not None and known.entries["dump"] == set(every[:4])
+        assert not known.written
+        store.write(run, [Outcome(items[0], "1", "2", 0.1, error="gone"),
+                          Outcome(items[1], "1", "2", 0.1, document="{}"),
+                          Outcome(items[4], "1", "2", 0.1, document="{}")])  # fmt: skip
+        assert known.entries["dump"] == set(every[1:4])
+        assert store.done(every, "1", "2") == set(every[1:5])
+        assert store.done(every, "1", "3") == set()  # other versions: nothing done
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("form", ["jsonl", "parquet"])

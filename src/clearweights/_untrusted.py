@@ -77,27 +77,121 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
     return data
 
 
+# Flags of every read of release content: never block on a FIFO, never take a terminal.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
 def read_head(path: str | Path, limit: int) -> tuple[bytes, bool]:
-    """The first *limit* bytes of a regular file, and whether the file is longer."""
-    info = os.stat(path)  # before opening: opening a device or FIFO can act or block
-    if not stat.S_ISREG(info.st_mode):
-        raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:  # plain reads on the descriptor: this runs for every file of a release
-        chunks, wanted, done = [], limit + 1, 0
-        while wanted > 0:
-            asked = min(wanted, 1 << 24)
-            chunk = os.read(fd, asked)
-            chunks.append(chunk)
-            wanted -= len(chunk)
-            done += len(chunk)
-            # A short read of a regular file is its end (no second system call to learn it).
-            if len(chunk) < asked and (done >= info.st_size or not chunk):
-                break
+    """The first *limit* bytes of a regular file, and whether the file is longer.
+
+    A path that is not a symlink is opened without following one (``O_NOFOLLOW``) and checked
+    on the open descriptor: one status call per file, as this runs for every file of a release
+    (the walk that listed it already saw a regular file; the check after opening refuses one
+    swapped since, and ``O_NONBLOCK`` keeps a swapped-in FIFO from blocking). A symlink (the
+    walk follows those inside the release), or a path that cannot be opened so, is checked
+    before it is opened, and the error is the one that check or the plain open gives.
+    """
+    try:
+        fd = os.open(path, _READ_FLAGS | _NOFOLLOW) if _NOFOLLOW else -1
+    except OSError:  # a symlink, a socket, a missing file: the careful way says which
+        fd = -1
+    if fd < 0:
+        info = os.stat(path)  # before opening: opening a device or FIFO can act or block
+        if not stat.S_ISREG(info.st_mode):
+            raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+        fd = os.open(path, _READ_FLAGS)
+    data = _read_open(fd, limit)[0]
+    return data[:limit], len(data) > limit
+
+
+def read_listed(path: str, limit: int) -> tuple[bytes, os.stat_result]:
+    """The first *limit* + 1 bytes of a file a folder listing gave as a regular file (not a
+    link), and its ``fstat``: opened without following a link, checked on the descriptor.
+
+    Raises:
+        OSError: it cannot be opened or read (a link now: ``ELOOP``).
+        UntrustedInputError: it is no longer a regular file.
+    """
+    return _read_open(os.open(path, _READ_FLAGS | _NOFOLLOW), limit)
+
+
+def _read_open(fd: int, limit: int) -> tuple[bytes, os.stat_result]:
+    """Up to *limit* + 1 bytes of the regular file open at *fd* (closed here), its ``fstat``."""
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+        wanted = limit + 1
+        # No more than the file holds (and one byte to see it did not grow): a 4 KiB buffer
+        # for a file of ten bytes costs more than the read.
+        asked = min(wanted, 1 << 24, info.st_size + 1)
+        data = os.read(fd, asked)
+        # A short read of a regular file is its end (no second system call to learn it).
+        if len(data) < wanted and (len(data) == asked or 0 < len(data) < info.st_size):
+            data = _read_rest(fd, data, wanted, info.st_size)
     finally:
         os.close(fd)
-    data = b"".join(chunks)
-    return data[:limit], len(data) > limit
+    return data, info
+
+
+class Heads:
+    """The first bytes of release files, read once while the release is listed, for every
+    reader after (the pickle sniff, code and licence files): one open per file in all.
+
+    Up to *budget* bytes are kept (by absolute path); files past it are read when asked for.
+    """
+
+    SIZE = 1 << 12  # what the pickle sniff and a code file's licence header read
+
+    def __init__(self, budget: int = 32 << 20) -> None:
+        self._heads: dict[str, bytes] = {}
+        self._mtimes: dict[str, int] = {}
+        self._left = budget
+
+    def room(self) -> bool:
+        """Whether another head may be kept."""
+        return self._left > 0
+
+    def keep(self, absolute: str, data: bytes, mtime: int = 0) -> None:
+        """Keep *data*: the first ``SIZE`` + 1 bytes of the file (fewer: the whole file), and
+        its modification time (seconds) when it was read."""
+        self._heads[absolute] = data
+        self._mtimes[absolute] = mtime
+        self._left -= len(data) + 64  # with the entry's own cost, for a release of empty files
+
+    def get(self, absolute: str, limit: int) -> tuple[bytes, bool] | None:
+        """``read_head(absolute, limit)`` from the bytes kept, or ``None`` when they are not
+        enough (nothing kept, or a longer head of a longer file asked for)."""
+        data = self._heads.get(absolute)
+        if data is None:
+            return None
+        if len(data) > limit:
+            return data[:limit], True
+        if len(data) <= self.SIZE:  # the whole file
+            return data, False
+        return None
+
+    def whole(self, absolute: str) -> tuple[bytes, int] | None:
+        """The whole file and its modification time, when its head was all of it (a BOM
+        hashes it from these bytes: what was audited, without opening it again)."""
+        data = self._heads.get(absolute)
+        if data is None or len(data) > self.SIZE:
+            return None
+        return data, self._mtimes[absolute]
+
+
+def _read_rest(fd: int, first: bytes, wanted: int, size: int) -> bytes:
+    """Read on after a first chunk, as the first read's loop (large heads, growing files)."""
+    chunks, done = [first], len(first)
+    while done < wanted:
+        asked = min(wanted - done, 1 << 24)
+        chunk = os.read(fd, asked)
+        chunks.append(chunk)
+        done += len(chunk)
+        if len(chunk) < asked and (done >= size or not chunk):
+            break
+    return b"".join(chunks)
 
 
 # An unterminated string runs to the end (the optional quote): one pass, never quadratic.

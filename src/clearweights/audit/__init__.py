@@ -14,7 +14,8 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from clearweights._untrusted import MAX_CONFIG_BYTES, read_json
+from clearweights._gc import paused
+from clearweights._untrusted import MAX_CONFIG_BYTES, Heads, read_json
 from clearweights.audit._lineage import lineage_findings
 from clearweights.audit.findings import find
 from clearweights.audit.model import (
@@ -61,9 +62,10 @@ __all__ = [
 
 
 def _weights(
-    release: Release, inventory: Inventory
+    release: Release, inventory: Inventory, heads: Heads | None = None
 ) -> tuple[tuple[WeightsHeader, ...], tuple[PickleScan, ...]]:
-    by_path = {f.path: f for f in release.files}
+    placed = [p for k in WEIGHT_KINDS if (c := inventory.components.get(k)) for p in c.paths]
+    by_path = {f.path: f for f in release.files} if placed else {}
     headers: list[WeightsHeader] = []
     weights: set[str] = set()
     for kind in WEIGHT_KINDS:
@@ -80,20 +82,26 @@ def _weights(
         suffix = entry.path[dot:].lower() if named else ""
         if entry.absolute and suffix not in HEADER_SUFFIXES:
             expected = entry.path in weights and suffix in PICKLE_SUFFIXES
-            scan = scan_release_file(entry.absolute, entry.path, expected=expected)
+            kept = heads.get(entry.absolute, Heads.SIZE) if heads is not None else None
+            scan = scan_release_file(
+                entry.absolute, entry.path, expected=expected, head=kept[0] if kept else None
+            )
             if scan is not None:
                 pickles.append(scan)
     return tuple(headers), tuple(pickles)
 
 
-def _inventory(release: Release, config: Mapping[str, Any]) -> tuple[Inventory, bool]:
+def _inventory(
+    release: Release, config: Mapping[str, Any], heads: Heads | None = None
+) -> tuple[Inventory, bool]:
     """The release's inventory, and whether its weights are absent (card or metadata only).
 
     A card's ``license`` is the licence of the whole repository, weights included, so weights
     that were not downloaded still get the licence the card and licence files give them: the
     inventory licenses a stand-in weight file, whose path is then dropped.
     """
-    inventory = build_inventory(release, config)
+    with paused():  # bounded reads only (never a pickle scan): see clearweights._gc
+        inventory = build_inventory(release, config, heads=heads)
     if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
         return inventory, False
     weights = inventory.place(
@@ -160,20 +168,24 @@ def audit_release(
     download: bool = False,
     bases: Mapping[str, str] | None = None,
     revision: str | None = None,
+    heads: Heads | None = None,
 ) -> ReleaseAudit:
     """Audit one release; a release that cannot be read gives an audit with ``error`` set.
 
     *bases* maps base-model repo ids (or ``"*"``) to local copies for lineage; *revision*
-    picks a Hub repo id's branch, tag or commit.
+    picks a Hub repo id's branch, tag or commit; *heads* keeps the files' first bytes for a
+    caller that reads them after (a BOM hashes small files from them).
     """
+    heads = heads if heads is not None else Heads()  # each file opened once, while listed
     try:
-        release = open_release(location, download=download, revision=revision)
+        with paused():  # see clearweights._gc
+            release = open_release(location, download=download, revision=revision, heads=heads)
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)
     return audit_collected(
         release, location, profiles=profiles, mof_mode=mof_mode,
-        declarations=declarations, bases=bases,
+        declarations=declarations, bases=bases, heads=heads,
     )  # fmt: skip
 
 
@@ -185,13 +197,15 @@ def audit_collected(
     mof_mode: str = "strict",
     declarations: Declarations = NO_DECLARATIONS,
     bases: Mapping[str, str] | None = None,
+    heads: Heads | None = None,
 ) -> ReleaseAudit:
-    """Audit a release already read by a source (a directory, a cache snapshot, a Hub row)."""
+    """Audit a release already read by a source (a directory, a cache snapshot, a Hub row);
+    *heads*: the first bytes of its files, kept as the source listed them."""
     config, unread = _config(release) if release.kind != "mof-file" else ({}, None)
-    inventory, weights_absent = _inventory(release, config)  # config.json parsed once
+    inventory, weights_absent = _inventory(release, config, heads)  # config.json parsed once
     lineage = trace(release, inventory, bases=bases)
     inventory = replace(inventory, components=inherit(inventory.components, lineage))
-    headers, pickles = _weights(release, inventory)
+    headers, pickles = _weights(release, inventory, heads)
     headers += release.remote_headers  # a Hub row's safetensors headers, read by range requests
     if unread is not None:  # named in the report (REL-SKIPPED), the rest is still audited
         release = replace(release, skipped=(*release.skipped, unread))

@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from clearweights._untrusted import Heads
 from clearweights.errors import InputError
 from clearweights.progress import Progress, Silent
 
@@ -78,8 +79,10 @@ def hash_files(
     workers: int | None = None,
     progress: Progress | None = None,
     locations: Mapping[str, str] | None = None,
+    heads: Heads | None = None,
 ) -> tuple[FileDigest, ...]:
-    """Hash *paths* (relative to *root*, or where *locations* says each one is), sorted by path.
+    """Hash *paths* (relative to *root*, or where *locations* says each one is), sorted by path;
+    a file whose whole content *heads* kept is hashed from it.
 
     Raises:
         InputError: when a file cannot be read, naming it.
@@ -105,6 +108,12 @@ def hash_files(
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         for rel in sorted(paths):
             full = locations.get(rel) or os.path.join(base, rel)
+            kept = heads.whole(full) if heads is not None else None
+            if kept is not None:
+                data, mtime = kept
+                observer.advance(rel)
+                done.append(FileDigest(rel, len(data), hashlib.sha256(data).hexdigest(), mtime))
+                continue
             try:
                 fd = os.open(full, _FLAGS)
                 try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clearweights._untrusted import Heads
 from clearweights.audit.model import ReleaseAudit
 from clearweights.bom.hashing import FileDigest, hash_files, root_digest
 from clearweights.components import Component, MofComponent
@@ -95,8 +96,11 @@ def _release_time(digests: tuple[FileDigest, ...]) -> datetime:
     return datetime.fromtimestamp(newest, UTC)
 
 
-def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> BomSubject:
-    """Hash the release's files and gather everything both formats need.
+def build_subject(
+    audit: ReleaseAudit, *, progress: Progress | None = None, heads: Heads | None = None
+) -> BomSubject:
+    """Hash the release's files and gather everything both formats need (files the audit
+    read whole, kept in *heads*, are hashed from those bytes).
 
     Raises:
         UsageError: when the audit failed or the release is not a set of files.
@@ -109,7 +113,7 @@ def build_subject(audit: ReleaseAudit, *, progress: Progress | None = None) -> B
     root = Path(release.location)
     paths = [f.path for f in release.files if f.path.rpartition("/")[2] != SIGNATURE_FILE]
     where = {f.path: f.absolute for f in release.files}  # shown names may escape odd bytes
-    digests = hash_files(root, paths, progress=progress, locations=where)
+    digests = hash_files(root, paths, progress=progress, locations=where, heads=heads)
     card = release.card
     component_of = {p: c.kind for c in audit.components for p in c.paths}
     weights = next(

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any, assert_never
 
 from clearweights import __version__
+from clearweights._gc import paused
 from clearweights._jsontext import dumps_indented
 from clearweights.audit.model import AuditReport
 from clearweights.licenses import catalogue_version
@@ -134,12 +135,17 @@ class JsonFormat:
 
     def render(self, report: Report) -> str:
         """Return the report as JSON text."""
+        with paused():  # see clearweights._gc
+            return self._render(report)
+
+    @staticmethod
+    def _render(report: Report) -> str:
         doc = document(report)
         first = ("schema_version", "tool", "tool_version", "catalogue_version")
-        ordered = {k: doc[k] for k in first} | {
-            k: _sorted(doc[k]) for k in sorted(doc) if k not in first
-        }
+        ordered = {k: doc[k] for k in first} | {k: doc[k] for k in sorted(doc) if k not in first}
         try:  # the same text as json.dumps(indent=2), without its pure-Python encoder
-            return dumps_indented(ordered, sort_keys=False) + "\n"
+            # Keys below the top level are sorted as they are written (no sorted copy first).
+            return dumps_indented(ordered, top_in_order=True) + "\n"
         except TypeError:  # a key that is not a string: json turns it into one
+            ordered = {k: _sorted(v) if k not in first else v for k, v in ordered.items()}
             return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"

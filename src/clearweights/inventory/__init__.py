@@ -13,7 +13,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from clearweights._untrusted import MAX_CONFIG_BYTES, UntrustedInputError, read_head, read_json
+from clearweights._untrusted import (
+    MAX_CONFIG_BYTES,
+    Heads,
+    UntrustedInputError,
+    read_head,
+    read_json,
+)
 from clearweights.components import Component, MofComponent
 from clearweights.inventory.external import external
 from clearweights.inventory.licence_files import (
@@ -114,11 +120,13 @@ CARD_LICENSED = frozenset(
 ) | {M.MODEL_ARCHITECTURE}
 
 
-def _read_head(f: ReleaseFile, size: int) -> str | None:
+def _read_head(f: ReleaseFile, size: int, heads: Heads | None) -> str | None:
+    kept = heads.get(f.absolute, size) if heads is not None else None
     try:
-        return read_head(f.absolute, size)[0].decode("utf-8", errors="replace")
+        data = kept[0] if kept is not None else read_head(f.absolute, size)[0]
     except (OSError, UntrustedInputError):
         return None
+    return data.decode("utf-8", errors="replace")
 
 
 def _header_licences(head: str | None) -> LicenceExpression | None:
@@ -153,14 +161,17 @@ def _names(release: Release, config: Mapping[str, object] | None) -> frozenset[s
     return model_names(release.name, model_type if isinstance(model_type, str) else None, first)
 
 
-def build_inventory(release: Release, config: Mapping[str, object] | None = None) -> Inventory:
+def build_inventory(
+    release: Release, config: Mapping[str, object] | None = None, *, heads: Heads | None = None
+) -> Inventory:
     """Place the release's files (or declared components) in MOF components.
 
-    *config* is the release's parsed config.json when the caller has read it already.
+    *config* is the release's parsed config.json when the caller has read it already; *heads*
+    the first bytes of its files, when its source kept them (read here otherwise).
     """
     if release.kind == "mof-file":
         return _declared(release)
-    index = LicenceIndex(read_licence_files(release.files))
+    index = LicenceIndex(read_licence_files(release.files, heads))
     declared = card_licences(release)
     names = _names(release, config)
     card_source = f"{release.card.path if release.card else 'model card'} license metadata"
@@ -174,7 +185,7 @@ def build_inventory(release: Release, config: Mapping[str, object] | None = None
         dot = name.rfind(".")
         suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
         head = (
-            _read_head(f, _CODE_BYTES if suffix == ".py" else _HEADER_BYTES)
+            _read_head(f, _CODE_BYTES if suffix == ".py" else _HEADER_BYTES, heads)
             if (suffix in CODE_SUFFIXES)
             else None
         )
@@ -266,7 +277,10 @@ def _given(
         for lf in chosen
     )
     licences = tuple(lic for lf in chosen for lic in lf.licences)
-    expression = all_of([lf.expression or all_of(lf.licences) for lf in chosen if lf.licences])
+    parts = [lf.expression or all_of(lf.licences) for lf in chosen if lf.licences]
+    one = parts[0] if len(parts) == 1 else None
+    # One licence (a folder's own copy of one LICENSE) is its own AND: no join to build.
+    expression = one if one is not None and one.licence is not None else all_of(parts)
     return sources, licences, expression
 
 

@@ -16,10 +16,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
-from clearweights._untrusted import UntrustedInputError, read_head
+from clearweights._untrusted import Heads, UntrustedInputError, read_head
 from clearweights.components import MofComponent
 from clearweights.licenses import LicenceMatch, MatchKind, identify_bytes
 from clearweights.licenses._catalogue import load
@@ -126,7 +126,7 @@ class LicenceFile:
     by_name: bool = True
     expression: LicenceExpression | None = None  # how its licences combine (OR when dual)
 
-    @property
+    @cached_property  # asked for each file it covers: computed once
     def licences(self) -> tuple[Licence, ...]:
         """The licences (not use policies) the file holds."""
         return tuple(
@@ -143,13 +143,13 @@ class LicenceFile:
 
 # Words one of which every licence file's name holds (a cheap test before tokenising it).
 _NAME_HINTS = ("licen", "copying", "copyright", "eula", "notice", "polic")
+_HINTED = re.compile("|".join(_NAME_HINTS))  # one search instead of a loop, for every file
 
 
 def licence_role(path: str) -> Role | None:
     """The role of a release file if it is a licence file by its name or folder, else ``None``."""
     parent, _, name = path.rpartition("/")
-    lowered = name.lower()
-    if not any(hint in lowered for hint in _NAME_HINTS) and "licen" not in parent.lower():
+    if _HINTED.search(name.lower()) is None and "licen" not in parent.lower():
         return None
     role = _name_role(name)
     folder = parent.rpartition("/")[2].lower()
@@ -180,8 +180,11 @@ def _model_licence(licence: Licence) -> bool:
     )
 
 
-def _read(path: str) -> tuple[bytes, str | None]:
+def _read(path: str, heads: Heads | None = None) -> tuple[bytes, str | None]:
     """The file's first bytes (one more than the engine reads), or why it cannot be read."""
+    kept = heads.get(path, MAX_BYTES + 1) if heads is not None else None
+    if kept is not None:  # a short licence, read whole while the release was listed
+        return kept[0], None
     try:
         return read_head(path, MAX_BYTES + 1)[0], None
     except FileNotFoundError:
@@ -219,14 +222,18 @@ def _content(path: str, data: bytes, error: str | None) -> _Content:
 
 
 def read_licence_file(
-    f: ReleaseFile, role: Role, cache: dict[bytes, _Content] | None = None
+    f: ReleaseFile,
+    role: Role,
+    cache: dict[bytes, _Content] | None = None,
+    heads: Heads | None = None,
 ) -> LicenceFile:
     """Identify one licence file and settle its role and scope; the file is read once.
 
     *cache* maps the SHA-256 of a text already identified to what it says, so that every
     copy of one text is identified once; the one cache of a release (:func:`read_licence_files`).
+    *heads*: the first bytes of the release's files, when its source kept them.
     """
-    data, error = _read(f.absolute)
+    data, error = _read(f.absolute, heads)
     if error is not None or cache is None:
         content = _content(f.absolute, data, error)
     else:
@@ -341,12 +348,15 @@ class LicenceIndex:
             current = current.rpartition("/")[0] or "."
 
 
-def read_licence_files(files: Iterable[ReleaseFile]) -> tuple[LicenceFile, ...]:
-    """Read every licence file, notice and use policy of a release, in path order."""
+def read_licence_files(
+    files: Iterable[ReleaseFile], heads: Heads | None = None
+) -> tuple[LicenceFile, ...]:
+    """Read every licence file, notice and use policy of a release, in path order (*heads*:
+    the first bytes of its files, when its source kept them)."""
     out = []
     cache: dict[bytes, _Content] = {}
     for f in files:
         role = licence_role(f.path)
         if role is not None:
-            out.append(read_licence_file(f, role, cache))
+            out.append(read_licence_file(f, role, cache, heads))
     return tuple(sorted(out, key=lambda lf: lf.path))

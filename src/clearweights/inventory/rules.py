@@ -208,7 +208,7 @@ _Check = tuple[
     "re.Pattern[str] | None",
     "re.Pattern[str] | None",
     frozenset[str],
-    tuple[str, ...],
+    "re.Pattern[str] | None",
     bool,
 ]
 
@@ -216,7 +216,17 @@ _Check = tuple[
 # Whether any rule of a table can place a file, tested at once: every rule's name patterns as
 # one alternation, its path patterns as another, its names and folders together (``None``:
 # some rule places every file of the suffix, or the patterns could not be joined).
-_Gate = tuple["re.Pattern[str] | None", "re.Pattern[str] | None", frozenset[str], tuple[str, ...]]
+_Gate = tuple[
+    "re.Pattern[str] | None", "re.Pattern[str] | None", frozenset[str], "re.Pattern[str] | None"
+]
+
+
+def _under(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A pattern over a file's lowercase folders (``a/b``) that finds a folder starting with
+    one of *prefixes*, as ``any(p.startswith(prefixes) for p in parents)`` decides."""
+    if not prefixes:
+        return None
+    return re.compile("(?:^|/)(?:" + "|".join(map(re.escape, prefixes)) + ")")
 
 
 @cache
@@ -226,14 +236,15 @@ def _for_suffix(later: bool, suffix: str) -> tuple[tuple[_Check, ...], _Gate | N
     gate that rules out most files at once."""
     rules = [r for r in (LATER_RULES if later else RULES) if not r.suffixes or suffix in r.suffixes]
     checks = tuple(
-        (r.kind, r.reason, *r._compiled, r.names, r.folders,
+        (r.kind, r.reason, *r._compiled, r.names, _under(r.folders),
          not (r.name or r.path or r.names or r.folders))
         for r in rules
     )  # fmt: skip
-    return checks, _gate(checks)
+    folders = tuple(f for r in rules for f in r.folders)
+    return checks, _gate(checks, folders)
 
 
-def _gate(checks: tuple[_Check, ...]) -> _Gate | None:
+def _gate(checks: tuple[_Check, ...], folders: tuple[str, ...]) -> _Gate | None:
     if any(check[7] for check in checks):
         return None
     by_name = "|".join(f"(?:{c[3].pattern})" for c in checks if c[3] is not None)
@@ -243,27 +254,30 @@ def _gate(checks: tuple[_Check, ...]) -> _Gate | None:
             re.compile(by_name) if by_name else None,
             re.compile(by_path, re.I) if by_path else None,
             frozenset().union(*(c[5] for c in checks)),
-            tuple(f for c in checks for f in c[6]),
+            _under(folders),
         )
     except re.error:  # pragma: no cover - a pattern that cannot stand in an alternation
         return None
 
 
 def _first(
-    table: tuple[tuple[_Check, ...], _Gate | None], path: str, name: str, parents: tuple[str, ...]
+    table: tuple[tuple[_Check, ...], _Gate | None], path: str, name: str, folder: str
 ) -> int:
-    """The index of the first check that places the file, as ``Rule.fits`` decides, or -1."""
+    """The index of the first check that places the file, as ``Rule.fits`` decides, or -1.
+
+    *folder* is the file's folder path in lowercase (empty at the top).
+    """
     checks, gate = table
     if gate is not None:
-        by_name, by_path, names, folders = gate
+        by_name, by_path, names, under = gate
         if not (
             (by_name is not None and by_name.search(name) is not None)
             or (by_path is not None and by_path.search(path) is not None)
             or name in names
-            or (folders and parents and any(p.startswith(folders) for p in parents))
+            or (under is not None and folder and under.search(folder) is not None)
         ):
             return -1  # no rule's matcher fits: excludes only rule out more
-    for i, (_, _, exclude, by_name, by_path, names, folders, always) in enumerate(checks):
+    for i, (_, _, exclude, by_name, by_path, names, under, always) in enumerate(checks):
         if exclude is not None and exclude.search(name):
             continue
         if (
@@ -271,21 +285,13 @@ def _first(
             or (by_name is not None and by_name.search(name) is not None)
             or (by_path is not None and by_path.search(path) is not None)
             or name in names
-            or (folders and parents and any(p.startswith(folders) for p in parents))
+            or (under is not None and folder and under.search(folder) is not None)
         ):
             return i
     return -1
 
 
-def _split(path: str) -> tuple[str, str, str, tuple[str, ...]]:
-    """Lowercase name, suffix, stem and folders of a release path, as PurePosixPath gives them
-    (release paths are relative, with single forward slashes): no object per file."""
-    folders, _, name = path.rpartition("/")
-    dot = name.rfind(".")
-    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
-    stem = name[: len(name) - len(suffix)] if suffix else name
-    parents = tuple(folders.lower().split("/")) if folders else ()
-    return name.lower(), suffix.lower(), stem.lower(), parents
+_NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def assign(
@@ -296,15 +302,21 @@ def assign(
     *names* are words naming the model (a ``musicgen.py`` is its code); *code* is the head of a
     Python file, when read, so that a file defining ``nn.Module`` classes counts as architecture.
     """
-    name, suffix, lowered_stem, parents = _split(path)
+    # Name, suffix and folders as PurePosixPath gives them (release paths are relative, with
+    # single forward slashes), without an object per file.
+    folder, _, base = path.rpartition("/")
+    dot = base.rfind(".")
+    suffix = base[dot:].lower() if 0 < dot < len(base) - 1 else ""
+    name, folder = base.lower(), folder.lower()
     table = _for_suffix(False, suffix)
-    if (i := _first(table, path, name, parents)) >= 0:
+    if (i := _first(table, path, name, folder)) >= 0:
         return table[0][i][0], table[0][i][1]
-    stem = re.sub(r"[^a-z0-9]+", "_", lowered_stem).strip("_")
-    if suffix == ".py" and (stem in names or any(stem.startswith(n + "_") for n in names)):
-        return NAMED_CODE
+    if suffix == ".py":
+        stem = _NON_WORD.sub("_", base[:dot].lower()).strip("_")
+        if stem in names or any(stem.startswith(n + "_") for n in names):
+            return NAMED_CODE
     table = _for_suffix(True, suffix)
-    if (i := _first(table, path, name, parents)) >= 0:
+    if (i := _first(table, path, name, folder)) >= 0:
         return table[0][i][0], table[0][i][1]
     if suffix != ".py":
         return None

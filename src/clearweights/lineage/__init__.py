@@ -73,10 +73,11 @@ def trace(
     return Lineage(resolve(release, dict(bases or {})), _declared(inventory))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)  # about 1 KB a base: the long tail of bases comes and goes
 def _unknown_base(repo_id: str) -> LicenceExpression:
-    """The unknown licence of a base model no source resolves (one record per base: the
-    frameworks' memo and the encoded records of a bulk scan key on the record itself)."""
+    """The unknown licence of a base model no source resolves (one record per base while it is
+    remembered: the frameworks' memo and the encoded records of a bulk scan key on the record
+    itself, and keep the records they key on alive)."""
     return leaf(unknown_licence(f"base-model-{repo_id}"))
 
 

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clearweights.errors import ReleaseError
 from clearweights.release.model import Release
 from clearweights.sources.interface import ReleaseSource
 
+if TYPE_CHECKING:
+    from clearweights._untrusted import Heads
+
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 def source_for(
-    location: str, *, download: bool = False, revision: str | None = None
+    location: str,
+    *,
+    download: bool = False,
+    revision: str | None = None,
+    heads: Heads | None = None,
 ) -> ReleaseSource:
     """Pick the reader for *location*: a directory, a MOF YAML file or a Hub repo id.
 
-    *revision* (a branch, tag or commit) applies to Hub repo ids only.
+    *revision* (a branch, tag or commit) applies to Hub repo ids only; *heads* keeps the first
+    bytes of a directory's files, read as it is listed (see :class:`LocalDirectory`).
     """
     path = Path(location)
     if path.is_dir():
         from clearweights.sources.local import LocalDirectory
 
-        return LocalDirectory(path)
+        return LocalDirectory(path, heads=heads)
     if path.is_file() and path.suffix.lower() in (".yml", ".yaml"):
         from clearweights.sources.mof_file import MofFile
 
@@ -40,9 +49,15 @@ def source_for(
     raise ReleaseError("no such file or directory", path=location)
 
 
-def open_release(location: str, *, download: bool = False, revision: str | None = None) -> Release:
+def open_release(
+    location: str,
+    *,
+    download: bool = False,
+    revision: str | None = None,
+    heads: Heads | None = None,
+) -> Release:
     """Read the release at *location* (a Hub repo id at *revision* when given)."""
-    return source_for(location, download=download, revision=revision).collect()
+    return source_for(location, download=download, revision=revision, heads=heads).collect()
 
 
 __all__ = ["ReleaseSource", "open_release", "source_for"]

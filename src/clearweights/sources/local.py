@@ -5,9 +5,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from operator import attrgetter
 from pathlib import Path
 
-from clearweights._untrusted import UntrustedInputError, file_kind, front_matter, read_head
+from clearweights._untrusted import (
+    Heads,
+    UntrustedInputError,
+    file_kind,
+    front_matter,
+    read_head,
+    read_listed,
+)
 from clearweights.errors import ReleaseError
 from clearweights.release.card import MAX_CARD_BYTES, CardError, parse_card
 from clearweights.release.model import CardData, Release, ReleaseFile, Skipped
@@ -42,11 +50,13 @@ class LocalDirectory:
         root: Path | None = None,
         name: str | None = None,
         kind: str = "directory",
+        heads: Heads | None = None,
     ):
         self.path = path
         self.root = (root or path).resolve()
         self.name = name or path.resolve().name
         self.kind = kind
+        self.heads = heads  # when given, each regular file's first bytes are read and kept
 
     def collect(self) -> Release:
         """Return the release: every file with its size, and the parsed model card."""
@@ -63,6 +73,13 @@ class LocalDirectory:
                 continue
             for entry in entries:
                 rel = f"{prefix}/{entry.name}" if prefix else entry.name
+                if entry.is_file(follow_symlinks=False):  # the usual case, inline
+                    found = self._regular(entry, rel, self.heads)
+                    if isinstance(found, ReleaseFile):
+                        files.append(found)
+                    else:
+                        skipped.append(found)
+                    continue
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name in _IGNORED_DIRS:
                         continue
@@ -86,10 +103,37 @@ class LocalDirectory:
             name=self.name,
             kind=self.kind,
             location=str(self.path),
-            files=tuple(sorted(files, key=lambda f: f.path)),
+            files=tuple(sorted(files, key=attrgetter("path"))),
             card=card,
             skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
         )
+
+    @staticmethod
+    def _regular(entry: os.DirEntry[str], rel: str, heads: Heads | None) -> ReleaseFile | Skipped:
+        """The file at *entry*, which the folder listing says is a regular file (not a link).
+
+        With *heads*, the file is opened (without following a link, never blocking) and its
+        first bytes kept: that open says whether it can be read, as ``access`` would.
+        """
+        shown = rel if rel.isascii() else display_path(rel)
+        if heads is not None and heads.room():
+            try:
+                data, info = read_listed(entry.path, Heads.SIZE)
+            except OSError as exc:
+                return Skipped(shown, f"could not be read: {_why(exc)}")
+            except UntrustedInputError as exc:  # swapped for a FIFO or a device since listed
+                return Skipped(shown, str(exc))
+            heads.keep(entry.path, data, int(info.st_mtime))
+            return ReleaseFile(shown, info.st_size, entry.path)
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            return Skipped(shown, f"could not be read: {_why(exc)}")
+        if not stat.S_ISREG(info.st_mode):  # swapped since the listing
+            return Skipped(shown, f"is {file_kind(info.st_mode)}, not a regular file; not read")
+        if not os.access(entry.path, os.R_OK):
+            return Skipped(shown, "could not be read: permission denied")
+        return ReleaseFile(shown, info.st_size, entry.path)
 
     def _file(self, entry: os.DirEntry[str], rel: str) -> ReleaseFile | Skipped:
         """The release file at *entry*, or why it was skipped (nothing is opened here)."""
@@ -147,7 +191,7 @@ class LocalDirectory:
 
     @staticmethod
     def _card(files: list[ReleaseFile]) -> tuple[CardData | None, list[Skipped]]:
-        by_path = {f.path: f for f in files}
+        by_path = {f.path: f for f in files if f.path in CARD_NAMES}  # no map of every file
         entry = next((by_path[n] for n in CARD_NAMES if n in by_path), None)
         if entry is None:
             return None, []

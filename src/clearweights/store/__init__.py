@@ -146,20 +146,26 @@ class Store:
 
         During a run (after :meth:`start_run`, on its thread), once the keys asked about come
         to an eighth of a source's successful audits and those are at most ``PRELOAD_MAX``,
-        they are read once, whole, and answered from memory (kept current by :meth:`write`).
-        Otherwise one query per source kind and chunk of keys (the ``source, key`` index);
-        revisions are matched here rather than in a row-value ``IN``.
+        they are read once, whole, and answered from memory (the run's failures taken out by
+        :meth:`write`; its successes, not kept in memory, are asked of the store). Otherwise
+        one query per source kind and chunk of keys (the ``source, key`` index); revisions are
+        matched here rather than in a row-value ``IN``.
         """
         wanted = set(items)
         found: set[Identity] = set()
         known = self._known
         known = known if known is not None and known.serves(tool, catalogue) else None
         with self._guard(), self.engine.connect() as connection:
-            for source in {i[0] for i in wanted}:
+            sources = {i[0] for i in wanted}
+            for source in sources:
+                mine = wanted if len(sources) == 1 else {i for i in wanted if i[0] == source}
                 if known is not None and known.ready(connection, source, len(wanted)):
-                    found |= wanted & known.entries[source]
-                    continue
-                keys = {i[1] for i in wanted if i[0] == source}
+                    read = mine & known.entries[source]
+                    found |= read
+                    if source not in known.written:  # nothing done that the set lacks
+                        continue
+                    mine = mine - read  # the rest may be this run's own successes: asked below
+                keys = {i[1] for i in mine}
                 for chunk in _chunks(sorted(keys)):
                     found.update(
                         (source, k, r)

@@ -59,7 +59,13 @@ def done_rows(
 
 class Known:
     """The successful audits of one run's versions, per source, once reading them whole is
-    cheaper than asking key by key. Only the thread that started the run uses it."""
+    cheaper than asking key by key. Only the thread that started the run uses it.
+
+    What is read stays as read: the run's own successes are not added (a first scan of
+    millions of rows would hold every release it wrote), its failures are taken out. Once the
+    run has written a success the set does not hold, the releases not in the set are asked of
+    the store (see ``Store.done``); until then the set answers alone.
+    """
 
     def __init__(self, tool: str, catalogue: str):
         self.thread = threading.get_ident()
@@ -67,6 +73,7 @@ class Known:
         self.asked: dict[str, int] = {}
         self.sizes: dict[str, int] = {}
         self.entries: dict[str, set[Identity]] = {}
+        self.written: set[str] = set()  # sources with successes in the store, not in entries
 
     def serves(self, tool: str, catalogue: str) -> bool:
         """Whether it answers for these versions on this thread."""
@@ -89,11 +96,8 @@ class Known:
         return True
 
     def update(self, outcomes: Iterable[Outcome]) -> None:
-        """Follow a batch just written: its successes are done, its failures are not.
-
-        A set that grows past the limit (a first scan of millions of rows adds every release
-        it writes) is let go: the rest of the run asks key by key, in constant memory.
-        """
+        """Follow a batch just written: its failures are no longer done; its successes are
+        in the store, and noted when the set does not hold them."""
         for outcome in outcomes:
             source = outcome.item.source
             entries = self.entries.get(source)
@@ -101,8 +105,5 @@ class Known:
                 continue
             if outcome.failed:
                 entries.discard(outcome.item.identity)
-            else:
-                entries.add(outcome.item.identity)
-                if len(entries) > PRELOAD_MAX:
-                    del self.entries[source]
-                    self.sizes[source] = PRELOAD_MAX + 1  # never read whole again this run
+            elif outcome.item.identity not in entries:
+                self.written.add(source)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from clearweights._untrusted import UntrustedInputError, read_head
@@ -39,20 +40,29 @@ _CONTAINERS = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", *MAGICS)
 __all__ = ["PICKLE_SUFFIXES", "might_hold_pickles", "scan_pickle", "scan_release_file"]
 
 
-def might_hold_pickles(path: Path | str) -> bool:
-    """Whether *path* is a regular file that is, or may contain, a pickle (reads 4 KiB)."""
-    name = os.path.basename(path)
+_NAMED = PICKLE_NAMES | {".npy", ".npz"}  # opened by the scan whatever their first bytes
+_HEAD = 1 << 12
+
+
+def might_hold_pickles(path: Path | str, head: bytes | None = None) -> bool:
+    """Whether *path* is a regular file that is, or may contain, a pickle (reads 4 KiB).
+
+    *head*: the file's first 4 KiB (all of it when shorter), when already read.
+    """
+    name = os.fspath(path).rpartition(os.sep)[2]  # os.path.basename, for every file
     dot = name.rfind(".")
     suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     try:
-        if suffix in PICKLE_NAMES or suffix in {".npy", ".npz"}:
+        if suffix in _NAMED:
             return stat.S_ISREG(os.stat(path).st_mode)
-        head = read_head(path, 1 << 12)[0]  # refuses anything but a regular file
+        if head is None:
+            head = read_head(path, _HEAD)[0]  # refuses anything but a regular file
     except (OSError, UntrustedInputError):
         return False
     return head.startswith(_CONTAINERS) or head[257:262] == b"ustar" or _sniff(head)
 
 
+@lru_cache(maxsize=512)  # copies of one text (20,000 vendored LICENSE files) are sniffed once
 def _sniff(head: bytes) -> bool:
     return strong_sniff(head) or weak_sniff(head)
 
@@ -106,14 +116,15 @@ def scan_pickle(path: Path | str, relative: str) -> PickleScan:
 
 
 def scan_release_file(
-    path: Path | str, relative: str, *, expected: bool = False
+    path: Path | str, relative: str, *, expected: bool = False, head: bytes | None = None
 ) -> PickleScan | None:
     """The scan of one release file, or None when it holds no pickle and nothing to report.
 
     *expected* files (pickle-named weights) are always reported, so that one that cannot be
-    read is named; others only when they hold a pickle or an archive trick.
+    read is named; others only when they hold a pickle or an archive trick. *head*: its first
+    4 KiB, when already read.
     """
-    if not might_hold_pickles(path):
+    if not might_hold_pickles(path, head):
         return None
     scan = scan_pickle(path, relative)
     named = PurePosixPath(relative).suffix.lower() in {".pkl", ".pickle", ".joblib"}
