@@ -73,3 +73,18 @@ def test_choices_merge_equal_records_and_keep_different_ones_apart() -> None:
     renamed = dataclasses.replace(mit, name="MIT (as the maker words it)")
     pair = LicenceExpression(operator="AND", args=(leaf(mit), leaf(renamed)))
     assert pair.choices() == ((mit, renamed),)
+
+
+def test_headings_are_found_at_line_starts_only() -> None:
+    card = parse_card(
+        "# Tiny Llama Support Chat\n\nA fine-tune. Tagged #llama in the text, see issue # 12.\n"
+        "\n## Intended uses ##\n\nChat support.\n\n####### Seven marks: not a heading\n"
+        "### Limitations\n\nIt can be wrong.\n"
+    )
+    assert card.sections == (
+        "tiny llama support chat",
+        "intended uses",
+        "limitations",
+    )
+    assert card.uses == "Chat support. ####### Seven marks: not a heading"
+    assert card.limitations == "It can be wrong."
