@@ -17,14 +17,15 @@ from typing import Any
 __all__ = ["json_plain", "same_floats", "sorted_json"]
 
 
-def _optional(module: str) -> Any:
+def optional_module(module: str) -> Any:
+    """The module, or ``None`` when its extra is not installed."""
     try:
         return importlib.import_module(module)
     except ImportError:
         return None
 
 
-_orjson: Any = _optional("orjson")
+_orjson: Any = optional_module("orjson")
 _COMPACT = (",", ":")
 
 

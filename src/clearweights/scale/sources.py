@@ -8,7 +8,6 @@ releases there are; what a source cannot read becomes an error item, recorded an
 from __future__ import annotations
 
 import glob
-import importlib
 import json
 import os
 import re
@@ -26,6 +25,7 @@ from clearweights._untrusted import (
     shorten,
 )
 from clearweights.errors import ReleaseError
+from clearweights.scale._json import optional_module
 from clearweights.scale.items import Item, directory_digest
 from clearweights.scale.rows import ROW_FIELDS, exact_row_item, malformed_item, row_item
 from clearweights.sources.hf_cache import cache_folder, snapshot_at
@@ -37,16 +37,9 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 _PARQUET_BATCH = 512
 
 
-def _optional(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
-
-
 # An optional, faster JSON reader (the store extra): dump rows are read with it where it reads
 # a row exactly as the standard one does (fast_row_item).
-_orjson: Any = _optional("orjson")
+_orjson: Any = optional_module("orjson")
 
 
 class ScanSource(Protocol):
