@@ -126,8 +126,12 @@ def _one(value: V) -> V:
     The table is keyed by the identity's hash (a few bytes, not a copy of the fields); an
     object found under it is used only when its identity is the same.
     """
+    # A criterion's own equality and hash are its class and fields in order, as _identity's
+    # (it holds no mapping): used directly, they cost a tenth (a criterion is shared per
+    # criterion of every verdict evaluated, tens of thousands in a scan's first minutes).
+    criterion = type(value) is Criterion
     try:
-        identity = _identity(value)
+        identity: object = value if criterion else _identity(value)
         key = hash(identity)
     except TypeError:  # a field that is not hashable: not shared
         return value
@@ -135,7 +139,8 @@ def _one(value: V) -> V:
     if kept is None:
         _live[key] = value
         return value
-    return kept if _identity(kept) == identity else value  # else another value, same hash
+    same = kept == value if criterion else _identity(kept) == identity
+    return kept if same else value  # else another value, same hash
 
 
 def _shared_result(result: ProfileResult) -> ProfileResult:
