@@ -60,6 +60,25 @@ def card(front: str, body: str) -> str:
     return f"---\n{front.strip()}\n---\n\n{body.strip()}\n"
 
 
+def varied_release(
+    root: Path, front: str, odd_names: tuple[str, ...], parts: dict[str, str]
+) -> Path:
+    """A release for BOM tests: Apache at the top and MIT under ``vendor/`` (each with a file
+    named oddly), an ``MIT OR GPL-3.0-only`` header, many small *parts*, a Llama config and
+    tiny weights."""
+    licence("Apache-2.0", root / "LICENSE")
+    licence("MIT", root / "vendor" / "LICENSE")
+    write_files(root, {
+        "README.md": card(front, "# Varied"),
+        "dual.py": "# SPDX-License-Identifier: MIT OR GPL-3.0-only\nx = 1\n",
+        **{f"vendor/{name}": f"{name}\n" for name in odd_names},
+        **parts,
+    })  # fmt: skip
+    config(root / "config.json", "LlamaForCausalLM", "llama")
+    safetensors(root / "model.safetensors")
+    return root
+
+
 def pickled_global(module: str, name: str, state: dict[str, str]) -> bytes:
     """Protocol-2 pickle bytes of ``module.name`` built from *state* (written, never loaded).
 

@@ -25,8 +25,7 @@ from clearweights.bom.spdx3 import build as spdx_text
 from clearweights.bom.spdx3 import build_checked as build_spdx
 from clearweights.bom.subject import BomSubject, build_subject
 from clearweights.bom.validate import validate_cyclonedx, validate_spdx3
-from tests.build import card, config, licence, safetensors
-from tests.build import write_files as write_release
+from tests.build import varied_release
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "releases"
 NAMES = ('quote"d.txt', "back\\slash.md", "unicodé ü.txt", "tab\tname.json", "br{ace}s.py")
@@ -34,19 +33,9 @@ NAMES = ('quote"d.txt', "back\\slash.md", "unicodé ü.txt", "tab\tname.json", "
 
 @pytest.fixture(scope="module")
 def subject(tmp_path_factory: pytest.TempPathFactory) -> BomSubject:
-    root = tmp_path_factory.mktemp("checked")
-    licence("Apache-2.0", root / "LICENSE")
-    licence("MIT", root / "vendor" / "LICENSE")
     front = "license: apache-2.0\npipeline_tag: text-generation\ndatasets:\n- org/corpus"
-    files: dict[str, bytes | str] = {
-        "README.md": card(front, "# Varied"),
-        "dual.py": "# SPDX-License-Identifier: MIT OR GPL-3.0-only\nx = 1\n",
-        **{f"vendor/{name}": f"{name}\n" for name in NAMES},
-        **{f"part{i // 10}/f{i:02d}{('.py', '.json', '.md')[i % 3]}": f"{i}\n" for i in range(70)},
-    }
-    write_release(root, files)
-    config(root / "config.json", "LlamaForCausalLM", "llama")
-    safetensors(root / "model.safetensors")
+    parts = {f"part{i // 10}/f{i:02d}{('.py', '.json', '.md')[i % 3]}": f"{i}\n" for i in range(70)}
+    root = varied_release(tmp_path_factory.mktemp("checked"), front, NAMES, parts)
     return build_subject(audit_release(str(root)))
 
 

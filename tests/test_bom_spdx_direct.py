@@ -23,7 +23,7 @@ from clearweights.bom import build_bom, validate_document
 from clearweights.bom.spdx3 import build
 from clearweights.bom.subject import BomSubject, build_subject
 from clearweights.bom.validate import Problem, _class_validator, _json_path, _profile_rules
-from tests.build import card, config, licence, safetensors, write_files
+from tests.build import varied_release, write_files
 
 NAMES = ('quote"d.txt', "back\\slash.md", "unicodé ü.txt", "emoji 🙂.py", "br{ace}s.py")
 ALIKE = ("a b.txt", "a-b.txt", "a_b/../c.txt", "a  b.txt")  # the first, second and last slug alike
@@ -31,22 +31,13 @@ ALIKE = ("a b.txt", "a-b.txt", "a_b/../c.txt", "a  b.txt")  # the first, second 
 
 @pytest.fixture(scope="module")
 def subject(tmp_path_factory: pytest.TempPathFactory) -> BomSubject:
-    root = tmp_path_factory.mktemp("spdx-varied")
-    licence("Apache-2.0", root / "LICENSE")
-    licence("MIT", root / "vendor" / "LICENSE")
     front = "license: apache-2.0\npipeline_tag: text-generation\ndatasets:\n- org/corpus"
-    files: dict[str, bytes | str] = {
-        "README.md": card(front, "# Varied"),
-        "dual.py": "# SPDX-License-Identifier: MIT OR GPL-3.0-only\nx = 1\n",
-        **{f"vendor/{name}": f"{name}\n" for name in NAMES + ALIKE if ".." not in name},
-        **{
-            f"part{i // 10}/file{i:03d}{('.py', '.json', '.txt', '.md')[i % 4]}": f"{i}\n"
-            for i in range(48)
-        },
+    odd = tuple(name for name in NAMES + ALIKE if ".." not in name)
+    parts = {
+        f"part{i // 10}/file{i:03d}{('.py', '.json', '.txt', '.md')[i % 4]}": f"{i}\n"
+        for i in range(48)
     }
-    write_files(root, files)
-    config(root / "config.json", "LlamaForCausalLM", "llama")
-    safetensors(root / "model.safetensors")
+    root = varied_release(tmp_path_factory.mktemp("spdx-varied"), front, odd, parts)
     return build_subject(audit_release(str(root)))
 
 

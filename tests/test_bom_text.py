@@ -19,7 +19,7 @@ import pytest
 from clearweights.audit import AuditReport, audit_release
 from clearweights.bom import build_bom, validate_document
 from clearweights.formats.json import JsonFormat, document
-from tests.build import card, config, licence, safetensors, write_files
+from tests.build import varied_release
 
 NAMES = ('quote"d.txt', "back\\slash.md", "unicodé ü.txt", "tab\tname.json", "emoji 🙂.py")
 
@@ -27,23 +27,15 @@ NAMES = ('quote"d.txt', "back\\slash.md", "unicodé ü.txt", "tab\tname.json", "
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release of 100 files: Apache at the top, MIT and an OR header below, odd names."""
-    root = tmp_path_factory.mktemp("varied")
-    licence("Apache-2.0", root / "LICENSE")
-    licence("MIT", root / "vendor" / "LICENSE")
-    files: dict[str, bytes | str] = {
-        "README.md": card("license: apache-2.0\npipeline_tag: text-generation", "# Varied"),
-        "dual.py": "# SPDX-License-Identifier: MIT OR GPL-3.0-only\nx = 1\n",
+    front = "license: apache-2.0\npipeline_tag: text-generation"
+    parts = {
         "train.py": "print('train')\n",
-        **{f"vendor/{name}": f"{name}\n" for name in NAMES},
         **{
             f"part{i // 10}/file{i:02d}{('.py', '.json', '.txt')[i % 3]}": f"{i}\n"
             for i in range(90)
         },
     }
-    write_files(root, files)
-    config(root / "config.json", "LlamaForCausalLM", "llama")
-    safetensors(root / "model.safetensors")
-    return root
+    return varied_release(tmp_path_factory.mktemp("varied"), front, NAMES, parts)
 
 
 @pytest.fixture(scope="module")
