@@ -221,6 +221,36 @@ def test_output_to_a_fifo_is_written_in_place_never_replaced(
     assert not list(tmp_path.glob(".pipe.*"))  # no temporary file left beside it
 
 
+def test_output_to_dev_stdout_goes_where_the_shell_sent_it(tmp_path: Path) -> None:
+    """`-o /dev/stdout` into a pipe, or with stdout appended to a file (`>> log`): the text
+    reaches the pipe, and the file keeps what it had (a rename would have replaced it)."""
+    import subprocess
+    import sys
+
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / "README.md").write_text("---\nlicense: mit\n---\n# A model\n", encoding="utf-8")
+    probe = (
+        "import sys\nfrom clearweights.cli.main import main\n"
+        f"sys.exit(main(['audit', {str(release)!r}, '--format', 'json', '-o', '/dev/stdout']))\n"
+    )
+    piped = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["schema_version"]
+    log = tmp_path / "log.txt"
+    log.write_text("earlier line\n", encoding="utf-8")
+    with log.open("a", encoding="utf-8") as appended:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], stdout=appended, stderr=subprocess.PIPE, check=False
+        )
+    assert done.returncode == 0, done.stderr
+    earlier, _, rest = log.read_text(encoding="utf-8").partition("\n")
+    assert earlier == "earlier line" and json.loads(rest)["schema_version"]
+    assert log.is_file() and not log.is_symlink()
+
+
 def test_output_through_a_symbolic_link_writes_its_target_and_keeps_the_link(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -99,9 +99,17 @@ def _temp_copy(path: Path, text: str) -> Path:
     return temp
 
 
-def _special(path: Path) -> bool:
-    """Whether *path* is a device, FIFO or socket (``-o /dev/null``, ``-o /dev/stdout``):
-    written in place, never renamed over (that would replace the device with a file)."""
+_SYSTEM = ("/dev/", "/proc/")  # /dev/stdout, /dev/fd/N, /proc/self/fd/N: the process's own
+
+
+def _in_place(path: Path) -> bool:
+    """Whether *path* is written in place, never renamed over: a device, FIFO or socket
+    (``-o /dev/null``), or a link under /dev or /proc to the process's own stream (``-o
+    /dev/stdout``, whatever the shell put behind it: a pipe, or the file it redirected to,
+    which a rename would replace). A plain file there (/dev/shm) is renamed as anywhere."""
+    absolute = os.path.abspath(path)
+    if absolute.startswith(_SYSTEM) and os.path.realpath(absolute) != absolute:
+        return True
     try:
         mode = path.stat().st_mode
     except OSError:
@@ -109,8 +117,10 @@ def _special(path: Path) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
-def _write_special(path: Path, text: str) -> None:
-    with path.open("w", encoding="utf-8", newline="") as stream:
+def _write_in_place(path: Path, text: str) -> None:
+    # Appending: a file behind /dev/stdout is the shell's redirection (``>`` emptied it,
+    # ``>>`` keeps what it had); truncating it through /proc would undo ``>>``.
+    with path.open("a", encoding="utf-8", newline="") as stream:
         stream.write(text)
 
 
@@ -124,31 +134,29 @@ def _through_links(path: Path) -> Path:
 def write_files(outputs: Sequence[tuple[Path, str]]) -> None:
     """Write every ``(path, text)``: each to a temporary file beside it first, then all are
     renamed into place, so an error never leaves a partial file (nor a mix of old and new
-    ones, unless a rename itself fails). Devices and FIFOs are written in place, last;
-    symbolic links are followed.
+    ones, unless a rename itself fails). Devices, FIFOs and the process's own streams are
+    written in place, last; other symbolic links are followed.
     """
-    shown = [path for path, _ in outputs]
-    outputs = [(_through_links(path), text) for path, text in outputs]
+    in_place = [(path, text) for path, text in outputs if _in_place(path)]
+    renamed = [(_through_links(path), text) for path, text in outputs if not _in_place(path)]
     temps: list[tuple[Path, Path]] = []
     current: Path | None = None
-    special = [(path, text) for path, text in outputs if _special(path)]
     try:
-        for path, text in outputs:
+        for path, text in renamed:
             current = path
-            if (path, text) not in special:
-                temps.append((_temp_copy(path, text), path))
+            temps.append((_temp_copy(path, text), path))
         for temp, path in temps:
             current = path
             temp.replace(path)
-        for path, text in special:
+        for path, text in in_place:
             current = path
-            _write_special(path, text)
+            _write_in_place(path, text)
     except OSError as exc:
         for temp, _ in temps:
             temp.unlink(missing_ok=True)
         reason = exc.strerror or str(exc)
         raise InputError(f"cannot write: {reason}", path=current) from exc
-    for path in shown:
+    for path, _ in outputs:
         note(f"wrote {path}")
 
 
