@@ -58,6 +58,31 @@ def test_a_kept_head_is_what_read_head_reads(tmp_path: Path) -> None:
             assert whole is None
 
 
+def test_read_head_never_opens_a_fifo_and_hashing_refuses_one(tmp_path: Path) -> None:
+    """A FIFO is refused before it is opened (opening one wakes its writer), and a release
+    file swapped for one before hashing is named, not hashed as an empty file."""
+    import threading
+
+    from clearweights.bom.hashing import hash_files
+    from clearweights.errors import InputError
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: os.close(os.open(fifo, os.O_WRONLY)), daemon=True)
+    writer.start()
+    try:
+        with pytest.raises(UntrustedInputError, match="FIFO"):
+            read_head(fifo, 16)
+        writer.join(timeout=0.5)
+        assert writer.is_alive()  # still waiting for a reader: read_head never opened it
+    finally:
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # let the writer go
+        writer.join(timeout=5)
+    with pytest.raises(InputError, match="FIFO") as raised:
+        hash_files(tmp_path, ["pipe"])
+    assert raised.value.path == str(fifo)
+
+
 def test_read_listed_refuses_a_fifo_without_blocking_and_a_link(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(UntrustedInputError, match="FIFO"):

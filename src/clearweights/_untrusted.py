@@ -78,30 +78,21 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
 
 
 # Flags of every read of release content: never block on a FIFO, never take a terminal.
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def read_head(path: str | Path, limit: int) -> tuple[bytes, bool]:
     """The first *limit* bytes of a regular file, and whether the file is longer.
 
-    A path that is not a symlink is opened without following one (``O_NOFOLLOW``) and checked
-    on the open descriptor: one status call per file, as this runs for every file of a release
-    (the walk that listed it already saw a regular file; the check after opening refuses one
-    swapped since, and ``O_NONBLOCK`` keeps a swapped-in FIFO from blocking). A symlink (the
-    walk follows those inside the release), or a path that cannot be opened so, is checked
-    before it is opened, and the error is the one that check or the plain open gives.
+    Checked before it is opened (opening a device or FIFO can act or block) and again on the
+    open descriptor (a file swapped since is refused; ``O_NONBLOCK`` keeps a swapped-in FIFO
+    from blocking). The files a walk lists go through :class:`Heads` instead, opened once.
     """
-    try:
-        fd = os.open(path, _READ_FLAGS | _NOFOLLOW) if _NOFOLLOW else -1
-    except OSError:  # a symlink, a socket, a missing file: the careful way says which
-        fd = -1
-    if fd < 0:
-        info = os.stat(path)  # before opening: opening a device or FIFO can act or block
-        if not stat.S_ISREG(info.st_mode):
-            raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
-        fd = os.open(path, _READ_FLAGS)
-    data = _read_open(fd, limit)[0]
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+    data = _read_open(os.open(path, READ_FLAGS), limit)[0]
     return data[:limit], len(data) > limit
 
 
@@ -113,7 +104,7 @@ def read_listed(path: str, limit: int) -> tuple[bytes, os.stat_result]:
         OSError: it cannot be opened or read (a link now: ``ELOOP``).
         UntrustedInputError: it is no longer a regular file.
     """
-    return _read_open(os.open(path, _READ_FLAGS | _NOFOLLOW), limit)
+    return _read_open(os.open(path, READ_FLAGS | _NOFOLLOW), limit)
 
 
 def _read_open(fd: int, limit: int) -> tuple[bytes, os.stat_result]:

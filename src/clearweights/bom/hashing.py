@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from clearweights._untrusted import Heads
+from clearweights._untrusted import READ_FLAGS, Heads, UntrustedInputError, file_kind
 from clearweights.errors import InputError
 from clearweights.progress import Progress, Silent
 
@@ -30,7 +30,6 @@ _CHUNK = 1 << 20
 # system calls, and handing it to a thread (and back) costs more than hashing it. Larger
 # files go to threads (hashlib releases the GIL), while the small ones go on being hashed.
 _INLINE = 64 << 10
-_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
 
 def sha256_file(path: Path | str) -> str:
@@ -41,12 +40,27 @@ def sha256_file(path: Path | str) -> str:
 def _digest(path: Path | str) -> tuple[int, int, str]:
     """Size, modification time and SHA-256 of a file, opened once and read in plain chunks (no
     file object: most files of a release are small, and their cost is the opening)."""
-    fd = os.open(path, _FLAGS)
+    fd, info = _open_regular(path)
     try:
-        info = os.fstat(fd)
         return info.st_size, int(info.st_mtime), _read(fd, info)
     finally:
         os.close(fd)
+
+
+def _open_regular(path: Path | str) -> tuple[int, os.stat_result]:
+    """*path* open for reading, and its ``fstat``; a file swapped for a FIFO or a device since
+    the release was listed is refused (it would hash as empty, or read without end).
+
+    Raises:
+        OSError: it cannot be opened.
+        UntrustedInputError: it is not a regular file.
+    """
+    fd = os.open(path, READ_FLAGS)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+    return fd, info
 
 
 def _read(fd: int, info: os.stat_result) -> str:
@@ -101,13 +115,15 @@ def hash_files(
             size, mtime, digest = _digest(full)
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", path=Path(full)) from exc
+        except UntrustedInputError as exc:
+            raise InputError(str(exc), path=Path(full)) from exc
         observer.advance(rel)
         return FileDigest(rel, size, digest, mtime)
 
     done: list[FileDigest | Future[FileDigest]] = []
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         for rel in sorted(paths):
-            full = locations.get(rel) or os.path.join(base, rel)
+            full = where(rel)
             kept = heads.whole(full) if heads is not None else None
             if kept is not None:
                 data, mtime = kept
@@ -115,9 +131,8 @@ def hash_files(
                 done.append(FileDigest(rel, len(data), hashlib.sha256(data).hexdigest(), mtime))
                 continue
             try:
-                fd = os.open(full, _FLAGS)
+                fd, info = _open_regular(full)
                 try:
-                    info = os.fstat(fd)
                     if info.st_size > _INLINE:
                         done.append(pool.submit(large, rel))  # opened again in its thread
                         continue
@@ -126,6 +141,8 @@ def hash_files(
                     os.close(fd)
             except OSError as exc:
                 raise InputError(f"cannot read: {exc.strerror or exc}", path=Path(full)) from exc
+            except UntrustedInputError as exc:
+                raise InputError(str(exc), path=Path(full)) from exc
             observer.advance(rel)
             done.append(FileDigest(rel, info.st_size, digest, int(info.st_mtime)))
         digests = tuple(d if isinstance(d, FileDigest) else d.result() for d in done)
