@@ -99,6 +99,13 @@ def test_a_given_bom_gets_the_schemas_problems_only(large: dict[str, Any]) -> No
     assert validate_sampled_cyclonedx(doc, built=False) == validate_cyclonedx(doc)
 
 
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_a_given_boms_problems_are_worded_by_the_schema(large: dict[str, Any], name: str) -> None:
+    doc = copy.deepcopy(large)
+    BREAKS[name](doc)
+    assert validate_document(json.dumps(doc)) == ("cyclonedx", validate_cyclonedx(doc))
+
+
 def test_a_given_bom_names_the_dependency_entry_of_a_problem(large: dict[str, Any]) -> None:
     doc = copy.deepcopy(large)
     entries = doc["dependencies"]

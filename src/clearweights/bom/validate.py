@@ -316,7 +316,10 @@ def validate_document(text: str) -> tuple[str | None, list[Problem]]:
     if kind == "cyclonedx":
         from clearweights.bom._sampled import validate_sampled_cyclonedx
 
-        return kind, validate_sampled_cyclonedx(doc, built=False)
+        # Clean documents are checked fast; a broken one is walked whole, so that every
+        # problem is worded by the schema, as a user reading them expects.
+        found = validate_sampled_cyclonedx(doc, built=False)
+        return kind, validate_cyclonedx(doc) if found else []
     if kind == "spdx3":
         return kind, validate_spdx3(doc)
     return None, [
