@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
+from clearweights._untrusted import FRONT_MATTER
 from clearweights.audit import audit_collected
 from clearweights.audit.model import AuditReport
 from clearweights.audit.obligations import for_licence
 from clearweights.formats.json import document
 from clearweights.licenses import get
-from clearweights.release.card import _FRONT_MATTER
 from clearweights.scale import _json
 from clearweights.scale._json import json_plain, same_floats, sorted_json
 from clearweights.scale.rows import TextPool, _short_ascii, _yaml, row_item, row_release
@@ -102,7 +102,7 @@ def _front_matters() -> list[dict[str, Any]]:
     """The front matter of every real card and example release, as YAML reads it."""
     found = []
     for path in [*sorted(CARDS.rglob("*.md")), *sorted(EXAMPLES.glob("*/README.md"))]:
-        match = _FRONT_MATTER.search(path.read_text(encoding="utf-8"))
+        match = FRONT_MATTER.search(path.read_text(encoding="utf-8"))
         if match is None:
             continue
         try:

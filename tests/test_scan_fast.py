@@ -261,9 +261,9 @@ def test_front_matter_is_split_where_the_hub_splits_it(text: str) -> None:
     """clearweights' own split of a card (no Hub client import) equals the Hub library's."""
     from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
-    from clearweights.release.card import _FRONT_MATTER
+    from clearweights._untrusted import FRONT_MATTER
 
-    theirs, ours = REGEX_YAML_BLOCK.search(text), _FRONT_MATTER.search(text)
+    theirs, ours = REGEX_YAML_BLOCK.search(text), FRONT_MATTER.search(text)
     assert (theirs is None) == (ours is None)
     if theirs is not None and ours is not None:
         assert (ours["block"], ours.end()) == (theirs.group(2), theirs.end())

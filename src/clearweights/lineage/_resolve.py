@@ -13,7 +13,7 @@ from clearweights.errors import ClearweightsError
 from clearweights.licenses._expression import LicenceExpression, all_of
 from clearweights.lineage.families import family_of
 from clearweights.lineage.model import RELATIONS, BaseModel
-from clearweights.release.model import Release
+from clearweights.release.model import HUB_METADATA, Release
 
 MAX_DEPTH = 4  # bases of bases followed through local copies
 _HUB_URL = re.compile(r"^https?://(?:www\.)?huggingface\.co/")
@@ -21,7 +21,6 @@ _ADAPTER_FILES = {"adapter_config.json", "adapter_model.safetensors", "adapter_m
 _ADAPTER_TAGS = {"lora", "peft", "qlora", "adapter"}
 _MERGE_TAGS = {"merge", "mergekit"}
 _QUANT_TAGS = {"gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized"}
-HUB_METADATA = "hf-metadata"  # the kind of a release read from a Hub metadata row
 MAX_BASES = 16  # a card naming more is read up to here (a merge rarely has more)
 
 

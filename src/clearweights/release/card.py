@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from clearweights._untrusted import MAX_DEPTH, MAX_YAML_NODES, check_yaml
+from clearweights._untrusted import FRONT_MATTER, MAX_DEPTH, MAX_YAML_NODES, check_yaml
 from clearweights.release.claims import Statement, find_statements
 from clearweights.release.model import CardData
 
@@ -22,14 +22,6 @@ _URL = re.compile(r"https?://[^\s)\]>\"'`]+")
 # "^#{1,6}..." written to start with its literal "#" (the lookbehind is the line start): the
 # engine then skips to each "#" instead of trying the pattern at every position (a third faster).
 _HEADING = re.compile(r"#(?<![^\n]#)#{0,5}\s+(.+?)\s*#*\s*$", re.MULTILINE)
-# Front matter as the Hub splits a card: optional leading blank space, a line "---", the
-# block (as short as it can be), a line "---" (trailing blanks allowed) ending the text or
-# followed by a line break. Written here so a card is read without importing the Hub
-# client's upload and download code (about 0.4 s of every command's start).
-_NEWLINE = r"(?:\r\n|\r|\n)"
-_FRONT_MATTER = re.compile(
-    rf"^(\s*---{_NEWLINE})(?P<block>[\S\s]*?)({_NEWLINE}---[ \t]*(?:\r\n|\n|$))"
-)
 
 
 class CardError(ValueError):
@@ -195,7 +187,7 @@ def _parse_card(text: str, path: str) -> CardData:
     # A byte-order mark (Windows editors write one) must not hide the front matter: the
     # licence and base model the maker declared would be read as none.
     text = text.removeprefix("\ufeff")
-    found = _FRONT_MATTER.search(text)
+    found = FRONT_MATTER.match(text)
     if found is None:
         # No front matter: nothing to load, and no "metadata block was not found" warning.
         data: dict[str, Any] = {}
@@ -204,8 +196,8 @@ def _parse_card(text: str, path: str) -> CardData:
     else:
         block = found["block"]
         loaded = _front_matter(block) if len(block) <= _CACHED_BLOCK else _load(block)
-        # Read only: what the card keeps of a mutable value (a licence list, the model-index
-        # entries) is copied below, so the cached data is never shared with a caller.
+        # Shared and read only (cached): what the card keeps of a mutable value (a licence
+        # list, the model-index entries) is copied below; never hand this dict out.
         data, notes = loaded[0], loaded[1]
         body = text[found.end() :]  # as huggingface_hub's ModelCard.text
     offset = text.count("\n", 0, max(text.find(body[:80]), 0)) if body else 0

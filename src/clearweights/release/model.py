@@ -59,12 +59,15 @@ class Skipped:
     reason: str
 
 
+HUB_METADATA = "hf-metadata"  # the kind of a release read from a Hub metadata row
+
+
 @dataclass(frozen=True)
 class Release:
     """A model release: its files or declared components, and its card."""
 
     name: str
-    kind: str  # directory, hf-cache, mof-file
+    kind: str  # directory, hf-cache, mof-file, or HUB_METADATA
     location: str
     files: tuple[ReleaseFile, ...] = ()
     card: CardData | None = None

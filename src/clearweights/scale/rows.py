@@ -23,10 +23,10 @@ from clearweights.components import MofComponent
 from clearweights.errors import ReleaseError
 from clearweights.inventory.rules import assign
 from clearweights.release.card import MAX_CARD_BYTES, CardError, parse_card
-from clearweights.release.model import CardData, Release, ReleaseFile, Skipped
+from clearweights.release.model import HUB_METADATA, CardData, Release, ReleaseFile, Skipped
 from clearweights.scale.items import Item
 
-SOURCE = "hf-metadata"
+SOURCE = HUB_METADATA
 WEIGHT_KINDS = (MofComponent.MODEL_PARAMETERS_FINAL, MofComponent.MODEL_PARAMETERS_INTERMEDIATE)
 _CARD = "README.md"
 

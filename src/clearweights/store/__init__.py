@@ -159,7 +159,7 @@ class Store:
             sources = {i[0] for i in wanted}
             for source in sources:
                 mine = wanted if len(sources) == 1 else {i for i in wanted if i[0] == source}
-                if known is not None and known.ready(connection, source, len(wanted)):
+                if known is not None and known.ready(connection, source, len(mine)):
                     read = mine & known.entries[source]
                     found |= read
                     if source not in known.written:  # nothing done that the set lacks
