@@ -214,3 +214,32 @@ def test_the_collector_runs_again_after_the_last_pause() -> None:
     with pytest.raises(ValueError, match="broken"), paused():  # resumed on an error too
         raise ValueError("broken")
     assert gc.isenabled()
+
+
+def test_the_collector_runs_while_pickles_are_scanned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile pickle stream may build cyclic garbage as long as it runs: the collector is
+    paused around listing and writing only, never around a pickle scan (audit or BOM)."""
+    import clearweights.audit as audit_module
+    from clearweights.audit import audit_release
+    from clearweights.bom import build_bom
+    from tests.build import pickled_global
+
+    (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n# A model\n", encoding="utf-8")
+    (tmp_path / "training_args.bin").write_bytes(
+        pickled_global("transformers.training_args", "TrainingArguments", {"seed": "42"})
+    )
+    seen: list[bool] = []
+    scan = getattr(audit_module, "scan_release_file")  # noqa: B009  (not exported)
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return scan(*args, **kwargs)
+
+    monkeypatch.setattr(audit_module, "scan_release_file", watched)
+    assert gc.isenabled()
+    audit_release(str(tmp_path))
+    build_bom(str(tmp_path), "cyclonedx")
+    assert seen and all(seen)  # the collector on through every scan, audit and BOM
+    assert gc.isenabled()

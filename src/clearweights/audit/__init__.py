@@ -178,8 +178,7 @@ def audit_release(
     """
     heads = heads if heads is not None else Heads()  # each file opened once, while listed
     try:
-        with paused():  # see clearweights._gc
-            release = open_release(location, download=download, revision=revision, heads=heads)
+        release = open_release(location, download=download, revision=revision, heads=heads)
     except ClearweightsError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         return ReleaseAudit(location, None, error=exc.message + hint)

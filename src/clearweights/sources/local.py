@@ -8,6 +8,7 @@ import stat
 from operator import attrgetter
 from pathlib import Path
 
+from clearweights._gc import paused
 from clearweights._untrusted import (
     Heads,
     UntrustedInputError,
@@ -60,6 +61,10 @@ class LocalDirectory:
 
     def collect(self) -> Release:
         """Return the release: every file with its size, and the parsed model card."""
+        with paused():  # bounded reads only: see clearweights._gc
+            return self._collect()
+
+    def _collect(self) -> Release:
         files: list[ReleaseFile] = []
         skipped: list[Skipped] = []
         stack: list[tuple[str, str, int]] = [(str(self.path), "", 0)]
