@@ -79,7 +79,7 @@ class LocalDirectory:
             for entry in entries:
                 rel = f"{prefix}/{entry.name}" if prefix else entry.name
                 if entry.is_file(follow_symlinks=False):  # the usual case, inline
-                    found = self._regular(entry, rel, self.heads)
+                    found = self._regular(entry, rel)
                     if isinstance(found, ReleaseFile):
                         files.append(found)
                     else:
@@ -113,31 +113,24 @@ class LocalDirectory:
             skipped=tuple(sorted(skipped, key=lambda s: (s.path, s.reason))),
         )
 
-    @staticmethod
-    def _regular(entry: os.DirEntry[str], rel: str, heads: Heads | None) -> ReleaseFile | Skipped:
+    def _regular(self, entry: os.DirEntry[str], rel: str) -> ReleaseFile | Skipped:
         """The file at *entry*, which the folder listing says is a regular file (not a link).
 
-        With *heads*, the file is opened (without following a link, never blocking) and its
-        first bytes kept: that open says whether it can be read, as ``access`` would.
+        With room left in the heads, the file is opened (without following a link, never
+        blocking) and its first bytes kept: that open says whether it can be read, as
+        ``access`` would. Otherwise it is checked as any entry is, without opening it.
         """
+        heads = self.heads
+        if heads is None or not heads.room():
+            return self._file(entry, rel)
         shown = rel if rel.isascii() else display_path(rel)
-        if heads is not None and heads.room():
-            try:
-                data, info = read_listed(entry.path, Heads.SIZE)
-            except OSError as exc:
-                return Skipped(shown, f"could not be read: {_why(exc)}")
-            except UntrustedInputError as exc:  # swapped for a FIFO or a device since listed
-                return Skipped(shown, str(exc))
-            heads.keep(entry.path, data, int(info.st_mtime))
-            return ReleaseFile(shown, info.st_size, entry.path)
         try:
-            info = entry.stat(follow_symlinks=False)
+            data, info = read_listed(entry.path, Heads.SIZE)
         except OSError as exc:
             return Skipped(shown, f"could not be read: {_why(exc)}")
-        if not stat.S_ISREG(info.st_mode):  # swapped since the listing
-            return Skipped(shown, f"is {file_kind(info.st_mode)}, not a regular file; not read")
-        if not os.access(entry.path, os.R_OK):
-            return Skipped(shown, "could not be read: permission denied")
+        except UntrustedInputError as exc:  # swapped for a FIFO or a device since listed
+            return Skipped(shown, str(exc))
+        heads.keep(entry.path, data, int(info.st_mtime))
         return ReleaseFile(shown, info.st_size, entry.path)
 
     def _file(self, entry: os.DirEntry[str], rel: str) -> ReleaseFile | Skipped:
