@@ -106,7 +106,6 @@ _CLAIM_TAGS = re.compile(
     re.IGNORECASE,
 )
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
-_FENCE_MARK = re.compile(r"```|~~~")  # where a fence line may be (then checked by _FENCE)
 _BLOCK = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\d+[.)]\s|\||>)")
 
 
@@ -120,6 +119,8 @@ class Statements:
 
 def _clean(text: str) -> tuple[str, list[tuple[int, int]]]:
     """Prose without markup, and the spans that were link texts."""
+    if "`" not in text and "[" not in text and "<" not in text and "://" not in text:
+        return text, []  # every alternative of _MARKUP needs one of these: nothing to clean
     out: list[str] = []
     spans: list[tuple[int, int]] = []
     size = last = 0
@@ -163,7 +164,6 @@ class _Paragraph:
 # through a link's or an anchor's text. A paragraph none of whose lines has one of these
 # cannot hold a statement, and is not cleaned at all (most of a card's prose).
 _MAYBE = re.compile(r"open|available|\]\(|</a", re.IGNORECASE)
-_MAYBE_LOWER = re.compile(r"open|available|\]\(|</a")
 
 
 def _paragraph(lines: list[tuple[int, str]]) -> _Paragraph | None:
@@ -188,16 +188,16 @@ def _paragraphs(body: str) -> Iterator[_Paragraph]:
     lines that match are found by one search of the whole text, and each one's paragraph is
     the run of prose lines around it (no pattern of ``_MAYBE`` spans two lines).
     """
-    lines = body.splitlines()
-    ends = list(accumulate(map(len, body.splitlines(keepends=True))))
-    hits = _maybe_lines(body, ends)
+    ends = _line_ends(body)
+    if body.isascii():  # ASCII: re.IGNORECASE is ASCII case folding, str.lower() too
+        hits = _marked_lines(body.lower(), _MAYBE_MARKS, _Lines(body, ends))
+    else:
+        hits = _maybe_lines(body, _Lines(body, ends))
     if not hits:
         return
-    fences = [
-        i
-        for i in sorted({bisect.bisect_right(ends, m.start()) for m in _FENCE_MARK.finditer(body)})
-        if _FENCE.match(lines[i])
-    ]
+    lines = body.splitlines()
+    marked = _marked_lines(body, _FENCE_MARKS, _Lines(body, ends))
+    fences = [i for i in marked if _FENCE.match(lines[i])]
 
     def prose(i: int) -> bool:  # not a fence, not inside one, not blank, not a block line
         if i < 0 or i >= len(lines) or not lines[i].strip() or _BLOCK.match(lines[i]):
@@ -224,16 +224,70 @@ def _paragraphs(body: str) -> Iterator[_Paragraph]:
             yield paragraph
 
 
-def _maybe_lines(body: str, ends: list[int]) -> list[int]:
+# What str.splitlines ends a line at, besides "\n" (a "\r\n" pair is one end).
+_OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _line_ends(text: str) -> list[int] | None:
+    """Where each line of *text* ends; None where "\n" is the only line end (then counted)."""
+    if any(c in text for c in _OTHER_BREAKS):
+        return list(accumulate(map(len, text.splitlines(keepends=True))))
+    return None
+
+
+class _Lines:
+    """The line (as ``str.splitlines`` numbers them) of positions asked in increasing order."""
+
+    def __init__(self, text: str, ends: list[int] | None) -> None:
+        self.text = text
+        self.ends = ends
+        self.at = self.line = 0
+
+    def of(self, position: int) -> int:
+        if self.ends is not None:
+            return bisect.bisect_right(self.ends, position)
+        self.line += self.text.count("\n", self.at, position)  # only "\n" ends a line
+        self.at = position
+        return self.line
+
+    def after(self, line: int, position: int) -> int:
+        """Where the line after *line* (which holds *position*) starts; -1 after the last."""
+        if self.ends is not None:
+            return self.ends[line] if line < len(self.ends) - 1 else -1
+        end = self.text.find("\n", position)
+        return -1 if end < 0 else end + 1
+
+
+_MAYBE_MARKS = ("open", "available", "](", "</a")  # _MAYBE's alternatives, lower case
+_FENCE_MARKS = ("```", "~~~")  # where a fence line may be (then checked by _FENCE)
+
+
+def _marked_lines(text: str, marks: tuple[str, ...], lines: _Lines) -> list[int]:
+    """The lines (in order) holding one of *marks* (none spans two lines): a find per mark."""
+    found: list[int] = []
+    nexts = [text.find(mark) for mark in marks]
+    while hits := [p for p in nexts if p >= 0]:
+        at = min(hits)
+        line = lines.of(at)
+        found.append(line)
+        start = lines.after(line, at)
+        if start < 0:
+            break
+        pairs = zip(marks, nexts, strict=True)
+        nexts = [text.find(mark, start) if 0 <= p < start else p for mark, p in pairs]
+    return found
+
+
+def _maybe_lines(body: str, lines: _Lines) -> list[int]:
     """The lines (in order) where ``_MAYBE`` matches: one search per line that has a match."""
-    # ASCII text: its lower case matched exactly is what re.IGNORECASE finds, and faster.
-    text, pattern = (body.lower(), _MAYBE_LOWER) if body.isascii() else (body, _MAYBE)
     found: list[int] = []
     at = 0
-    while (m := pattern.search(text, at)) is not None:
-        line = bisect.bisect_right(ends, m.start())
+    while (m := _MAYBE.search(body, at)) is not None:
+        line = lines.of(m.start())
         found.append(line)
-        at = ends[line]  # the next line
+        at = lines.after(line, m.start())
+        if at < 0:
+            break
     return found
 
 
@@ -331,8 +385,15 @@ def find_statements(body: str, first_line: int = 1, tags: Sequence[Statement] = 
     weights: list[Statement] = []
     for paragraph in _paragraphs(body):
         text = " ".join(paragraph.parts)
+        # Every term holds "open" or "available": ASCII text without one is passed over
+        # (the cleaned text, so a link's text joined to its neighbours is searched too).
+        low = text.lower() if text.isascii() else None
+        if low is not None and "open" not in low and "available" not in low:
+            continue
         starts = [a for a, _ in paragraph.links]
         for start, sentence in _sentences(text):
+            if low is not None and _no_term(low, start, start + len(sentence)):
+                continue
             kinds: set[str] = set()
             for m in _TERM.finditer(sentence):
                 kind = "claim" if m["claim"] else "weights"
@@ -350,6 +411,11 @@ def find_statements(body: str, first_line: int = 1, tags: Sequence[Statement] = 
                     line = first_line + paragraph.line_of(at)
                     found.append((line, _evidence(sentence, m.start())))
     return Statements(tuple(claims), tuple(weights))
+
+
+def _no_term(low: str, start: int, end: int) -> bool:
+    """Whether lower-cased ASCII text holds neither "open" nor "available" in [start, end)."""
+    return low.find("open", start, end) < 0 and low.find("available", start, end) < 0
 
 
 def _sentences(text: str) -> Iterator[tuple[int, str]]:
