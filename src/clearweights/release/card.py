@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from clearweights._untrusted import FRONT_MATTER, MAX_DEPTH, MAX_YAML_NODES, check_yaml
+from clearweights.release._front import plain_front_matter
 from clearweights.release.claims import Statement, find_statements
 from clearweights.release.model import CardData
 
@@ -40,10 +41,16 @@ class _Collect(logging.Filter):
         return False
 
 
+# Loggers live as long as the process: looked up once.
+_HUB_LOGGERS = tuple(
+    logging.getLogger(f"huggingface_hub.{m}") for m in ("repocard", "repocard_data")
+)
+
+
 @contextmanager
 def _hub_warnings() -> Iterator[_Collect]:
     # Printed without the card's name they mislead; the audit reports them with the file.
-    loggers = [logging.getLogger(f"huggingface_hub.{m}") for m in ("repocard", "repocard_data")]
+    loggers = _HUB_LOGGERS
     collect = _Collect()
     for logger in loggers:
         logger.addFilter(collect)
@@ -76,6 +83,9 @@ _CACHED_BLOCK = 4096  # front matter up to this size is parsed once per distinct
 
 def _safe_load(block: str) -> Any:
     """yaml.safe_load of the block, by libyaml; the pure-Python parser words any error."""
+    plain = plain_front_matter(block, _SAFE_LOADER)  # most cards: no YAML parser needed
+    if plain is not None:
+        return plain
     try:
         loaded = yaml.load(block, Loader=_SAFE_LOADER)
     except yaml.YAMLError:
@@ -95,7 +105,12 @@ def _within_limits(block: str) -> bool:
         len(block) <= MAX_YAML_NODES // 8
         and "&" not in block
         and "*" not in block
-        and sum(block.count(c) for c in "-?:[{") <= MAX_DEPTH
+        and block.count("-")
+        + block.count("?")
+        + block.count(":")
+        + block.count("[")
+        + block.count("{")
+        <= MAX_DEPTH
     )
 
 
