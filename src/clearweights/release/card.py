@@ -219,7 +219,9 @@ def _parse_card(text: str, path: str) -> CardData:
     tags = _strings(data.get("tags"))
     statements = find_statements(body, offset + 1, _tag_lines(text, offset, tags))
     licence = data.get("license")
-    headings = list(_HEADING.finditer(body))  # read once: sections, limitations, uses
+    headings = _headings(body)  # read once: sections, limitations, uses
+    titles = [title.strip() for _, _, title in headings]
+    lows = [title.lower() for title in titles]
     return CardData(
         license=licence
         if isinstance(licence, str)
@@ -239,9 +241,9 @@ def _parse_card(text: str, path: str) -> CardData:
         claims=statements.claims,
         open_weights=statements.open_weights,
         links=tuple(dict.fromkeys(m.rstrip(".,") for m in _URL.findall(body))),
-        sections=tuple(m[1].strip().lower() for m in headings),
-        limitations=_section(body, _LIMITATIONS, headings),
-        uses=_section(body, _USES, headings),
+        sections=tuple(lows),
+        limitations=_section(body, headings, titles, lows, _LIMITATIONS),
+        uses=_section(body, headings, titles, lows, _USES),
         path=path,
         notes=notes,
     )
@@ -251,17 +253,60 @@ _cached_card = functools.lru_cache(maxsize=512)(_parse_card)
 
 _LIMITATIONS = re.compile(r"limitation|bias|risk", re.IGNORECASE)
 _USES = re.compile(r"intended use|^uses$|use cases|direct use", re.IGNORECASE)
+# The patterns' words, lower case: on an ASCII title re.IGNORECASE is ASCII case folding.
+_WORDS = {_LIMITATIONS: (("limitation", "bias", "risk"), ()),
+          _USES: (("intended use", "use cases", "direct use"), ("uses",))}  # fmt: skip
 _SECTION_CHARS = 1000
+Heading = tuple[int, int, str]  # where it starts, where its line ends, its title (unstripped)
 
 
-def _section(body: str, heading: re.Pattern[str], matches: list[re.Match[str]]) -> str | None:
-    """The text under the first heading that matches, up to the next heading."""
-    for i, m in enumerate(matches):
-        if heading.search(m[1].strip()):
-            end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
-            text = " ".join(body[m.end() : end].split())
+def _section(
+    body: str, headings: list[Heading], titles: list[str], lows: list[str], pattern: re.Pattern[str]
+) -> str | None:
+    """The text under the first heading whose title matches, up to the next heading."""
+    words, wholes = _WORDS[pattern]  # words anywhere in the title, whole titles
+    for i, (title, low) in enumerate(zip(titles, lows, strict=True)):
+        if (
+            (low in wholes or any(word in low for word in words))
+            if title.isascii()
+            else pattern.search(title)
+        ):
+            end = headings[i + 1][0] if i + 1 < len(headings) else len(body)
+            text = " ".join(body[headings[i][1] : end].split())
             return text[:_SECTION_CHARS] or None
     return None
+
+
+# Each "#" run at a line start, its white space and the rest of the line the title is on.
+_CANDIDATE = re.compile(r"#(?<![^\n]#)#{0,5}\s+([^\n]*)")  # _HEADING's start, greedy
+_LOOK = 64  # how far past a heading's line the next word is looked for
+
+
+def _headings(body: str) -> list[Heading]:
+    """The headings ``_HEADING.finditer`` finds, without its lazy title (a third of a card).
+
+    After the "#"s and all the white space, _HEADING's title is the shortest start of the
+    line's rest after which only spaces, "#"s and spaces are left (one character at least);
+    its match may run on past the line end over white space and, where the next word after
+    the line is on a line of only "#"s, over those too. Where that may be (or the white space
+    runs to the end), the whole body is read by _HEADING itself; otherwise each match ends
+    where _HEADING's does, give or take white space (which no reader of a heading's end minds).
+    """
+    out: list[Heading] = []
+    for m in _CANDIDATE.finditer(body):
+        rest = m[1]  # after all the white space (from a later line, as _HEADING takes it)
+        if not rest:  # white space to the end: _HEADING's title is one of its characters
+            return [(h.start(), h.end(), h[1]) for h in _HEADING.finditer(body)]
+        end = m.end()
+        after = body[end : end + _LOOK].lstrip()
+        if (
+            not after.split("\n", 1)[0].rstrip().lstrip("#")
+            if after.startswith("#")
+            else not after and end + _LOOK < len(body)
+        ):
+            return [(h.start(), h.end(), h[1]) for h in _HEADING.finditer(body)]
+        out.append((m.start(), end, rest.rstrip().rstrip("#").rstrip() or rest[0]))
+    return out
 
 
 def _tag_lines(text: str, front_lines: int, tags: tuple[str, ...]) -> tuple[Statement, ...]:
