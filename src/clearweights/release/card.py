@@ -264,22 +264,29 @@ def _section(
     body: str, headings: list[Heading], titles: list[str], lows: list[str], pattern: re.Pattern[str]
 ) -> str | None:
     """The text under the first heading whose title matches, up to the next heading."""
-    words, wholes = _WORDS[pattern]  # words anywhere in the title, whole titles
-    for i, (title, low) in enumerate(zip(titles, lows, strict=True)):
-        if (
-            (low in wholes or any(word in low for word in words))
-            if title.isascii()
-            else pattern.search(title)
-        ):
-            end = headings[i + 1][0] if i + 1 < len(headings) else len(body)
-            text = " ".join(body[headings[i][1] : end].split())
-            return text[:_SECTION_CHARS] or None
-    return None
+    i = _first_title(titles, lows, pattern)
+    if i is None:
+        return None
+    end = headings[i + 1][0] if i + 1 < len(headings) else len(body)
+    text = " ".join(body[headings[i][1] : end].split())
+    return text[:_SECTION_CHARS] or None
 
 
-# Each "#" run at a line start, its white space and the rest of the line the title is on.
-_CANDIDATE = re.compile(r"#(?<![^\n]#)#{0,5}\s+([^\n]*)")  # _HEADING's start, greedy
-_LOOK = 64  # how far past a heading's line the next word is looked for
+def _first_title(titles: list[str], lows: list[str], pattern: re.Pattern[str]) -> int | None:
+    """Which title *pattern* finds first (ASCII titles: their words found in one text)."""
+    joined = "\n".join(lows)  # no title holds a "\n"
+    if not joined.isascii():
+        return next((i for i, title in enumerate(titles) if pattern.search(title)), None)
+    words, wholes = _WORDS[pattern]  # words anywhere in a title, whole titles
+    framed = f"\n{joined}\n"
+    found = [at for word in words if (at := framed.find(word)) >= 0]
+    found += [at for whole in wholes if (at := framed.find(f"\n{whole}\n")) >= 0]
+    return framed.count("\n", 0, min(found) + 1) - 1 if found else None
+
+
+# Each "#" run at a line start, its white space, the rest of the line the title is on, and
+# the line of the next word after it, from that word (none at the end).
+_CANDIDATE = re.compile(r"#(?<![^\n]#)#{0,5}\s+([^\n]*)(?=\s*(\S[^\n]*)?)")
 
 
 def _headings(body: str) -> list[Heading]:
@@ -294,18 +301,13 @@ def _headings(body: str) -> list[Heading]:
     """
     out: list[Heading] = []
     for m in _CANDIDATE.finditer(body):
-        rest = m[1]  # after all the white space (from a later line, as _HEADING takes it)
-        if not rest:  # white space to the end: _HEADING's title is one of its characters
+        rest, after = m.group(1, 2)  # rest: after all the white space, as _HEADING takes it
+        if not rest or (after is not None and not after.rstrip().lstrip("#")):
             return [(h.start(), h.end(), h[1]) for h in _HEADING.finditer(body)]
-        end = m.end()
-        after = body[end : end + _LOOK].lstrip()
-        if (
-            not after.split("\n", 1)[0].rstrip().lstrip("#")
-            if after.startswith("#")
-            else not after and end + _LOOK < len(body)
-        ):
-            return [(h.start(), h.end(), h[1]) for h in _HEADING.finditer(body)]
-        out.append((m.start(), end, rest.rstrip().rstrip("#").rstrip() or rest[0]))
+        title = rest.rstrip()
+        if title[-1] == "#":
+            title = title.rstrip("#").rstrip() or rest[0]
+        out.append((m.start(), m.end(), title))
     return out
 
 
