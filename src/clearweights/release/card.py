@@ -235,9 +235,7 @@ def _parse_card(text: str, path: str) -> CardData:
         datasets=_strings(data.get("datasets")),
         tags=tags,
         pipeline_tag=_first(data.get("pipeline_tag")),
-        model_index=copy.deepcopy(
-            tuple(x for x in data.get("model-index") or [] if isinstance(x, dict))
-        ),
+        model_index=_model_index(data.get("model-index")),
         claims=statements.claims,
         open_weights=statements.open_weights,
         links=tuple(dict.fromkeys(m.rstrip(".,") for m in _URL.findall(body))),
@@ -319,6 +317,12 @@ def _tag_lines(text: str, front_lines: int, tags: tuple[str, ...]) -> tuple[Stat
         number = next((i + 1 for i, line in enumerate(lines) if tag in line), 1)
         out.append((number, tag))
     return tuple(out)
+
+
+def _model_index(value: Any) -> tuple[dict[str, Any], ...]:
+    """A copy of the model-index entries (the front matter's data is shared: see _front_matter)."""
+    entries = tuple(x for x in value or [] if isinstance(x, dict))
+    return copy.deepcopy(entries) if entries else ()
 
 
 def _first(value: Any) -> str | None:
