@@ -115,6 +115,7 @@ PIECES = [
     "`", "`open source`", "https://open.example/x", "<b>", "![img](y)", "```", "~~~", "\n",
     "\n\n", "\r\n", "\r", "\u2028", "\x0b", "\x1c", "\x85", "# ", "- ", "1. ", "| ", "> ",
     " ", ". ", "? ", "; ", "\u0130", "\u0131", "\u017f", "\u212a", "\u00e9", "\t",
+    "HTTP://X.ORG/open", "ftp://f", "Https", "://", "!", "http", "<a href=x>", "<br>",
 ]  # fmt: skip
 
 

@@ -297,16 +297,14 @@ def _headings(body: str) -> list[Heading]:
     runs to the end), the whole body is read by _HEADING itself; otherwise each match ends
     where _HEADING's does, give or take white space (which no reader of a heading's end minds).
     """
-    out: list[Heading] = []
-    for m in _CANDIDATE.finditer(body):
-        rest, after = m.group(1, 2)  # rest: after all the white space, as _HEADING takes it
-        if not rest or (after is not None and not after.rstrip().lstrip("#")):
+    matches = list(_CANDIDATE.finditer(body))
+    titles = []
+    for rest, after in (m.group(1, 2) for m in matches):  # rest: after all the white space
+        if not rest or (after is not None and after[0] == "#" and not after.rstrip().lstrip("#")):
             return [(h.start(), h.end(), h[1]) for h in _HEADING.finditer(body)]
         title = rest.rstrip()
-        if title[-1] == "#":
-            title = title.rstrip("#").rstrip() or rest[0]
-        out.append((m.start(), m.end(), title))
-    return out
+        titles.append(title if title[-1] != "#" else title.rstrip("#").rstrip() or rest[0])
+    return [(m.start(), m.end(), title) for m, title in zip(matches, titles, strict=True)]
 
 
 def _tag_lines(text: str, front_lines: int, tags: tuple[str, ...]) -> tuple[Statement, ...]:

@@ -124,7 +124,7 @@ def _clean(text: str) -> tuple[str, list[tuple[int, int]]]:
     out: list[str] = []
     spans: list[tuple[int, int]] = []
     size = last = 0
-    for m in _MARKUP.finditer(text):
+    for m in _markup(text) if text.isascii() else _MARKUP.finditer(text):
         out.append(text[last : m.start()])
         size += m.start() - last
         link = m["link"] if m["link"] is not None else m["anchor"]
@@ -136,6 +136,37 @@ def _clean(text: str) -> tuple[str, list[tuple[int, int]]]:
         last = m.end()
     out.append(text[last:])
     return "".join(out), spans
+
+
+_SCHEMES = ("https", "http", "ftp")  # _MARKUP's URL schemes, longest first
+
+
+def _markup(text: str) -> Iterator[re.Match[str]]:
+    """``_MARKUP.finditer(text)`` of ASCII text, tried only where a match can start.
+
+    Every alternative starts with "`", "!", "[" or "<", or with a scheme and "://" (ASCII
+    case folding: str.lower). The leftmost match from where the last one ended is the first
+    of those places, at or after it, where the pattern matches.
+    """
+    starts: list[int] = []
+    for mark in "`![<":
+        at = text.find(mark)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(mark, at + 1)
+    if "://" in text:
+        low = text.lower()
+        at = low.find("://")
+        while at >= 0:
+            starts += [
+                at - len(s) for s in _SCHEMES if at >= len(s) and low.startswith(s, at - len(s))
+            ]
+            at = low.find("://", at + 1)
+    last = 0
+    for start in sorted(starts):
+        if start >= last and (m := _MARKUP.match(text, start)) is not None:
+            yield m
+            last = m.end()
 
 
 @dataclass
