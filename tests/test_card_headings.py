@@ -42,7 +42,7 @@ def _check(body: str) -> list[card.Heading]:
     titles = [title.strip() for _, _, title in found]
     lows = [title.lower() for title in titles]
     for pattern in (card._LIMITATIONS, card._USES):
-        section = card._section(body, found, titles, lows, pattern)
+        section = card._section(body, found, titles, card._framed(lows), pattern)
         assert section == _plain_section(body, pattern)
     return found
 

@@ -114,14 +114,22 @@ def _within_limits(block: str) -> bool:
     )
 
 
+@functools.cache
+def _hub_classes() -> tuple[Any, Any]:
+    """huggingface_hub's ModelCardData and CardData, imported on the first card read."""
+    from huggingface_hub.repocard_data import CardData as HubCardData
+    from huggingface_hub.repocard_data import ModelCardData
+
+    return ModelCardData, HubCardData
+
+
 def _load(block: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The front matter's data and the Hub library's notes on it.
 
     Raises:
         CardError: the block is not valid YAML, passes a limit, or the Hub library refuses it.
     """
-    from huggingface_hub.repocard_data import ModelCardData
-
+    model_card_data, _ = _hub_classes()
     try:
         if not _within_limits(block):
             check_yaml(block)  # nesting and alias bombs refused before the Hub parses it
@@ -137,7 +145,7 @@ def _load(block: str) -> tuple[dict[str, Any], tuple[str, ...]]:
             raise ValueError("repo card metadata block should be a dict")
         with _hub_warnings() as hub:
             # NOTE: huggingface_hub's CardData and to_dict are not annotated.
-            card = ModelCardData(**loaded, ignore_metadata_errors=True)
+            card = model_card_data(**loaded, ignore_metadata_errors=True)
         data = _card_dict(card)
     except yaml.YAMLError as exc:
         raise CardError(f"front matter is not valid YAML: {exc}") from exc
@@ -153,10 +161,9 @@ def _card_dict(card: Any) -> dict[str, Any]:
     copied by :func:`_parse_card`): the copy was a fifth of a card-only release's parse. Where
     the Hub library's ``to_dict`` is not the one this mirrors, it is called as it is.
     """
-    from huggingface_hub.repocard_data import CardData as HubCardData
-
+    _, hub_card_data = _hub_classes()
     shape = getattr(card, "_to_dict", None)
-    if type(card).to_dict is not HubCardData.to_dict or shape is None:
+    if type(card).to_dict is not hub_card_data.to_dict or shape is None:
         # NOTE: huggingface_hub's CardData and to_dict are not annotated.
         return card.to_dict()  # type: ignore[no-any-return]
     data = dict(card.__dict__)
@@ -222,6 +229,7 @@ def _parse_card(text: str, path: str) -> CardData:
     headings = _headings(body)  # read once: sections, limitations, uses
     titles = [title.strip() for _, _, title in headings]
     lows = [title.lower() for title in titles]
+    framed = _framed(lows)
     return CardData(
         license=licence
         if isinstance(licence, str)
@@ -240,8 +248,8 @@ def _parse_card(text: str, path: str) -> CardData:
         open_weights=statements.open_weights,
         links=tuple(dict.fromkeys(m.rstrip(".,") for m in _URL.findall(body))),
         sections=tuple(lows),
-        limitations=_section(body, headings, titles, lows, _LIMITATIONS),
-        uses=_section(body, headings, titles, lows, _USES),
+        limitations=_section(body, headings, titles, framed, _LIMITATIONS),
+        uses=_section(body, headings, titles, framed, _USES),
         path=path,
         notes=notes,
     )
@@ -259,10 +267,14 @@ Heading = tuple[int, int, str]  # where it starts, where its line ends, its titl
 
 
 def _section(
-    body: str, headings: list[Heading], titles: list[str], lows: list[str], pattern: re.Pattern[str]
+    body: str,
+    headings: list[Heading],
+    titles: list[str],
+    framed: str | None,
+    pattern: re.Pattern[str],
 ) -> str | None:
     """The text under the first heading whose title matches, up to the next heading."""
-    i = _first_title(titles, lows, pattern)
+    i = _first_title(titles, framed, pattern)
     if i is None:
         return None
     end = headings[i + 1][0] if i + 1 < len(headings) else len(body)
@@ -270,13 +282,17 @@ def _section(
     return text[:_SECTION_CHARS] or None
 
 
-def _first_title(titles: list[str], lows: list[str], pattern: re.Pattern[str]) -> int | None:
-    """Which title *pattern* finds first (ASCII titles: their words found in one text)."""
-    joined = "\n".join(lows)  # no title holds a "\n"
-    if not joined.isascii():
+def _framed(lows: list[str]) -> str | None:
+    """The lower-case titles, each between "\n"s (no title holds one); None where not ASCII."""
+    joined = "\n".join(lows)
+    return f"\n{joined}\n" if joined.isascii() else None
+
+
+def _first_title(titles: list[str], framed: str | None, pattern: re.Pattern[str]) -> int | None:
+    """Which title *pattern* finds first (ASCII titles: their words found in *framed*)."""
+    if framed is None:
         return next((i for i, title in enumerate(titles) if pattern.search(title)), None)
     words, wholes = _WORDS[pattern]  # words anywhere in a title, whole titles
-    framed = f"\n{joined}\n"
     found = [at for word in words if (at := framed.find(word)) >= 0]
     found += [at for whole in wholes if (at := framed.find(f"\n{whole}\n")) >= 0]
     return framed.count("\n", 0, min(found) + 1) - 1 if found else None
