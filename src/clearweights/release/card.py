@@ -299,8 +299,8 @@ def _first_title(titles: list[str], framed: str | None, pattern: re.Pattern[str]
 
 
 # Each "#" run at a line start, its white space, the rest of the line the title is on, and
-# the line of the next word after it, from that word (none at the end).
-_CANDIDATE = re.compile(r"#(?<![^\n]#)#{0,5}\s+([^\n]*)(?=\s*(\S[^\n]*)?)")
+# (where the next word after it is on a line of only "#"s) that line.
+_CANDIDATE = re.compile(r"#(?<![^\n]#)#{0,5}\s+([^\n]*)(?=\s*(#+[^\S\n]*(?:\n|\Z))?)")
 
 
 def _headings(body: str) -> list[Heading]:
@@ -316,7 +316,7 @@ def _headings(body: str) -> list[Heading]:
     matches = list(_CANDIDATE.finditer(body))
     titles = []
     for rest, after in (m.group(1, 2) for m in matches):  # rest: after all the white space
-        if not rest or (after is not None and after[0] == "#" and not after.rstrip().lstrip("#")):
+        if not rest or after is not None:
             return [(h.start(), h.end(), h[1]) for h in _HEADING.finditer(body)]
         title = rest.rstrip()
         titles.append(title if title[-1] != "#" else title.rstrip("#").rstrip() or rest[0])
