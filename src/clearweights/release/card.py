@@ -6,8 +6,6 @@ import copy
 import functools
 import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -41,24 +39,11 @@ class _Collect(logging.Filter):
         return False
 
 
-# Loggers live as long as the process: looked up once.
+# The Hub library's warnings about a card, kept while it reads one: printed without the card's
+# name they mislead; the audit reports them with the file. Loggers live as long as the process.
 _HUB_LOGGERS = tuple(
     logging.getLogger(f"huggingface_hub.{m}") for m in ("repocard", "repocard_data")
 )
-
-
-@contextmanager
-def _hub_warnings() -> Iterator[_Collect]:
-    # Printed without the card's name they mislead; the audit reports them with the file.
-    loggers = _HUB_LOGGERS
-    collect = _Collect()
-    for logger in loggers:
-        logger.addFilter(collect)
-    try:
-        yield collect
-    finally:
-        for logger in loggers:
-            logger.removeFilter(collect)
 
 
 def _note(message: str) -> str:
@@ -143,9 +128,15 @@ def _load(block: str) -> tuple[dict[str, Any], tuple[str, ...]]:
             raise
         if not isinstance(loaded, dict):
             raise ValueError("repo card metadata block should be a dict")
-        with _hub_warnings() as hub:
+        hub = _Collect()
+        for logger in _HUB_LOGGERS:
+            logger.addFilter(hub)
+        try:
             # NOTE: huggingface_hub's CardData and to_dict are not annotated.
             card = model_card_data(**loaded, ignore_metadata_errors=True)
+        finally:
+            for logger in _HUB_LOGGERS:
+                logger.removeFilter(hub)
         data = _card_dict(card)
     except yaml.YAMLError as exc:
         raise CardError(f"front matter is not valid YAML: {exc}") from exc

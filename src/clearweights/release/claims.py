@@ -198,7 +198,10 @@ _MAYBE = re.compile(r"open|available|\]\(|</a", re.IGNORECASE)
 
 
 def _paragraph(lines: list[tuple[int, str]]) -> _Paragraph | None:
-    """The cleaned paragraph of these lines, or None when it cannot hold a statement."""
+    """The cleaned paragraph of these lines, or None when it cannot hold a statement.
+
+    (What a line-by-line reading builds; _paragraphs builds only around a line with a mark.)
+    """
     text = "\n".join(line for _, line in lines)  # no match spans lines
     if text.isascii():  # ASCII: re.IGNORECASE is ASCII case folding, str.lower() too
         low = text.lower()
@@ -251,8 +254,11 @@ def _paragraphs(body: str) -> Iterator[_Paragraph]:
         else:
             continue
         done = last
-        if (paragraph := _paragraph([(i, lines[i]) for i in range(first, last + 1)])) is not None:
-            yield paragraph
+        # Built without _paragraph's test: the hit line's mark is in the paragraph.
+        paragraph = _Paragraph([], [], [], [])
+        for i in range(first, last + 1):
+            paragraph.add(i, lines[i])
+        yield paragraph
 
 
 # What str.splitlines ends a line at, besides "\n" (a "\r\n" pair is one end).
