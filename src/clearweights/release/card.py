@@ -274,7 +274,7 @@ def _section(
 
 
 def _framed(lows: list[str]) -> str | None:
-    """The lower-case titles, each between "\n"s (no title holds one); None where not ASCII."""
+    """The lower-case titles, each between "\\n"s (no title holds one); None where not ASCII."""
     joined = "\n".join(lows)
     return f"\n{joined}\n" if joined.isascii() else None
 

@@ -14,7 +14,9 @@ import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import pairwise
+
+from clearweights.release._lines import Lines, line_ends, marked_lines, pattern_lines
 
 Statement = tuple[int, str]  # (line in the card file, the sentence)
 
@@ -195,6 +197,8 @@ class _Paragraph:
 # through a link's or an anchor's text. A paragraph none of whose lines has one of these
 # cannot hold a statement, and is not cleaned at all (most of a card's prose).
 _MAYBE = re.compile(r"open|available|\]\(|</a", re.IGNORECASE)
+_MAYBE_MARKS = ("open", "available", "](", "</a")  # _MAYBE's alternatives, lower case
+_FENCE_MARKS = ("```", "~~~")  # where a fence line may be (then checked by _FENCE)
 
 
 def _paragraph(lines: list[tuple[int, str]]) -> _Paragraph | None:
@@ -222,15 +226,15 @@ def _paragraphs(body: str) -> Iterator[_Paragraph]:
     lines that match are found by one search of the whole text, and each one's paragraph is
     the run of prose lines around it (no pattern of ``_MAYBE`` spans two lines).
     """
-    ends = _line_ends(body)
+    ends = line_ends(body)
     if body.isascii():  # ASCII: re.IGNORECASE is ASCII case folding, str.lower() too
-        hits = _marked_lines(body.lower(), _MAYBE_MARKS, _Lines(body, ends))
+        hits = marked_lines(body.lower(), _MAYBE_MARKS, Lines(body, ends))
     else:
-        hits = _maybe_lines(body, _Lines(body, ends))
+        hits = pattern_lines(body, _MAYBE, Lines(body, ends))
     if not hits:
         return
     lines = body.splitlines()
-    marked = _marked_lines(body, _FENCE_MARKS, _Lines(body, ends))
+    marked = marked_lines(body, _FENCE_MARKS, Lines(body, ends))
     fences = [i for i in marked if _FENCE.match(lines[i])]
 
     def prose(i: int) -> bool:  # not a fence, not inside one, not blank, not a block line
@@ -259,73 +263,6 @@ def _paragraphs(body: str) -> Iterator[_Paragraph]:
         for i in range(first, last + 1):
             paragraph.add(i, lines[i])
         yield paragraph
-
-
-# What str.splitlines ends a line at, besides "\n" (a "\r\n" pair is one end).
-_OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-
-
-def _line_ends(text: str) -> list[int] | None:
-    """Where each line of *text* ends; None where "\n" is the only line end (then counted)."""
-    if any(c in text for c in _OTHER_BREAKS):
-        return list(accumulate(map(len, text.splitlines(keepends=True))))
-    return None
-
-
-class _Lines:
-    """The line (as ``str.splitlines`` numbers them) of positions asked in increasing order."""
-
-    def __init__(self, text: str, ends: list[int] | None) -> None:
-        self.text = text
-        self.ends = ends
-        self.at = self.line = 0
-
-    def of(self, position: int) -> int:
-        if self.ends is not None:
-            return bisect.bisect_right(self.ends, position)
-        self.line += self.text.count("\n", self.at, position)  # only "\n" ends a line
-        self.at = position
-        return self.line
-
-    def after(self, line: int, position: int) -> int:
-        """Where the line after *line* (which holds *position*) starts; -1 after the last."""
-        if self.ends is not None:
-            return self.ends[line] if line < len(self.ends) - 1 else -1
-        end = self.text.find("\n", position)
-        return -1 if end < 0 else end + 1
-
-
-_MAYBE_MARKS = ("open", "available", "](", "</a")  # _MAYBE's alternatives, lower case
-_FENCE_MARKS = ("```", "~~~")  # where a fence line may be (then checked by _FENCE)
-
-
-def _marked_lines(text: str, marks: tuple[str, ...], lines: _Lines) -> list[int]:
-    """The lines (in order) holding one of *marks* (none spans two lines): a find per mark."""
-    found: list[int] = []
-    nexts = [text.find(mark) if mark[0] in text else -1 for mark in marks]  # memchr first
-    while hits := [p for p in nexts if p >= 0]:
-        at = min(hits)
-        line = lines.of(at)
-        found.append(line)
-        start = lines.after(line, at)
-        if start < 0:
-            break
-        pairs = zip(marks, nexts, strict=True)
-        nexts = [text.find(mark, start) if 0 <= p < start else p for mark, p in pairs]
-    return found
-
-
-def _maybe_lines(body: str, lines: _Lines) -> list[int]:
-    """The lines (in order) where ``_MAYBE`` matches: one search per line that has a match."""
-    found: list[int] = []
-    at = 0
-    while (m := _MAYBE.search(body, at)) is not None:
-        line = lines.of(m.start())
-        found.append(line)
-        at = lines.after(line, m.start())
-        if at < 0:
-            break
-    return found
 
 
 def _alone(lines: list[str], fences: list[int], i: int) -> bool:
