@@ -31,7 +31,8 @@ from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError, UsageError
 from clearweights.frameworks import PROFILES, AuditSubject, Declarations
 from clearweights.frameworks._memo import evaluate
-from clearweights.inventory import Inventory, build_inventory
+from clearweights.inventory import Inventory, build_inventory, placed_files
+from clearweights.inventory._shapes import Shape, recall, shape_key
 from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
 from clearweights.lineage import inherit, trace
@@ -96,14 +97,32 @@ def _inventory(
 ) -> tuple[Inventory, bool]:
     """The release's inventory, and whether its weights are absent (card or metadata only).
 
+    A release whose files are only listed (a Hub metadata row) is placed once per shape of
+    what placing reads (see ``inventory._shapes``).
+    """
+    if release.kind == "mof-file":
+        with paused():
+            return build_inventory(release, config, heads=heads), False
+    key = shape_key(release, config, heads)
+    if key is None:
+        shape = _shape(release, config, heads)
+    else:
+        shape = recall(key, lambda: _shape(release, config, heads))
+    return shape.inventory(release), shape.weights_absent
+
+
+def _shape(release: Release, config: Mapping[str, Any], heads: Heads | None) -> Shape:
+    """The release's placed files, with a stand-in for weights it does not hold.
+
     A card's ``license`` is the licence of the whole repository, weights included, so weights
     that were not downloaded still get the licence the card and licence files give them: the
     inventory licenses a stand-in weight file, whose path is then dropped.
     """
     with paused():  # bounded reads only (never a pickle scan): see clearweights._gc
-        inventory = build_inventory(release, config, heads=heads)
-    if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
-        return inventory, False
+        inventory = placed_files(release, config, heads=heads)
+    parts = (inventory.licence_files, inventory.card_licences, inventory.unassigned)
+    if any(k in inventory.components for k in WEIGHT_KINDS):
+        return Shape(tuple(inventory.components.items()), *parts, inventory.card_source, False)
     weights = inventory.place(
         ABSENT_WEIGHTS,
         MofComponent.MODEL_PARAMETERS_FINAL,
@@ -114,8 +133,8 @@ def _inventory(
     )
     components = dict(inventory.components)
     components[MofComponent.MODEL_PARAMETERS_FINAL] = absent
-    ordered = dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid))
-    return replace(inventory, components=ordered), True
+    ordered = sorted(components.items(), key=lambda kv: kv[0].spec.cid)
+    return Shape(tuple(ordered), *parts, inventory.card_source, True)
 
 
 def _config(release: Release) -> tuple[dict[str, Any], Skipped | None]:

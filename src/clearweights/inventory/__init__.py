@@ -171,6 +171,38 @@ def build_inventory(
     """
     if release.kind == "mof-file":
         return _declared(release)
+    return with_external(release, placed_files(release, config, heads=heads))
+
+
+def with_external(
+    release: Release,
+    inventory: Inventory,
+    found: Mapping[MofComponent, Component] | None = None,
+) -> Inventory:
+    """*inventory* (of :func:`placed_files`) with the components its card links to (*found*:
+    those, when the caller has them)."""
+    found = external(release, inventory.components) if found is None else found
+    if not found:
+        return inventory
+    components = {**inventory.components, **found}
+    ordered = dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid))
+    return _with_components(inventory, ordered)
+
+
+def _with_components(inventory: Inventory, components: dict[MofComponent, Component]) -> Inventory:
+    """*inventory* with *components*, copied field by field (``dataclasses.replace`` costs
+    three times as much, and this runs for every release of a bulk scan)."""
+    copy: Inventory = object.__new__(Inventory)
+    copy.__dict__.update(inventory.__dict__)
+    copy.__dict__["components"] = components
+    return copy
+
+
+def placed_files(
+    release: Release, config: Mapping[str, object] | None = None, *, heads: Heads | None = None
+) -> Inventory:
+    """The components of the release's own files (not of a MOF file), without those its
+    card only links to (:func:`with_external` adds them)."""
     index = LicenceIndex(read_licence_files(release.files, heads))
     declared = card_licences(release)
     names = _names(release, config)
@@ -210,7 +242,6 @@ def build_inventory(
         draft.unlicensed = card_draft.unlicensed  # never more open than the card it comes from
         _source(draft, "as the model card")
     components = {kind: _finish(kind, d) for kind, d in drafts.items()}
-    components.update(external(release, components))
     return Inventory(
         components=dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid)),
         licence_files=index.files,

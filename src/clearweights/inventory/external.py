@@ -9,6 +9,7 @@ and brackets on URLs (``https://arxiv.org/abs/2306.05284}``); they are trimmed.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from clearweights.components import Component, MofComponent
 from clearweights.release.model import Release
@@ -63,10 +64,15 @@ def code_repository(url: str) -> bool:
     return bool(tail) and bool(_TRAINING_PATH.search(tail)) and "licen" not in tail.lower()
 
 
+# The components a card's links may stand for: one the release holds is not added.
+LINKED = (M.DATASETS, M.RESEARCH_PAPER, M.TRAINING_CODE)
+
+
 def external(
-    release: Release, have: dict[MofComponent, Component]
+    release: Release, have: Mapping[MofComponent, Component]
 ) -> dict[MofComponent, Component]:
-    """Components the card links to but the release does not contain."""
+    """Components the card links to but the release does not contain (of ``LINKED``: only
+    whether *have* holds each of those is read)."""
     card = release.card
     if card is None:
         return {}

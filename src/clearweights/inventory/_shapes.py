@@ -1,0 +1,151 @@
+"""Inventories of card-only releases, placed once per shape.
+
+A bulk scan of Hub metadata audits millions of releases whose files are only listed (no file
+has content here): their inventory depends on a few facts, listed in :func:`shape_key`, and a
+dump holds a few thousand such shapes. Each shape is placed once per process and kept in a
+bounded least-recently-used table; what it keeps is immutable (frozen components, tuples) and
+every release gets its own inventory (a fresh dict of components, a fresh licence index), so
+no caller's change reaches another. The components the card links to (datasets, papers, code
+repositories) are added for each release, as :func:`build_inventory` adds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+
+from clearweights._untrusted import Heads
+from clearweights.components import Component, MofComponent
+from clearweights.inventory import Inventory, _names, with_external
+from clearweights.inventory.external import LINKED, external
+from clearweights.inventory.licence_files import LicenceFile, LicenceIndex
+from clearweights.licenses.model import Licence
+from clearweights.release.model import Release
+
+MAX_ENTRIES = 4096  # shapes kept; a Hub dump has a few thousand
+MAX_FILES = 64  # a longer file list is seldom seen twice: placed afresh, not kept
+_memo: dict[Hashable, Shape] = {}
+_links: dict[Hashable, tuple[tuple[MofComponent, Component], ...]] = {}
+_enabled = [True]
+
+__all__ = ["MAX_ENTRIES", "Shape", "disabled", "recall", "shape_key"]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What an inventory of one shape holds, before the card's links are added."""
+
+    components: tuple[tuple[MofComponent, Component], ...]  # in component order
+    licence_files: tuple[LicenceFile, ...]
+    card_licences: tuple[Licence, ...]
+    unassigned: tuple[str, ...]
+    card_source: str
+    weights_absent: bool  # the weights component stands for weights not present
+
+    def inventory(self, release: Release) -> Inventory:
+        """The inventory of *release* (of this shape): its own objects around shared parts."""
+        placed = Inventory(
+            components=dict(self.components),
+            licence_files=self.licence_files,
+            card_licences=self.card_licences,
+            unassigned=self.unassigned,
+            index=LicenceIndex(self.licence_files),
+            card_source=self.card_source,
+        )
+        found = _linked(release, placed.components)
+        if not found:
+            return placed
+        return with_external(release, placed, found)
+
+
+def _linked(
+    release: Release, have: Mapping[MofComponent, Component]
+) -> dict[MofComponent, Component]:
+    """``external(release, have)``, kept per card links, datasets and which of ``LINKED``
+    *have* holds (all it reads)."""
+    card = release.card
+    if card is None:
+        return {}
+    if not _enabled[0]:
+        return external(release, have)
+    key = (card.links, card.datasets, *(kind in have for kind in LINKED))
+    if type(card.links) is not tuple or type(card.datasets) is not tuple:
+        return external(release, have)
+    if any(type(value) is not str for value in (*card.links, *card.datasets)):
+        return external(release, have)  # 1 and True are one key, not one text
+    found = _links.pop(key, None)
+    if found is None:
+        found = tuple(external(release, have).items())
+        if len(_links) >= MAX_ENTRIES:
+            with suppress(KeyError, RuntimeError, StopIteration):
+                del _links[next(iter(_links))]
+    _links[key] = found
+    return dict(found)
+
+
+def _typed(value: object) -> tuple[type, object]:
+    """A card value with its type: ``1``, ``1.0`` and ``True`` are equal keys, not equal text."""
+    return type(value), value
+
+
+def shape_key(
+    release: Release, config: Mapping[str, object] | None, heads: Heads | None
+) -> Hashable | None:
+    """Everything placing the files of *release* reads, or ``None`` when it is not kept.
+
+    Kept only for releases none of whose files has content here (a listed file: no licence
+    text, code head or config.json to read, each read fails alike). :func:`placed_files` then
+    reads: the kind, the files' paths in order (never their sizes), the card's ``license``,
+    ``license_name``, path and whether it has a model-index, and the words naming the model
+    (release name, config.json's model type and architecture), which place ``.py`` files only.
+    """
+    if not _enabled[0] or release.kind == "mof-file" or len(release.files) > MAX_FILES:
+        return None
+    if heads is not None and heads.get("", 1) is not None:  # bytes kept for no file at all
+        return None
+    paths = []
+    code = False
+    for f in release.files:
+        if f.absolute:
+            return None
+        paths.append(f.path)
+        code = code or f.path[-3:].lower() == ".py"
+    card = release.card
+    declared = None
+    if card is not None:
+        licence = (
+            ("list", *map(_typed, card.license))
+            if isinstance(card.license, list)
+            else _typed(card.license)
+        )
+        declared = (licence, _typed(card.license_name), _typed(card.path), bool(card.model_index))
+    key = (release.kind, tuple(paths), declared, _names(release, config) if code else None)
+    try:
+        hash(key)
+    except TypeError:  # a card value YAML made a mapping
+        return None
+    return key
+
+
+def recall(key: Hashable, place: Callable[[], Shape]) -> Shape:
+    """The shape kept under *key*, placed by *place* when not kept yet."""
+    shape = _memo.pop(key, None)
+    if shape is None:
+        shape = place()
+        if len(_memo) >= MAX_ENTRIES:
+            with suppress(KeyError, RuntimeError, StopIteration):  # another thread's at once
+                del _memo[next(iter(_memo))]  # the least recently used
+    _memo[key] = shape
+    return shape
+
+
+@contextmanager
+def disabled() -> Iterator[None]:
+    """Place every release afresh in the block (tests compare both ways)."""
+    before = _enabled[0]
+    _enabled[0] = False
+    try:
+        yield
+    finally:
+        _enabled[0] = before
