@@ -60,6 +60,9 @@ __all__ = [
     "build_inventory",
     "card_licences",
     "licence_role",
+    "placed_files",
+    "with_components",
+    "with_external",
 ]
 
 
@@ -186,10 +189,10 @@ def with_external(
         return inventory
     components = {**inventory.components, **found}
     ordered = dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid))
-    return _with_components(inventory, ordered)
+    return with_components(inventory, ordered)
 
 
-def _with_components(inventory: Inventory, components: dict[MofComponent, Component]) -> Inventory:
+def with_components(inventory: Inventory, components: dict[MofComponent, Component]) -> Inventory:
     """*inventory* with *components*, copied field by field (``dataclasses.replace`` costs
     three times as much, and this runs for every release of a bulk scan)."""
     copy: Inventory = object.__new__(Inventory)
