@@ -40,6 +40,7 @@ _ODD_FRONTS = [
     "license: true\n",
     "license: unknown\n",
     "license:\n- llama3\n- 2\n",
+    "license:\n- [mit]\n- {name: apache-2.0}\n",  # no key can hold a mapping
     "license: openrail++\n",
     "license: apache-2.0\n",
     "license: cc-by-sa-4.0\ndatasets:\n- HuggingFaceFW/fineweb\n- 1\n",

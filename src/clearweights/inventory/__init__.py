@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from clearweights._untrusted import (
@@ -370,8 +371,28 @@ def _declared(release: Release) -> Inventory:
     return Inventory(components, (), (), ())
 
 
+# Declared licence texts already read (a scan meets a few hundred: "apache-2.0", "mit", ...),
+# each with its expression, which is immutable; bounded, and off while MEMO[0] is false.
+MEMO = [True]
+_MAX_DECLARED = 2048
+_declared_memo: dict[str, LicenceExpression | None] = {}
+
+
 def _declared_expression(name: str) -> LicenceExpression | None:
     """A declared licence: an SPDX expression keeps its AND / OR, a name is one licence."""
+    if not MEMO[0] or type(name) is not str:
+        return _declared_afresh(name)
+    try:
+        return _declared_memo[name]
+    except KeyError:
+        found = _declared_memo[name] = _declared_afresh(name)
+        if len(_declared_memo) > _MAX_DECLARED:
+            with suppress(KeyError, RuntimeError, StopIteration):
+                del _declared_memo[next(iter(_declared_memo))]  # the first kept
+        return found
+
+
+def _declared_afresh(name: str) -> LicenceExpression | None:
     if re.search(r"\s(?:AND|OR|WITH)\s", name):
         parsed = parse_expression_tree(name, load())
         if parsed is not None:

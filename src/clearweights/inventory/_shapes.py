@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from clearweights._untrusted import Heads
 from clearweights.components import Component, MofComponent
-from clearweights.inventory import Inventory, _names, with_external
+from clearweights.inventory import MEMO, Inventory, _names, with_external
 from clearweights.inventory.external import LINKED, external
 from clearweights.inventory.licence_files import LicenceFile, LicenceIndex
 from clearweights.licenses.model import Licence
@@ -27,7 +27,7 @@ MAX_ENTRIES = 4096  # shapes kept; a Hub dump has a few thousand
 MAX_FILES = 64  # a longer file list is seldom seen twice: placed afresh, not kept
 _memo: dict[Hashable, Shape] = {}
 _links: dict[Hashable, tuple[tuple[MofComponent, Component], ...]] = {}
-_enabled = [True]
+_enabled = MEMO  # one switch for every memo of the inventory (tests turn them off)
 
 __all__ = ["MAX_ENTRIES", "Shape", "disabled", "recall", "shape_key"]
 
@@ -45,7 +45,10 @@ class Shape:
 
     def inventory(self, release: Release) -> Inventory:
         """The inventory of *release* (of this shape): its own objects around shared parts."""
-        placed = Inventory(
+        # Built field by field: a frozen dataclass's __init__ costs five times as much, and
+        # this runs for every card-only release of a bulk scan.
+        placed: Inventory = object.__new__(Inventory)
+        placed.__dict__.update(
             components=dict(self.components),
             licence_files=self.licence_files,
             card_licences=self.card_licences,
@@ -59,6 +62,12 @@ class Shape:
         return with_external(release, placed, found)
 
 
+# Every field of an inventory is set above.
+assert {f.name for f in fields(Inventory)} == {
+    "components", "licence_files", "card_licences", "unassigned", "index", "card_source"
+}  # fmt: skip
+
+
 def _linked(
     release: Release, have: Mapping[MofComponent, Component]
 ) -> dict[MofComponent, Component]:
@@ -67,14 +76,15 @@ def _linked(
     card = release.card
     if card is None:
         return {}
-    if not _enabled[0]:
+    datasets = card.datasets
+    if not _enabled[0] or any(type(d) is not str for d in datasets):
+        return external(release, have)  # 1 and True are one key, not one dataset's address
+    # Links need no such test: external cleans each as text, whatever else fails there alike.
+    key = (card.links, datasets, *[kind in have for kind in LINKED])
+    try:
+        found = _links.pop(key, None)
+    except TypeError:  # not tuples
         return external(release, have)
-    key = (card.links, card.datasets, *(kind in have for kind in LINKED))
-    if type(card.links) is not tuple or type(card.datasets) is not tuple:
-        return external(release, have)
-    if any(type(value) is not str for value in (*card.links, *card.datasets)):
-        return external(release, have)  # 1 and True are one key, not one text
-    found = _links.pop(key, None)
     if found is None:
         found = tuple(external(release, have).items())
         if len(_links) >= MAX_ENTRIES:
@@ -82,11 +92,6 @@ def _linked(
                 del _links[next(iter(_links))]
     _links[key] = found
     return dict(found)
-
-
-def _typed(value: object) -> tuple[type, object]:
-    """A card value with its type: ``1``, ``1.0`` and ``True`` are equal keys, not equal text."""
-    return type(value), value
 
 
 def shape_key(
@@ -114,23 +119,28 @@ def shape_key(
     card = release.card
     declared = None
     if card is not None:
+        # Each value with its type: 1, 1.0 and True are equal keys, not equal licence names.
+        value = card.license
         licence = (
-            ("list", *map(_typed, card.license))
-            if isinstance(card.license, list)
-            else _typed(card.license)
+            ("list", *[(type(v), v) for v in value])
+            if isinstance(value, list)
+            else (type(value), value)
         )
-        declared = (licence, _typed(card.license_name), _typed(card.path), bool(card.model_index))
-    key = (release.kind, tuple(paths), declared, _names(release, config) if code else None)
-    try:
-        hash(key)
-    except TypeError:  # a card value YAML made a mapping
-        return None
-    return key
+        declared = (
+            licence,
+            (type(card.license_name), card.license_name),
+            (type(card.path), card.path),
+            bool(card.model_index),
+        )
+    return (release.kind, tuple(paths), declared, _names(release, config) if code else None)
 
 
 def recall(key: Hashable, place: Callable[[], Shape]) -> Shape:
     """The shape kept under *key*, placed by *place* when not kept yet."""
-    shape = _memo.pop(key, None)
+    try:
+        shape = _memo.pop(key, None)
+    except TypeError:  # a card value YAML made a mapping: not kept
+        return place()
     if shape is None:
         shape = place()
         if len(_memo) >= MAX_ENTRIES:
