@@ -9,6 +9,7 @@ compared byte for byte.
 from __future__ import annotations
 
 import random
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -182,13 +183,21 @@ def test_the_key_holds_everything_placing_reads() -> None:
 
 def test_no_caller_changes_another_callers_inventory() -> None:
     _clear()
-    release = _release(files=("README.md", "config.json"), license="mit")
+    # A LICENSE listed, not fetched: the weights are unlicensed, not the card's MIT.
+    release = _release(files=("LICENSE", "README.md", "config.json"), license="mit")
     first, absent = _inventory(release, {}, None)
     second, _ = _inventory(release, {}, None)
     assert absent
     assert first == second
     assert first.components is not second.components
-    assert first.index is not second.index
+    assert first.index is not None and first.index is not second.index
+    weights = first.components[MofComponent.MODEL_PARAMETERS_FINAL]
+    assert weights.licences == () and weights.licence_name is None
+    assert first.place("x.bin", MofComponent.MODEL_PARAMETERS_FINAL, "r").licences == ()
+    # Without licence files, the card speaks for the weights.
+    card_only, _ = _inventory(_release(files=("README.md",), license="mit"), {}, None)
+    placed = card_only.place("x.bin", MofComponent.MODEL_PARAMETERS_FINAL, "r")
+    assert [lic.id for lic in placed.licences] == ["MIT"]
     first.components.clear()
     third, _ = _inventory(release, {}, None)
     assert MofComponent.MODEL_PARAMETERS_FINAL in third.components
@@ -203,3 +212,24 @@ def test_the_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         audit: ReleaseAudit = audit_collected(release, release.name)
         assert audit.components
     assert len(_shapes._memo) == 8
+
+
+def test_an_audit_and_its_subject_have_every_field(
+    releases: list[tuple[Release, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clearweights.frameworks import AuditSubject
+    from clearweights.frameworks._memo import evaluate
+
+    seen: list[AuditSubject] = []
+
+    def keep(subject: AuditSubject, *args: Any) -> Any:
+        seen.append(subject)
+        return evaluate(subject, *args)
+
+    monkeypatch.setattr("clearweights.audit.evaluate", keep)
+    release, location = releases[0]
+    audit = audit_collected(release, location)
+    for made in (audit, seen[0]):
+        assert set(vars(made)) == {f.name for f in fields(type(made))}
+    assert audit == ReleaseAudit(**vars(audit))
+    assert seen[0] == AuditSubject(**vars(seen[0]))

@@ -53,7 +53,8 @@ class Shape:
             licence_files=self.licence_files,
             card_licences=self.card_licences,
             unassigned=self.unassigned,
-            index=LicenceIndex(self.licence_files),
+            # No licence file: no index, which places a file as an empty one does.
+            index=LicenceIndex(self.licence_files) if self.licence_files else None,
             card_source=self.card_source,
         )
         found = _linked(release, placed.components)
