@@ -4,9 +4,9 @@ A bulk scan of Hub metadata audits millions of releases whose files are only lis
 has content here): their inventory depends on a few facts, listed in :func:`shape_key`, and a
 dump holds a few thousand such shapes. Each shape is placed once per process and kept in a
 bounded least-recently-used table; what it keeps is immutable (frozen components, tuples) and
-every release gets its own inventory (a fresh dict of components, a fresh licence index), so
+every release gets its own inventory (a fresh dict of components, its own licence index), so
 no caller's change reaches another. The components the card links to (datasets, papers, code
-repositories) are added for each release, as :func:`build_inventory` adds them.
+repositories) are added as :func:`build_inventory` adds them, kept per shape and links.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass, fields
 
 from clearweights._untrusted import Heads
 from clearweights.components import Component, MofComponent
-from clearweights.inventory import MEMO, Inventory, _names, with_external
-from clearweights.inventory.external import LINKED, external
+from clearweights.inventory import MEMO, Inventory, _names
+from clearweights.inventory.external import external
 from clearweights.inventory.licence_files import LicenceFile, LicenceIndex
 from clearweights.licenses.model import Licence
 from clearweights.release.model import Release
@@ -26,7 +26,8 @@ from clearweights.release.model import Release
 MAX_ENTRIES = 4096  # shapes kept; a Hub dump has a few thousand
 MAX_FILES = 64  # a longer file list is seldom seen twice: placed afresh, not kept
 _memo: dict[Hashable, Shape] = {}
-_links: dict[Hashable, tuple[tuple[MofComponent, Component], ...]] = {}
+# (shape id, card links, datasets) -> (the shape, its components with the linked ones)
+_links: dict[Hashable, tuple[Shape, tuple[tuple[MofComponent, Component], ...]]] = {}
 _enabled = MEMO  # one switch for every memo of the inventory (tests turn them off)
 
 __all__ = ["MAX_ENTRIES", "Shape", "disabled", "recall", "shape_key"]
@@ -49,7 +50,7 @@ class Shape:
         # this runs for every card-only release of a bulk scan.
         placed: Inventory = object.__new__(Inventory)
         placed.__dict__.update(
-            components=dict(self.components),
+            components=dict(_with_links(self, release)),
             licence_files=self.licence_files,
             card_licences=self.card_licences,
             unassigned=self.unassigned,
@@ -57,10 +58,7 @@ class Shape:
             index=LicenceIndex(self.licence_files) if self.licence_files else None,
             card_source=self.card_source,
         )
-        found = _linked(release, placed.components)
-        if not found:
-            return placed
-        return with_external(release, placed, found)
+        return placed
 
 
 # Every field of an inventory is set above.
@@ -69,30 +67,37 @@ assert {f.name for f in fields(Inventory)} == {
 }  # fmt: skip
 
 
-def _linked(
-    release: Release, have: Mapping[MofComponent, Component]
-) -> dict[MofComponent, Component]:
-    """``external(release, have)``, kept per card links, datasets and which of ``LINKED``
-    *have* holds (all it reads)."""
+def _with_links(shape: Shape, release: Release) -> tuple[tuple[MofComponent, Component], ...]:
+    """The shape's components with those the card of *release* links to, in component order:
+    kept per shape, card links and datasets (all ``external`` reads)."""
     card = release.card
     if card is None:
-        return {}
+        return shape.components
     datasets = card.datasets
     if not _enabled[0] or any(type(d) is not str for d in datasets):
-        return external(release, have)  # 1 and True are one key, not one dataset's address
+        return _linked(shape, release)  # 1 and True are one key, not one dataset's address
     # Links need no such test: external cleans each as text, whatever else fails there alike.
-    key = (card.links, datasets, *[kind in have for kind in LINKED])
+    key = (id(shape), card.links, datasets)
     try:
-        found = _links.pop(key, None)
+        kept = _links.pop(key, None)
     except TypeError:  # not tuples
-        return external(release, have)
-    if found is None:
-        found = tuple(external(release, have).items())
+        return _linked(shape, release)
+    if kept is None or kept[0] is not shape:  # the id of a shape no longer kept
+        kept = (shape, _linked(shape, release))
         if len(_links) >= MAX_ENTRIES:
             with suppress(KeyError, RuntimeError, StopIteration):
                 del _links[next(iter(_links))]
-    _links[key] = found
-    return dict(found)
+    _links[key] = kept
+    return kept[1]
+
+
+def _linked(shape: Shape, release: Release) -> tuple[tuple[MofComponent, Component], ...]:
+    """The shape's components and those ``external`` adds, as :func:`with_external` orders
+    them (it adds only kinds the shape lacks)."""
+    found = external(release, dict(shape.components))
+    if not found:
+        return shape.components
+    return tuple(sorted((*shape.components, *found.items()), key=lambda kv: kv[0].spec.cid))
 
 
 def shape_key(

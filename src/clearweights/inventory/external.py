@@ -64,15 +64,11 @@ def code_repository(url: str) -> bool:
     return bool(tail) and bool(_TRAINING_PATH.search(tail)) and "licen" not in tail.lower()
 
 
-# The components a card's links may stand for: one the release holds is not added.
-LINKED = (M.DATASETS, M.RESEARCH_PAPER, M.TRAINING_CODE)
-
-
 def external(
     release: Release, have: Mapping[MofComponent, Component]
 ) -> dict[MofComponent, Component]:
-    """Components the card links to but the release does not contain (of ``LINKED``: only
-    whether *have* holds each of those is read)."""
+    """Components the card links to but the release does not contain (never one of a kind
+    *have* holds)."""
     card = release.card
     if card is None:
         return {}
