@@ -138,8 +138,11 @@ def test_documents_are_the_same_with_and_without_the_shapes(
 def test_a_release_with_texts_is_placed_afresh(releases: list[tuple[Release, str]]) -> None:
     with_texts = [r for r, _ in releases if any(f.absolute for f in r.files)]
     assert with_texts  # the example releases' licence texts and config.json
+    _clear()
     for release in with_texts:
         assert _shapes.shape_key(release, {}, None) is None
+        assert audit_collected(release, release.name).components
+    assert not _shapes._memo and not _shapes._links  # nothing of theirs is kept
 
 
 def _release(name: str = "org/m", files: tuple[str, ...] = ("README.md",), **card: Any) -> Release:

@@ -106,10 +106,10 @@ def _inventory(
         with paused():
             return build_inventory(release, config, heads=heads), False
     key = shape_key(release, config, heads)
-    if key is None:
+    if key is None:  # files with content: placed afresh, nothing kept
         shape = _shape(release, config, heads)
-    else:
-        shape = recall(key, lambda: _shape(release, config, heads))
+        return shape.inventory(release, kept=False), shape.weights_absent
+    shape = recall(key, lambda: _shape(release, config, heads))
     return shape.inventory(release), shape.weights_absent
 
 

@@ -44,13 +44,14 @@ class Shape:
     card_source: str
     weights_absent: bool  # the weights component stands for weights not present
 
-    def inventory(self, release: Release) -> Inventory:
-        """The inventory of *release* (of this shape): its own objects around shared parts."""
+    def inventory(self, release: Release, kept: bool = True) -> Inventory:
+        """The inventory of *release* (of this shape): its own objects around shared parts
+        (*kept*: the shape is kept by :func:`recall`, so its linked components may be too)."""
         # Built field by field: a frozen dataclass's __init__ costs five times as much, and
         # this runs for every card-only release of a bulk scan.
         placed: Inventory = object.__new__(Inventory)
         placed.__dict__.update(
-            components=dict(_with_links(self, release)),
+            components=dict(_with_links(self, release) if kept else _linked(self, release)),
             licence_files=self.licence_files,
             card_licences=self.card_licences,
             unassigned=self.unassigned,
