@@ -123,6 +123,7 @@ def _clear() -> None:
 def test_documents_are_the_same_with_and_without_the_shapes(
     releases: list[tuple[Release, str]],
 ) -> None:
+    _clear()
     with _shapes.disabled():
         fresh = _documents(releases)
     assert not _shapes._memo
