@@ -206,7 +206,11 @@ def placed_files(
     release: Release, config: Mapping[str, object] | None = None, *, heads: Heads | None = None
 ) -> Inventory:
     """The components of the release's own files (not of a MOF file), without those its
-    card only links to (:func:`with_external` adds them)."""
+    card only links to (:func:`with_external` adds them).
+
+    Card-only releases are placed once per shape: whatever this reads of a release must be
+    in ``_shapes.shape_key`` too.
+    """
     index = LicenceIndex(read_licence_files(release.files, heads))
     declared = card_licences(release)
     names = _names(release, config)

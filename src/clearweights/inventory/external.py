@@ -68,7 +68,8 @@ def external(
     release: Release, have: Mapping[MofComponent, Component]
 ) -> dict[MofComponent, Component]:
     """Components the card links to but the release does not contain (never one of a kind
-    *have* holds)."""
+    *have* holds). Reads the card's links and datasets only: ``_shapes`` keeps the result
+    per those."""
     card = release.card
     if card is None:
         return {}
