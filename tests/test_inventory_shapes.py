@@ -8,12 +8,13 @@ compared byte for byte.
 
 from __future__ import annotations
 
+import importlib.util
 import random
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import pytest
-from bench.scan_releases import generate
 
 from clearweights.audit import _inventory, audit_collected
 from clearweights.audit.model import AuditReport, ReleaseAudit
@@ -25,6 +26,18 @@ from clearweights.scale import sources_for
 from clearweights.scale.rows import TextPool, row_item
 from clearweights.scale.worker import audit_document, collect, fast_document
 from tests.scale_corpus import NAMES, hub_row
+
+_BENCH = Path(__file__).resolve().parent.parent / "bench" / "scan_releases.py"
+
+
+def _generate(path: Path, count: int) -> None:
+    """The bench's Hub-like dump (``bench/scan_releases.generate``): bench/ is no package."""
+    spec = importlib.util.spec_from_file_location("scan_releases", _BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.generate(path, count)
+
 
 _FILES = ["README.md", "config.json", "model.safetensors", "tokenizer.json"]
 
@@ -96,7 +109,7 @@ def _listed_only(name: str) -> dict[str, Any]:
 def releases(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Release, str]]:
     folder = tmp_path_factory.mktemp("shapes")
     dump = folder / "rows.jsonl"
-    generate(dump, 200)
+    _generate(dump, 200)
     items = [item for source in sources_for([str(dump)]) for item in source.items()]
     rows = _odd_rows() + [hub_row(n) for n in NAMES] + [_listed_only(n) for n in NAMES]
     items += [row_item(row, f"row {i}") for i, row in enumerate(rows)]
