@@ -34,6 +34,10 @@ class Parts:
         """One framework's verdict."""
         return profile_json(result, self)
 
+    def profiles(self, results: tuple[ProfileResult, ...]) -> Any:
+        """Every framework's verdict, by framework."""
+        return {p.profile: self.profile(p) for p in results}
+
     def component(self, component: Component) -> Any:
         """One MOF component."""
         return component_json(component, self)
@@ -222,7 +226,7 @@ def audit_json(a: ReleaseAudit, parts: Parts = PLAIN) -> dict[str, Any]:
         "settings": [{"name": k, "value": v} for k, v in a.settings],
         "components": [parts.component(c) for c in a.components],
         "lineage": parts.lineage(a.lineage),
-        "profiles": {p.profile: parts.profile(p) for p in a.profiles},
+        "profiles": parts.profiles(a.profiles),
         "findings": [
             {
                 "code": f.code,

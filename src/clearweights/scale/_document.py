@@ -37,7 +37,7 @@ from clearweights.formats._audit_json import (
 from clearweights.formats.json import document, licence_json
 from clearweights.frameworks.interface import Criterion, ProfileResult
 from clearweights.frameworks.mof import LABELS
-from clearweights.licenses import catalogue_version
+from clearweights.licenses import LicenceExpression, catalogue_version
 from clearweights.licenses.model import Licence
 from clearweights.lineage import Lineage
 from clearweights.scale._json import _orjson, json_plain, same_floats, sorted_json
@@ -68,7 +68,8 @@ class _Kept:
     already handed out stays where it is used).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, most: int = MAX_PARTS) -> None:
+        self.most = most
         self.parts: dict[Hashable, tuple[object, Any]] = {}
 
     def get(self, key: Hashable) -> Any:
@@ -76,27 +77,40 @@ class _Kept:
         return None if found is None else found[1]
 
     def put(self, key: Hashable, held: object, part: Any) -> Any:
-        if len(self.parts) >= MAX_PARTS:
+        if len(self.parts) >= self.most:
             self.parts.clear()
         self.parts[key] = (held, part)
         return part
 
 
 _RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES = (_Kept() for _ in range(5))
+_VERDICT_ROWS = _Kept()  # by a subject's tuple of verdicts (the memo's, shared)
+# A component's part holds its records' text (about 5 KB each): fewer are kept.
+_COMPONENTS = _Kept(MAX_PARTS // 4)
+_ALL = (_RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES, _VERDICT_ROWS, _COMPONENTS)
 
 
 def forget() -> None:
     """Drop every encoded part (and the objects kept for them)."""
-    for kept in (_RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES):
+    for kept in _ALL:
         kept.parts.clear()
 
 
 def _fragment(value: Any) -> Any:
-    """*value* (JSON's own types, no float) encoded once, as orjson splices it."""
-    try:
-        return _Fragment(_orjson.dumps(value, option=_SORTED))
-    except TypeError:  # a lone surrogate: json's text (orjson refuses it again, see audit_line)
-        return _Fragment(sorted_json(value, exact=False))
+    """*value* (JSON's own types and fragments, no float) encoded once, as orjson splices it.
+
+    Raises TypeError where orjson refuses it (a lone surrogate): :func:`audit_line` then
+    writes the audit by the plain path.
+    """
+    return _Fragment(_orjson.dumps(value, option=_SORTED))
+
+
+def _shape(e: LicenceExpression) -> tuple[Any, ...]:
+    """All that ``expression_json`` reads of *e*: a leaf's id and exception, a node's
+    operator and arguments (a leaf is two texts, a node an operator and tuples)."""
+    if e.licence is not None:
+        return (e.licence.id, e.exception)
+    return (e.operator, *map(_shape, e.args))
 
 
 class _Encoded(Parts):
@@ -109,7 +123,7 @@ class _Encoded(Parts):
     def __init__(self, exact: bool) -> None:
         self.exact = exact
         self.records, self.criteria, self.verdicts = _RECORDS, _CRITERIA, _VERDICTS
-        self.duties, self.lineages = _DUTIES, _LINEAGES
+        self.duties, self.lineages, self.components = _DUTIES, _LINEAGES, _COMPONENTS
 
     def licence(self, licence: Licence) -> Any:
         key = id(licence)
@@ -155,7 +169,24 @@ class _Encoded(Parts):
         return found
 
     def component(self, component: Component) -> Any:
-        return component_json(component, self)
+        # Every field component_json reads; the records by identity (kept with the part),
+        # the expression by what its JSON shows (an audit builds its own).
+        c = component
+        e = c.expression
+        key = (
+            c.kind,
+            c.paths,
+            c.licence_name,
+            c.licence_source,
+            c.reason,
+            c.external,
+            tuple(map(id, c.licences)),
+            None if e is None else _shape(e),
+        )
+        found = self.components.get(key)
+        if found is None:
+            found = self.components.put(key, c.licences, _fragment(component_json(c, self)))
+        return found
 
     def given(self, value: Any) -> Any:
         return value if self.exact else super().given(value)
@@ -185,27 +216,30 @@ def _head(*versions: Any) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _opening(catalogue: str) -> str:
+def _opening(catalogue: str) -> bytes:
     """The text of an audit document up to its one audit: the version fields, ``"audits":[``
     (*catalogue*: the catalogue's version, which the document names)."""
-    return audit_document(document(AuditReport(())))[: -len("]}")]
+    return audit_document(document(AuditReport(())))[: -len("]}")].encode()
 
 
 def audit_line(audit: ReleaseAudit) -> str:
     """*audit*'s JSON line, as ``audit_document(document(AuditReport((audit,))))`` writes it."""
     if enabled:
-        exact = _exact(audit)
-        shown = audit_json(audit, _EXACT if exact else _LOOSE)
-        if not exact:  # the release's own values may hold floats: json writes them
-            for name in ("card", "release", "settings", "weights"):
-                shown[name] = _Fragment(sorted_json(shown[name], exact=False))
         try:
-            text: str = _orjson.dumps(shown, option=_SORTED).decode()
+            return _encoded_line(audit)
         except TypeError:  # a lone surrogate or an integer past 64 bits: the plain path
             pass
-        else:
-            return _opening(catalogue_version()) + text + "]}"
     return audit_document(document(AuditReport((audit,))))
+
+
+def _encoded_line(audit: ReleaseAudit) -> str:
+    exact = _exact(audit)
+    shown = audit_json(audit, _EXACT if exact else _LOOSE)
+    if not exact:  # the release's own values may hold floats: json writes them
+        for name in ("card", "release", "settings", "weights"):
+            shown[name] = _Fragment(sorted_json(shown[name], exact=False))
+    opening = _opening(catalogue_version())
+    return (opening + _orjson.dumps(shown, option=_SORTED) + b"]}").decode()  # type: ignore[no-any-return]
 
 
 def _exact(audit: ReleaseAudit) -> bool:
@@ -236,13 +270,20 @@ def audit_rows(audit: ReleaseAudit) -> dict[str, Any]:
             name = c.name
             for lic in c.licences:
                 licenses[(name, lic.id, lic.category._value_)] = None
-    verdicts = tuple(
-        (p.profile, p.verdict._value_, None if p.mof_class is None else LABELS[p.mof_class])
-        for p in sorted(audit.profiles, key=lambda p: p.profile)
-    )
+    results = audit.profiles
+    verdicts = _VERDICT_ROWS.get(id(results))
+    if verdicts is None:
+        verdicts = _VERDICT_ROWS.put(id(results), results, _verdicts(results))
     return {
         "weights_license": weights,
         "licenses": tuple(licenses),
         "verdicts": verdicts,
         "findings": tuple((f.code, f.severity._value_, f.message) for f in audit.findings),
     }
+
+
+def _verdicts(results: tuple[ProfileResult, ...]) -> tuple[tuple[str, str, str | None], ...]:
+    return tuple(
+        (p.profile, p.verdict._value_, None if p.mof_class is None else LABELS[p.mof_class])
+        for p in sorted(results, key=lambda p: p.profile)
+    )
