@@ -24,7 +24,7 @@ from clearweights.audit import audit_collected
 from clearweights.audit.model import AuditReport, ReleaseAudit
 from clearweights.formats.json import JsonFormat, document
 from clearweights.scale import _document
-from clearweights.scale._document import audit_document, audit_line, audit_rows
+from clearweights.scale._document import audit_document, audit_line, audit_rows, encode
 from clearweights.scale._json import sorted_json
 from clearweights.scale.rows import TextPool, row_item, row_release
 from clearweights.scale.worker import _rows, audit_batch
@@ -161,8 +161,8 @@ def test_each_line_and_its_rows_are_the_plain_paths(audits: list[ReleaseAudit]) 
     _document.forget()
     for audit in audits:
         line, rows = _plain(audit)
-        assert audit_line(audit) == line, audit.path
-        assert audit_rows(audit) == rows, audit.path
+        assert encode(audit) == (rows, line), audit.path
+        assert audit_rows(audit) == rows, audit.path  # the rows of the plain path's audits
     for audit in audits[::7]:  # and what `audit --format json` prints
         rendered = JsonFormat().render(AuditReport((audit,)))
         assert json.loads(audit_line(audit)) == json.loads(rendered)
@@ -173,7 +173,7 @@ def test_kept_parts_give_the_lines_written_without_them(
     audits: list[ReleaseAudit], order: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In any order, and with tables so small that they start again mid-audit."""
-    plain = {id(a): _plain(a)[0] for a in audits}
+    plain = {id(a): _plain(a)[::-1] for a in audits}
     ordered = {
         "forward": audits,
         "reversed": audits[::-1],
@@ -185,10 +185,10 @@ def test_kept_parts_give_the_lines_written_without_them(
         for kept in _document._ALL:
             monkeypatch.setattr(kept, "most", 3)
     for audit in ordered:
-        assert audit_line(audit) == plain[id(audit)], audit.path
+        assert encode(audit) == plain[id(audit)], audit.path
     monkeypatch.setattr(_document, "enabled", False)
     for audit in ordered[:50]:
-        assert audit_line(audit) == plain[id(audit)], audit.path
+        assert encode(audit) == plain[id(audit)], audit.path
 
 
 def test_what_orjson_refuses_goes_the_plain_way(audits: list[ReleaseAudit]) -> None:
@@ -210,11 +210,10 @@ def test_failed_items_are_documented_as_the_plain_path_documents_them(tmp_path: 
 def test_the_parts_kept_are_bounded(audits: list[ReleaseAudit]) -> None:
     _document.forget()
     for audit in audits:
-        audit_line(audit)
-        audit_rows(audit)
-    assert all(0 < len(kept.parts) <= kept.most for kept in _document._ALL)
+        encode(audit)
+    assert all(0 < len(kept) <= kept.most for kept in _document._ALL)
     _document.forget()
-    assert not any(kept.parts for kept in _document._ALL)
+    assert not any(_document._ALL)
 
 
 def test_a_component_part_is_its_plain_json() -> None:
@@ -248,7 +247,8 @@ def test_a_component_part_is_its_plain_json() -> None:
     ]
     _document.forget()
     for _ in range(2):  # encoded, then kept
-        parts = [_document._EXACT.component(c) for c in components]
+        encoded = _document._Encoded(exact=True)
+        parts = [encoded.component(c) for c in components]
         assert len(set(map(id, parts))) == len(components)
         written = [orjson.dumps([p], option=orjson.OPT_SORT_KEYS).decode() for p in parts]
         plain = [sorted_json([component_json(c)], exact=False) for c in components]

@@ -7,7 +7,8 @@ and lineage (the same base models). Each is encoded once while remembered, keyed
 identity of the objects its JSON is made of, which the memo keeps alive (so an id cannot be
 reused by another object meanwhile); all of them are frozen. The document is then written by
 orjson in one pass, with each encoded part spliced in as an ``orjson.Fragment`` where
-``formats._audit_json`` puts it (its :class:`~clearweights.formats._audit_json.Parts`).
+``formats._audit_json`` puts it (its :class:`~clearweights.formats._audit_json.Parts`). The
+stored rows come from the same parts (a component's licences, a subject's verdicts).
 
 The result is byte for byte the plain path's line (``audit_document`` of ``document``): orjson
 writes what ``json.dumps`` writes for text, integers, booleans, null, lists and mappings with
@@ -49,6 +50,7 @@ __all__ = [
     "audit_line",
     "audit_rows",
     "enabled",
+    "encode",
     "forget",
 ]
 
@@ -59,7 +61,7 @@ _SORTED = getattr(_orjson, "OPT_SORT_KEYS", 0)
 enabled = _Fragment is not None  # tests switch the encoded parts off to compare
 
 
-class _Kept:
+class _Kept(dict[Hashable, tuple[object, Any]]):
     """Encoded parts of one kind: key (the ids of the objects a part is made of) -> (those
     objects, the part).
 
@@ -69,38 +71,36 @@ class _Kept:
     """
 
     def __init__(self, most: int = MAX_PARTS) -> None:
+        super().__init__()
         self.most = most
-        self.parts: dict[Hashable, tuple[object, Any]] = {}
 
-    def get(self, key: Hashable) -> Any:
-        found = self.parts.get(key)
-        return None if found is None else found[1]
-
-    def put(self, key: Hashable, held: object, part: Any) -> Any:
-        if len(self.parts) >= self.most:
-            self.parts.clear()
-        self.parts[key] = (held, part)
-        return part
+    def put(self, key: Hashable, held: object, part: Any) -> tuple[object, Any]:
+        if len(self) >= self.most:
+            self.clear()
+        entry = self[key] = (held, part)
+        return entry
 
 
-_RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES = (_Kept() for _ in range(5))
-_VERDICT_ROWS = _Kept()  # by a subject's tuple of verdicts (the memo's, shared)
+_RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES, _SUBJECTS = (_Kept() for _ in range(6))
 # A component's part holds its records' text (about 5 KB each): fewer are kept.
 _COMPONENTS = _Kept(MAX_PARTS // 4)
-_ALL = (_RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES, _VERDICT_ROWS, _COMPONENTS)
+_ALL = (_RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES, _SUBJECTS, _COMPONENTS)
+
+_Pair = tuple[str, str, str]  # a stored licence row: component, licence id, category
+_Verdict = tuple[str, str, str | None]  # a stored verdict row: framework, verdict, MOF label
 
 
 def forget() -> None:
     """Drop every encoded part (and the objects kept for them)."""
     for kept in _ALL:
-        kept.parts.clear()
+        kept.clear()
 
 
 def _fragment(value: Any) -> Any:
     """*value* (JSON's own types and fragments, no float) encoded once, as orjson splices it.
 
-    Raises TypeError where orjson refuses it (a lone surrogate): :func:`audit_line` then
-    writes the audit by the plain path.
+    Raises TypeError where orjson refuses it (a lone surrogate): :func:`encode` then writes
+    the audit by the plain path.
     """
     return _Fragment(_orjson.dumps(value, option=_SORTED))
 
@@ -114,59 +114,69 @@ def _shape(e: LicenceExpression) -> tuple[Any, ...]:
 
 
 class _Encoded(Parts):
-    """The recurring parts as fragments, each encoded on first sight of its objects.
+    """The recurring parts of one audit as fragments, each encoded on first sight.
 
     *exact*: the release's own values (metadata, model-index) hold nothing orjson writes
-    otherwise, so they are written as they are, with no plain copy.
+    otherwise, so they are written as they are, with no plain copy. Each component's rows
+    and the verdicts' are collected on the way (``licences`` and ``verdicts``).
     """
 
     def __init__(self, exact: bool) -> None:
         self.exact = exact
-        self.records, self.criteria, self.verdicts = _RECORDS, _CRITERIA, _VERDICTS
-        self.duties, self.lineages, self.components = _DUTIES, _LINEAGES, _COMPONENTS
+        self.weights: str | None = None
+        self.licences: list[tuple[_Pair, ...]] = []
+        self.verdicts: tuple[_Verdict, ...] = ()
 
     def licence(self, licence: Licence) -> Any:
-        key = id(licence)
-        found = self.records.get(key)
+        found = _RECORDS.get(id(licence))
         if found is None:  # a record's terms may hold numbers: json writes it
             text = sorted_json(licence_json(licence), exact=False)
-            found = self.records.put(key, licence, _Fragment(text))
-        return found
+            found = _RECORDS.put(id(licence), licence, _Fragment(text))
+        return found[1]
 
     def criterion(self, criterion: Criterion) -> Any:
-        key = id(criterion)
-        found = self.criteria.get(key)
+        found = _CRITERIA.get(id(criterion))
         if found is None:
-            found = self.criteria.put(key, criterion, _fragment(criterion_json(criterion)))
-        return found
+            found = _CRITERIA.put(id(criterion), criterion, _fragment(criterion_json(criterion)))
+        return found[1]
 
     def profile(self, result: ProfileResult) -> Any:
-        key = id(result)
-        found = self.verdicts.get(key)
+        found = _VERDICTS.get(id(result))
         if found is None:
             if same_floats(result.progress.values()):  # its only floats: MOF's progress
                 part = _fragment(profile_json(result, self))
             else:
                 part = _Fragment(sorted_json(profile_json(result), exact=False))
-            found = self.verdicts.put(key, result, part)
-        return found
+            found = _VERDICTS.put(id(result), result, part)
+        return found[1]
+
+    def profiles(self, results: tuple[ProfileResult, ...]) -> Any:
+        # The frameworks' memo hands every audit of a subject the very same tuple: its
+        # mapping of parts (only read, by orjson) and its rows are made once.
+        found = _SUBJECTS.get(id(results))
+        if found is None:
+            found = _SUBJECTS.put(
+                id(results), results, (super().profiles(results), _rows_of(results))
+            )
+        self.verdicts = found[1][1]
+        return found[1][0]
 
     def obligation(self, obligation: Obligation) -> Any:
-        key = id(obligation)
-        found = self.duties.get(key)
+        found = _DUTIES.get(id(obligation))
         if found is None:
-            found = self.duties.put(key, obligation, _fragment(obligation_json(obligation)))
-        return found
+            part = _fragment(obligation_json(obligation))
+            found = _DUTIES.put(id(obligation), obligation, part)
+        return found[1]
 
     def lineage(self, lineage: Lineage) -> Any:
         # Its JSON reads only the bases (frozen, shared by lineage's resolver) and the ids,
         # families and kinds of the declared records: keyed by those objects.
-        held = (lineage.bases, lineage.declared)
         key = (*map(id, lineage.bases), None, *map(id, lineage.declared))
-        found = self.lineages.get(key)
+        found = _LINEAGES.get(key)
         if found is None:
-            found = self.lineages.put(key, held, _fragment(lineage_json(lineage)))
-        return found
+            held = (lineage.bases, lineage.declared)
+            found = _LINEAGES.put(key, held, _fragment(lineage_json(lineage)))
+        return found[1]
 
     def component(self, component: Component) -> Any:
         # Every field component_json reads; the records by identity (kept with the part),
@@ -183,16 +193,20 @@ class _Encoded(Parts):
             tuple(map(id, c.licences)),
             None if e is None else _shape(e),
         )
-        found = self.components.get(key)
+        found = _COMPONENTS.get(key)
         if found is None:
-            found = self.components.put(key, c.licences, _fragment(component_json(c, self)))
-        return found
+            part = (_fragment(component_json(c, self)), _licence_rows(c))
+            found = _COMPONENTS.put(key, c.licences, part)
+        part, pairs = found[1]
+        if c.kind.spec.cid == WEIGHTS_COMPONENT:
+            self.weights = c.licence_name
+        self.licences.append(pairs)
+        return part
 
     def given(self, value: Any) -> Any:
         return value if self.exact else super().given(value)
 
 
-_EXACT, _LOOSE = _Encoded(exact=True), _Encoded(exact=False)
 _FIRST = ("schema_version", "tool", "tool_version", "catalogue_version")
 
 
@@ -222,24 +236,36 @@ def _opening(catalogue: str) -> bytes:
     return audit_document(document(AuditReport(())))[: -len("]}")].encode()
 
 
-def audit_line(audit: ReleaseAudit) -> str:
-    """*audit*'s JSON line, as ``audit_document(document(AuditReport((audit,))))`` writes it."""
+def encode(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
+    """*audit*'s stored rows and its JSON line, as :func:`audit_rows` and
+    ``audit_document(document(AuditReport((audit,))))`` give them."""
     if enabled:
         try:
-            return _encoded_line(audit)
+            return _encoded(audit)
         except TypeError:  # a lone surrogate or an integer past 64 bits: the plain path
             pass
-    return audit_document(document(AuditReport((audit,))))
+    return audit_rows(audit), audit_document(document(AuditReport((audit,))))
 
 
-def _encoded_line(audit: ReleaseAudit) -> str:
-    exact = _exact(audit)
-    shown = audit_json(audit, _EXACT if exact else _LOOSE)
-    if not exact:  # the release's own values may hold floats: json writes them
+def audit_line(audit: ReleaseAudit) -> str:
+    """*audit*'s JSON line (see :func:`encode`)."""
+    return encode(audit)[1]
+
+
+def _encoded(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
+    parts = _Encoded(_exact(audit))
+    shown = audit_json(audit, parts)
+    if not parts.exact:  # the release's own values may hold floats: json writes them
         for name in ("card", "release", "settings", "weights"):
             shown[name] = _Fragment(sorted_json(shown[name], exact=False))
-    opening = _opening(catalogue_version())
-    return (opening + _orjson.dumps(shown, option=_SORTED) + b"]}").decode()  # type: ignore[no-any-return]
+    text = _opening(catalogue_version()) + _orjson.dumps(shown, option=_SORTED) + b"]}"
+    rows = {
+        "weights_license": parts.weights,
+        "licenses": tuple(dict.fromkeys(p for pairs in parts.licences for p in pairs)),
+        "verdicts": parts.verdicts,
+        "findings": tuple((f.code, f.severity._value_, f.message) for f in audit.findings),
+    }
+    return rows, text.decode()
 
 
 def _exact(audit: ReleaseAudit) -> bool:
@@ -261,28 +287,28 @@ def audit_rows(audit: ReleaseAudit) -> dict[str, Any]:
 
     The same rows as ``worker._rows`` reads from the audit's JSON (the tests compare them).
     """
-    licenses: dict[tuple[str, str, str], None] = {}
     weights = None
     for c in audit.components:
         if c.kind.spec.cid == WEIGHTS_COMPONENT:
             weights = c.licence_name
-        if c.licence_name is not None:
-            name = c.name
-            for lic in c.licences:
-                licenses[(name, lic.id, lic.category._value_)] = None
-    results = audit.profiles
-    verdicts = _VERDICT_ROWS.get(id(results))
-    if verdicts is None:
-        verdicts = _VERDICT_ROWS.put(id(results), results, _verdicts(results))
+    pairs = (p for c in audit.components for p in _licence_rows(c))
     return {
         "weights_license": weights,
-        "licenses": tuple(licenses),
-        "verdicts": verdicts,
+        "licenses": tuple(dict.fromkeys(pairs)),
+        "verdicts": _rows_of(audit.profiles),
         "findings": tuple((f.code, f.severity._value_, f.message) for f in audit.findings),
     }
 
 
-def _verdicts(results: tuple[ProfileResult, ...]) -> tuple[tuple[str, str, str | None], ...]:
+def _licence_rows(c: Component) -> tuple[_Pair, ...]:
+    """A component's licence rows: none without a licence (the JSON shows no records)."""
+    if c.licence_name is None:
+        return ()
+    return tuple((c.name, lic.id, lic.category._value_) for lic in c.licences)
+
+
+def _rows_of(results: tuple[ProfileResult, ...]) -> tuple[_Verdict, ...]:
+    """The verdicts' rows, by framework."""
     return tuple(
         (p.profile, p.verdict._value_, None if p.mof_class is None else LABELS[p.mof_class])
         for p in sorted(results, key=lambda p: p.profile)

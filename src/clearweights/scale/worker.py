@@ -17,8 +17,7 @@ from clearweights.release.model import Release
 from clearweights.scale._document import (
     WEIGHTS_COMPONENT,
     audit_document,
-    audit_line,
-    audit_rows,
+    encode,
 )
 from clearweights.scale.items import Item, Outcome
 from clearweights.scale.rows import SOURCE as METADATA
@@ -44,7 +43,7 @@ def fast_document(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
     the line is byte for byte the plain path's and the rows those :func:`_rows` reads from it
     (the tests check both).
     """
-    return audit_rows(audit), audit_line(audit)
+    return encode(audit)
 
 
 def collect(item: Item, pool: TextPool) -> Release:
