@@ -82,9 +82,13 @@ class _Kept(dict[Hashable, tuple[object, Any]]):
 
 
 _RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES, _SUBJECTS = (_Kept() for _ in range(6))
-# A component's part holds its records' text (about 5 KB each): fewer are kept.
+# A component's part holds its records' text (about 5 KB each): fewer are kept. Those by
+# identity share the parts of those by value.
 _COMPONENTS = _Kept(MAX_PARTS // 4)
-_ALL = (_RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES, _SUBJECTS, _COMPONENTS)
+_SHARED_COMPONENTS = _Kept()
+_ALL = (
+    _RECORDS, _CRITERIA, _VERDICTS, _DUTIES, _LINEAGES, _SUBJECTS, _COMPONENTS, _SHARED_COMPONENTS
+)  # fmt: skip
 
 _Pair = tuple[str, str, str]  # a stored licence row: component, licence id, category
 _Verdict = tuple[str, str, str | None]  # a stored verdict row: framework, verdict, MOF label
@@ -179,9 +183,20 @@ class _Encoded(Parts):
         return found[1]
 
     def component(self, component: Component) -> Any:
-        # Every field component_json reads; the records by identity (kept with the part),
-        # the expression by what its JSON shows (an audit builds its own).
+        # A component shared by the inventory's shapes is found by identity (it is frozen and
+        # kept with its entry); any other by every field component_json reads: the records by
+        # identity (kept with the part), the expression by what its JSON shows.
         c = component
+        found = _SHARED_COMPONENTS.get(id(c))
+        if found is None:
+            found = _SHARED_COMPONENTS.put(id(c), c, self._component(c))
+        part, pairs = found[1]
+        if c.kind.spec.cid == WEIGHTS_COMPONENT:
+            self.weights = c.licence_name
+        self.licences.append(pairs)
+        return part
+
+    def _component(self, c: Component) -> tuple[Any, tuple[_Pair, ...]]:
         e = c.expression
         key = (
             c.kind,
@@ -197,11 +212,8 @@ class _Encoded(Parts):
         if found is None:
             part = (_fragment(component_json(c, self)), _licence_rows(c))
             found = _COMPONENTS.put(key, c.licences, part)
-        part, pairs = found[1]
-        if c.kind.spec.cid == WEIGHTS_COMPONENT:
-            self.weights = c.licence_name
-        self.licences.append(pairs)
-        return part
+        entry: tuple[Any, tuple[_Pair, ...]] = found[1]
+        return entry
 
     def given(self, value: Any) -> Any:
         return value if self.exact else super().given(value)
