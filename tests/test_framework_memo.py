@@ -21,7 +21,7 @@ from clearweights.components import MofComponent
 from clearweights.frameworks import PROFILES, Declarations, _memo, framework
 from clearweights.frameworks.interface import ProfileResult
 from clearweights.frameworks.subject import AuditSubject
-from clearweights.scale import worker
+from clearweights.scale import _document
 from clearweights.scale.rows import TextPool, row_item, row_release
 from clearweights.sources.local import LocalDirectory
 from tests.scale_corpus import EXAMPLES, NAMES, hub_row
@@ -167,8 +167,7 @@ def test_equal_verdicts_and_criteria_are_kept_once(subjects: list[AuditSubject])
 
 def test_kept_verdicts_live_only_while_something_uses_them(subjects: list[AuditSubject]) -> None:
     _memo._memo.clear()
-    worker._fragments.clear()  # a bulk scan's encoded verdicts hold theirs too
-    worker._encoded.clear()
+    _document.forget()  # a bulk scan's encoded verdicts hold theirs too
     for subject in subjects[:20]:
         _memo.evaluate(subject, PROFILES, "strict")
     before = len(_memo._live)
