@@ -9,7 +9,6 @@ key must get equal verdicts; and what the frameworks read, changed alone, change
 from __future__ import annotations
 
 import dataclasses
-import gc
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from clearweights.components import MofComponent
 from clearweights.frameworks import PROFILES, Declarations, _memo, framework
 from clearweights.frameworks.interface import ProfileResult
 from clearweights.frameworks.subject import AuditSubject
-from clearweights.scale import worker
 from clearweights.scale.rows import TextPool, row_item, row_release
 from clearweights.sources.local import LocalDirectory
 from tests.scale_corpus import EXAMPLES, NAMES, hub_row
@@ -165,17 +163,17 @@ def test_equal_verdicts_and_criteria_are_kept_once(subjects: list[AuditSubject])
         assert all(t is result for t in twins)
 
 
-def test_kept_verdicts_live_only_while_something_uses_them(subjects: list[AuditSubject]) -> None:
+def test_the_sharing_tables_are_bounded(
+    subjects: list[AuditSubject], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Criteria and verdicts are kept once each in bounded tables, emptied when full: what
+    was shared before stays right, and later verdicts are still equal to fresh ones."""
+    monkeypatch.setattr(_memo, "MAX_SHARED", 16)
+    monkeypatch.setattr(_memo, "MAX_ENTRIES", 8)
     _memo._memo.clear()
-    worker._fragments.clear()  # a bulk scan's encoded verdicts hold theirs too
-    worker._encoded.clear()
-    for subject in subjects[:20]:
-        _memo.evaluate(subject, PROFILES, "strict")
-    before = len(_memo._live)
-    assert any(isinstance(v, ProfileResult) for v in _memo._live.values())
-    _memo._memo.clear()
-    gc.collect()
-    # The table itself keeps nothing alive: no verdict is left, and of the criteria only those
-    # a framework keeps for itself (the MOF's "not found" criteria, one per component).
-    assert not any(isinstance(v, ProfileResult) for v in _memo._live.values())
-    assert len(_memo._live) < before / 2
+    _memo._criteria.clear()
+    _memo._results.clear()
+    for subject in subjects:
+        assert _memo.evaluate(subject, PROFILES, "strict") == _fresh(subject)
+        assert len(_memo._criteria) <= 16
+        assert len(_memo._results) <= 16

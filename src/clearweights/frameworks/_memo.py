@@ -11,17 +11,15 @@ Memory stays flat over a long scan: the memo is a least-recently-used table of a
 of subjects, and what its entries hold is shared between them. Thousands of subjects have only
 a few hundred distinct criteria (``redhat.data-card: not found``) and component descriptions,
 and about half the verdicts are equal to another subject's: each distinct value is kept once
-(criteria and verdicts in a weak table, alive while something uses them; key parts in a bounded
-one), so a subject costs about 2.5 KB rather than 20. Shared verdicts are also what lets a bulk
-scan encode each distinct verdict's JSON once (``scale.worker``).
+(criteria, verdicts and key parts each in a bounded table, emptied when full), so a subject
+costs about 2.5 KB rather than 20. Shared verdicts are also what lets a bulk scan encode each
+distinct verdict's JSON once (``scale.worker``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import weakref
 from collections.abc import Hashable, Sequence
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from clearweights.frameworks import framework
@@ -35,32 +33,34 @@ MAX_PARTS = 4096  # distinct key parts (a component's description, usage heading
 # key -> (the key as kept, the licence records it names by id, the verdicts)
 _memo: dict[Hashable, tuple[Hashable, tuple[Licence, ...], tuple[ProfileResult, ...]]] = {}
 _parts: dict[Hashable, Any] = {}
-# Criteria and verdicts, each kept once while something uses it (the memo, a worker's encoded
-# verdicts, an audit): a weak table is bounded by what is alive.
-_live: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+# Criteria and verdicts, each kept once (a plain table costs a tenth of a weak one per
+# look-up): each table is bounded, and emptied when full; what was shared stays shared.
+MAX_SHARED = 8192
+_criteria: dict[Criterion, Criterion] = {}
+_results: dict[Hashable, ProfileResult] = {}
 
 T = TypeVar("T")
-V = TypeVar("V", Criterion, ProfileResult)
 
 
 def subject_key(subject: AuditSubject) -> tuple[Hashable, tuple[Licence, ...]]:
     """Everything of *subject* any framework reads, and the licence records keyed by identity.
 
-    Components: every field (their licence records by identity: catalogue records are shared
-    objects, and a record's fields are what the frameworks judge). The release: only its kind
-    (MOF judges links of a MOF file apart) and the card's usage headings (EU AI Act). The
-    card's and licence files' licences: their ids and kinds (Red Hat's clarity criterion).
+    Components: every field a framework reads (their licence records by identity: catalogue
+    records are shared objects, and a record's fields are what the frameworks judge); not
+    ``reason`` nor ``expression``, which no framework reads (a component's licences are in the
+    key, and no criterion tells an AND from an OR). The release: only its kind (MOF judges
+    links of a MOF file apart) and the card's usage headings (EU AI Act). The card's and
+    licence files' licences: their ids and kinds (Red Hat's clarity criterion).
     """
     held: list[Licence] = []
     parts = []
     for kind, c in subject.components.items():
-        held.extend(c.licences)
-        expression = None if c.expression is None else str(c.expression)
-        licences = tuple(id(lic) for lic in c.licences)
-        parts.append(
-            (kind, c.paths, c.licence_name, licences, c.licence_source, c.reason, c.external,
-             expression)
-        )  # fmt: skip
+        if c.licences:
+            held.extend(c.licences)
+            licences = tuple([id(lic) for lic in c.licences])
+        else:
+            licences = ()
+        parts.append((kind, c.paths, c.licence_name, licences, c.licence_source, c.external))
     card = subject.release.card
     key = (
         tuple(parts),
@@ -108,47 +108,52 @@ def _share(value: T) -> T:
     return kept
 
 
-def _identity(value: Criterion | ProfileResult) -> tuple[object, ...]:
-    """A frozen criterion's or verdict's type and fields in order, each with its type (1 and
-    1.0 are equal but not written alike), a mapping as its items in order."""
-    return (
-        type(value),
-        *(
-            (type(v), tuple((k, type(x), x) for k, x in v.items()) if isinstance(v, dict) else v)
-            for v in value.__dict__.values()
-        ),
-    )
-
-
-def _one(value: V) -> V:
-    """The live object equal to *value*, a frozen criterion or verdict (*value* if none).
-
-    The table is keyed by the identity's hash (a few bytes, not a copy of the fields); an
-    object found under it is used only when its identity is the same.
-    """
-    # A criterion's own equality and hash are its class and fields in order, as _identity's
-    # (it holds no mapping): used directly, they cost a tenth (a criterion is shared per
-    # criterion of every verdict evaluated, tens of thousands in a scan's first minutes).
-    criterion = type(value) is Criterion
+def _one(criterion: Criterion) -> Criterion:
+    """The kept criterion equal to *criterion* (*criterion* itself the first time)."""
     try:
-        identity: object = value if criterion else _identity(value)
-        key = hash(identity)
+        kept = _criteria.setdefault(criterion, criterion)
     except TypeError:  # a field that is not hashable: not shared
-        return value
-    kept = _live.get(key)
-    if kept is None:
-        _live[key] = value
-        return value
-    same = kept == value if criterion else _identity(kept) == identity
-    return kept if same else value  # else another value, same hash
+        return criterion
+    if len(_criteria) > MAX_SHARED:  # those kept stay where they are used; none is lost
+        _criteria.clear()
+    return kept
 
 
 def _shared_result(result: ProfileResult) -> ProfileResult:
-    """*result* made of shared criteria, or the live result equal to it."""
-    criteria = tuple(_one(c) for c in result.criteria)
+    """*result* made of shared criteria, or the kept result equal to it.
+
+    A verdict is keyed by its shared criteria's ids (the kept verdict holds them, so no id
+    is reused while it is kept) and its other fields, each with its type (1 and 1.0 are equal
+    but not written alike), the progress mapping as its items in order.
+    """
+    criteria = tuple([_one(c) for c in result.criteria])
+    key = (
+        result.profile,
+        result.title,
+        result.verdict,
+        tuple([id(c) for c in criteria]),
+        result.summary,
+        type(result.mof_class),
+        result.mof_class,
+        tuple([(k, type(v), v) for k, v in result.progress.items()]),
+        result.warnings,
+        result.notes,
+    )
+    try:
+        kept = _results.get(key)
+    except TypeError:  # a field that is not hashable: not shared
+        return result
+    if kept is not None:
+        return kept
     if any(a is not b for a, b in zip(criteria, result.criteria, strict=True)):
-        result = replace(result, criteria=criteria)
-    return _one(result)
+        result = ProfileResult(
+            result.profile, result.title, result.verdict, criteria, result.summary,
+            result.mof_class, result.progress, result.warnings, result.notes,
+        )  # fmt: skip
+    if len(_results) >= MAX_SHARED:
+        _results.clear()
+    _results[key] = result
+    return result
 
 
 def _compact(full: tuple[Hashable, str, Any]) -> Hashable:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from clearweights.components import MofComponent as M
 from clearweights.frameworks._common import WEIGHTS_ABSENT, describe, where
@@ -63,6 +64,7 @@ def _licence(subject: AuditSubject) -> Criterion:
     return Criterion("eu.licence", title, Status.PASS, evidence)
 
 
+@lru_cache(maxsize=4096)  # asked of every card twice (the frameworks' memo key, EU AI Act)
 def usage_sections(sections: tuple[str, ...]) -> tuple[str, ...]:
     """The card's headings (lowercased) that introduce usage information."""
     return tuple(h for h in sections if _USAGE.search(h))
