@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from clearweights.frameworks import framework
 from clearweights.frameworks.eu_ai_act import usage_sections
-from clearweights.frameworks.interface import Criterion, ProfileResult
+from clearweights.frameworks.interface import Criterion, Framework, ProfileResult
 from clearweights.frameworks.subject import AuditSubject
 from clearweights.licenses.model import Licence
 
@@ -38,6 +38,9 @@ _parts: dict[Hashable, Any] = {}
 MAX_SHARED = 8192
 _criteria: dict[Criterion, Criterion] = {}
 _results: dict[Hashable, ProfileResult] = {}
+_kept: dict[int, Criterion] = {}  # id of a kept criterion -> the criterion
+# The frameworks hold no state of an evaluation: one of each (name, MOF mode) serves them all.
+_frameworks: dict[tuple[str, str], Framework] = {}
 
 T = TypeVar("T")
 
@@ -86,8 +89,7 @@ def evaluate(
     found = _memo.pop(full, None)
     if found is None:
         results = tuple(
-            _shared_result(framework(name, mof_mode=mof_mode).evaluate(subject))
-            for name in profiles
+            [_shared_result(_framework(name, mof_mode).evaluate(subject)) for name in profiles]
         )
         found = (_compact(full), held, results)
         if len(_memo) >= MAX_ENTRIES:  # the least recently used subject goes
@@ -95,6 +97,13 @@ def evaluate(
                 del _memo[next(iter(_memo))]
     _memo[found[0]] = found  # last: the most recently used; the kept key, not this one
     return found[2]
+
+
+def _framework(name: str, mof_mode: str) -> Framework:
+    found = _frameworks.get((name, mof_mode))
+    if found is None:
+        found = _frameworks[name, mof_mode] = framework(name, mof_mode=mof_mode)
+    return found
 
 
 def _share(value: T) -> T:
@@ -109,13 +118,23 @@ def _share(value: T) -> T:
 
 
 def _one(criterion: Criterion) -> Criterion:
-    """The kept criterion equal to *criterion* (*criterion* itself the first time)."""
+    """The kept criterion equal to *criterion* (*criterion* itself the first time).
+
+    A kept criterion given again (a framework's cached "not found" criteria, most of an
+    evaluation's) is known by its id, without hashing its fields: the table holds it, so its
+    id is not reused while it is there.
+    """
+    if _kept.get(id(criterion)) is criterion:
+        return criterion
     try:
         kept = _criteria.setdefault(criterion, criterion)
     except TypeError:  # a field that is not hashable: not shared
         return criterion
     if len(_criteria) > MAX_SHARED:  # those kept stay where they are used; none is lost
         _criteria.clear()
+        _kept.clear()
+    elif kept is criterion:
+        _kept[id(criterion)] = criterion
     return kept
 
 

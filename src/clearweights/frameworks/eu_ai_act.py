@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from clearweights.components import MofComponent as M
 from clearweights.frameworks._common import WEIGHTS_ABSENT, describe, where
@@ -112,6 +112,7 @@ def _public(subject: AuditSubject) -> list[Criterion]:
     return out
 
 
+@cache  # a handful of values: the same criterion each time
 def _declared(ident: str, title: str, value: bool | None, option: str) -> Criterion:
     if value is None:
         return Criterion(

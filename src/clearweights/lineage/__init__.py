@@ -68,9 +68,12 @@ def trace(
         inventory: its components (for the licences it declares itself).
         bases: local copies of base models: repo id to a directory, ``"*"`` for any direct base.
     """
-    if release.kind == "mof-file" or not base_ids(release):
+    if release.kind == "mof-file":
         return Lineage()
-    return Lineage(resolve(release, dict(bases or {})), _declared(inventory))
+    ids = base_ids(release)
+    if not ids:
+        return Lineage()
+    return Lineage(resolve(release, dict(bases or {}), ids), _declared(inventory))
 
 
 @functools.lru_cache(maxsize=1024)  # about 1 KB a base: the long tail of bases comes and goes
