@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from clearweights.audit._lineage import CODES as LINEAGE_CODES
 from clearweights.audit.model import Finding, Severity
 from clearweights.components import MofComponent as M
+from clearweights.frameworks._common import restrictions_of
 from clearweights.frameworks.interface import ProfileResult, Status
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.inventory import LicenceFile, Role
-from clearweights.licenses.summary import restrictions
 
 CODES = {
     "OW-LIC": "claims open source, but the weights licence is not an open-source licence",
@@ -173,7 +173,7 @@ def find(
                 tuple(claims[:3]),
             )
         )
-    restricted = [f"{lic.id}: {r}" for lic in weights for r in restrictions(lic)]
+    restricted = [f"{lic.id}: {r}" for lic in weights for r in restrictions_of(lic)]
     if claims and restricted:
         out.append(
             Finding(

@@ -8,6 +8,7 @@ from dataclasses import replace
 from clearweights.audit.model import Obligation
 from clearweights.components import Component
 from clearweights.licenses import get
+from clearweights.licenses._expression import LicenceExpression
 from clearweights.licenses.model import Licence
 from clearweights.lineage.model import Lineage
 
@@ -164,7 +165,15 @@ def _required(component: Component) -> set[str]:
     """The ids of the licences that apply however the component is taken."""
     if component.expression is None:  # no expression: all of its licences apply
         return {lic.id for lic in component.licences}
+    if not _has_choice(component.expression):  # one choice, of every licence (the common case)
+        return {lic.id for lic in component.expression.licences}
     return {lic.id for lic in _in_every_choice(component)}
+
+
+def _has_choice(expression: LicenceExpression) -> bool:
+    """Whether an OR is anywhere in *expression* (without one, its only choice holds all of
+    its licences, which is what working out the choices would say)."""
+    return expression.operator == "OR" or any(_has_choice(a) for a in expression.args)
 
 
 def _in_every_choice(component: Component) -> tuple[Licence, ...]:

@@ -9,6 +9,7 @@ from clearweights.components import Component, MofComponent
 from clearweights.frameworks.interface import Criterion, Status
 from clearweights.frameworks.subject import AuditSubject
 from clearweights.licenses.model import Licence
+from clearweights.licenses.summary import restrictions
 
 # Open data licences the OSAID FAQ and Red Hat accept for parameters (with a flag).
 OPEN_DATA_FOR_WEIGHTS = {
@@ -21,6 +22,26 @@ OPEN_DATA_FOR_WEIGHTS = {
 OPEN_DATA_FOR_WEIGHTS_REFS = {"LicenseRef-clearweights-openmdw-1.1"}
 # Card-only and metadata-only audits: what needs the weight files themselves says so.
 WEIGHTS_ABSENT = "not verified: weights not present"
+
+
+# A record's restrictions in words, kept by the record's id while remembered (the entry holds
+# the record, so its id is not reused meanwhile): the frameworks and the findings ask them of
+# the same few catalogue records in every audit. Bounded; switched off by tests.
+MEMO = True
+_MAX_RESTRICTIONS = 1024
+_restrictions: dict[int, tuple[Licence, tuple[str, ...]]] = {}
+
+
+def restrictions_of(licence: Licence) -> tuple[str, ...]:
+    """The use restrictions of a licence record, in plain words (empty for open licences)."""
+    found = _restrictions.get(id(licence)) if MEMO else None
+    if found is None or found[0] is not licence:
+        found = (licence, tuple(restrictions(licence)))  # it reads only the record (frozen)
+        if MEMO:
+            if len(_restrictions) >= _MAX_RESTRICTIONS:
+                _restrictions.clear()
+            _restrictions[id(licence)] = found
+    return found[1]
 
 
 def where(component: Component) -> str:

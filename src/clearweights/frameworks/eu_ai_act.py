@@ -6,11 +6,10 @@ import re
 from functools import cache, lru_cache
 
 from clearweights.components import MofComponent as M
-from clearweights.frameworks._common import WEIGHTS_ABSENT, describe, where
+from clearweights.frameworks._common import WEIGHTS_ABSENT, describe, restrictions_of, where
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.licenses.model import Category
-from clearweights.licenses.summary import restrictions
 
 ALWAYS = (
     "Art. 53(1)(c) (a policy to comply with Union copyright law) and Art. 53(1)(d) (a public "
@@ -44,7 +43,7 @@ def _licence(subject: AuditSubject) -> Criterion:
             evidence,
             "release the model under a free and open-source licence",
         )
-    blocked = [r for lic in licences for r in restrictions(lic)]
+    blocked = [r for lic in licences for r in restrictions_of(lic)]
     closed = [
         lic.id
         for lic in licences

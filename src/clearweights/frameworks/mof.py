@@ -10,6 +10,7 @@ current SPDX flags and fixes those quirks. Type-appropriateness only produces wa
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -209,6 +210,45 @@ def classify(
     return mof_class, progresses, warnings, ev
 
 
+# Classes kept per distinct set of what classify reads (a few hundred in a scan of thousands of
+# subjects): each component's kind, licence name and licence records (by id: the entry holds
+# the records, so no id is reused meanwhile). Bounded; switched off by tests.
+MEMO = True
+_MAX_CLASSES = 2048
+_Classes = tuple[int, tuple[tuple[str, float], ...], tuple[str, ...], dict[int, _ClassEval]]
+_classes: dict[Hashable, tuple[tuple[Licence, ...], _Classes]] = {}
+
+
+def _classified(
+    components: dict[MofComponent, Component], mode: str
+) -> tuple[int, dict[str, float], list[str], dict[int, _ClassEval]]:
+    """classify's answer, from the memo when the same components were classified before.
+
+    The per-class evaluation is shared between the audits that get it, and only read by them
+    (``_criterion``); the progress and warnings are copied, the caller adds to them.
+    """
+    if not MEMO:
+        return classify(components, mode)
+    held = tuple([lic for c in components.values() for lic in c.licences])
+    key = (
+        mode,
+        tuple(
+            [
+                (k, c.licence_name, tuple([id(lic) for lic in c.licences]))
+                for k, c in components.items()
+            ]
+        ),
+    )
+    found = _classes.get(key)
+    if found is None:
+        mof_class, progress, warnings, ev = classify(components, mode)
+        if len(_classes) >= _MAX_CLASSES:
+            _classes.clear()
+        found = _classes[key] = (held, (mof_class, tuple(progress.items()), tuple(warnings), ev))
+    mof_class, items, kept, ev = found[1]
+    return mof_class, dict(items), list(kept), ev
+
+
 class MofFramework:
     """The Model Openness Framework (Class III, II, I)."""
 
@@ -222,7 +262,7 @@ class MofFramework:
     def evaluate(self, subject: AuditSubject) -> ProfileResult:
         """Classify the release and explain every component of every class."""
         components = dict(subject.components)
-        mof_class, progress, warnings, ev = classify(components, self.mode)
+        mof_class, progress, warnings, ev = _classified(components, self.mode)
         # Links from a model card say nothing of their licence; a MOF file's declarations do.
         linked = subject.release.kind != "mof-file"
         criteria: list[Criterion] = []

@@ -11,10 +11,10 @@ from clearweights.frameworks._common import (
     model_code_runs,
     open_data_weights,
     osi,
+    restrictions_of,
 )
 from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
 from clearweights.frameworks.subject import AuditSubject, weights_licences
-from clearweights.licenses.summary import restrictions
 
 CODE = (
     (M.DATA_PREPROCESSING_CODE, "osaid.code.preprocessing"),
@@ -52,7 +52,7 @@ def _parameters(subject: AuditSubject) -> Criterion:
             Status.PASS,
             (describe(weights), "open data licence accepted as OSD-conformant (flagged)"),
         )
-    found = [r for lic in licences for r in restrictions(lic)]
+    found = [r for lic in licences for r in restrictions_of(lic)]
     evidence = (describe(weights), *(f"restriction: {r}" for r in found))
     return Criterion(
         "osaid.parameters",

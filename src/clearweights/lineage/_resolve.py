@@ -37,6 +37,7 @@ def _adapter_base(release: Release) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+@functools.lru_cache(maxsize=4096)  # a scan names the same few thousand bases again and again
 def _normalise(repo_id: str) -> str:
     return _HUB_URL.sub("", repo_id.strip()).strip("/")
 
