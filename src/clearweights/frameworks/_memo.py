@@ -28,6 +28,7 @@ from clearweights.frameworks.interface import Criterion, Framework, ProfileResul
 from clearweights.frameworks.subject import AuditSubject
 from clearweights.licenses.model import Licence
 
+MEMO = True  # switched off by tests that compare audits with and without the memos
 MAX_ENTRIES = 4096  # subjects; 90 % of a Hub-like scan's look-ups hit (see docs/benchmarks.md)
 MAX_PARTS = 4096  # distinct key parts (a component's description, usage headings) kept once
 # key -> (the key as kept, the licence records it names by id, the verdicts)
@@ -84,6 +85,8 @@ def evaluate(
     subject: AuditSubject, profiles: Sequence[str], mof_mode: str
 ) -> tuple[ProfileResult, ...]:
     """The verdict of each framework in *profiles* on *subject* (shared, frozen results)."""
+    if not MEMO:  # each framework afresh, nothing kept
+        return tuple([_framework(name, mof_mode).evaluate(subject) for name in profiles])
     key, held = subject_key(subject)
     full = (tuple(profiles), mof_mode, key)
     found = _memo.pop(full, None)

@@ -1,0 +1,103 @@
+"""The audit's memos (frameworks' verdicts, MOF classes, restrictions, lineage) change nothing.
+
+Real inputs: the first rows of the benchmark's generated Hub dump (cards of many shapes, base
+models, datasets, papers), the varied rows of the fast-scan tests (real Hub cards, the Hub's
+generated card, tag-only and cardData rows, listed files, licence texts) and the example
+releases, whole. Each is audited with every memo on, then with every memo off, in more than one
+order: the documents a bulk scan stores must be the same, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from bench.scan_releases import generate
+
+import clearweights.audit._lineage as lineage_findings
+import clearweights.frameworks._common as common
+from clearweights import lineage
+from clearweights.audit import audit_collected
+from clearweights.errors import ClearweightsError
+from clearweights.frameworks import _memo, mof
+from clearweights.release.model import Release
+from clearweights.scale import worker
+from clearweights.scale.rows import TextPool, row_item, row_release
+from clearweights.sources.local import LocalDirectory
+from tests.scale_corpus import EXAMPLES, NAMES
+from tests.test_scan_fast import _rows_varied
+
+MODULES = (_memo, mof, common, lineage, lineage_findings)
+
+
+def _clear() -> None:
+    for table in (
+        _memo._memo, _memo._parts, _memo._criteria, _memo._results, _memo._kept,
+        mof._classes, common._restrictions, lineage._passed, lineage_findings._kept,
+    ):  # fmt: skip
+        table.clear()
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Release]]:
+    folder = tmp_path_factory.mktemp("memos")
+    dump = folder / "rows.jsonl"
+    generate(dump, 600)
+    rows = [json.loads(line) for line in dump.read_text("utf-8").splitlines()]
+    rows += _rows_varied()
+    pool = TextPool(str(folder))
+    out: list[tuple[str, Release]] = []
+    for n, raw in enumerate(rows, 1):
+        item = row_item(raw, f"rows:{n}")
+        try:
+            out.append((f"{n}:{item.key}", row_release(item, pool)))
+        except ClearweightsError:  # a row with no release: an error outcome, no audit
+            continue
+    out += [(name, LocalDirectory(EXAMPLES / name).collect()) for name in NAMES]
+    return out
+
+
+def _documents(releases: list[tuple[str, Release]]) -> dict[str, str]:
+    return {
+        key: worker.fast_document(audit_collected(release, key))[1] for key, release in releases
+    }
+
+
+def test_audits_are_the_same_with_and_without_the_memos(
+    releases: list[tuple[str, Release]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clear()
+    remembered = _documents(releases)
+    again = _documents(releases[::-1])  # from the memos, in the other order
+    shuffled = list(releases)
+    random.Random(5).shuffle(shuffled)
+    _clear()
+    fresh_order = _documents(shuffled)  # filled in another order
+    for module in MODULES:
+        monkeypatch.setattr(module, "MEMO", False)
+    _clear()
+    plain = _documents(releases)
+    assert not _memo._memo and not mof._classes and not lineage._passed
+    assert len(plain) == len(releases) > 600
+    assert remembered == plain
+    assert again == plain
+    assert fresh_order == plain
+    # The varied corpus reaches what the memos keep: bases, MOF classes, verdicts.
+    assert any('"bases":[{' in line for line in plain.values())
+    assert any("LIN-" in line for line in plain.values())
+
+
+def test_a_memo_hit_hands_out_what_a_fresh_audit_builds(
+    releases: list[tuple[str, Release]],
+) -> None:
+    """The second audit of each release comes from the memos, and equals the first."""
+    _clear()
+    first = [audit_collected(release, key) for key, release in releases]
+    second = [audit_collected(release, key) for key, release in releases]
+    for a, b in zip(first, second, strict=True):
+        assert a.profiles == b.profiles
+        assert a.findings == b.findings
+        assert a.obligations == b.obligations
+        assert a.lineage == b.lineage
+        assert a.components == b.components
