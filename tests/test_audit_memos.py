@@ -20,7 +20,7 @@ import clearweights.frameworks._common as common
 from clearweights import lineage
 from clearweights.audit import audit_collected
 from clearweights.errors import ClearweightsError
-from clearweights.frameworks import _memo, mof
+from clearweights.frameworks import _memo, interface, mof
 from clearweights.release.model import Release
 from clearweights.scale import worker
 from clearweights.scale.rows import TextPool, row_item, row_release
@@ -28,12 +28,12 @@ from clearweights.sources.local import LocalDirectory
 from tests.scale_corpus import EXAMPLES, NAMES
 from tests.test_scan_fast import _rows_varied
 
-MODULES = (_memo, mof, common, lineage, lineage_findings)
+MODULES = (_memo, mof, common, interface, lineage, lineage_findings)
 
 
 def _clear() -> None:
     for table in (
-        _memo._memo, _memo._parts, _memo._criteria, _memo._results, _memo._kept,
+        _memo._memo, _memo._parts, _memo._criteria, _memo._results, _memo._kept, interface._made,
         mof._classes, common._restrictions, lineage._passed, lineage_findings._kept,
     ):  # fmt: skip
         table.clear()

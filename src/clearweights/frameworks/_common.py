@@ -6,7 +6,7 @@ from dataclasses import replace
 from functools import cache
 
 from clearweights.components import Component, MofComponent
-from clearweights.frameworks.interface import Criterion, Status
+from clearweights.frameworks.interface import Criterion, Status, criterion
 from clearweights.frameworks.subject import AuditSubject
 from clearweights.licenses.model import Licence
 from clearweights.licenses.summary import restrictions
@@ -79,7 +79,7 @@ def code_criterion(
     name = kind.spec.name
     evidence = (describe(component),)
     if component.external and not component.licences:
-        return Criterion(
+        return criterion(
             ident,
             f"{name} under an OSI-approved licence",
             Status.UNKNOWN,
@@ -88,7 +88,7 @@ def code_criterion(
             blocking,
         )
     if osi(component.licences):
-        return Criterion(
+        return criterion(
             ident, f"{name} under an OSI-approved licence", Status.PASS, evidence, None, blocking
         )
     reason = (
@@ -96,7 +96,7 @@ def code_criterion(
         if not component.licences
         else f"{component.licence_name} is not OSI-approved"
     )
-    return Criterion(
+    return criterion(
         ident,
         f"{name} under an OSI-approved licence",
         Status.FAIL,
@@ -109,7 +109,7 @@ def code_criterion(
 @cache  # most releases have no code: the same criterion each time
 def _missing_code(kind: MofComponent, ident: str, blocking: bool) -> Criterion:
     name = kind.spec.name
-    return Criterion(
+    return criterion(
         ident,
         f"{name} under an OSI-approved licence",
         Status.FAIL,

@@ -7,7 +7,13 @@ from functools import cache, lru_cache
 
 from clearweights.components import MofComponent as M
 from clearweights.frameworks._common import WEIGHTS_ABSENT, describe, restrictions_of, where
-from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
+from clearweights.frameworks.interface import (
+    Criterion,
+    ProfileResult,
+    Status,
+    criterion,
+    verdict_of,
+)
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.licenses.model import Category
 
@@ -36,7 +42,7 @@ def _licence(subject: AuditSubject) -> Criterion:
     weights = subject.get(M.MODEL_PARAMETERS_FINAL)
     evidence = (describe(weights),) if weights else ("no weights",)
     if not licences:
-        return Criterion(
+        return criterion(
             "eu.licence",
             title,
             Status.FAIL,
@@ -53,14 +59,14 @@ def _licence(subject: AuditSubject) -> Criterion:
         detail = tuple(f"restriction: {r}" for r in blocked) + tuple(
             f"{i} is not a free and open-source licence" for i in closed
         )
-        return Criterion(
+        return criterion(
             "eu.licence",
             title,
             Status.FAIL,
             evidence + detail,
             "attribution and share-alike terms are fine (Recital 102); remove use restrictions",
         )
-    return Criterion("eu.licence", title, Status.PASS, evidence)
+    return criterion("eu.licence", title, Status.PASS, evidence)
 
 
 @lru_cache(maxsize=4096)  # asked of every card twice (the frameworks' memo key, EU AI Act)
@@ -74,7 +80,7 @@ def _public(subject: AuditSubject) -> list[Criterion]:
     architecture = subject.get(M.MODEL_ARCHITECTURE)
     card = subject.release.card
     out = [
-        Criterion(
+        criterion(
             "eu.weights-public",
             "Parameters, including the weights, are public",
             Status.UNKNOWN if subject.weights_absent else Status.PASS if weights else Status.FAIL,
@@ -89,7 +95,7 @@ def _public(subject: AuditSubject) -> list[Criterion]:
             if weights
             else "publish the weights",
         ),
-        Criterion(
+        criterion(
             "eu.architecture-public",
             "Information on the model architecture is public",
             Status.PASS if architecture else Status.FAIL,
@@ -99,7 +105,7 @@ def _public(subject: AuditSubject) -> list[Criterion]:
     ]
     usage = usage_sections(card.sections) if card else ()
     out.append(
-        Criterion(
+        criterion(
             "eu.usage-public",
             "Information on model usage is public",
             Status.PASS if usage else Status.FAIL,
@@ -114,10 +120,10 @@ def _public(subject: AuditSubject) -> list[Criterion]:
 @cache  # a handful of values: the same criterion each time
 def _declared(ident: str, title: str, value: bool | None, option: str) -> Criterion:
     if value is None:
-        return Criterion(
+        return criterion(
             ident, title, Status.UNKNOWN, ("not declared",), f"declare it with {option}"
         )
-    return Criterion(
+    return criterion(
         ident,
         title,
         Status.FAIL if value else Status.PASS,

@@ -18,7 +18,7 @@ from typing import Any
 
 from clearweights.components import Component, MofComponent
 from clearweights.frameworks._common import WEIGHTS_ABSENT
-from clearweights.frameworks.interface import Criterion, ProfileResult, Status
+from clearweights.frameworks.interface import Criterion, ProfileResult, Status, criterion
 from clearweights.frameworks.names import MOF_MODES
 from clearweights.frameworks.subject import AuditSubject
 from clearweights.licenses.model import Licence
@@ -291,7 +291,7 @@ class MofFramework:
 @cache  # most components are missing from most releases: the same criterion each time
 def _not_found(kind: MofComponent) -> Criterion:
     spec = kind.spec
-    return Criterion(
+    return criterion(
         f"mof.c{spec.cid}",
         f"Class {ROMAN[spec.mof_class]}: {spec.name}",
         Status.FAIL,
@@ -303,7 +303,7 @@ def _not_found(kind: MofComponent) -> Criterion:
 
 def _absent(c: Criterion) -> Criterion:
     evidence = (*c.evidence, WEIGHTS_ABSENT)  # built directly: dataclasses.replace costs 10 times
-    return Criterion(c.id, c.title, c.status, evidence, c.fix, c.blocking)
+    return criterion(c.id, c.title, c.status, evidence, c.fix, c.blocking)
 
 
 def _criterion(
@@ -338,4 +338,4 @@ def _criterion(
         )
     else:
         status, fix = Status.UNKNOWN, None
-    return Criterion(ident, title, status, evidence, fix, blocking)
+    return criterion(ident, title, status, evidence, fix, blocking)
