@@ -177,3 +177,48 @@ def test_the_sharing_tables_are_bounded(
         assert _memo.evaluate(subject, PROFILES, "strict") == _fresh(subject)
         assert len(_memo._criteria) <= 16
         assert len(_memo._results) <= 16
+
+
+def _unread(subject: AuditSubject, name: str) -> AuditSubject:
+    """*subject* with all that *name* does not read (by its part of the memo's key) changed."""
+    kinds, fields = _memo._READS[name]
+    read = {_memo._FIELDS[i] for i in fields}
+    card = subject.release.card
+    release = subject.release
+    if "usage" not in read and card is not None:
+        release = dataclasses.replace(
+            release, card=dataclasses.replace(card, sections=("how to use", "usage"))
+        )
+    return dataclasses.replace(
+        subject,
+        release=release,
+        components={k: c for k, c in subject.components.items() if k in kinds},
+        declarations=subject.declarations
+        if "declarations" in read
+        else Declarations(systemic_risk=True, monetised=False),
+        card_licences=subject.card_licences if "card" in read else (),
+        text_licences=subject.text_licences if "text" in read else (),
+        architecture=subject.architecture if "architecture" in read else "OtherForCausalLM",
+    )
+
+
+@pytest.mark.parametrize("name", sorted(_memo._READS))
+def test_a_framework_reads_only_its_part_of_the_key(
+    subjects: list[AuditSubject], name: str
+) -> None:
+    """Every component and field outside a framework's part, dropped or changed, leaves its
+    verdict as it was: a verdict kept by that part is right for every subject sharing it."""
+    judge = framework(name)
+    for subject in subjects:
+        assert judge.evaluate(_unread(subject, name)) == judge.evaluate(subject)
+
+
+def test_subjects_sharing_a_frameworks_part_get_its_verdict(
+    subjects: list[AuditSubject],
+) -> None:
+    _memo._memo.clear()
+    _memo._own.clear()
+    for subject in subjects:
+        for name, result in zip(PROFILES, _memo.evaluate(subject, PROFILES, "strict"), strict=True):
+            assert result == framework(name).evaluate(subject)
+    assert len(_memo._own) < 3 * len({_memo.subject_key(s)[0] for s in subjects})

@@ -22,7 +22,8 @@ import contextlib
 from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
-from clearweights.frameworks import framework
+from clearweights.components import MofComponent as M
+from clearweights.frameworks import framework, osaid
 from clearweights.frameworks.eu_ai_act import usage_sections
 from clearweights.frameworks.interface import Criterion, Framework, ProfileResult
 from clearweights.frameworks.subject import AuditSubject
@@ -91,15 +92,57 @@ def evaluate(
     full = (tuple(profiles), mof_mode, key)
     found = _memo.pop(full, None)
     if found is None:
-        results = tuple(
-            [_shared_result(_framework(name, mof_mode).evaluate(subject)) for name in profiles]
-        )
+        results = tuple([_result(name, mof_mode, subject, key, held) for name in profiles])
         found = (_compact(full), held, results)
         if len(_memo) >= MAX_ENTRIES:  # the least recently used subject goes
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # or a thread did
                 del _memo[next(iter(_memo))]
     _memo[found[0]] = found  # last: the most recently used; the kept key, not this one
     return found[2]
+
+
+# A subject not seen yet often differs from one seen only in what some frameworks do not read
+# (a linked paper, for Red Hat and the EU AI Act): each of these frameworks' verdicts is kept
+# by its own part of the key too. What each reads, from its module: the components of these
+# kinds, and these of the subject key's fields (MOF reads every component: the subject's
+# key is its own). The release's kind and whether weight headers and pickles were read are
+# in every part (none reads them but MOF; kept so that a new criterion cannot go stale).
+_FIELDS = ("kind", "usage", "declarations", "card", "text", "architecture", "absent", "w", "p")
+_CODE = {kind for kind, _ in osaid.CODE}
+_READS: dict[str, tuple[frozenset[M], tuple[int, ...]]] = {
+    name: (frozenset(kinds), tuple(_FIELDS.index(f) for f in fields))
+    for name, kinds, fields in (
+        ("eu-ai-act-53-2", {M.MODEL_PARAMETERS_FINAL, M.MODEL_ARCHITECTURE},
+         ("kind", "usage", "declarations", "absent", "w", "p")),
+        ("redhat", {M.MODEL_PARAMETERS_FINAL, M.MODEL_ARCHITECTURE, M.INFERENCE_CODE,
+                    M.DATA_CARD, M.TRAINING_CODE, M.DATASETS},
+         ("kind", "card", "text", "architecture", "absent", "w", "p")),
+        ("osaid-1.0", {M.MODEL_PARAMETERS_FINAL, *_CODE, *osaid.DATA_INFORMATION},
+         ("kind", "absent", "w", "p")),
+    )
+}  # fmt: skip
+MAX_OWN = 8192  # verdicts kept by a framework's own part of the key
+_own: dict[Hashable, tuple[tuple[Licence, ...], ProfileResult]] = {}
+
+
+def _result(
+    name: str, mof_mode: str, subject: AuditSubject, key: Any, held: tuple[Licence, ...]
+) -> ProfileResult:
+    """One framework's verdict on a subject not seen yet (kept by what that framework reads:
+    the records named by id in it are held with it, so no id is reused meanwhile)."""
+    reads = _READS.get(name)
+    if reads is None:
+        return _shared_result(_framework(name, mof_mode).evaluate(subject))
+    kinds, fields = reads
+    parts, *rest = key
+    own = (name, tuple([p for p in parts if p[0] in kinds]), *[rest[i] for i in fields])
+    found = _own.get(own)
+    if found is None:
+        found = (held, _shared_result(_framework(name, mof_mode).evaluate(subject)))
+        if len(_own) >= MAX_OWN:
+            _own.clear()
+        _own[own] = found
+    return found[1]
 
 
 def _framework(name: str, mof_mode: str) -> Framework:
