@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache
 
 from clearweights.components import MofComponent as M
 from clearweights.frameworks._common import WEIGHTS_ABSENT, describe, restrictions_of, where
@@ -69,10 +69,15 @@ def _licence(subject: AuditSubject) -> Criterion:
     return criterion("eu.licence", title, Status.PASS, evidence)
 
 
-@lru_cache(maxsize=4096)  # asked of every card twice (the frameworks' memo key, EU AI Act)
 def usage_sections(sections: tuple[str, ...]) -> tuple[str, ...]:
     """The card's headings (lowercased) that introduce usage information."""
-    return tuple(h for h in sections if _USAGE.search(h))
+    joined = "\n".join(sections)
+    if joined.count("\n") != len(sections) - 1:  # a heading of several lines: one at a time
+        return tuple(h for h in sections if _USAGE.search(h))
+    # One search over all the headings (asked of every card): no word holds a line break, so
+    # each match lies in one heading, the one whose line it is on.
+    lines = {joined.count("\n", 0, m.start()) for m in _USAGE.finditer(joined)}
+    return tuple(h for i, h in enumerate(sections) if i in lines) if lines else ()
 
 
 def _public(subject: AuditSubject) -> list[Criterion]:
