@@ -9,6 +9,7 @@ order: the documents a bulk scan stores must be the same, byte for byte.
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 
@@ -19,8 +20,11 @@ import clearweights.audit._lineage as lineage_findings
 import clearweights.frameworks._common as common
 from clearweights import lineage
 from clearweights.audit import audit_collected
+from clearweights.components import Component, MofComponent
 from clearweights.errors import ClearweightsError
 from clearweights.frameworks import _memo, interface, mof
+from clearweights.licenses import get
+from clearweights.licenses._expression import all_of, any_of, leaf
 from clearweights.release.model import Release
 from clearweights.scale import worker
 from clearweights.scale.rows import TextPool, row_item, row_release
@@ -28,13 +32,16 @@ from clearweights.sources.local import LocalDirectory
 from tests.scale_corpus import EXAMPLES, NAMES
 from tests.test_scan_fast import _rows_varied
 
-MODULES = (_memo, mof, common, interface, lineage, lineage_findings)
+# the module, not the function the audit package exports under its name
+obligations = importlib.import_module("clearweights.audit.obligations")
+MODULES = (_memo, mof, common, interface, lineage, lineage_findings, obligations)
 
 
 def _clear() -> None:
     for table in (
         _memo._memo, _memo._parts, _memo._criteria, _memo._results, _memo._kept, interface._made,
         mof._classes, common._restrictions, lineage._passed, lineage_findings._kept,
+        obligations._kept,
     ):  # fmt: skip
         table.clear()
 
@@ -101,3 +108,41 @@ def test_a_memo_hit_hands_out_what_a_fresh_audit_builds(
         assert a.obligations == b.obligations
         assert a.lineage == b.lineage
         assert a.components == b.components
+
+
+def test_duties_are_kept_apart_by_all_they_are_worked_out_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same records under another expression, with other notice files or other bases give
+    other duties: each equal to what the duties are without the memo."""
+    apache, gpl = get("Apache-2.0"), get("GPL-3.0-only")
+    weights = MofComponent.MODEL_PARAMETERS_FINAL
+    both = (apache, gpl)
+    choice = any_of([leaf(apache), leaf(gpl)])
+    every = all_of([leaf(apache), leaf(gpl)])
+    llama = lineage.Lineage((_base(),))
+    cases = [
+        ((Component(weights, licences=both, expression=choice),), (), None),
+        ((Component(weights, licences=both, expression=every),), (), None),
+        ((Component(weights, licences=both),), (), None),
+        ((Component(weights, licences=both),), ("NOTICE",), None),
+        ((Component(weights, licences=both),), ("NOTICE", "docs/NOTICE"), None),
+        ((Component(weights, licences=both),), (), llama),
+    ]
+    obligations._kept.clear()
+    remembered = [obligations.obligations(*case) for case in cases * 2]
+    # An OR binds only who chooses it; an AND as no expression; notices and bases add duties.
+    choose, all_apply, plain_all, notice, notices, based = remembered[: len(cases)]
+    assert choose != all_apply == plain_all
+    assert len({plain_all, notice, notices, based}) == 4
+    monkeypatch.setattr(obligations, "MEMO", False)
+    plain = [obligations.obligations(*case) for case in cases]
+    assert remembered == plain * 2
+
+
+def _base() -> lineage.BaseModel:
+    found = lineage.family_of("meta-llama/Llama-3.1-8B")
+    assert found is not None
+    return lineage.BaseModel(
+        "meta-llama/Llama-3.1-8B", "finetune", "README.md", found.expression, "family", "test"
+    )
