@@ -39,7 +39,8 @@ MODULES = (_memo, mof, common, interface, lineage, lineage_findings, obligations
 
 def _clear() -> None:
     for table in (
-        _memo._memo, _memo._parts, _memo._criteria, _memo._results, _memo._kept, interface._made,
+        _memo._memo, _memo._parts, _memo._criteria, _memo._results, _memo._kept, _memo._own,
+        interface._made,
         mof._classes, common._restrictions, lineage._passed, lineage_findings._kept,
         obligations._kept,
     ):  # fmt: skip

@@ -140,9 +140,19 @@ def _result(
     if found is None:
         found = (held, _shared_result(_framework(name, mof_mode).evaluate(subject)))
         if len(_own) >= MAX_OWN:
-            _own.clear()
+            _reset()
         _own[own] = found
     return found[1]
+
+
+def _reset() -> None:
+    """Empty the sharing tables together (one of them is full): a verdict kept by a framework's
+    part of the key is then never made of criteria the criteria's table no longer has, so what
+    is shared from then on is shared with what comes after."""
+    _criteria.clear()
+    _kept.clear()
+    _results.clear()
+    _own.clear()
 
 
 def _framework(name: str, mof_mode: str) -> Framework:
@@ -177,8 +187,7 @@ def _one(criterion: Criterion) -> Criterion:
     except TypeError:  # a field that is not hashable: not shared
         return criterion
     if len(_criteria) > MAX_SHARED:  # those kept stay where they are used; none is lost
-        _criteria.clear()
-        _kept.clear()
+        _reset()
     elif kept is criterion:
         _kept[id(criterion)] = criterion
     return kept
@@ -216,7 +225,7 @@ def _shared_result(result: ProfileResult) -> ProfileResult:
             result.mof_class, result.progress, result.warnings, result.notes,
         )  # fmt: skip
     if len(_results) >= MAX_SHARED:
-        _results.clear()
+        _reset()
     _results[key] = result
     return result
 
