@@ -10,11 +10,12 @@ order: the documents a bulk scan stores must be the same, byte for byte.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import random
+from pathlib import Path
 
 import pytest
-from bench.scan_releases import generate
 
 import clearweights.audit._lineage as lineage_findings
 import clearweights.frameworks._common as common
@@ -31,6 +32,20 @@ from clearweights.scale.rows import TextPool, row_item, row_release
 from clearweights.sources.local import LocalDirectory
 from tests.scale_corpus import EXAMPLES, NAMES
 from tests.test_scan_fast import _rows_varied
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def generate(path: Path, count: int) -> None:
+    """The benchmark's Hub-like dump (bench/scan_releases.py, a script: loaded from its file)."""
+    spec = importlib.util.spec_from_file_location(
+        "scan_releases", ROOT / "bench" / "scan_releases.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.generate(path, count)
+
 
 # the module, not the function the audit package exports under its name
 obligations = importlib.import_module("clearweights.audit.obligations")
