@@ -23,9 +23,9 @@ from clearweights.audit.obligations import for_licence
 from clearweights.formats.json import document
 from clearweights.licenses import get
 from clearweights.scale import _json
+from clearweights.scale._document import _exact, audit_document
 from clearweights.scale._json import json_plain, same_floats, sorted_json
 from clearweights.scale.rows import TextPool, _short_ascii, _yaml, row_item, row_release
-from clearweights.scale.worker import _exact, audit_document
 from tests.scale_corpus import EXAMPLES, NAMES, hub_row
 
 CARDS = Path(__file__).resolve().parent / "corpus" / "cards"

@@ -52,7 +52,7 @@ def test_serve_migrate_creates_an_empty_store(
     assert tables(db) >= SERVER_TABLES
     with sqlite3.connect(db) as connection:
         assert connection.execute("select version_num from alembic_version").fetchall() == [
-            ("0102",)
+            ("0103",)
         ]
     with TestClient(create_app(Settings(store=str(db)))) as client:
         assert client.get("/api/v1/releases").json() == {"items": [], "next_cursor": None}
@@ -107,7 +107,7 @@ def test_0101_indexes_the_names_of_a_0100_store_and_goes_back(tmp_path: Path) ->
     assert count(db, "registry_search") == entries == count(db, "audits")
     with sqlite3.connect(db) as connection:
         assert connection.execute("select version_num from alembic_version").fetchall() == [
-            ("0102",)
+            ("0103",)
         ]
         # the trigram table holds every name the entries hold (a full-text query of each)
         for (name,) in connection.execute("select name from registry_entries").fetchall():

@@ -245,4 +245,4 @@ def test_migrations_build_the_schema_the_models_describe(store_url: str) -> None
     finally:
         store.close()
     assert differences == []
-    assert rows(store_url, "select version_num from alembic_version") == [("0102",)]
+    assert rows(store_url, "select version_num from alembic_version") == [("0103",)]

@@ -10,9 +10,9 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from clearweights._gc import paused
 from clearweights._untrusted import MAX_CONFIG_BYTES, Heads, read_json
@@ -31,7 +31,8 @@ from clearweights.components import MofComponent
 from clearweights.errors import ClearweightsError, UsageError
 from clearweights.frameworks import PROFILES, AuditSubject, Declarations
 from clearweights.frameworks._memo import evaluate
-from clearweights.inventory import Inventory, build_inventory
+from clearweights.inventory import Inventory, build_inventory, placed_files, with_components
+from clearweights.inventory._shapes import Shape, recall, shape_key
 from clearweights.licenses import identify_name
 from clearweights.licenses.model import Licence
 from clearweights.lineage import inherit, trace
@@ -77,10 +78,12 @@ def _weights(
             weights.add(path)
     pickles: list[PickleScan] = []
     for entry in release.files:  # any file may be or hold a pickle, whatever its name
+        if not entry.absolute:  # listed only (a Hub row): nothing to read
+            continue
         dot = entry.path.rfind(".")  # no path object per file: this loop sees every file
         named = entry.path.rfind("/") + 1 < dot < len(entry.path) - 1
         suffix = entry.path[dot:].lower() if named else ""
-        if entry.absolute and suffix not in HEADER_SUFFIXES:
+        if suffix not in HEADER_SUFFIXES:
             expected = entry.path in weights and suffix in PICKLE_SUFFIXES
             kept = heads.get(entry.absolute, Heads.SIZE) if heads is not None else None
             scan = scan_release_file(
@@ -96,14 +99,32 @@ def _inventory(
 ) -> tuple[Inventory, bool]:
     """The release's inventory, and whether its weights are absent (card or metadata only).
 
+    A release whose files are only listed (a Hub metadata row) is placed once per shape of
+    what placing reads (see ``inventory._shapes``).
+    """
+    if release.kind == "mof-file":
+        with paused():
+            return build_inventory(release, config, heads=heads), False
+    key = shape_key(release, config, heads)
+    if key is None:  # files with content: placed afresh, nothing kept
+        shape = _shape(release, config, heads)
+        return shape.inventory(release, kept=False), shape.weights_absent
+    shape = recall(key, lambda: _shape(release, config, heads))
+    return shape.inventory(release), shape.weights_absent
+
+
+def _shape(release: Release, config: Mapping[str, Any], heads: Heads | None) -> Shape:
+    """The release's placed files, with a stand-in for weights it does not hold.
+
     A card's ``license`` is the licence of the whole repository, weights included, so weights
     that were not downloaded still get the licence the card and licence files give them: the
     inventory licenses a stand-in weight file, whose path is then dropped.
     """
     with paused():  # bounded reads only (never a pickle scan): see clearweights._gc
-        inventory = build_inventory(release, config, heads=heads)
-    if release.kind == "mof-file" or any(k in inventory.components for k in WEIGHT_KINDS):
-        return inventory, False
+        inventory = placed_files(release, config, heads=heads)
+    parts = (inventory.licence_files, inventory.card_licences, inventory.unassigned)
+    if any(k in inventory.components for k in WEIGHT_KINDS):
+        return Shape(tuple(inventory.components.items()), *parts, inventory.card_source, False)
     weights = inventory.place(
         ABSENT_WEIGHTS,
         MofComponent.MODEL_PARAMETERS_FINAL,
@@ -114,8 +135,8 @@ def _inventory(
     )
     components = dict(inventory.components)
     components[MofComponent.MODEL_PARAMETERS_FINAL] = absent
-    ordered = dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid))
-    return replace(inventory, components=ordered), True
+    ordered = sorted(components.items(), key=lambda kv: kv[0].spec.cid)
+    return Shape(tuple(ordered), *parts, inventory.card_source, True)
 
 
 def _config(release: Release) -> tuple[dict[str, Any], Skipped | None]:
@@ -203,12 +224,13 @@ def audit_collected(
     config, unread = _config(release) if release.kind != "mof-file" else ({}, None)
     inventory, weights_absent = _inventory(release, config, heads)  # config.json parsed once
     lineage = trace(release, inventory, bases=bases)
-    inventory = replace(inventory, components=inherit(inventory.components, lineage))
+    inventory = with_components(inventory, inherit(inventory.components, lineage))
     headers, pickles = _weights(release, inventory, heads)
     headers += release.remote_headers  # a Hub row's safetensors headers, read by range requests
     if unread is not None:  # named in the report (REL-SKIPPED), the rest is still audited
-        release = replace(release, skipped=(*release.skipped, unread))
-    subject = AuditSubject(
+        release = _with_skipped(release, unread)
+    subject = _built(
+        AuditSubject,
         release=release,
         components=inventory.components,
         declarations=declarations,
@@ -224,7 +246,8 @@ def audit_collected(
         f.path for f in release.files if f.path.rpartition("/")[2].upper().startswith("NOTICE")
     )
     components = tuple(inventory.components.values())
-    return ReleaseAudit(
+    return _built(
+        ReleaseAudit,
         path=location,
         release=release,
         components=components,
@@ -240,8 +263,42 @@ def audit_collected(
         skipped=release.skipped,
         architecture=subject.architecture,
         settings=_settings(config),
+        error=None,
         lineage=lineage,
     )
+
+
+_T = TypeVar("_T")
+# Every field of each, given where they are built below.
+_BUILT: dict[type, frozenset[str]] = {
+    AuditSubject: frozenset(
+        ("release", "components", "declarations", "card_licences", "text_licences", "weights",
+         "pickles", "architecture", "weights_absent")
+    ),
+    ReleaseAudit: frozenset(
+        ("path", "release", "components", "profiles", "findings", "obligations", "weights",
+         "pickles", "unassigned", "licence_files", "skipped", "architecture", "settings",
+         "error", "lineage")
+    ),
+}  # fmt: skip
+assert all(_BUILT[c] == {f.name for f in fields(c)} for c in _BUILT)
+
+
+def _built(cls: type[_T], **values: Any) -> _T:
+    """A frozen dataclass of *cls* with every field of ``_BUILT[cls]`` given, set field by
+    field: its ``__init__`` costs three times as much, twice for each release of a bulk scan."""
+    made: _T = object.__new__(cls)
+    made.__dict__.update(values)
+    return made
+
+
+def _with_skipped(release: Release, skipped: Skipped) -> Release:
+    """*release* with one more file it could not use, copied field by field
+    (``dataclasses.replace`` costs three times as much: a Hub row lists config.json unread)."""
+    copy: Release = object.__new__(Release)
+    copy.__dict__.update(release.__dict__)
+    copy.__dict__["skipped"] = (*release.skipped, skipped)
+    return copy
 
 
 def audit(

@@ -4,14 +4,58 @@ from __future__ import annotations
 
 from typing import Any
 
-from clearweights.audit.model import ReleaseAudit
+from clearweights.audit.model import Obligation, ReleaseAudit
 from clearweights.components import Component
 from clearweights.formats.json import licence_json
-from clearweights.frameworks.interface import ProfileResult
+from clearweights.frameworks.interface import Criterion, ProfileResult
 from clearweights.frameworks.mof import LABELS
 from clearweights.licenses import LicenceExpression
+from clearweights.licenses.model import Licence
 from clearweights.lineage import Lineage
 from clearweights.release.model import CardData, Release
+
+
+class Parts:
+    """How :func:`audit_json` writes the parts of an audit that recur across audits.
+
+    Here each is its plain JSON value. A bulk writer (``scale._document``) hands back each
+    part encoded once instead; the document's shape is defined in this module alone.
+    """
+
+    def licence(self, licence: Licence) -> Any:
+        """A catalogue record (the same few hundred objects in every audit)."""
+        return licence_json(licence)
+
+    def criterion(self, criterion: Criterion) -> Any:
+        """One criterion of a framework's verdict."""
+        return criterion_json(criterion)
+
+    def profile(self, result: ProfileResult) -> Any:
+        """One framework's verdict."""
+        return profile_json(result, self)
+
+    def profiles(self, results: tuple[ProfileResult, ...]) -> Any:
+        """Every framework's verdict, by framework."""
+        return {p.profile: self.profile(p) for p in results}
+
+    def component(self, component: Component) -> Any:
+        """One MOF component."""
+        return component_json(component, self)
+
+    def obligation(self, obligation: Obligation) -> Any:
+        """One duty."""
+        return obligation_json(obligation)
+
+    def lineage(self, lineage: Lineage) -> Any:
+        """The base models and what the release inherits."""
+        return lineage_json(lineage)
+
+    def given(self, value: Any) -> Any:
+        """A value the release gives (metadata, model-index) as JSON can hold it."""
+        return plain(value)
+
+
+PLAIN = Parts()
 
 
 def expression_json(e: LicenceExpression | None) -> dict[str, Any] | None:
@@ -49,14 +93,14 @@ def lineage_json(lineage: Lineage) -> dict[str, Any]:
     }
 
 
-def component_json(c: Component) -> dict[str, Any]:
+def component_json(c: Component, parts: Parts = PLAIN) -> dict[str, Any]:
     """One MOF component of a release."""
     licence = None
     if c.licence_name is not None:
         licence = {
             "expression": c.licence_name,
             "source": c.licence_source,
-            "licenses": [licence_json(lic) for lic in c.licences],
+            "licenses": [parts.licence(lic) for lic in c.licences],
             "tree": expression_json(c.licence_expression),
         }
     return {
@@ -71,23 +115,36 @@ def component_json(c: Component) -> dict[str, Any]:
     }
 
 
-def profile_json(p: ProfileResult) -> dict[str, Any]:
+def criterion_json(c: Criterion) -> dict[str, Any]:
+    """One criterion of a verdict."""
+    return {
+        "id": c.id,
+        "title": c.title,
+        "status": c.status._value_,  # the enum's value without its descriptor
+        "evidence": list(c.evidence),
+        "fix": c.fix,
+        "blocking": c.blocking,
+    }
+
+
+def obligation_json(o: Obligation) -> dict[str, Any]:
+    """One duty and the licence it comes from."""
+    return {
+        "kind": o.kind,
+        "text": o.text,
+        "applies_to": list(o.applies_to),
+        "license": o.licence,
+        "source": o.source,
+    }
+
+
+def profile_json(p: ProfileResult, parts: Parts = PLAIN) -> dict[str, Any]:
     """One framework's verdict."""
     out: dict[str, Any] = {
         "title": p.title,
         "verdict": p.verdict.value,
         "summary": p.summary,
-        "criteria": [
-            {
-                "id": c.id,
-                "title": c.title,
-                "status": c.status._value_,  # the enum's value without its descriptor
-                "evidence": list(c.evidence),
-                "fix": c.fix,
-                "blocking": c.blocking,
-            }
-            for c in p.criteria
-        ],
+        "criteria": [parts.criterion(c) for c in p.criteria],
         "warnings": list(p.warnings),
         "notes": list(p.notes),
     }
@@ -109,7 +166,7 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def release_json(release: Release) -> dict[str, Any]:
+def release_json(release: Release, parts: Parts = PLAIN) -> dict[str, Any]:
     """What consumers of a stored audit need of the release itself (never file contents)."""
     return {
         "location": release.location,
@@ -126,11 +183,11 @@ def release_json(release: Release) -> dict[str, Any]:
             }
             for d in release.declared
         ],
-        "metadata": plain(release.metadata),
+        "metadata": parts.given(release.metadata),
     }
 
 
-def card_json(card: CardData) -> dict[str, Any]:
+def card_json(card: CardData, parts: Parts = PLAIN) -> dict[str, Any]:
     """The model card's fields and claims."""
     return {
         "path": card.path,
@@ -144,7 +201,7 @@ def card_json(card: CardData) -> dict[str, Any]:
         "claims": [{"line": line, "text": text} for line, text in card.claims],
         "open_weights": [{"line": line, "text": text} for line, text in card.open_weights],
         "tags": list(card.tags),
-        "model_index": plain(card.model_index),
+        "model_index": parts.given(card.model_index),
         "links": list(card.links),
         "sections": list(card.sections),
         "limitations": card.limitations,
@@ -153,8 +210,8 @@ def card_json(card: CardData) -> dict[str, Any]:
     }
 
 
-def audit_json(a: ReleaseAudit) -> dict[str, Any]:
-    """One release's audit."""
+def audit_json(a: ReleaseAudit, parts: Parts = PLAIN) -> dict[str, Any]:
+    """One release's audit (*parts*: how its recurring parts are written, see :class:`Parts`)."""
     release = a.release
     card = release.card if release else None
     return {
@@ -163,13 +220,13 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
         "name": release.name if release else None,
         "source": release.kind if release else None,
         "files": len(release.files) if release else 0,
-        "release": release_json(release) if release else None,
-        "card": None if card is None else card_json(card),
+        "release": release_json(release, parts) if release else None,
+        "card": None if card is None else card_json(card, parts),
         "architecture": a.architecture,
         "settings": [{"name": k, "value": v} for k, v in a.settings],
-        "components": [component_json(c) for c in a.components],
-        "lineage": lineage_json(a.lineage),
-        "profiles": {p.profile: profile_json(p) for p in a.profiles},
+        "components": [parts.component(c) for c in a.components],
+        "lineage": parts.lineage(a.lineage),
+        "profiles": parts.profiles(a.profiles),
         "findings": [
             {
                 "code": f.code,
@@ -179,16 +236,7 @@ def audit_json(a: ReleaseAudit) -> dict[str, Any]:
             }
             for f in a.findings
         ],
-        "obligations": [
-            {
-                "kind": o.kind,
-                "text": o.text,
-                "applies_to": list(o.applies_to),
-                "license": o.licence,
-                "source": o.source,
-            }
-            for o in a.obligations
-        ],
+        "obligations": [parts.obligation(o) for o in a.obligations],
         "weights": [
             {
                 "path": w.path,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from clearweights._untrusted import (
@@ -60,6 +61,9 @@ __all__ = [
     "build_inventory",
     "card_licences",
     "licence_role",
+    "placed_files",
+    "with_components",
+    "with_external",
 ]
 
 
@@ -171,6 +175,42 @@ def build_inventory(
     """
     if release.kind == "mof-file":
         return _declared(release)
+    return with_external(release, placed_files(release, config, heads=heads))
+
+
+def with_external(
+    release: Release,
+    inventory: Inventory,
+    found: Mapping[MofComponent, Component] | None = None,
+) -> Inventory:
+    """*inventory* (of :func:`placed_files`) with the components its card links to (*found*:
+    those, when the caller has them)."""
+    found = external(release, inventory.components) if found is None else found
+    if not found:
+        return inventory
+    components = {**inventory.components, **found}
+    ordered = dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid))
+    return with_components(inventory, ordered)
+
+
+def with_components(inventory: Inventory, components: dict[MofComponent, Component]) -> Inventory:
+    """*inventory* with *components*, copied field by field (``dataclasses.replace`` costs
+    three times as much, and this runs for every release of a bulk scan)."""
+    copy: Inventory = object.__new__(Inventory)
+    copy.__dict__.update(inventory.__dict__)
+    copy.__dict__["components"] = components
+    return copy
+
+
+def placed_files(
+    release: Release, config: Mapping[str, object] | None = None, *, heads: Heads | None = None
+) -> Inventory:
+    """The components of the release's own files (not of a MOF file), without those its
+    card only links to (:func:`with_external` adds them).
+
+    Card-only releases are placed once per shape: whatever this reads of a release must be
+    in ``_shapes.shape_key`` too.
+    """
     index = LicenceIndex(read_licence_files(release.files, heads))
     declared = card_licences(release)
     names = _names(release, config)
@@ -210,7 +250,6 @@ def build_inventory(
         draft.unlicensed = card_draft.unlicensed  # never more open than the card it comes from
         _source(draft, "as the model card")
     components = {kind: _finish(kind, d) for kind, d in drafts.items()}
-    components.update(external(release, components))
     return Inventory(
         components=dict(sorted(components.items(), key=lambda kv: kv[0].spec.cid)),
         licence_files=index.files,
@@ -336,8 +375,28 @@ def _declared(release: Release) -> Inventory:
     return Inventory(components, (), (), ())
 
 
+# Declared licence texts already read (a scan meets a few hundred: "apache-2.0", "mit", ...),
+# each with its expression, which is immutable; bounded, and off while MEMO[0] is false.
+MEMO = [True]
+_MAX_DECLARED = 2048
+_declared_memo: dict[str, LicenceExpression | None] = {}
+
+
 def _declared_expression(name: str) -> LicenceExpression | None:
     """A declared licence: an SPDX expression keeps its AND / OR, a name is one licence."""
+    if not MEMO[0] or type(name) is not str:
+        return _declared_afresh(name)
+    try:
+        return _declared_memo[name]
+    except KeyError:
+        found = _declared_memo[name] = _declared_afresh(name)
+        if len(_declared_memo) > _MAX_DECLARED:
+            with suppress(KeyError, RuntimeError, StopIteration):
+                del _declared_memo[next(iter(_declared_memo))]  # the first kept
+        return found
+
+
+def _declared_afresh(name: str) -> LicenceExpression | None:
     if re.search(r"\s(?:AND|OR|WITH)\s", name):
         parsed = parse_expression_tree(name, load())
         if parsed is not None:

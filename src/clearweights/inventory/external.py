@@ -9,6 +9,7 @@ and brackets on URLs (``https://arxiv.org/abs/2306.05284}``); they are trimmed.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from clearweights.components import Component, MofComponent
 from clearweights.release.model import Release
@@ -64,9 +65,11 @@ def code_repository(url: str) -> bool:
 
 
 def external(
-    release: Release, have: dict[MofComponent, Component]
+    release: Release, have: Mapping[MofComponent, Component]
 ) -> dict[MofComponent, Component]:
-    """Components the card links to but the release does not contain."""
+    """Components the card links to but the release does not contain (never one of a kind
+    *have* holds). Reads the card's links and datasets only: ``_shapes`` keeps the result
+    per those."""
     card = release.card
     if card is None:
         return {}

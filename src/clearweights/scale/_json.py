@@ -54,6 +54,10 @@ def same_floats(values: Any) -> bool:
     return all(v == 0.0 or 1e-4 <= abs(v) < 1e16 for v in values)
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+_TEXT = frozenset({str})
+
+
 def json_plain(value: Any) -> bool:
     """Whether *value* holds only mappings with text keys, lists, tuples, text, integers,
     booleans and None: no float, no other scalar (a YAML date), nothing orjson writes its own
@@ -63,11 +67,19 @@ def json_plain(value: Any) -> bool:
         current = stack.pop()
         kind = type(current)
         if kind is dict:
-            if not all(type(k) is str for k in current):
+            if not _TEXT.issuperset(map(type, current)):
                 return False
-            stack.extend(current.values())
+            items = current.values()
         elif kind is list or kind is tuple:
-            stack.extend(current)
-        elif not (current is None or kind is str or kind is int or kind is bool):
+            items = current
+        elif kind in _SCALARS:
+            continue
+        else:
             return False
+        for item in items:  # scalars checked here: only containers go on the stack
+            kind = type(item)
+            if kind is dict or kind is list or kind is tuple:
+                stack.append(item)
+            elif kind not in _SCALARS:
+                return False
     return True

@@ -2,13 +2,18 @@
 
 Releases are looked up in the store a thousand at a time (those unchanged since the last run
 are skipped), the rest go to the engine in batches; each batch's results are written as JSON
-Lines and stored in one transaction as soon as it comes back, in order, so output is
-deterministic. A killed run loses at most the batches in flight.
+Lines as soon as it comes back, in order, so output is deterministic, and stored in one
+transaction by the store's writer thread, which takes at most two batches ahead: the engine is
+fed while the database writes and waits on the disk. Every batch received is stored before the
+next look-up, so a release met again later in the sources is found done. A killed run loses at
+most the batches in flight.
 """
 
 from __future__ import annotations
 
 import itertools
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -104,9 +109,9 @@ def scan(
     Releases already audited by this clearweights and catalogue version at the same revision or
     content digest are skipped unless *force*. Errors are recorded per release, never raised.
     The audits run on *engine* (default: this process for one job, else a pool of *jobs*).
-    *stop* is asked after each batch is stored: when it says so, the batches in flight are
-    dropped and KeyboardInterrupt is raised (a signal handler sets it, so that a store write
-    is never cut in the middle).
+    *stop* is asked after each batch is received: when it says so, the batches received are
+    stored, those in flight dropped, and KeyboardInterrupt is raised (a signal handler sets
+    it; store writes are on their own thread, never cut in the middle).
     """
     versions = (__version__, catalogue_version())
     summary = ScanSummary()
@@ -120,14 +125,19 @@ def scan(
         engine = local_engine(jobs)
     runner = engine
     watch.start(_total(sources) if observer is not None else None)  # counting reads a dump
+    writer = _Writer(store, summary.run or 0) if store is not None else None
     try:
-        todo = _pending(items, store, versions, force, summary, watch, batch)
+        todo = _pending(items, store, versions, force, summary, watch, batch, writer)
         for outcomes in runner.map(todo):
-            _record(outcomes, summary, store, sink)
+            _record(outcomes, summary, store, sink, writer)
             watch.advance(len(outcomes), 0, sum(o.failed for o in outcomes))
             if stop is not None and stop():
                 raise KeyboardInterrupt
+        if writer is not None:
+            writer.flush()  # a failed last write is raised here
     finally:
+        if writer is not None:
+            writer.close()
         runner.close()
         watch.finish()
         if store is not None and summary.run is not None:
@@ -136,16 +146,75 @@ def scan(
 
 
 def _record(
-    outcomes: list[Outcome], summary: ScanSummary, store: Store | None, sink: TextIO | None
+    outcomes: list[Outcome],
+    summary: ScanSummary,
+    store: Store | None,
+    sink: TextIO | None,
+    writer: _Writer | None = None,
 ) -> None:
-    """Count, write and store one batch's outcomes."""
+    """Count, write and store one batch's outcomes (handed to *writer* when there is one)."""
     for outcome in outcomes:
         summary.add(outcome)
     if sink is not None:
         sink.write("".join(o.document + "\n" for o in outcomes if o.document is not None))
         sink.flush()
-    if store is not None:
+    if writer is not None:
+        writer.put(outcomes)
+    elif store is not None:
         store.write(summary.run or 0, outcomes)
+
+
+class _Writer:
+    """Stores batches on a thread of its own, in order, at most ``AHEAD`` batches behind.
+
+    A write that fails stops the writing (the batches after it are dropped, as a killed run
+    drops those in flight); its error is raised on the scan's thread at the next batch handed
+    over or at :meth:`flush`.
+    """
+
+    AHEAD = 2
+
+    def __init__(self, store: Store, run: int):
+        self.store = store
+        self.run = run
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[list[Outcome] | None] = queue.Queue(self.AHEAD)
+        self._thread = threading.Thread(target=self._work, name="clearweights-store", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (outcomes := self._queue.get()) is not None:
+            try:
+                if self.error is None:
+                    self.store.write(self.run, outcomes)
+            except BaseException as exc:  # raised on the scan's thread
+                self.error = exc
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def put(self, outcomes: list[Outcome]) -> None:
+        """Hand a batch over (waiting while ``AHEAD`` are queued), after noting it in the
+        store's memory of the run (read on this thread only)."""
+        self._raise()
+        self.store.follow(outcomes)
+        self._queue.put(outcomes)
+
+    def flush(self) -> None:
+        """Wait until every batch handed over is stored; raise a failed write's error."""
+        self._queue.join()
+        self._raise()
+
+    def close(self) -> None:
+        """Store the batches handed over and end the thread (a failed write is not raised:
+        the scan is ending with its own error, or has raised this one)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
 def _pending(
@@ -156,12 +225,15 @@ def _pending(
     summary: ScanSummary,
     watch: ScanObserver,
     batch: int,
+    writer: _Writer | None,
 ) -> Iterator[list[Item]]:
     """Batches of the items that need an audit; the unchanged ones are counted and skipped."""
     lookup = batch if store is None or force else max(batch, LOOKUP)
     for chunk in _batches(items, lookup):
         todo = chunk
         if store is not None and not force:
+            if writer is not None:  # what was received is stored first: it may be asked for
+                writer.flush()
             keyed = [(i, i.identity) for i in chunk]
             done = store.done([key for i, key in keyed if i.error is None], *versions)
             todo = [i for i, key in keyed if i.error is not None or key not in done]

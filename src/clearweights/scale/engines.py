@@ -59,14 +59,13 @@ class PoolEngine:
 
     def __init__(self, jobs: int):
         # forkserver: workers inherit neither the progress bar's thread nor the store's
-        # connections, and the preloaded audit code is imported once, not once per worker.
+        # connections, and the audit code is imported and readied (catalogue loaded, patterns
+        # compiled: see scale._warm) once, not once per worker.
         methods = multiprocessing.get_all_start_methods()
         context: multiprocessing.context.BaseContext = multiprocessing.get_context()
         if "forkserver" in methods:
             forkserver = multiprocessing.get_context("forkserver")
-            # The Hub library's card module (half a second of imports) is every worker's too.
-            preload = ["clearweights.scale.worker", "huggingface_hub.repocard"]
-            forkserver.set_forkserver_preload(preload)
+            forkserver.set_forkserver_preload(["clearweights.scale._warm"])
             context = forkserver
         self.jobs = jobs
         self._pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker)

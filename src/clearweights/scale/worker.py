@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
-import re
-import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -15,138 +11,39 @@ from typing import Any
 from clearweights import __version__
 from clearweights.audit import audit_collected
 from clearweights.audit.model import AuditReport, ReleaseAudit
-from clearweights.components import Component
 from clearweights.errors import ClearweightsError
-from clearweights.frameworks.interface import ProfileResult
-from clearweights.frameworks.mof import LABELS
 from clearweights.licenses import catalogue_version
-from clearweights.licenses.model import Licence
 from clearweights.release.model import Release
-from clearweights.scale._json import json_plain, same_floats, sorted_json
+from clearweights.scale._document import (
+    WEIGHTS_COMPONENT,
+    audit_document,
+    encode,
+)
 from clearweights.scale.items import Item, Outcome
 from clearweights.scale.rows import SOURCE as METADATA
 from clearweights.scale.rows import TextPool, row_release
 from clearweights.sources.local import LocalDirectory
 
-__all__ = ["audit_batch", "audit_collected", "audit_document", "audit_item", "collect", "failed"]
-
-_FIRST = ("schema_version", "tool", "tool_version", "catalogue_version")
-WEIGHTS_COMPONENT = 10  # MOF component id of the final model parameters
-
-
-def audit_document(doc: dict[str, Any], exact: bool = False) -> str:
-    """One line of JSON, ordered as ``audit --format json`` orders its document.
-
-    The version fields come first, then every key sorted (json's C encoder sorts the rest).
-    *exact*: the caller knows the rest holds no float and nothing but JSON's own types, so
-    orjson may write it (the same text, see ``scale._json``).
-    """
-    head = _head(*(doc[k] for k in _FIRST))
-    tail = sorted_json({k: v for k, v in doc.items() if k not in _FIRST}, exact)
-    return head[:-1] + "," + tail[1:]
-
-
-@functools.lru_cache(maxsize=8)
-def _head(*versions: Any) -> str:
-    """The version fields' JSON, the same for every document of a process."""
-    head = dict(zip(_FIRST, versions, strict=True))
-    return json.dumps(head, ensure_ascii=False, separators=(",", ":"))
-
-
-# Catalogue records are most of an audit's JSON (every licence with all its terms and their
-# sources) and the same few hundred objects in every audit: each is encoded once per process
-# and spliced into the document in place of a marker no card can hold (a per-process nonce).
-_NONCE = secrets.token_hex(16)
-_MARK = re.compile(f'"@@clearweights-{_NONCE}-([0-9]+)@@"')
-_MAX_FRAGMENTS = 4096
-_fragments: dict[int, tuple[object, str]] = {}  # id(object) -> (the object, its marker)
-_encoded: list[str] = []
-
-
-def _marker(shared: Licence | ProfileResult) -> str:
-    """The marker standing for *shared*'s JSON (encoded on first sight of that object).
-
-    Catalogue records and the frameworks' verdicts (evaluated once per distinct subject, see
-    ``frameworks._memo``) are shared objects: each is encoded once while it is remembered.
-    """
-    cached = _fragments.get(id(shared))
-    if cached is None or cached[0] is not shared:  # an id reused by another object
-        from clearweights.formats._audit_json import profile_json
-        from clearweights.formats.json import licence_json
-
-        if isinstance(shared, Licence):  # a few hundred a process: json alone
-            text = sorted_json(licence_json(shared), exact=False)
-        else:  # a verdict's only floats are the MOF progress figures
-            text = sorted_json(profile_json(shared), same_floats(shared.progress.values()))
-        _encoded.append(text)
-        cached = (shared, f"@@clearweights-{_NONCE}-{len(_encoded) - 1}@@")
-        _fragments[id(shared)] = cached
-    return cached[1]
+__all__ = [
+    "audit_batch",
+    "audit_collected",
+    "audit_document",
+    "audit_item",
+    "collect",
+    "failed",
+    "fast_document",
+]
 
 
 def fast_document(audit: ReleaseAudit) -> tuple[dict[str, Any], str]:
-    """The JSON document of one audit and its line, as :func:`audit_document` writes it.
+    """The stored rows of one audit and its JSON line, as :func:`audit_document` writes it.
 
-    The catalogue records of the components' licences and the frameworks' verdicts are
-    encoded once per process and spliced in; the result is byte for byte the line of the
-    plain path (the tests check it).
+    The parts of the document that recur across audits (catalogue records, verdicts,
+    obligations, lineage) are encoded once per process and spliced in (``scale._document``);
+    the line is byte for byte the plain path's and the rows those :func:`_rows` reads from it
+    (the tests check both).
     """
-    from clearweights.formats.json import document
-
-    # The document built without the records (component_json's only use of a component's
-    # licences) and without the verdicts, which the markers then stand for: nothing is built
-    # only to be dropped.
-    bare = tuple(_without_licences(c) if c.licences else c for c in audit.components)
-    doc = document(AuditReport((_shown(audit, bare),)))
-    shown = doc["audits"][0]
-    if len(_encoded) >= _MAX_FRAGMENTS:  # bounded; never cleared while a document has markers
-        _fragments.clear()
-        _encoded.clear()
-    for component, found in zip(audit.components, shown["components"], strict=True):
-        if found["license"] is not None:
-            found["license"]["licenses"] = [_marker(lic) for lic in component.licences]
-    shown["profiles"] = {p.profile: _marker(p) for p in audit.profiles}
-    rows = _rows(shown, audit)
-    line = _MARK.sub(lambda m: _encoded[int(m[1])], audit_document(doc, _exact(audit)))
-    return rows, line
-
-
-def _exact(audit: ReleaseAudit) -> bool:
-    """Whether the document of *audit* (verdicts and records aside) may be written by orjson.
-
-    Its only values not of a fixed type come from the release: the card's licence field and
-    model-index, the release's metadata, config.json's settings, the weights' headers.
-    """
-    release = audit.release
-    if release is None or audit.weights:
-        return False
-    card = release.card
-    parts = (audit.settings, release.metadata, card and card.license, card and card.model_index)
-    return json_plain(parts)
-
-
-def _shown(audit: ReleaseAudit, components: tuple[Component, ...]) -> ReleaseAudit:
-    """*audit* with *components* and no verdicts, copied field by field (as below)."""
-    shown: ReleaseAudit = object.__new__(ReleaseAudit)
-    fields = shown.__dict__
-    fields.update(audit.__dict__)
-    fields["components"] = components
-    fields["profiles"] = ()
-    return shown
-
-
-def _without_licences(component: Component) -> Component:
-    """*component* without its records, its expression kept (the JSON's ``tree``).
-
-    Built field by field: ``dataclasses.replace`` costs three times as much, once for each
-    licensed component of every audit.
-    """
-    bare: Component = object.__new__(Component)
-    fields = bare.__dict__
-    fields.update(component.__dict__)
-    fields["licences"] = ()
-    fields["expression"] = component.licence_expression
-    return bare
+    return encode(audit)
 
 
 def collect(item: Item, pool: TextPool) -> Release:
@@ -166,36 +63,19 @@ def collect(item: Item, pool: TextPool) -> Release:
     return LocalDirectory(path).collect()
 
 
-def _rows(audit: dict[str, Any], source: ReleaseAudit | None = None) -> dict[str, Any]:
-    """The normalised rows of one audit's JSON: licences, verdicts, findings.
-
-    With *source* (the audit the JSON was made from), each component's licences and the
-    verdicts are read from their objects (the JSON holds markers then, see
-    :func:`fast_document`).
-    """
+def _rows(audit: dict[str, Any]) -> dict[str, Any]:
+    """The normalised rows of one audit's JSON: licences, verdicts, findings."""
     licenses: dict[tuple[str, str, str], None] = {}
     weights = None
-    objects = source.components if source is not None else None
-    for n, component in enumerate(audit["components"]):
+    for component in audit["components"]:
         found = component.get("license") or {}
         if component.get("cid") == WEIGHTS_COMPONENT:
             weights = found.get("expression")
-        if objects is not None:
-            pairs = [(lic.id, lic.category.value) for lic in objects[n].licences] if found else []
-        else:
-            pairs = [(lic["id"], lic["category"]) for lic in found.get("licenses") or ()]
-        for licence_id, category in pairs:
-            licenses[(component["name"], licence_id, category)] = None
-    if source is not None:
-        verdicts = tuple(
-            (p.profile, p.verdict.value, None if p.mof_class is None else LABELS[p.mof_class])
-            for p in sorted(source.profiles, key=lambda p: p.profile)
-        )
-    else:
-        verdicts = tuple(
-            (name, str(p["verdict"]), p.get("label"))
-            for name, p in sorted(audit["profiles"].items())
-        )
+        for lic in found.get("licenses") or ():
+            licenses[(component["name"], lic["id"], lic["category"])] = None
+    verdicts = tuple(
+        (name, str(p["verdict"]), p.get("label")) for name, p in sorted(audit["profiles"].items())
+    )
     findings = tuple((f["code"], f["severity"], f["message"]) for f in audit["findings"])
     return {
         "weights_license": weights,

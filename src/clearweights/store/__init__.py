@@ -229,8 +229,17 @@ class Store:
             self._write_children(
                 connection, ((audits[r], o) for r, o in zip(ids, batch, strict=True))
             )
-        if self._known is not None and self._known.serves(*versions[0]):
-            self._known.update(batch)
+        self.follow(batch)
+
+    def follow(self, outcomes: Iterable[Outcome]) -> None:
+        """Note a batch of this run's outcomes in the run's memory of what is done (on the
+        run's thread; :meth:`write` does it, and a scan that writes on another thread calls
+        it itself)."""
+        known = self._known
+        if known is not None and known.serves(*known.versions):
+            latest = {(o.item.identity, o.tool_version, o.catalogue_version): o for o in outcomes}
+            known.update(o for o in latest.values()
+                         if (o.tool_version, o.catalogue_version) == known.versions)  # fmt: skip
 
     def _release_ids(self, connection: Any, identities: list[Identity]) -> dict[Identity, int]:
         """The row id of each release, inserting the releases not stored yet."""

@@ -29,8 +29,8 @@ class ReleaseRow(Base):
 
     __tablename__ = "releases"
     __table_args__ = (
+        # Also serves look-ups by source and key (0103 dropped their own index).
         UniqueConstraint("source", "key", "revision", name="uq_release_identity"),
-        Index("ix_release_source_key", "source", "key"),
         Index("ix_release_key", "key"),  # 0002: look-ups by key whatever the source
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -77,7 +77,7 @@ class VerdictRow(Base):
     """The verdict of one framework (profile) on an audited release."""
 
     __tablename__ = "audit_verdicts"
-    __table_args__ = (Index("ix_verdict_framework", "framework", "verdict"),)  # 0002
+    # Verdicts per framework: ix_verdict_lookup, below (0103 dropped 0002's shorter index).
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
     framework: Mapped[str] = mapped_column(String(64))
