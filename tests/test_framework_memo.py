@@ -9,7 +9,6 @@ key must get equal verdicts; and what the frameworks read, changed alone, change
 from __future__ import annotations
 
 import dataclasses
-import gc
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from clearweights.components import MofComponent
 from clearweights.frameworks import PROFILES, Declarations, _memo, framework
 from clearweights.frameworks.interface import ProfileResult
 from clearweights.frameworks.subject import AuditSubject
-from clearweights.scale import _document
 from clearweights.scale.rows import TextPool, row_item, row_release
 from clearweights.sources.local import LocalDirectory
 from tests.scale_corpus import EXAMPLES, NAMES, hub_row
@@ -165,16 +163,62 @@ def test_equal_verdicts_and_criteria_are_kept_once(subjects: list[AuditSubject])
         assert all(t is result for t in twins)
 
 
-def test_kept_verdicts_live_only_while_something_uses_them(subjects: list[AuditSubject]) -> None:
+def test_the_sharing_tables_are_bounded(
+    subjects: list[AuditSubject], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Criteria and verdicts are kept once each in bounded tables, emptied when full: what
+    was shared before stays right, and later verdicts are still equal to fresh ones."""
+    monkeypatch.setattr(_memo, "MAX_SHARED", 16)
+    monkeypatch.setattr(_memo, "MAX_ENTRIES", 8)
     _memo._memo.clear()
-    _document.forget()  # a bulk scan's encoded verdicts hold theirs too
-    for subject in subjects[:20]:
-        _memo.evaluate(subject, PROFILES, "strict")
-    before = len(_memo._live)
-    assert any(isinstance(v, ProfileResult) for v in _memo._live.values())
+    _memo._criteria.clear()
+    _memo._results.clear()
+    for subject in subjects:
+        assert _memo.evaluate(subject, PROFILES, "strict") == _fresh(subject)
+        assert len(_memo._criteria) <= 16
+        assert len(_memo._results) <= 16
+
+
+def _unread(subject: AuditSubject, name: str) -> AuditSubject:
+    """*subject* with all that *name* does not read (by its part of the memo's key) changed."""
+    kinds, fields = _memo._READS[name]
+    read = {_memo._FIELDS[i] for i in fields}
+    card = subject.release.card
+    release = subject.release
+    if "usage" not in read and card is not None:
+        release = dataclasses.replace(
+            release, card=dataclasses.replace(card, sections=("how to use", "usage"))
+        )
+    return dataclasses.replace(
+        subject,
+        release=release,
+        components={k: c for k, c in subject.components.items() if k in kinds},
+        declarations=subject.declarations
+        if "declarations" in read
+        else Declarations(systemic_risk=True, monetised=False),
+        card_licences=subject.card_licences if "card" in read else (),
+        text_licences=subject.text_licences if "text" in read else (),
+        architecture=subject.architecture if "architecture" in read else "OtherForCausalLM",
+    )
+
+
+@pytest.mark.parametrize("name", sorted(_memo._READS))
+def test_a_framework_reads_only_its_part_of_the_key(
+    subjects: list[AuditSubject], name: str
+) -> None:
+    """Every component and field outside a framework's part, dropped or changed, leaves its
+    verdict as it was: a verdict kept by that part is right for every subject sharing it."""
+    judge = framework(name)
+    for subject in subjects:
+        assert judge.evaluate(_unread(subject, name)) == judge.evaluate(subject)
+
+
+def test_subjects_sharing_a_frameworks_part_get_its_verdict(
+    subjects: list[AuditSubject],
+) -> None:
     _memo._memo.clear()
-    gc.collect()
-    # The table itself keeps nothing alive: no verdict is left, and of the criteria only those
-    # a framework keeps for itself (the MOF's "not found" criteria, one per component).
-    assert not any(isinstance(v, ProfileResult) for v in _memo._live.values())
-    assert len(_memo._live) < before / 2
+    _memo._own.clear()
+    for subject in subjects:
+        for name, result in zip(PROFILES, _memo.evaluate(subject, PROFILES, "strict"), strict=True):
+            assert result == framework(name).evaluate(subject)
+    assert len(_memo._own) < 3 * len({_memo.subject_key(s)[0] for s in subjects})

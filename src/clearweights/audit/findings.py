@@ -6,12 +6,12 @@ import re
 from collections.abc import Sequence
 
 from clearweights.audit._lineage import CODES as LINEAGE_CODES
-from clearweights.audit.model import Finding, Severity
+from clearweights.audit.model import Finding, Severity, by_severity
 from clearweights.components import MofComponent as M
+from clearweights.frameworks._common import restrictions_of
 from clearweights.frameworks.interface import ProfileResult, Status
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.inventory import LicenceFile, Role
-from clearweights.licenses.summary import restrictions
 
 CODES = {
     "OW-LIC": "claims open source, but the weights licence is not an open-source licence",
@@ -173,7 +173,7 @@ def find(
                 tuple(claims[:3]),
             )
         )
-    restricted = [f"{lic.id}: {r}" for lic in weights for r in restrictions(lic)]
+    restricted = [f"{lic.id}: {r}" for lic in weights for r in restrictions_of(lic)]
     if claims and restricted:
         out.append(
             Finding(
@@ -214,5 +214,4 @@ def find(
                 )
             )
     out.extend(_security(subject))
-    order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2, Severity.INFO: 3}
-    return tuple(sorted(out, key=lambda f: (order[f.severity], f.code, f.message)))
+    return by_severity(tuple(out))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import replace
 
 from clearweights.audit.model import Obligation
 from clearweights.components import Component
 from clearweights.licenses import get
+from clearweights.licenses._expression import LicenceExpression
 from clearweights.licenses.model import Licence
-from clearweights.lineage.model import Lineage
+from clearweights.lineage.model import BaseModel, Lineage
 
 ALL = ("use", "fine-tune", "redistribute")
 DERIVE = ("fine-tune", "redistribute")
@@ -110,10 +111,10 @@ def _use_duties(licence: Licence) -> Iterator[_Duty]:
         yield "use", text, ALL, "commercial_use"
 
 
-def _inherited(lineage: Lineage) -> list[Obligation]:
+def _inherited(bases: tuple[BaseModel, ...]) -> list[Obligation]:
     """The release carries its base models' licences: say so, once per base licence."""
     out = []
-    for base in lineage.bases:
+    for base in bases:
         for licence in base.licences:
             out.append(
                 Obligation(
@@ -138,8 +139,40 @@ def obligations(
     Licences inherited from base models come first, with their own duties, even when the
     release has no weight files (a card-only audit).
     """
-    out: list[Obligation] = _inherited(lineage) if lineage else []
-    inherited = [lic for base in lineage.bases for lic in base.licences] if lineage else []
+    bases = lineage.bases if lineage else ()
+    if not MEMO:
+        return _obligations(components, notice_files, bases)
+    # What it reads: each component's kind, licence records and the ids that apply however it
+    # is taken; the notice files; the bases (frozen). Records and bases by id, held with the
+    # entry so that no id is reused meanwhile.
+    parts = tuple(
+        [(c.kind, tuple([id(lic) for lic in c.licences]), frozenset(_required(c)))
+         for c in components]
+    )  # fmt: skip
+    key = (notice_files, tuple([id(b) for b in bases]), parts)
+    found = _kept.get(key)
+    if found is None:
+        held = (bases, tuple([lic for c in components for lic in c.licences]))
+        if len(_kept) >= _MAX_KEPT:
+            _kept.clear()
+        found = _kept[key] = (held, _obligations(components, notice_files, bases))
+    return found[1]
+
+
+# The duties of a release, kept per distinct set of what they are worked out from (a scan's
+# releases share a few hundred: the same records, bases and notice files). Switched off by tests.
+MEMO = True
+_MAX_KEPT = 2048
+_kept: dict[Hashable, tuple[object, tuple[Obligation, ...]]] = {}
+
+
+def _obligations(
+    components: tuple[Component, ...],
+    notice_files: tuple[str, ...],
+    bases: tuple[BaseModel, ...],
+) -> tuple[Obligation, ...]:
+    out: list[Obligation] = _inherited(bases)
+    inherited = [lic for base in bases for lic in base.licences]
     ordered = sorted(
         components, key=lambda c: (c.kind.spec.content_type != "data", c.kind.spec.cid)
     )
@@ -164,7 +197,15 @@ def _required(component: Component) -> set[str]:
     """The ids of the licences that apply however the component is taken."""
     if component.expression is None:  # no expression: all of its licences apply
         return {lic.id for lic in component.licences}
+    if not _has_choice(component.expression):  # one choice, of every licence (the common case)
+        return {lic.id for lic in component.expression.licences}
     return {lic.id for lic in _in_every_choice(component)}
+
+
+def _has_choice(expression: LicenceExpression) -> bool:
+    """Whether an OR is anywhere in *expression* (without one, its only choice holds all of
+    its licences, which is what working out the choices would say)."""
+    return expression.operator == "OR" or any(_has_choice(a) for a in expression.args)
 
 
 def _in_every_choice(component: Component) -> tuple[Licence, ...]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 
 from clearweights.components import Component, MofComponent
-from clearweights.frameworks.interface import Criterion, Status
+from clearweights.frameworks.interface import Criterion, Status, criterion
 from clearweights.frameworks.subject import AuditSubject
 from clearweights.licenses.model import Licence
+from clearweights.licenses.summary import restrictions
 
 # Open data licences the OSAID FAQ and Red Hat accept for parameters (with a flag).
 OPEN_DATA_FOR_WEIGHTS = {
@@ -20,6 +22,26 @@ OPEN_DATA_FOR_WEIGHTS = {
 OPEN_DATA_FOR_WEIGHTS_REFS = {"LicenseRef-clearweights-openmdw-1.1"}
 # Card-only and metadata-only audits: what needs the weight files themselves says so.
 WEIGHTS_ABSENT = "not verified: weights not present"
+
+
+# A record's restrictions in words, kept by the record's id while remembered (the entry holds
+# the record, so its id is not reused meanwhile): the frameworks and the findings ask them of
+# the same few catalogue records in every audit. Bounded; switched off by tests.
+MEMO = True
+_MAX_RESTRICTIONS = 1024
+_restrictions: dict[int, tuple[Licence, tuple[str, ...]]] = {}
+
+
+def restrictions_of(licence: Licence) -> tuple[str, ...]:
+    """The use restrictions of a licence record, in plain words (empty for open licences)."""
+    found = _restrictions.get(id(licence)) if MEMO else None
+    if found is None or found[0] is not licence:
+        found = (licence, tuple(restrictions(licence)))  # it reads only the record (frozen)
+        if MEMO:
+            if len(_restrictions) >= _MAX_RESTRICTIONS:
+                _restrictions.clear()
+            _restrictions[id(licence)] = found
+    return found[1]
 
 
 def where(component: Component) -> str:
@@ -51,20 +73,13 @@ def code_criterion(
     subject: AuditSubject, kind: MofComponent, ident: str, *, blocking: bool = True
 ) -> Criterion:
     """A code component must be present and under OSI-approved licences."""
-    name = kind.spec.name
     component = subject.get(kind)
     if component is None:
-        return Criterion(
-            ident,
-            f"{name} under an OSI-approved licence",
-            Status.FAIL,
-            ("not found in the release or linked from the card",),
-            f"publish the {name.lower()} under an OSI-approved licence",
-            blocking,
-        )
+        return _missing_code(kind, ident, blocking)
+    name = kind.spec.name
     evidence = (describe(component),)
     if component.external and not component.licences:
-        return Criterion(
+        return criterion(
             ident,
             f"{name} under an OSI-approved licence",
             Status.UNKNOWN,
@@ -73,7 +88,7 @@ def code_criterion(
             blocking,
         )
     if osi(component.licences):
-        return Criterion(
+        return criterion(
             ident, f"{name} under an OSI-approved licence", Status.PASS, evidence, None, blocking
         )
     reason = (
@@ -81,12 +96,25 @@ def code_criterion(
         if not component.licences
         else f"{component.licence_name} is not OSI-approved"
     )
-    return Criterion(
+    return criterion(
         ident,
         f"{name} under an OSI-approved licence",
         Status.FAIL,
         evidence,
         f"{name.lower()} {reason}; release it under an OSI-approved licence",
+        blocking,
+    )
+
+
+@cache  # most releases have no code: the same criterion each time
+def _missing_code(kind: MofComponent, ident: str, blocking: bool) -> Criterion:
+    name = kind.spec.name
+    return criterion(
+        ident,
+        f"{name} under an OSI-approved licence",
+        Status.FAIL,
+        ("not found in the release or linked from the card",),
+        f"publish the {name.lower()} under an OSI-approved licence",
         blocking,
     )
 

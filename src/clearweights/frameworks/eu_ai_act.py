@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from clearweights.components import MofComponent as M
-from clearweights.frameworks._common import WEIGHTS_ABSENT, describe, where
-from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
+from clearweights.frameworks._common import WEIGHTS_ABSENT, describe, restrictions_of, where
+from clearweights.frameworks.interface import (
+    Criterion,
+    ProfileResult,
+    Status,
+    criterion,
+    verdict_of,
+)
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 from clearweights.licenses.model import Category
-from clearweights.licenses.summary import restrictions
 
 ALWAYS = (
     "Art. 53(1)(c) (a policy to comply with Union copyright law) and Art. 53(1)(d) (a public "
@@ -36,14 +42,14 @@ def _licence(subject: AuditSubject) -> Criterion:
     weights = subject.get(M.MODEL_PARAMETERS_FINAL)
     evidence = (describe(weights),) if weights else ("no weights",)
     if not licences:
-        return Criterion(
+        return criterion(
             "eu.licence",
             title,
             Status.FAIL,
             evidence,
             "release the model under a free and open-source licence",
         )
-    blocked = [r for lic in licences for r in restrictions(lic)]
+    blocked = [r for lic in licences for r in restrictions_of(lic)]
     closed = [
         lic.id
         for lic in licences
@@ -53,19 +59,25 @@ def _licence(subject: AuditSubject) -> Criterion:
         detail = tuple(f"restriction: {r}" for r in blocked) + tuple(
             f"{i} is not a free and open-source licence" for i in closed
         )
-        return Criterion(
+        return criterion(
             "eu.licence",
             title,
             Status.FAIL,
             evidence + detail,
             "attribution and share-alike terms are fine (Recital 102); remove use restrictions",
         )
-    return Criterion("eu.licence", title, Status.PASS, evidence)
+    return criterion("eu.licence", title, Status.PASS, evidence)
 
 
 def usage_sections(sections: tuple[str, ...]) -> tuple[str, ...]:
     """The card's headings (lowercased) that introduce usage information."""
-    return tuple(h for h in sections if _USAGE.search(h))
+    joined = "\n".join(sections)
+    if joined.count("\n") != len(sections) - 1:  # a heading of several lines: one at a time
+        return tuple(h for h in sections if _USAGE.search(h))
+    # One search over all the headings (asked of every card): no word holds a line break, so
+    # each match lies in one heading, the one whose line it is on.
+    lines = {joined.count("\n", 0, m.start()) for m in _USAGE.finditer(joined)}
+    return tuple(h for i, h in enumerate(sections) if i in lines) if lines else ()
 
 
 def _public(subject: AuditSubject) -> list[Criterion]:
@@ -73,7 +85,7 @@ def _public(subject: AuditSubject) -> list[Criterion]:
     architecture = subject.get(M.MODEL_ARCHITECTURE)
     card = subject.release.card
     out = [
-        Criterion(
+        criterion(
             "eu.weights-public",
             "Parameters, including the weights, are public",
             Status.UNKNOWN if subject.weights_absent else Status.PASS if weights else Status.FAIL,
@@ -88,7 +100,7 @@ def _public(subject: AuditSubject) -> list[Criterion]:
             if weights
             else "publish the weights",
         ),
-        Criterion(
+        criterion(
             "eu.architecture-public",
             "Information on the model architecture is public",
             Status.PASS if architecture else Status.FAIL,
@@ -98,7 +110,7 @@ def _public(subject: AuditSubject) -> list[Criterion]:
     ]
     usage = usage_sections(card.sections) if card else ()
     out.append(
-        Criterion(
+        criterion(
             "eu.usage-public",
             "Information on model usage is public",
             Status.PASS if usage else Status.FAIL,
@@ -110,12 +122,13 @@ def _public(subject: AuditSubject) -> list[Criterion]:
     return out
 
 
+@cache  # a handful of values: the same criterion each time
 def _declared(ident: str, title: str, value: bool | None, option: str) -> Criterion:
     if value is None:
-        return Criterion(
+        return criterion(
             ident, title, Status.UNKNOWN, ("not declared",), f"declare it with {option}"
         )
-    return Criterion(
+    return criterion(
         ident,
         title,
         Status.FAIL if value else Status.PASS,

@@ -29,6 +29,37 @@ class Criterion:
     blocking: bool = True  # False: reported as an improvement area, not part of the verdict
 
 
+# The frameworks make their criteria through one table, so that equal criteria are one object
+# (thousands of subjects share a few hundred): a criterion made before is found by its fields,
+# without building a dataclass to compare. Bounded; switched off by tests.
+MEMO = True
+MAX_MADE = 8192
+_made: dict[tuple[object, ...], Criterion] = {}
+
+
+def criterion(
+    id: str,
+    title: str,
+    status: Status,
+    evidence: tuple[str, ...] = (),
+    fix: str | None = None,
+    blocking: bool = True,
+) -> Criterion:
+    """The criterion with these fields (the one made before, if any)."""
+    key = (id, title, status, evidence, fix, blocking)
+    try:
+        found = _made.get(key) if MEMO else None
+    except TypeError:  # a field that is not hashable: not shared
+        return Criterion(id, title, status, evidence, fix, blocking)
+    if found is None:
+        found = Criterion(id, title, status, evidence, fix, blocking)
+        if MEMO:
+            if len(_made) >= MAX_MADE:
+                _made.clear()
+            _made[key] = found
+    return found
+
+
 @dataclass(frozen=True)
 class ProfileResult:
     """A framework's verdict on a release."""

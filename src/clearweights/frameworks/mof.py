@@ -10,14 +10,15 @@ current SPDX flags and fixes those quirks. Type-appropriateness only produces wa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from clearweights.components import Component, MofComponent
 from clearweights.frameworks._common import WEIGHTS_ABSENT
-from clearweights.frameworks.interface import Criterion, ProfileResult, Status
+from clearweights.frameworks.interface import Criterion, ProfileResult, Status, criterion
 from clearweights.frameworks.names import MOF_MODES
 from clearweights.frameworks.subject import AuditSubject
 from clearweights.licenses.model import Licence
@@ -209,6 +210,45 @@ def classify(
     return mof_class, progresses, warnings, ev
 
 
+# Classes kept per distinct set of what classify reads (a few hundred in a scan of thousands of
+# subjects): each component's kind, licence name and licence records (by id: the entry holds
+# the records, so no id is reused meanwhile). Bounded; switched off by tests.
+MEMO = True
+_MAX_CLASSES = 2048
+_Classes = tuple[int, tuple[tuple[str, float], ...], tuple[str, ...], dict[int, _ClassEval]]
+_classes: dict[Hashable, tuple[tuple[Licence, ...], _Classes]] = {}
+
+
+def _classified(
+    components: dict[MofComponent, Component], mode: str
+) -> tuple[int, dict[str, float], list[str], dict[int, _ClassEval]]:
+    """classify's answer, from the memo when the same components were classified before.
+
+    The per-class evaluation is shared between the audits that get it, and only read by them
+    (``_criterion``); the progress and warnings are copied, the caller adds to them.
+    """
+    if not MEMO:
+        return classify(components, mode)
+    held = tuple([lic for c in components.values() for lic in c.licences])
+    key = (
+        mode,
+        tuple(
+            [
+                (k, c.licence_name, tuple([id(lic) for lic in c.licences]))
+                for k, c in components.items()
+            ]
+        ),
+    )
+    found = _classes.get(key)
+    if found is None:
+        mof_class, progress, warnings, ev = classify(components, mode)
+        if len(_classes) >= _MAX_CLASSES:
+            _classes.clear()
+        found = _classes[key] = (held, (mof_class, tuple(progress.items()), tuple(warnings), ev))
+    mof_class, items, kept, ev = found[1]
+    return mof_class, dict(items), list(kept), ev
+
+
 class MofFramework:
     """The Model Openness Framework (Class III, II, I)."""
 
@@ -222,7 +262,7 @@ class MofFramework:
     def evaluate(self, subject: AuditSubject) -> ProfileResult:
         """Classify the release and explain every component of every class."""
         components = dict(subject.components)
-        mof_class, progress, warnings, ev = classify(components, self.mode)
+        mof_class, progress, warnings, ev = _classified(components, self.mode)
         # Links from a model card say nothing of their licence; a MOF file's declarations do.
         linked = subject.release.kind != "mof-file"
         criteria: list[Criterion] = []
@@ -251,7 +291,7 @@ class MofFramework:
 @cache  # most components are missing from most releases: the same criterion each time
 def _not_found(kind: MofComponent) -> Criterion:
     spec = kind.spec
-    return Criterion(
+    return criterion(
         f"mof.c{spec.cid}",
         f"Class {ROMAN[spec.mof_class]}: {spec.name}",
         Status.FAIL,
@@ -261,8 +301,9 @@ def _not_found(kind: MofComponent) -> Criterion:
     )
 
 
-def _absent(criterion: Criterion) -> Criterion:
-    return replace(criterion, evidence=(*criterion.evidence, WEIGHTS_ABSENT))
+def _absent(c: Criterion) -> Criterion:
+    evidence = (*c.evidence, WEIGHTS_ABSENT)  # built directly: dataclasses.replace costs 10 times
+    return criterion(c.id, c.title, c.status, evidence, c.fix, c.blocking)
 
 
 def _criterion(
@@ -297,4 +338,4 @@ def _criterion(
         )
     else:
         status, fix = Status.UNKNOWN, None
-    return Criterion(ident, title, status, evidence, fix, blocking)
+    return criterion(ident, title, status, evidence, fix, blocking)

@@ -11,10 +11,16 @@ from clearweights.frameworks._common import (
     model_code_runs,
     open_data_weights,
     osi,
+    restrictions_of,
 )
-from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
+from clearweights.frameworks.interface import (
+    Criterion,
+    ProfileResult,
+    Status,
+    criterion,
+    verdict_of,
+)
 from clearweights.frameworks.subject import AuditSubject, weights_licences
-from clearweights.licenses.summary import restrictions
 
 CODE = (
     (M.DATA_PREPROCESSING_CODE, "osaid.code.preprocessing"),
@@ -31,12 +37,12 @@ def _parameters(subject: AuditSubject) -> Criterion:
     title = "Parameters under OSI-approved (OSD-conformant) terms"
     weights = subject.get(M.MODEL_PARAMETERS_FINAL)
     if weights is None:
-        return Criterion(
+        return criterion(
             "osaid.parameters", title, Status.FAIL, ("no weights",), "publish the parameters"
         )
     licences = weights_licences(subject)
     if subject.weights_absent and (osi(licences) or open_data_weights(licences)):
-        return Criterion(
+        return criterion(
             "osaid.parameters",
             title,
             Status.UNKNOWN,
@@ -44,17 +50,17 @@ def _parameters(subject: AuditSubject) -> Criterion:
             "audit the release with its weight files",
         )
     if osi(licences):
-        return Criterion("osaid.parameters", title, Status.PASS, (describe(weights),))
+        return criterion("osaid.parameters", title, Status.PASS, (describe(weights),))
     if open_data_weights(licences):
-        return Criterion(
+        return criterion(
             "osaid.parameters",
             title,
             Status.PASS,
             (describe(weights), "open data licence accepted as OSD-conformant (flagged)"),
         )
-    found = [r for lic in licences for r in restrictions(lic)]
+    found = [r for lic in licences for r in restrictions_of(lic)]
     evidence = (describe(weights), *(f"restriction: {r}" for r in found))
-    return Criterion(
+    return criterion(
         "osaid.parameters",
         title,
         Status.FAIL,
@@ -67,7 +73,7 @@ def _data_information(subject: AuditSubject) -> Criterion:
     title = "Data Information (data card, report, paper or datasets) under OSI-approved terms"
     present = [c for kind in DATA_INFORMATION if (c := subject.get(kind)) is not None]
     if not present:
-        return Criterion(
+        return criterion(
             "osaid.data-information",
             title,
             Status.FAIL,
@@ -82,16 +88,16 @@ def _data_information(subject: AuditSubject) -> Criterion:
     if open_ones:
         # Cite what carries the verdict, not the links whose licence is unknown.
         cited = (*(f"{c.name}: {describe(c)}" for c in open_ones), review)
-        return Criterion("osaid.data-information", title, Status.PASS, cited)
+        return criterion("osaid.data-information", title, Status.PASS, cited)
     if all(c.external and not c.licences for c in present):
-        return Criterion(
+        return criterion(
             "osaid.data-information",
             title,
             Status.UNKNOWN,
             evidence,
             "state the licences of the linked data documentation",
         )
-    return Criterion(
+    return criterion(
         "osaid.data-information",
         title,
         Status.FAIL,

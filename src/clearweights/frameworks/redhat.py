@@ -5,6 +5,8 @@ Data cards, training code and datasets are reported as improvement areas, not fa
 
 from __future__ import annotations
 
+from functools import cache
+
 from clearweights.components import Component
 from clearweights.components import MofComponent as M
 from clearweights.frameworks._common import (
@@ -16,7 +18,13 @@ from clearweights.frameworks._common import (
     osi,
     where,
 )
-from clearweights.frameworks.interface import Criterion, ProfileResult, Status, verdict_of
+from clearweights.frameworks.interface import (
+    Criterion,
+    ProfileResult,
+    Status,
+    criterion,
+    verdict_of,
+)
 from clearweights.frameworks.subject import AuditSubject, weights_licences
 
 
@@ -24,14 +32,14 @@ def _weights(subject: AuditSubject) -> list[Criterion]:
     weights = subject.get(M.MODEL_PARAMETERS_FINAL)
     if weights is None:
         return [
-            Criterion(
+            criterion(
                 "redhat.weights",
                 "Model weights are released",
                 Status.FAIL,
                 ("no weight files in the release",),
                 "publish the model weights",
             ),
-            Criterion(
+            criterion(
                 "redhat.weights-licence",
                 "Weights under an OSI-approved licence",
                 Status.FAIL,
@@ -39,11 +47,11 @@ def _weights(subject: AuditSubject) -> list[Criterion]:
                 "publish the weights under an OSI-approved licence",
             ),
         ]
-    present = Criterion(
+    present = criterion(
         "redhat.weights", "Model weights are released", Status.PASS, (where(weights),)
     )
     if subject.weights_absent:
-        present = Criterion(
+        present = criterion(
             "redhat.weights",
             "Model weights are released",
             Status.UNKNOWN,
@@ -65,7 +73,7 @@ def _weights(subject: AuditSubject) -> list[Criterion]:
             f"{weights.licence_name} is not an open-source licence; "
             "release the weights under one (e.g. Apache-2.0)"
         )
-    licence = Criterion(
+    licence = criterion(
         "redhat.weights-licence",
         "Weights under an OSI-approved licence",
         status,
@@ -83,7 +91,7 @@ def _software(subject: AuditSubject) -> list[Criterion]:
         out.append(model_code)
     elif inference is None and subject.architecture:
         out.append(
-            Criterion(
+            criterion(
                 "redhat.inference",
                 "Inference code under an OSI-approved licence",
                 Status.PASS,
@@ -108,12 +116,12 @@ def _clarity(subject: AuditSubject) -> Criterion:
     )
     weights = weights_licences(subject)
     if any(lic.id.endswith("unidentified") for lic in weights):
-        return Criterion(
+        return criterion(
             "redhat.clarity", title, Status.FAIL, evidence, "use a known licence for the weights"
         )
     component = subject.get(M.MODEL_PARAMETERS_FINAL)
     if component is not None and not weights:
-        return Criterion(
+        return criterion(
             "redhat.clarity",
             title,
             Status.FAIL,
@@ -121,7 +129,7 @@ def _clarity(subject: AuditSubject) -> Criterion:
             "state the weights' licence in a LICENSE file and the model card",
         )
     if declared and detected and not declared & detected:
-        return Criterion(
+        return criterion(
             "redhat.clarity",
             title,
             Status.FAIL,
@@ -129,10 +137,10 @@ def _clarity(subject: AuditSubject) -> Criterion:
             "make the model card's license field name the licence in the LICENSE file",
         )
     if not declared and not detected:
-        return Criterion(
+        return criterion(
             "redhat.clarity", title, Status.FAIL, evidence, "add a LICENSE file and a license field"
         )
-    return Criterion("redhat.clarity", title, Status.PASS, evidence)
+    return criterion("redhat.clarity", title, Status.PASS, evidence)
 
 
 def _improvements(subject: AuditSubject) -> list[Criterion]:
@@ -142,20 +150,28 @@ def _improvements(subject: AuditSubject) -> list[Criterion]:
         (M.TRAINING_CODE, "redhat.training-code"),
         (M.DATASETS, "redhat.datasets"),
     ):
-        title = f"{kind.spec.name} published (improvement area)"
         component = subject.get(kind)
-        evidence: tuple[str, ...]
         if component is None:
-            status, evidence = Status.FAIL, ("not found",)
-            fix: str | None = f"publish the {kind.spec.name.lower()}"
-        elif not component.licences:
+            out.append(_not_published(kind, ident))
+            continue
+        title = f"{kind.spec.name} published (improvement area)"
+        evidence: tuple[str, ...]
+        fix: str | None
+        if not component.licences:
             # Published perhaps, but a verdict is only as good as its evidence.
             status, evidence = Status.UNKNOWN, (describe(component), _unverified(component))
             fix = f"state the licence of the {kind.spec.name.lower()}"
         else:
             status, evidence, fix = Status.PASS, (describe(component),), None
-        out.append(Criterion(ident, title, status, evidence, fix, blocking=False))
+        out.append(criterion(ident, title, status, evidence, fix, blocking=False))
     return out
+
+
+@cache  # most releases publish none of them: the same criterion each time
+def _not_published(kind: M, ident: str) -> Criterion:
+    title = f"{kind.spec.name} published (improvement area)"
+    fix = f"publish the {kind.spec.name.lower()}"
+    return criterion(ident, title, Status.FAIL, ("not found",), fix, blocking=False)
 
 
 def _unverified(component: Component) -> str:

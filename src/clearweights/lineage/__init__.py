@@ -68,9 +68,12 @@ def trace(
         inventory: its components (for the licences it declares itself).
         bases: local copies of base models: repo id to a directory, ``"*"`` for any direct base.
     """
-    if release.kind == "mof-file" or not base_ids(release):
+    if release.kind == "mof-file":
         return Lineage()
-    return Lineage(resolve(release, dict(bases or {})), _declared(inventory))
+    ids = base_ids(release)
+    if not ids:
+        return Lineage()
+    return Lineage(resolve(release, dict(bases or {}), ids), _declared(inventory))
 
 
 @functools.lru_cache(maxsize=1024)  # about 1 KB a base: the long tail of bases comes and goes
@@ -89,13 +92,9 @@ def inherit(
     Weights without a licence of their own stay unlicensed: the fine-tuner's part has no grant.
     """
     out = dict(components)
-    # A base whose licence is unknown still passes its licence on: unknown, never assumed open.
-    inherited = all_of(b.expression or _unknown_base(b.repo_id) for b in lineage.bases)
+    inherited, note = _passed_on(lineage.bases)
     if inherited is None:
         return out
-    note = "; ".join(
-        f"inherited from {b.repo_id} ({b.relation}): {b.licence_source}" for b in lineage.bases
-    )
     for kind in WEIGHTS:
         component = out.get(kind)
         if component is None or not component.licences:
@@ -110,3 +109,32 @@ def inherit(
             licence_source=f"{component.licence_source}; {note}",
         )
     return out
+
+
+# Lineage memos (switched off by tests that compare audits with and without them).
+MEMO = True
+_MAX_PASSED = 1024
+_passed: dict[tuple[int, ...], tuple[tuple[BaseModel, ...], LicenceExpression | None, str]] = {}
+
+
+def _passed_on(bases: tuple[BaseModel, ...]) -> tuple[LicenceExpression | None, str]:
+    """What *bases* pass on: their licences, all applying, and where each comes from.
+
+    It reads only the bases (frozen): a scan's bases are the few shared ones the table of
+    known families gives, so what they pass on is kept by their ids while remembered (the
+    entry holds them, so no id is reused meanwhile).
+    """
+    key = tuple([id(b) for b in bases])
+    found = _passed.get(key) if MEMO else None
+    if found is None:
+        # A base whose licence is unknown still passes its licence on: unknown, never open.
+        inherited = all_of(b.expression or _unknown_base(b.repo_id) for b in bases)
+        note = "; ".join(
+            f"inherited from {b.repo_id} ({b.relation}): {b.licence_source}" for b in bases
+        )
+        found = (bases, inherited, note)
+        if MEMO:
+            if len(_passed) >= _MAX_PASSED:
+                _passed.clear()
+            _passed[key] = found
+    return found[1], found[2]

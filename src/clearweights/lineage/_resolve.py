@@ -37,6 +37,7 @@ def _adapter_base(release: Release) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+@functools.lru_cache(maxsize=4096)  # a scan names the same few thousand bases again and again
 def _normalise(repo_id: str) -> str:
     return _HUB_URL.sub("", repo_id.strip()).strip("/")
 
@@ -49,13 +50,20 @@ def base_ids(release: Release) -> tuple[str, ...]:
     return tuple(dict.fromkeys(b for b in found if b))[:MAX_BASES]
 
 
+def _name(path: str) -> str:
+    """PurePosixPath(path).name without a path object per file (a Hub row lists every file of
+    the repository): the last part, unless it is empty or "." (then the path object says)."""
+    name = path.rpartition("/")[2]
+    return name if name not in ("", ".") else PurePosixPath(path).name
+
+
 def relation_of(release: Release) -> tuple[str, str]:
     """How the release derives from its bases, and how that was decided."""
     card = release.card
     stated = (card.base_model_relation or "").strip().lower() if card else ""
     if stated in RELATIONS:
         return stated, f"{card.path if card else 'model card'}: base_model_relation: {stated}"
-    names = {PurePosixPath(f.path).name.lower() for f in release.files}
+    names = {_name(f.path).lower() for f in release.files}
     tags = {t.lower() for t in card.tags} if card else set()
     if names & _ADAPTER_FILES:
         found = ", ".join(sorted(names & _ADAPTER_FILES))
@@ -172,12 +180,16 @@ def _known(
     return BaseModel(repo_id, *relation, None, "unknown", reason, via)
 
 
-def resolve(release: Release, bases: dict[str, str]) -> tuple[BaseModel, ...]:
+def resolve(
+    release: Release, bases: dict[str, str], ids: tuple[str, ...] | None = None
+) -> tuple[BaseModel, ...]:
     """Every base model of *release*, and their bases as far as local copies go.
 
     A path given for ``"*"`` stands for the base model only when there is exactly one.
+    *ids*: ``base_ids(release)``, when the caller has them.
     """
-    if len(base_ids(release)) > 1:
+    ids = base_ids(release) if ids is None else ids
+    if len(ids) > 1:
         bases = {k: v for k, v in bases.items() if k != "*"}
     # A Hub metadata row is judged on what the Hub says, never on this machine's cache: the
     # same row gives the same audit wherever it is scanned.
@@ -188,7 +200,7 @@ def resolve(release: Release, bases: dict[str, str]) -> tuple[BaseModel, ...]:
     while queue:
         current, via, depth = queue.pop(0)
         relation = relation_of(current)
-        for repo_id in base_ids(current):
+        for repo_id in ids if current is release else base_ids(current):
             if repo_id in seen:
                 continue
             seen.add(repo_id)
