@@ -107,12 +107,19 @@ def read_listed(path: str, limit: int) -> tuple[bytes, os.stat_result]:
     return _read_open(os.open(path, READ_FLAGS | _NOFOLLOW), limit)
 
 
+def regular_stat(fd: int) -> os.stat_result:
+    """The ``fstat`` of *fd*; raises UntrustedInputError when it is not a regular file (a FIFO
+    or a device would read without end, or as empty)."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+    return info
+
+
 def _read_open(fd: int, limit: int) -> tuple[bytes, os.stat_result]:
     """Up to *limit* + 1 bytes of the regular file open at *fd* (closed here), its ``fstat``."""
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
+        info = regular_stat(fd)
         wanted = limit + 1
         # No more than the file holds (and one byte to see it did not grow): a 4 KiB buffer
         # for a file of ten bytes costs more than the read.

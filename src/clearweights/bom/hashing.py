@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from clearweights._untrusted import READ_FLAGS, Heads, UntrustedInputError, file_kind
+from clearweights._untrusted import READ_FLAGS, Heads, UntrustedInputError, regular_stat
 from clearweights.errors import InputError
 from clearweights.progress import Progress, Silent
 
@@ -56,11 +56,11 @@ def _open_regular(path: Path | str) -> tuple[int, os.stat_result]:
         UntrustedInputError: it is not a regular file.
     """
     fd = os.open(path, READ_FLAGS)
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
+    try:
+        return fd, regular_stat(fd)
+    except BaseException:
         os.close(fd)
-        raise UntrustedInputError(f"is {file_kind(info.st_mode)}, not a regular file; not read")
-    return fd, info
+        raise
 
 
 def _read(fd: int, info: os.stat_result) -> str:
